@@ -1,0 +1,8 @@
+"""Mindgap's psychometrics: scoring, reliability, factor structure, agreement and gaps.
+
+A plain library on numpy, pandas, scipy and factor_analyzer. It knows nothing of Flask
+or databases, so a consultant can use it from a notebook::
+
+    import analysis
+    result = analysis.cronbach_alpha(items)
+"""
