@@ -41,10 +41,17 @@ class Scale:
     min: int
     max: int
     points: tuple[ScalePoint, ...]
+    #: ``"ordinal"`` scales are numeric (scored, averaged, reversible); ``"categorical"``
+    #: scales only code answers (e.g. a role level) and are never scored.
+    kind: str = "ordinal"
     #: Offer a "prefer not to say" option; choosing it stores a missing value.
     prefer_not_to_say: bool = False
     #: Label of the "prefer not to say" option per language.
     prefer_not_to_say_labels: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind == "ordinal"
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -73,6 +80,14 @@ class Item:
     target: str | None = None
     #: ``"own"`` (the respondent's view) or ``"meta"`` (what the other team would answer).
     perspective: str = "own"
+    #: For a meta item: the id of the own-perspective item whose answers it anticipates.
+    mirrors: str | None = None
+    #: Team functions shown the item (``("sales",)`` …); empty means everyone. Meta items
+    #: about a team are asked of that team only.
+    audience: tuple[str, ...] = ()
+
+    def shown_to(self, function: str) -> bool:
+        return not self.audience or function in self.audience
 
     def label(self, language: str) -> str:
         return self.text.get(language) or next(iter(self.text.values()))
