@@ -6,3 +6,7 @@ or databases, so a consultant can use it from a notebook::
     import analysis
     result = analysis.cronbach_alpha(items)
 """
+
+# --- reliability and factor structure
+# --- agreement, gaps, alignment and data quality
+# --- scoring and simulation
