@@ -10,3 +10,4 @@ or databases, so a consultant can use it from a notebook::
 # --- reliability and factor structure
 # --- agreement, gaps, alignment and data quality
 # --- scoring and simulation
+from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
