@@ -9,5 +9,6 @@ or databases, so a consultant can use it from a notebook::
 
 # --- reliability and factor structure
 # --- agreement, gaps, alignment and data quality
+from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j  # noqa: F401  (re-exported)
 # --- scoring and simulation
 from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
