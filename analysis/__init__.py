@@ -8,6 +8,9 @@ or databases, so a consultant can use it from a notebook::
 """
 
 # --- reliability and factor structure
+from .correlation import correlation_matrix, covariance_matrix, pairwise_counts  # noqa: F401  (re-exported)
+from .factors import bartlett, efa, kmo, parallel_analysis  # noqa: F401  (re-exported)
+from .reliability import cronbach_alpha, feldt_interval, omega  # noqa: F401  (re-exported)
 # --- agreement, gaps, alignment and data quality
 from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j  # noqa: F401  (re-exported)
 # --- scoring and simulation
