@@ -45,11 +45,16 @@ def _check_responses(responses) -> pd.DataFrame:
     return responses
 
 
-def _item_block(responses: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
-    """Answers to ``items`` as a float array; absent columns are all-missing."""
-    block = np.full((len(responses), len(items)), np.nan)
+def _item_rows(responses: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
+    """Answers to ``items`` as a float array with one row per item; absent columns are all-missing.
+
+    Item-major so that each item's answers are contiguous: every later step works on whole
+    rows, and the transpose is the column layout pandas keeps (no copy to build a frame).
+    """
+    rows = np.empty((len(items), len(responses)))
     for position, item in enumerate(items):
         if item.id not in responses.columns:
+            rows[position] = np.nan
             continue
         column = responses[item.id]
         if not (pd.api.types.is_numeric_dtype(column) or column.isna().all()):
@@ -60,44 +65,44 @@ def _item_block(responses: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
                 shown = ", ".join(repr(v) for v in bad[:5])
                 raise ValueError(f"responses[{item.id!r}] has non-numeric answers: {shown}")
             column = converted
-        block[:, position] = column.to_numpy(dtype=float, na_value=np.nan)
-    return block
+        rows[position] = column.to_numpy(dtype=float, na_value=np.nan)
+    return rows
 
 
-def _check_on_scale(block: np.ndarray, items: tuple[Item, ...], scales: list[Scale]) -> None:
-    """Raise a ``ValueError`` naming the first item with an answer its scale does not offer."""
-    for position, (item, scale) in enumerate(zip(items, scales, strict=True)):
-        column = block[:, position]
-        answered = column[~np.isnan(column)]
-        allowed = np.asarray(scale.values, dtype=float)
-        contiguous = len(allowed) == scale.max - scale.min + 1 and np.array_equal(
-            np.sort(allowed), np.arange(scale.min, scale.max + 1, dtype=float)
+def _is_contiguous(scale: Scale) -> bool:
+    """Whether the scale offers every whole number from ``min`` to ``max``."""
+    return sorted(scale.values) == list(range(scale.min, scale.max + 1))
+
+
+def _check_on_scale(row: np.ndarray, item: Item, scale: Scale) -> None:
+    """Raise a ``ValueError`` naming ``item`` if it has an answer its scale does not offer."""
+    if _is_contiguous(scale):
+        # Fast path, no temporaries beyond one: NaN-ignoring min/max and a whole-number count.
+        lowest, highest = np.fmin.reduce(row), np.fmax.reduce(row)
+        n_answered = row.size - np.count_nonzero(np.isnan(row))
+        n_whole = np.count_nonzero(row == np.floor(row))
+        if not (lowest < scale.min or highest > scale.max or n_whole != n_answered):
+            return
+    answered = row[~np.isnan(row)]
+    bad = np.unique(answered[~np.isin(answered, np.asarray(scale.values, dtype=float))])
+    if len(bad):
+        shown = ", ".join(f"{v:g}" for v in bad[:10])
+        raise ValueError(
+            f"responses[{item.id!r}] has values outside scale {scale.id!r} "
+            f"(allowed {', '.join(str(v) for v in scale.values)}): {shown}"
         )
-        if contiguous:
-            # Cheaper than a set lookup: whole numbers between min and max.
-            off = (answered < scale.min) | (answered > scale.max) | (answered != np.floor(answered))
-        else:
-            off = ~np.isin(answered, allowed)
-        if off.any():
-            bad = np.unique(answered[off])
-            shown = ", ".join(f"{v:g}" for v in bad[:10])
-            raise ValueError(
-                f"responses[{item.id!r}] has values outside scale {scale.id!r} "
-                f"(allowed {', '.join(str(v) for v in scale.values)}): {shown}"
-            )
 
 
-def _keyed_block(
-    responses: pd.DataFrame, instrument: Instrument, items: tuple[Item, ...]
-) -> tuple[np.ndarray, list[Scale]]:
-    scales = [instrument.scale_of(item) for item in items]
-    block = _item_block(responses, items)
-    _check_on_scale(block, items, scales)
-    for position, (item, scale) in enumerate(zip(items, scales, strict=True)):
+def _keyed_rows(responses: pd.DataFrame, instrument: Instrument, items: tuple[Item, ...]) -> np.ndarray:
+    """Checked answers to ``items`` (one row per item) with reverse-keyed items reversed."""
+    rows = _item_rows(responses, items)
+    for row, item in zip(rows, items, strict=True):
+        scale = instrument.scale_of(item)
+        _check_on_scale(row, item, scale)
         if item.reverse:
-            # min + max - x; NaN stays NaN.
-            block[:, position] = (scale.min + scale.max) - block[:, position]
-    return block, scales
+            # min + max - x, in place; NaN stays NaN.
+            np.subtract(scale.min + scale.max, row, out=row)
+    return rows
 
 
 def keyed_items(
@@ -138,8 +143,8 @@ def keyed_items(
     else:
         allowed = ", ".join(repr(d) for d in scored)
         raise ValueError(f"dimension must be one of the scored dimensions {allowed}; got {dimension!r}")
-    block, _ = _keyed_block(responses, instrument, items)
-    return pd.DataFrame(block, index=responses.index, columns=[item.id for item in items])
+    rows = _keyed_rows(responses, instrument, items)
+    return pd.DataFrame(rows.T, index=responses.index, columns=[item.id for item in items], copy=False)
 
 
 def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
@@ -189,17 +194,18 @@ def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     responses = _check_responses(responses)
     columns: dict[str, np.ndarray] = {}
     for dimension_id, items in scored_dimensions(instrument).items():
-        block, _ = _keyed_block(responses, instrument, items)
-        columns[dimension_id] = _mean_of_valid(block, instrument.dimension(dimension_id).min_valid)
+        rows = _keyed_rows(responses, instrument, items)
+        columns[dimension_id] = _mean_of_valid(rows, instrument.dimension(dimension_id).min_valid)
     return pd.DataFrame(columns, index=responses.index, columns=list(columns))
 
 
-def _mean_of_valid(block: np.ndarray, min_valid: int) -> np.ndarray:
-    """Row means over non-missing entries; NaN where fewer than ``min_valid`` are valid."""
-    valid = ~np.isnan(block)
-    count = valid.sum(axis=1)
-    total = np.where(valid, block, 0.0).sum(axis=1)
-    enough = count >= max(min_valid, 1)
-    means = np.full(len(block), np.nan)
-    np.divide(total, count, out=means, where=enough)
+def _mean_of_valid(rows: np.ndarray, min_valid: int) -> np.ndarray:
+    """Means over the non-missing entries of each column of ``rows`` (items x respondents).
+
+    NaN where fewer than ``min_valid`` entries are valid. Overwrites ``rows``.
+    """
+    count = rows.shape[0] - np.isnan(rows).sum(axis=0)
+    total = np.nan_to_num(rows, copy=False, nan=0.0).sum(axis=0)
+    means = np.full(rows.shape[1], np.nan)
+    np.divide(total, count, out=means, where=count >= max(min_valid, 1))
     return means
