@@ -215,7 +215,7 @@ def _to_data(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor
                         parsed.source,
                         key_line,
                         field_path(child),
-                        f"key {key!r} appears twice in the same mapping (line {parsed.lines[child]})",
+                        _duplicate_key_message(path, key, parsed.lines[child]),
                     )
                 )
                 continue
@@ -227,6 +227,12 @@ def _to_data(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor
             _to_data(child, (*path, index), parsed, constructor) for index, child in enumerate(node.value)
         ]
     return _construct(node, path, parsed, constructor)
+
+
+def _duplicate_key_message(path: Path_, key: Any, first_line: int) -> str:
+    if path == ("scales",):
+        return f"duplicate scale id {key!r} (first defined at line {first_line})"
+    return f"duplicate key {key!r} (first at line {first_line}); YAML would keep only the last"
 
 
 def _construct(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor: yaml.SafeLoader) -> Any:
@@ -283,6 +289,7 @@ class _ItemFacts:
     index: int
     id: str
     target: str | None
+    target_valid: bool
     perspective: str
     mirrors: str | None
 
@@ -601,16 +608,16 @@ class _DefinitionChecker:
         self.mapping(
             item, path, ITEM_FIELDS, {"dimension": f"{name} is in no dimension: add 'dimension: <id>'"}
         )
+        unique = False
         if "id" in item:
-            id_ok = self.identifier(item_id, (*path, "id")) and self.unique_id(
-                item_id, (*path, "id"), seen, "item"
-            )
-        if (
-            "dimension" in item
-            and self.reference(item["dimension"], (*path, "dimension"), self.dimension_ids, "dimension")
-            and id_ok
-        ):
-            self.dimension_items[item["dimension"]].append(item_id)
+            id_ok = self.identifier(item_id, (*path, "id"))
+            unique = id_ok and self.unique_id(item_id, (*path, "id"), seen, "item")
+        if "dimension" in item:
+            known = self.reference(item["dimension"], (*path, "dimension"), self.dimension_ids, "dimension")
+            if known and id_ok:
+                # A duplicate id still counts here, so the size check does not add a second
+                # problem for the same mistake.
+                self.dimension_items[item["dimension"]].append(item_id)
         scale_id = item.get("scale")
         if "scale" in item:
             self.reference(scale_id, (*path, "scale"), self.scale_kinds, "scale")
@@ -627,8 +634,7 @@ class _DefinitionChecker:
                     f"only ordinal scales can be reversed",
                 )
         target = item.get("target")
-        if "target" in item and not self.choice(target, (*path, "target"), TARGETS):
-            target = None
+        target_valid = "target" not in item or self.choice(target, (*path, "target"), TARGETS)
         perspective = item.get("perspective", "own")
         if "perspective" in item and not self.choice(perspective, (*path, "perspective"), PERSPECTIVES):
             perspective = None
@@ -650,8 +656,8 @@ class _DefinitionChecker:
                 mirrors = None
         if "audience" in item:
             self.check_audience(item["audience"], (*path, "audience"))
-        if id_ok:
-            self.items[item_id] = _ItemFacts(index, item_id, target, perspective, mirrors)
+        if unique:
+            self.items[item_id] = _ItemFacts(index, item_id, target, target_valid, perspective, mirrors)
 
     def check_audience(self, value: Any, path: Path_) -> None:
         if not isinstance(value, list):
@@ -701,7 +707,12 @@ class _DefinitionChecker:
                 self.add(path, f"unknown item {facts.mirrors!r}{hint}")
             elif mirrored.perspective != "own":
                 self.add(path, f"mirrors {facts.mirrors!r}, which is not an own-perspective item")
-            elif facts.target is not None and mirrored.target != facts.target:
+            elif (
+                facts.target is not None
+                and facts.target_valid
+                and mirrored.target_valid
+                and mirrored.target != facts.target
+            ):
                 self.add(
                     path,
                     f"mirrors {facts.mirrors!r}, whose target is "
