@@ -1,0 +1,65 @@
+"""Mindgap's web application: surveys for respondents, a workspace for consultants and managers."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from survey.config import DEV_SECRET_KEY, DefaultConfig, database_url, project_root
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure an instance of the Mindgap application.
+
+    Configuration is read in layers, later ones winning: :class:`~survey.config.DefaultConfig`,
+    then ``instance/config.py``, then ``MINDGAP_*`` environment variables, then ``test_config``.
+    """
+    root = project_root()
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        # Flask's default is ``instance/`` beside the package in a checkout.
+        instance_path=os.environ.get("MINDGAP_INSTANCE_PATH") or None,
+        template_folder=str(root / "templates"),
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("MINDGAP")
+    if test_config is not None:
+        app.config.update(test_config)
+
+    _refuse_development_key(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
+    app.config["MIGRATIONS_DIRECTORY"] = str(root / "migrations")
+
+    from survey import cli, errors, extensions, models  # noqa: F401  (models register their tables)
+    from survey.db import configure_engine
+
+    configure_engine(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=app.config["MIGRATIONS_DIRECTORY"])
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _refuse_development_key(app: Flask) -> None:
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            "Refusing to start with the development secret key. Set MINDGAP_SECRET_KEY to a long random "
+            'value (python -c "import secrets; print(secrets.token_urlsafe(48))"), or put SECRET_KEY in '
+            "instance/config.py. Development servers may use the default with --debug."
+        )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from survey.blueprints.auth.views import bp as auth_bp
+    from survey.blueprints.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)

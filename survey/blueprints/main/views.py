@@ -1,0 +1,23 @@
+"""The front page and the signed-in home."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from survey.services.users import organizations_for
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("main/index.html", organizations=organizations_for(current_user))
+
+
+@bp.route("/healthz")
+def health():
+    """Liveness probe for load balancers: answers without touching the database."""
+    return {"status": "ok"}

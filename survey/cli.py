@@ -1,0 +1,111 @@
+"""The ``mindgap`` command line: thin wrappers over service functions.
+
+Every command also works as ``flask --app wsgi COMMAND``; ``mindgap db …`` comes from
+Flask-Migrate.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from survey.extensions import db
+from survey.models import USER_ROLES
+from survey.services import ServiceError
+from survey.services.demo import load_demo
+from survey.services.users import create_user, get_organization_by_slug
+
+
+def _create_app(*_args) -> Flask:
+    from survey import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Mindgap: team mindset and alignment surveys."""
+
+
+def _fail(error: ServiceError) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(error))
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(USER_ROLES), required=True, help="What the user may do.")
+@click.option("--org", "org_slug", help="Slug of the organisation a consultant or manager belongs to.")
+@click.option("--password", help="The password; asked for (hidden) when left out.")
+@with_appcontext
+def create_user_command(email: str, role: str, org_slug: str | None, password: str | None) -> None:
+    """Create a user who can sign in (admin, consultant or manager)."""
+    try:
+        organization = get_organization_by_slug(org_slug) if org_slug else None
+        if role != "admin" and organization is None:
+            raise ServiceError(f"A {role} belongs to an organisation: pass --org SLUG.")
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        user = create_user(email, password, role, organization)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Created {user.role} {user.email}" + (f" in {org_slug}" if org_slug else "") + ".")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo organisation with its teams, roster and logins."""
+    summary = load_demo()
+    db.session.commit()
+    verb = "Created" if summary.created else "Found"
+    click.echo(f"{verb} the demo organisation {summary.organization.name!r} ({summary.organization.slug}).")
+    click.echo(f"Open {current_app.config['BASE_URL']}/ and sign in with one of:")
+    for email, password, role in summary.logins:
+        click.echo(f"  {role:<11} {email}  password: {password}")
+
+
+@click.command("serve")
+@click.option("--dev", is_flag=True, help="Run Flask's development server with the debugger and reloader.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn worker processes (default: 2 x CPU cores + 1, at most 9).",
+)
+@with_appcontext
+def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
+    """Serve the app: gunicorn for production, or the development server with --dev."""
+    click.echo(f"Mindgap is served at http://{host}:{port}/  (Ctrl+C stops it)")
+    if dev:
+        from werkzeug.serving import run_simple
+
+        app = current_app._get_current_object()
+        app.debug = True
+        run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
+        return
+    workers = workers or min(2 * (os.cpu_count() or 1) + 1, 9)
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--timeout", "30",
+        "--graceful-timeout", "20",
+        "--access-logfile", "-",
+        "survey:create_app()",
+    ]  # fmt: skip
+    os.execv(sys.executable, args)  # noqa: S606 (replaces this process with gunicorn)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on ``app.cli`` so ``flask --app wsgi`` sees them too."""
+    for command in (create_user_command, demo_command, serve_command):
+        app.cli.add_command(command)

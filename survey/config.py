@@ -1,0 +1,53 @@
+"""Configuration defaults and the layering that overrides them.
+
+Order (later wins): these defaults → ``instance/config.py`` (git-ignored) →
+``MINDGAP_*`` environment variables → the mapping a test passes to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The development secret key. Fine on a laptop, refused anywhere else.
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+
+
+class DefaultConfig:
+    SECRET_KEY = DEV_SECRET_KEY
+    #: ``MINDGAP_DATABASE_URL``; empty means a SQLite file in the instance folder.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: Seconds SQLite waits for a lock before "database is locked".
+    SQLITE_BUSY_TIMEOUT = 15
+    #: Smallest group whose results may be shown; never below :data:`MIN_ANONYMITY_THRESHOLD`.
+    DEFAULT_ANONYMITY_THRESHOLD = 5
+    #: Public URL of the app, used in invitation links (``MINDGAP_BASE_URL``).
+    BASE_URL = "http://127.0.0.1:5000"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    #: Requests larger than this are refused with 413 (roster and instrument uploads included).
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+
+def database_url(config, instance_path: str) -> str:
+    """The SQLAlchemy URL: ``DATABASE_URL`` or the embedded SQLite default."""
+    url = config.get("DATABASE_URL") or ""
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "mindgap.sqlite")
+    # Accept the URLs that hosting providers hand out, and select psycopg 3 for them.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def project_root() -> Path:
+    """The folder holding ``templates/`` and ``migrations/``: the checkout or the installed package."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "migrations").is_dir() and (checkout / "templates").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent

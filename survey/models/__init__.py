@@ -1,0 +1,50 @@
+"""The data model. Importing this package registers every table on ``db.metadata``."""
+
+from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
+from survey.models.response import (
+    MAX_COMMENT_LENGTH,
+    RESPONSE_STATUSES,
+    Answer,
+    Comment,
+    Invitation,
+    PageTiming,
+    Response,
+)
+from survey.models.types import UTCDateTime, utcnow
+from survey.models.user import MEMBERSHIP_ROLES, USER_ROLES, Membership, User
+from survey.models.wave import (
+    MIN_ANONYMITY_THRESHOLD,
+    WAVE_MODES,
+    WAVE_STATUSES,
+    InstrumentVersion,
+    Wave,
+    WaveInstrument,
+    WaveMember,
+)
+
+__all__ = [
+    "MAX_COMMENT_LENGTH",
+    "MEMBERSHIP_ROLES",
+    "MIN_ANONYMITY_THRESHOLD",
+    "RESPONSE_STATUSES",
+    "TEAM_FUNCTIONS",
+    "USER_ROLES",
+    "WAVE_MODES",
+    "WAVE_STATUSES",
+    "Answer",
+    "Comment",
+    "InstrumentVersion",
+    "Invitation",
+    "Membership",
+    "Organization",
+    "PageTiming",
+    "Participant",
+    "Response",
+    "Team",
+    "UTCDateTime",
+    "User",
+    "Wave",
+    "WaveInstrument",
+    "WaveMember",
+    "utcnow",
+]

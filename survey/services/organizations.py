@@ -1,0 +1,56 @@
+"""Organisations and their teams."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import TEAM_FUNCTIONS, Organization, Team
+from survey.services import ServiceError
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:64].strip("-")
+
+
+def create_organization(name: str, slug: str | None = None) -> Organization:
+    """Create an organisation; the slug defaults to one made from the name."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("An organisation needs a name.")
+    slug = (slug or slugify(name)).strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        raise ServiceError(
+            f"{slug!r} is not a valid slug: use lower-case letters, digits and hyphens (at most 64)."
+        )
+    if db.session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+        raise ServiceError(f"The slug {slug!r} is taken.")
+    organization = Organization(name=name, slug=slug)
+    db.session.add(organization)
+    db.session.flush()
+    return organization
+
+
+def create_team(organization: Organization, name: str, function: str, parent: Team | None = None) -> Team:
+    """Add a team (sales, marketing or other) to ``organization``."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("A team needs a name.")
+    if function not in TEAM_FUNCTIONS:
+        raise ServiceError(f"Unknown team function {function!r}; choose one of {', '.join(TEAM_FUNCTIONS)}.")
+    if parent is not None and parent.organization_id != organization.id:
+        raise ServiceError("A parent team must belong to the same organisation.")
+    exists = db.session.scalar(
+        select(Team.id).where(Team.organization_id == organization.id, Team.name == name)
+    )
+    if exists is not None:
+        raise ServiceError(f"{organization.name} already has a team called {name!r}.")
+    team = Team(organization=organization, name=name, function=function, parent=parent)
+    db.session.add(team)
+    db.session.flush()
+    return team

@@ -1,0 +1,87 @@
+"""Creating and finding users."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import MEMBERSHIP_ROLES, USER_ROLES, Membership, Organization, User
+from survey.services import ServiceError
+
+#: A pragmatic e-mail check: something@domain.tld, no spaces.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email) or len(email) > 320:
+        raise ServiceError(f"{email!r} is not a valid e-mail address.")
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def get_organization_by_slug(slug: str) -> Organization:
+    organization = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    if organization is None:
+        raise ServiceError(f"No organisation with the slug {slug!r}.")
+    return organization
+
+
+def create_user(email: str, password: str, role: str, organization: Organization | None = None) -> User:
+    """Create a user with a hashed password, optionally a member of ``organization``.
+
+    Consultants and managers belong to organisations; admins see everything and need none.
+    Raises :class:`ServiceError` for a bad e-mail, a short password, an unknown role or a
+    taken e-mail address.
+    """
+    email = normalise_email(email)
+    if role not in USER_ROLES:
+        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(USER_ROLES)}.")
+    check_password_strength(password)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ServiceError(f"A user with the e-mail address {email} already exists.")
+    user = User(email=email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    if organization is not None:
+        add_membership(user, organization, role)
+    db.session.flush()
+    return user
+
+
+def add_membership(user: User, organization: Organization, role: str) -> Membership:
+    """Give ``user`` a role in ``organization`` (admins are everywhere and get none)."""
+    if role == "admin":
+        raise ServiceError("Admins see every organisation; they need no membership.")
+    if role not in MEMBERSHIP_ROLES:
+        raise ServiceError(
+            f"Unknown organisation role {role!r}; choose one of {', '.join(MEMBERSHIP_ROLES)}."
+        )
+    membership = Membership(user=user, organization=organization, role=role)
+    db.session.add(membership)
+    return membership
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or ``None`` (never says which part was wrong)."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None or not user.active or not user.check_password(password or ""):
+        return None
+    return user
+
+
+def organizations_for(user: User) -> list[Organization]:
+    """The organisations ``user`` may see: all for admins, their memberships otherwise."""
+    query = select(Organization).order_by(Organization.name)
+    if not user.is_admin:
+        query = query.join(Membership, Membership.organization_id == Organization.id).where(
+            Membership.user_id == user.id
+        )
+    return list(db.session.scalars(query))
