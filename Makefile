@@ -1,0 +1,56 @@
+# Everyday verbs. The first use creates .venv and installs Mindgap into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench serve clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mindgap needs Python 3.11 or newer; set PYTHON=python3.x")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create a virtual environment. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# A random secret key of this installation's own, kept in the git-ignored instance folder.
+instance/config.py:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print(f"SECRET_KEY = {secrets.token_urlsafe(48)!r}")' > $@
+	@echo "Wrote a new secret key to $@"
+
+## run: set up, migrate the SQLite database, load the demo and start the development server
+run: $(STAMP) instance/config.py
+	$(BIN)/mindgap db upgrade
+	$(BIN)/mindgap demo
+	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	$(BIN)/mindgap serve --dev --host $(HOST) --port $(PORT)
+
+## serve: production server (gunicorn) on the configured database
+serve: $(STAMP) instance/config.py
+	$(BIN)/mindgap db upgrade
+	$(BIN)/mindgap serve --host $(HOST) --port $(PORT)
+
+## test: lint, check the import layers, and run the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/analysis.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
