@@ -65,7 +65,11 @@ def _item_rows(responses: pd.DataFrame, items: tuple[Item, ...]) -> np.ndarray:
                 shown = ", ".join(repr(v) for v in bad[:5])
                 raise ValueError(f"responses[{item.id!r}] has non-numeric answers: {shown}")
             column = converted
-        rows[position] = column.to_numpy(dtype=float, na_value=np.nan)
+        values = column.to_numpy()
+        if values.dtype.kind == "f":
+            rows[position] = values  # plain float column: one copy, NaN already marks missing
+        else:
+            rows[position] = column.to_numpy(dtype=float, na_value=np.nan)
     return rows
 
 
