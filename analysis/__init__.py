@@ -13,6 +13,7 @@ from .factors import bartlett, efa, kmo, parallel_analysis  # noqa: F401  (re-ex
 from .reliability import cronbach_alpha, feldt_interval, omega  # noqa: F401  (re-exported)
 # --- agreement, gaps, alignment and data quality
 from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j  # noqa: F401  (re-exported)
+from .alignment import ProfileSimilarity, alignment_index, profile_similarity  # noqa: F401  (re-exported)
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend  # noqa: F401  (re-exported)
 # --- scoring and simulation
 from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
