@@ -134,11 +134,21 @@ eigen_ref <- list(
   bfi_pairwise = eigen(cor(bfi_items, use = "pairwise"))$values
 )
 
+# Parallel analysis is random: psych's principal-component variant (observed
+# eigenvalues against the mean of simulated normal data) for orientation only.
+set.seed(1)
+pa_bfi <- psych::fa.parallel(bfi_items, fa = "pc", n.iter = 20, plot = FALSE)
+pa_holz <- psych::fa.parallel(holz, fa = "pc", n.iter = 20, plot = FALSE)
+parallel_ref <- list(
+  bfi = list(n_components = pa_bfi$ncomp, simulated_mean = pa_bfi$pc.sim, n_iter = 20),
+  holzinger = list(n_components = pa_holz$ncomp, simulated_mean = pa_holz$pc.sim, n_iter = 20)
+)
+
 reference <- list(
   versions = list(R = R.version.string, psych = as.character(packageVersion("psych")),
                   GPArotation = as.character(packageVersion("GPArotation"))),
   alpha = alpha_ref, kmo_bartlett = kmo_ref, efa = efa_ref, omega = omega_ref,
-  eigenvalues = eigen_ref
+  eigenvalues = eigen_ref, parallel = parallel_ref
 )
 writeLines(toJSON(reference, digits = NA, auto_unbox = TRUE, null = "null", pretty = TRUE),
            file.path(out_dir, "reliability_factors.json"))

@@ -1,0 +1,293 @@
+"""Correlation helpers, KMO, Bartlett, parallel analysis and EFA against R's psych package.
+
+Reference values: tests/analysis/reference/reliability_factors.R -> reliability_factors.json
+(psych::fa on the correlation matrix with n.obs, psych::KMO, psych::cortest.bartlett).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+
+REFERENCE = Path(__file__).parent / "reference"
+DATA = REFERENCE / "data"
+REVERSE_KEYED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+# Shared tolerances: 1e-4 (KMO), 1e-3 (loadings, communalities, Phi, relative
+# chi-square). psych's own optimiser settings are reproduced, so the results
+# agree to about 1e-12; hold them to 1e-6.
+TOLERANCE = 1e-6
+EFA_CASES = [
+    f"{data}_{method}_{rotation}"
+    for method in ["minres", "ml"]
+    for data, rotation in [
+        ("holzinger", "oblimin"),
+        ("holzinger", "promax"),
+        ("holzinger", "varimax"),
+        ("holzinger", "none"),
+        ("bfi_pairwise", "oblimin"),
+        ("bfi_pairwise", "promax"),
+        ("bfi_listwise", "varimax"),
+    ]
+] + ["holzinger_minres_oblimin_1factor", "holzinger_ml_oblimin_2factors"]
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return json.loads((REFERENCE / "reliability_factors.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    return pd.read_csv(DATA / "bfi.csv.gz")
+
+
+@pytest.fixture(scope="module")
+def bfi_keyed(bfi):
+    items = bfi.copy()
+    items[REVERSE_KEYED] = 7 - items[REVERSE_KEYED]
+    return items
+
+
+@pytest.fixture(scope="module")
+def holzinger():
+    return pd.read_csv(DATA / "holzinger.csv")
+
+
+# ---------------------------------------------------------------------------
+# correlation helpers
+
+
+def test_pairwise_correlation_matches_r(expected, bfi):
+    # R: eigen(cor(bfi, use = "pairwise"))$values pins the whole matrix down.
+    corr = analysis.correlation_matrix(bfi, missing="pairwise")
+    eigenvalues = np.linalg.eigvalsh(corr.to_numpy())[::-1]
+    np.testing.assert_allclose(eigenvalues, expected["eigenvalues"]["bfi_pairwise"], atol=1e-10)
+
+
+def test_pairwise_helpers_agree_with_pandas(bfi):
+    # pandas' DataFrame.corr / .cov use pairwise-complete observations as well.
+    np.testing.assert_allclose(analysis.correlation_matrix(bfi), bfi.corr(), atol=1e-12)
+    np.testing.assert_allclose(analysis.covariance_matrix(bfi), bfi.cov(), atol=1e-12)
+
+
+def test_listwise_helpers_use_complete_rows_only(bfi):
+    complete = bfi.dropna()
+    np.testing.assert_allclose(analysis.correlation_matrix(bfi, "listwise"), complete.corr(), atol=1e-12)
+    np.testing.assert_allclose(analysis.covariance_matrix(bfi, "listwise"), complete.cov(), atol=1e-12)
+    assert not np.allclose(analysis.correlation_matrix(bfi, "listwise"), analysis.correlation_matrix(bfi))
+
+
+def test_pairwise_counts(bfi):
+    counts = analysis.pairwise_counts(bfi)
+    np.testing.assert_array_equal(np.diag(counts), bfi.notna().sum())
+    assert counts.loc["A1", "A2"] == int((bfi["A1"].notna() & bfi["A2"].notna()).sum())
+
+
+def test_pairs_without_joint_answers_are_nan():
+    items = pd.DataFrame({"a": [1.0, 2.0, 3.0, np.nan, np.nan], "b": [np.nan, np.nan, 1.0, 2.0, 4.0]})
+    corr = analysis.correlation_matrix(items)
+    assert np.isnan(corr.loc["a", "b"])
+    assert corr.loc["a", "a"] == 1.0
+
+
+def test_correlation_rejects_unknown_policy(bfi):
+    with pytest.raises(ValueError, match="missing must be one of 'pairwise', 'listwise'"):
+        analysis.correlation_matrix(bfi, missing="complete")
+
+
+# ---------------------------------------------------------------------------
+# KMO and Bartlett
+
+
+@pytest.mark.parametrize("case", ["bfi_pairwise", "bfi_listwise", "holzinger"])
+def test_kmo_and_bartlett_match_psych(expected, bfi, holzinger, case):
+    ref = expected["kmo_bartlett"][case]
+    data = holzinger if case == "holzinger" else bfi
+    missing = "listwise" if case.endswith("listwise") else "pairwise"
+    measure = analysis.kmo(data, missing=missing)
+    assert measure.overall == pytest.approx(ref["kmo_overall"], abs=TOLERANCE)
+    assert list(measure.per_item.index) == ref["items"]
+    np.testing.assert_allclose(measure.per_item, ref["kmo_per_item"], atol=TOLERANCE)
+    test = analysis.bartlett(data, missing=missing)
+    assert test.chi2 == pytest.approx(ref["chi2"], rel=TOLERANCE)
+    assert test.df == ref["df"]
+    assert test.n == ref["n"]
+    assert test.p == pytest.approx(ref["p"], abs=1e-12)
+
+
+def test_kmo_of_independent_items_is_low_and_bartlett_not_significant():
+    rng = np.random.default_rng(1)
+    noise = pd.DataFrame(rng.standard_normal((400, 6)), columns=list("abcdef"))
+    assert analysis.kmo(noise).overall < 0.6
+    assert analysis.bartlett(noise).p > 0.01
+
+
+def test_kmo_rejects_singular_correlations(holzinger):
+    duplicated = holzinger.assign(x10=holzinger["x1"])
+    with pytest.raises(ValueError, match="singular"):
+        analysis.kmo(duplicated)
+
+
+# ---------------------------------------------------------------------------
+# parallel analysis
+
+
+def test_parallel_analysis_finds_three_holzinger_factors(expected, holzinger):
+    for seed in range(5):
+        result = analysis.parallel_analysis(holzinger, n_iter=20, seed=seed)
+        assert result.n_factors == 3
+    np.testing.assert_allclose(result.observed, expected["eigenvalues"]["holzinger"], atol=1e-10)
+    assert result.threshold == "mean"
+    assert result.n_iter == 20
+
+
+@pytest.mark.parametrize(("case", "monte_carlo_tolerance"), [("bfi", 0.015), ("holzinger", 0.05)])
+def test_parallel_analysis_agrees_with_psych_fa_parallel(
+    expected, bfi, holzinger, case, monte_carlo_tolerance
+):
+    # psych::fa.parallel(x, fa = "pc") is the same variant; its simulation is
+    # random (20 data sets), so its simulated means are matched only to about
+    # four Monte Carlo standard errors (larger for Holzinger's 301 rows).
+    ref = expected["parallel"][case]
+    data = bfi if case == "bfi" else holzinger
+    result = analysis.parallel_analysis(data, n_iter=200, seed=2)
+    assert result.n_factors == ref["n_components"]
+    np.testing.assert_allclose(result.simulated_mean, ref["simulated_mean"], atol=monte_carlo_tolerance)
+
+
+def test_parallel_analysis_on_bfi_with_missing_data(bfi):
+    # Six components clear the bar on bfi (as psych reports), five of them by far.
+    result = analysis.parallel_analysis(bfi, n_iter=10, seed=7, threshold="p95")
+    assert result.n_factors == 6
+    assert (result.observed.iloc[:5] > result.simulated_p95.iloc[:5] + 0.3).all()
+
+
+def test_parallel_analysis_finds_no_factor_in_noise():
+    rng = np.random.default_rng(3)
+    noise = pd.DataFrame(rng.standard_normal((500, 8)))
+    assert analysis.parallel_analysis(noise, n_iter=30, seed=4, threshold="p95").n_factors <= 1
+
+
+def test_parallel_analysis_simulated_eigenvalues(holzinger):
+    result = analysis.parallel_analysis(holzinger, n_iter=50, seed=11)
+    # Eigenvalues of a correlation matrix sum to the number of items.
+    assert result.simulated_mean.sum() == pytest.approx(9, abs=1e-9)
+    assert result.observed.sum() == pytest.approx(9, abs=1e-9)
+    assert result.simulated_mean.is_monotonic_decreasing
+    assert (result.simulated_p95 >= result.simulated_mean).all()
+    # Random 301 x 9 data: the leading eigenvalue lies a little above 1.
+    assert 1.1 < result.simulated_mean.iloc[0] < 1.5
+
+
+def test_parallel_analysis_is_reproducible_with_a_seed(holzinger):
+    first = analysis.parallel_analysis(holzinger, n_iter=5, seed=42)
+    second = analysis.parallel_analysis(holzinger, n_iter=5, seed=42)
+    other = analysis.parallel_analysis(holzinger, n_iter=5, seed=43)
+    pd.testing.assert_series_equal(first.simulated_mean, second.simulated_mean)
+    assert not np.allclose(first.simulated_mean, other.simulated_mean)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"n_iter": 0}, "n_iter must be at least 1"), ({"threshold": "median"}, "threshold must be one of")],
+)
+def test_parallel_analysis_rejects_bad_arguments(holzinger, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        analysis.parallel_analysis(holzinger, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# EFA
+
+
+def _efa_data(case, bfi_keyed, holzinger):
+    if case.startswith("holzinger"):
+        return holzinger, "pairwise"
+    return bfi_keyed, "listwise" if case.startswith("bfi_listwise") else "pairwise"
+
+
+@pytest.mark.parametrize("case", EFA_CASES)
+def test_efa_matches_psych(expected, bfi_keyed, holzinger, case):
+    ref = expected["efa"][case]
+    data, missing = _efa_data(case, bfi_keyed, holzinger)
+    rotation = None if ref["rotation"] == "none" else ref["rotation"]
+    result = analysis.efa(data, ref["n_factors"], method=ref["method"], rotation=rotation, missing=missing)
+    loadings = np.reshape(ref["loadings"], (len(ref["items"]), ref["n_factors"]))
+    assert list(result.loadings.index) == ref["items"]
+    np.testing.assert_allclose(result.loadings, loadings, atol=TOLERANCE)
+    np.testing.assert_allclose(result.communalities, ref["communalities"], atol=TOLERANCE)
+    np.testing.assert_allclose(result.uniquenesses, ref["uniquenesses"], atol=TOLERANCE)
+    if ref["phi"] is None:
+        assert result.phi is None
+    else:
+        np.testing.assert_allclose(result.phi, ref["phi"], atol=TOLERANCE)
+    np.testing.assert_allclose(result.variance.loc["ss_loadings"], ref["ss_loadings"], atol=TOLERANCE)
+    np.testing.assert_allclose(result.variance.loc["proportion"], ref["proportion"], atol=TOLERANCE)
+    assert result.n_obs == ref["n_obs"]
+    assert result.df == ref["df"]
+    assert result.objective == pytest.approx(ref["objective"], rel=TOLERANCE)
+    assert result.chi2 == pytest.approx(ref["chi2"], rel=TOLERANCE)
+    assert result.rmsea == pytest.approx(ref["rmsea"], abs=TOLERANCE)
+    assert result.tli == pytest.approx(ref["tli"], abs=TOLERANCE)
+
+
+def test_efa_pairwise_fit_equals_psych_on_raw_data(expected, bfi_keyed):
+    # psych::fa(raw data) with its default use = "pairwise" gives the same fit.
+    ref = expected["efa"]["bfi_pairwise_minres_oblimin"]
+    result = analysis.efa(bfi_keyed, 5, method="minres", rotation="oblimin", missing="pairwise")
+    assert result.chi2 == pytest.approx(ref["raw_data_chi2"], rel=TOLERANCE)
+    assert result.rmsea == pytest.approx(ref["raw_data_rmsea"], abs=TOLERANCE)
+    assert result.tli == pytest.approx(ref["raw_data_tli"], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("rotation", ["oblimin", "promax"])
+def test_oblique_communalities_include_factor_correlations(holzinger, rotation):
+    # factor_analyzer's fault: rowSums(P^2) ignores Phi after an oblique rotation.
+    result = analysis.efa(holzinger, 3, method="minres", rotation=rotation)
+    pattern, phi = result.loadings.to_numpy(), result.phi.to_numpy()
+    np.testing.assert_allclose(result.communalities, np.diag(pattern @ phi @ pattern.T), atol=1e-12)
+    assert not np.allclose(result.communalities, (pattern**2).sum(axis=1), atol=1e-3)
+    unrotated = analysis.efa(holzinger, 3, method="minres", rotation=None)
+    np.testing.assert_allclose(result.communalities, unrotated.communalities, atol=1e-8)
+    np.testing.assert_allclose(result.variance.loc["ss_loadings"].sum(), unrotated.communalities.sum())
+
+
+def test_efa_factors_are_ordered_by_explained_variance_and_labelled(bfi_keyed):
+    result = analysis.efa(bfi_keyed, 5, method="minres", rotation="oblimin")
+    assert list(result.loadings.columns) == ["F1", "F2", "F3", "F4", "F5"]
+    assert list(result.phi.index) == list(result.phi.columns) == ["F1", "F2", "F3", "F4", "F5"]
+    assert result.variance.loc["ss_loadings"].is_monotonic_decreasing
+    assert result.variance.loc["cumulative"].iloc[-1] == pytest.approx(result.communalities.sum() / 25)
+    # Each bfi scale's items load most on one and the same factor.
+    strongest = result.loadings.abs().idxmax(axis=1)
+    for scale in "ACENO":
+        assert strongest[[f"{scale}{i}" for i in range(1, 6)]].nunique() == 1
+
+
+def test_efa_listwise_uses_complete_rows(bfi_keyed):
+    result = analysis.efa(bfi_keyed, 5, method="ml", rotation="varimax", missing="listwise")
+    assert result.n_obs == 2436
+    assert result.phi is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "pa"}, "method must be one of 'minres', 'ml'"),
+        ({"rotation": "quartimax"}, "rotation must be one of"),
+        ({"missing": "mean"}, "missing must be one of"),
+        ({"n_factors": 9}, "n_factors must be at most 8"),
+        ({"n_factors": 0}, "n_factors must be at least 1"),
+        ({"n_factors": 2.5}, "n_factors must be an integer"),
+    ],
+)
+def test_efa_rejects_bad_arguments(holzinger, kwargs, message):
+    arguments = {"items": holzinger, "n_factors": 3, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        analysis.efa(**arguments)
