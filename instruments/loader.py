@@ -36,6 +36,7 @@ __all__ = [
     "load",
     "loads",
     "read_definition",
+    "shipped_location",
     "version_key",
 ]
 
@@ -187,7 +188,7 @@ def _locate(id_or_path: str | os.PathLike[str], version: str | None) -> tuple[Pa
         path = Path(id_or_path).resolve()
         if not path.is_file():
             raise InstrumentNotFoundError(f"no instrument file at {path}")
-        return path, _shipped_location(path)
+        return path, shipped_location(path)
     if not isinstance(id_or_path, str):
         raise TypeError(f"id_or_path must be an instrument id or a path, got {type(id_or_path).__name__}")
     instrument_id = id_or_path
@@ -205,8 +206,9 @@ def _locate(id_or_path: str | os.PathLike[str], version: str | None) -> tuple[Pa
     return path, (path.parent.name, path.stem)
 
 
-def _shipped_location(path: Path) -> tuple[str, str] | None:
+def shipped_location(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     """``(id, version)`` promised by a path inside the definitions folder, else ``None``."""
+    path = Path(path).resolve()
     if path.parent.parent == DEFINITIONS:
         return path.parent.name, path.stem
     return None
