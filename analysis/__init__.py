@@ -15,6 +15,7 @@ from .reliability import cronbach_alpha, feldt_interval, omega  # noqa: F401  (r
 from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j  # noqa: F401  (re-exported)
 from .alignment import ProfileSimilarity, alignment_index, profile_similarity  # noqa: F401  (re-exported)
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend  # noqa: F401  (re-exported)
+from .quality import careless, irv, longstring, mahalanobis  # noqa: F401  (re-exported)
 # --- scoring and simulation
 from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
 from .simulate import FUNCTIONS, simulate, synthetic_instrument  # noqa: F401  (re-exported)
