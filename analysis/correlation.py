@@ -38,28 +38,37 @@ def _complete_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return complete
 
 
-def _pairwise_moments(values: np.ndarray) -> tuple[np.ndarray, ...]:
+def _pairwise_moments(values: np.ndarray, *, squares: bool) -> tuple[np.ndarray, ...]:
     """Sums over the respondents who answered both items of each pair.
 
-    Returns ``(n, sum_x, sum_xx, sum_xy)`` where, for the pair (i, j), ``n[i, j]``
-    counts joint answers, ``sum_x[i, j]`` sums item i over them, ``sum_xx[i, j]``
-    sums its squares and ``sum_xy[i, j]`` sums the cross-products.
+    Returns ``(n, sum_x, sum_xy, sum_xx)`` where, for the pair (i, j), ``n[i, j]``
+    counts joint answers, ``sum_x[i, j]`` sums item i over them, ``sum_xy[i, j]``
+    sums the cross-products and ``sum_xx[i, j]`` the squares of item i (None
+    unless ``squares``). Values are centred on each item's mean first, which
+    keeps the one-pass formulas free of cancellation.
     """
+    n_rows, n_items = values.shape
     answered = ~np.isnan(values)
-    # Centre on each item's own mean first: it keeps the sums small, so the
-    # one-pass formula below loses no precision to cancellation.
-    centred = values - np.nanmean(values, axis=0)
-    filled = np.where(answered, centred, 0.0)
-    mask = answered.astype(float)
-    n = mask.T @ mask
-    sum_x = filled.T @ mask
-    sum_xx = (filled * filled).T @ mask
-    sum_xy = filled.T @ filled
-    return n, sum_x, sum_xx, sum_xy
+    # One matrix [X | M] (X centred with zeros where missing, M the answered
+    # mask) gives X'X, X'M and M'M in a single product.
+    stacked = np.empty((n_rows, 2 * n_items), order="F")
+    filled, mask = stacked[:, :n_items], stacked[:, n_items:]
+    mask[...] = answered
+    np.copyto(filled, values)
+    filled[~answered] = 0.0
+    # An item without answers keeps centre 0; its entries come out NaN later.
+    centre = filled.sum(axis=0) / np.maximum(mask.sum(axis=0), 1.0)
+    filled -= mask * centre
+    products = stacked.T @ stacked
+    sum_xy = products[:n_items, :n_items]
+    sum_x = products[:n_items, n_items:]
+    n = products[n_items:, n_items:]
+    sum_xx = (filled * filled).T @ mask if squares else None
+    return n, sum_x, sum_xy, sum_xx
 
 
 def _pairwise_covariance(values: np.ndarray) -> np.ndarray:
-    n, sum_x, _, sum_xy = _pairwise_moments(values)
+    n, sum_x, sum_xy, _ = _pairwise_moments(values, squares=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = (sum_xy - sum_x * sum_x.T / n) / (n - 1)
     cov[n < 2] = np.nan
@@ -67,7 +76,7 @@ def _pairwise_covariance(values: np.ndarray) -> np.ndarray:
 
 
 def _pairwise_correlation(values: np.ndarray) -> np.ndarray:
-    n, sum_x, sum_xx, sum_xy = _pairwise_moments(values)
+    n, sum_x, sum_xy, sum_xx = _pairwise_moments(values, squares=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         cross = sum_xy - sum_x * sum_x.T / n
         # Each variance over the same respondents as the cross-product, as R's
@@ -77,6 +86,17 @@ def _pairwise_correlation(values: np.ndarray) -> np.ndarray:
     corr[n < 2] = np.nan
     np.fill_diagonal(corr, np.where(np.diag(n) >= 2, 1.0, np.nan))
     return corr
+
+
+def covariance_array(values: np.ndarray) -> np.ndarray:
+    """Covariance matrix of a float array with NaN for missing (pairwise), without checks.
+
+    For callers that have already validated their data and need speed; most
+    code should call :func:`covariance_matrix`.
+    """
+    if not np.isnan(values).any():
+        return np.cov(values, rowvar=False, ddof=1).reshape(values.shape[1], values.shape[1])
+    return _pairwise_covariance(values)
 
 
 def covariance_matrix(items, missing: str = "pairwise") -> pd.DataFrame:
@@ -108,11 +128,7 @@ def covariance_matrix(items, missing: str = "pairwise") -> pd.DataFrame:
     check_choice(missing, "missing", MISSING_POLICIES)
     if missing == "listwise":
         frame = _complete_rows(frame)
-    values = frame.to_numpy(dtype=float)
-    if not np.isnan(values).any():
-        cov = np.cov(values, rowvar=False, ddof=1).reshape(values.shape[1], values.shape[1])
-    else:
-        cov = _pairwise_covariance(values)
+    cov = covariance_array(frame.to_numpy(dtype=float))
     return pd.DataFrame(cov, index=frame.columns, columns=frame.columns)
 
 

@@ -156,10 +156,10 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
     """
     corr, _ = _checked_correlation(items, missing)
     r = corr.to_numpy()
-    try:
-        inverse = np.linalg.inv(r)
-    except np.linalg.LinAlgError:
-        raise ValueError("items: the correlation matrix is singular, so KMO is undefined") from None
+    # R's solve() refuses a reciprocal condition number below machine epsilon.
+    if 1.0 / np.linalg.cond(r, 1) < _EPS:
+        raise ValueError("items: the correlation matrix is singular, so KMO is undefined")
+    inverse = np.linalg.inv(r)
     scale = 1.0 / np.sqrt(np.diag(inverse))
     partial = inverse * np.outer(scale, scale)
     np.fill_diagonal(partial, 0.0)

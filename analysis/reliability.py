@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ._validation import as_items, check_choice, check_int
-from .correlation import MISSING_POLICIES, correlation_matrix, covariance_matrix
+from .correlation import MISSING_POLICIES, correlation_matrix, covariance_array
 from .factors import _fa, _oblimin
 
 __all__ = ["AlphaResult", "OmegaResult", "cronbach_alpha", "feldt_interval", "omega"]
@@ -129,15 +129,19 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
     """
     frame = as_items(items, min_columns=2)
     check_choice(missing, "missing", MISSING_POLICIES)
-    cov_frame = covariance_matrix(frame, missing=missing)
-    cov = cov_frame.to_numpy()
+    values = frame.to_numpy(dtype=float)
+    if missing == "listwise":
+        values = values[~np.isnan(values).any(axis=1)]
+        if len(values) < 2:
+            raise ValueError(f"items has {len(values)} complete rows; listwise deletion needs at least 2")
+    cov = covariance_array(values)
     if np.isnan(cov).any() or (np.diag(cov) <= 0).any():
         raise ValueError(
             "items: every item needs answers with some variance and every pair needs at least two "
             "joint answers; drop constant or empty items"
         )
     n_items = cov.shape[0]
-    n_obs = len(frame) if missing == "pairwise" else int(frame.notna().all(axis=1).sum())
+    n_obs = len(values)
     sd = np.sqrt(np.diag(cov))
     corr = cov / np.outer(sd, sd)
 
@@ -158,7 +162,7 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
     else:
         alpha_if_dropped = cov[0, 1] / variances[::-1]
     ci_low, ci_high = feldt_interval(alpha, n_obs, n_items)
-    item_stats = pd.DataFrame({"r_drop": r_drop, "alpha_if_dropped": alpha_if_dropped}, index=cov_frame.index)
+    item_stats = pd.DataFrame({"r_drop": r_drop, "alpha_if_dropped": alpha_if_dropped}, index=frame.columns)
     return AlphaResult(
         alpha=alpha,
         std_alpha=std_alpha,
