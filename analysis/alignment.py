@@ -232,8 +232,8 @@ def alignment_index(gaps, b=None, *, effect: str = "g"):
 
     Examples
     --------
-    >>> alignment_index([0.0, 1.0])     # one dimension equal, one 1 SD apart
-    80.8...
+    >>> round(alignment_index([0.0, 1.0]), 1)     # one dimension equal, one 1 SD apart
+    80.9
     """
     check_choice(effect, "effect", ("g", "d"))
     if b is not None:
