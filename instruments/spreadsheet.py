@@ -313,9 +313,9 @@ def rows_to_yaml(
     parsed = parse(text, source)
     check_definition(parsed)
     if parsed.problems:
-        raise SpreadsheetError(
-            source, [builder.translate(problem.field, problem.message) for problem in parsed.problems]
-        )
+        problems = [builder.translate(problem.field, problem.message) for problem in parsed.problems]
+        problems.sort(key=lambda problem: problem.row if problem.row is not None else math.inf)
+        raise SpreadsheetError(source, problems)
     return text
 
 
