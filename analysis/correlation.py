@@ -22,7 +22,13 @@ import pandas as pd
 
 from ._validation import as_items, check_choice
 
-__all__ = ["MISSING_POLICIES", "correlation_matrix", "covariance_matrix", "pairwise_counts"]
+__all__ = [
+    "MISSING_POLICIES",
+    "correlation_matrix",
+    "covariance_array",
+    "covariance_matrix",
+    "pairwise_counts",
+]
 
 #: Missing-data policies accepted by the functions of this module.
 MISSING_POLICIES = ("pairwise", "listwise")

@@ -28,6 +28,7 @@ loadings). The steps, each mirroring psych and GPArotation:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -457,6 +458,12 @@ def _oblimin(loadings: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> t
             step /= 2
         rotation, value = candidate, candidate_value
         gradient = -(pattern.T @ candidate_q @ np.linalg.inv(candidate)).T
+    else:
+        warnings.warn(
+            f"oblimin rotation did not converge in {max_iter} iterations (as GPArotation warns)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return pattern, rotation.T @ rotation
 
 
