@@ -60,6 +60,8 @@ def _refuse_development_key(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from survey.blueprints.auth.views import bp as auth_bp
     from survey.blueprints.main.views import bp as main_bp
+    from survey.blueprints.respond.views import bp as respond_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(respond_bp)

@@ -33,3 +33,41 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see below).
+    dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(connection) -> None:
+    """Begin SQLite transactions with IMMEDIATE.
+
+    A deferred transaction that read first and writes later fails at once with "database
+    is locked" when another writer committed in between; the busy timeout cannot help it.
+    Taking the write lock at BEGIN makes concurrent writers queue for up to the busy
+    timeout instead. PostgreSQL needs none of this.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
+    """Insert ``rows`` into ``model``'s table, updating ``update`` columns where ``key`` exists.
+
+    One statement for many rows, on PostgreSQL and SQLite alike (both have ON CONFLICT).
+    """
+    if not rows:
+        return
+    from survey.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported databases
+        raise NotImplementedError(f"upsert is not implemented for {dialect}")
+    statement = insert(model).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={column: statement.excluded[column] for column in update}
+    )
+    db.session.execute(statement)

@@ -1,0 +1,111 @@
+"""What the survey pages say to respondents, in every language the shipped instruments use.
+
+Instrument texts come from the instrument files; these are the words around them.
+"""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome_title": "Welcome",
+        "minutes": "It takes about {minutes} minutes. You can stop at any time and come back to this link later: "
+        "your answers are saved on every page.",
+        "confidential_title": "Your answers are confidential",
+        "confidential": "Results are only shown for groups of at least {threshold} people. Nobody in your "
+        "organisation, your manager included, ever sees your individual answers.",
+        "anonymous": "This survey is anonymous: when you submit, your answers are separated from your invitation "
+        "for good.",
+        "language": "Language",
+        "start": "Start the survey",
+        "continue": "Continue where you left off",
+        "page_of": "Page {page} of {pages}",
+        "done_percent": "{percent} % done",
+        "back": "Back",
+        "next": "Save and continue",
+        "submit": "Submit my answers",
+        "required_hint": "Questions marked * need an answer. If you would rather not answer, choose "
+        "“Prefer not to say”.",
+        "required": "required",
+        "error_summary": "Please answer these questions before you continue:",
+        "error_item": "Please choose an answer.",
+        "comment_hint": "Optional. Please do not write names: comments are only shown for larger groups.",
+        "thanks_title": "Thank you",
+        "thanks": "Your answers have been submitted. You can close this page.",
+        "thanks_results": "Results are shared for groups of at least {threshold} people once the survey has closed.",
+        "unknown_title": "This link does not work",
+        "unknown": "We could not find a survey for this link. Please check that you copied the whole link from "
+        "your invitation, or ask the person who sent it for a new one.",
+        "revoked_title": "This link has been withdrawn",
+        "revoked": "This invitation is no longer valid. If you think that is a mistake, ask the person who sent "
+        "it for a new link.",
+        "closed_title": "This survey has closed",
+        "closed": "The survey is no longer accepting answers. Thank you for your interest.",
+        "not_open_title": "This survey has not opened yet",
+        "not_open": "Please come back once the survey has opened.",
+        "bad_request_title": "We could not save this page",
+        "bad_request": "The form sent something the survey cannot accept:",
+        "bad_request_hint": "Please go back to the survey page and try again.",
+        "already_submitted_title": "Already submitted",
+        "already_submitted": "These answers were submitted and can no longer be changed.",
+        "back_to_survey": "Back to the survey",
+        "skip": "Skip to the questions",
+    },
+    "de": {
+        "welcome_title": "Willkommen",
+        "minutes": "Die Befragung dauert etwa {minutes} Minuten. Sie können jederzeit unterbrechen und später "
+        "über diesen Link weitermachen: Ihre Antworten werden auf jeder Seite gespeichert.",
+        "confidential_title": "Ihre Antworten bleiben vertraulich",
+        "confidential": "Ergebnisse werden nur für Gruppen ab {threshold} Personen gezeigt. Niemand in Ihrer "
+        "Organisation, auch nicht Ihre Führungskraft, sieht jemals Ihre einzelnen Antworten.",
+        "anonymous": "Diese Befragung ist anonym: Beim Absenden werden Ihre Antworten endgültig von Ihrer "
+        "Einladung getrennt.",
+        "language": "Sprache",
+        "start": "Befragung beginnen",
+        "continue": "Dort weitermachen, wo Sie aufgehört haben",
+        "page_of": "Seite {page} von {pages}",
+        "done_percent": "{percent} % geschafft",
+        "back": "Zurück",
+        "next": "Speichern und weiter",
+        "submit": "Antworten absenden",
+        "required_hint": "Fragen mit * brauchen eine Antwort. Wenn Sie nicht antworten möchten, wählen Sie "
+        "„Keine Angabe“.",
+        "required": "Pflichtfrage",
+        "error_summary": "Bitte beantworten Sie diese Fragen, bevor Sie weitermachen:",
+        "error_item": "Bitte wählen Sie eine Antwort.",
+        "comment_hint": "Freiwillig. Bitte nennen Sie keine Namen: Kommentare werden nur für größere Gruppen "
+        "gezeigt.",
+        "thanks_title": "Vielen Dank",
+        "thanks": "Ihre Antworten wurden übermittelt. Sie können diese Seite schließen.",
+        "thanks_results": "Ergebnisse werden nach Abschluss der Befragung für Gruppen ab {threshold} Personen "
+        "geteilt.",
+        "unknown_title": "Dieser Link funktioniert nicht",
+        "unknown": "Zu diesem Link gibt es keine Befragung. Bitte prüfen Sie, ob Sie den ganzen Link aus Ihrer "
+        "Einladung kopiert haben, oder bitten Sie um einen neuen.",
+        "revoked_title": "Dieser Link wurde zurückgezogen",
+        "revoked": "Diese Einladung gilt nicht mehr. Wenn Sie das für einen Irrtum halten, bitten Sie die "
+        "absendende Person um einen neuen Link.",
+        "closed_title": "Diese Befragung ist beendet",
+        "closed": "Es werden keine Antworten mehr angenommen. Vielen Dank für Ihr Interesse.",
+        "not_open_title": "Diese Befragung hat noch nicht begonnen",
+        "not_open": "Bitte kommen Sie wieder, sobald die Befragung geöffnet ist.",
+        "bad_request_title": "Diese Seite konnte nicht gespeichert werden",
+        "bad_request": "Das Formular hat etwas gesendet, das die Befragung nicht annehmen kann:",
+        "bad_request_hint": "Bitte gehen Sie zur Befragung zurück und versuchen Sie es erneut.",
+        "already_submitted_title": "Bereits abgesendet",
+        "already_submitted": "Diese Antworten wurden abgesendet und können nicht mehr geändert werden.",
+        "back_to_survey": "Zurück zur Befragung",
+        "skip": "Zu den Fragen springen",
+    },
+}
+
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
+
+
+def translator(language: str):
+    """Return ``t(key, **values)`` for ``language``, falling back to English."""
+    table = TEXT.get(language, TEXT["en"])
+
+    def t(key: str, **values) -> str:
+        return (table.get(key) or TEXT["en"][key]).format(**values)
+
+    return t

@@ -1,0 +1,380 @@
+"""Taking a survey: the page plan, saving answers, resuming and submitting exactly once.
+
+Everything here receives plain values (the invitation, the posted fields as a mapping)
+and leaves the commit to the view, so a rejected request stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from instruments import Instrument, Item, Prompt, Scale
+from survey.db import upsert
+from survey.extensions import db
+from survey.models import (
+    MAX_COMMENT_LENGTH,
+    Answer,
+    Comment,
+    Invitation,
+    PageTiming,
+    Response,
+    Wave,
+    WaveMember,
+    utcnow,
+)
+from survey.services import ServiceError
+from survey.services.instruments import parse_stored
+
+#: Posted value meaning "prefer not to say"; stored as NULL.
+PREFER_NOT_TO_SAY = "pnts"
+#: Longest time on one page that counts; longer means the respondent left the tab open.
+MAX_PAGE_SECONDS = 3600.0
+
+
+class LinkError(ServiceError):
+    """An invitation link that cannot be used; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, reason: str, status: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class InvalidSubmissionError(ServiceError):
+    """Posted data that no honest form can produce (a tampered request): answered with 400."""
+
+
+class AlreadySubmittedError(ServiceError):
+    """The response is submitted; its answers can no longer change."""
+
+
+@dataclass(frozen=True)
+class SurveyPage:
+    number: int  #: 0-based position in the whole survey
+    instrument: Instrument
+    items: tuple[Item, ...]
+    prompts: tuple[Prompt, ...] = ()
+
+    def scale(self, item: Item) -> Scale:
+        return self.instrument.scales[item.scale]
+
+
+@dataclass(frozen=True)
+class SurveyPlan:
+    """The pages one respondent sees: every instrument of the wave, items filtered by audience."""
+
+    pages: tuple[SurveyPage, ...]
+    languages: tuple[str, ...]
+    items: Mapping[str, tuple[Item, Scale]] = field(default_factory=dict)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def minutes(self) -> int:
+        return sum(page.instrument.estimated_minutes for page in self._first_pages())
+
+    def _first_pages(self):
+        seen = set()
+        for page in self.pages:
+            if page.instrument.key not in seen:
+                seen.add(page.instrument.key)
+                yield page
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return tuple(page.instrument for page in self._first_pages())
+
+    def required_ids(self, pages=None) -> set[str]:
+        pages = self.pages if pages is None else pages
+        return {item.id for page in pages for item in page.items if item.required}
+
+
+def plan_for(wave: Wave, function: str) -> SurveyPlan:
+    """The survey a member of a team with ``function`` answers in ``wave``."""
+    versions = tuple((wi.instrument_version.definition, wi.instrument_version.content_hash,
+                      wi.instrument_version.key) for wi in wave.instruments)  # fmt: skip
+    return _plan(versions, function, tuple(wave.languages or ()))
+
+
+@lru_cache(maxsize=256)
+def _plan(versions, function: str, wave_languages: tuple[str, ...]) -> SurveyPlan:
+    pages: list[SurveyPage] = []
+    items: dict[str, tuple[Item, Scale]] = {}
+    languages: list[str] | None = None
+    for text, digest, key in versions:
+        instrument = parse_stored(text, digest, key)
+        languages = [lang for lang in (languages or instrument.languages) if lang in instrument.languages]
+        shown_pages = []
+        for page_ids in instrument.pages:
+            shown = tuple(i for i in map(instrument.item, page_ids) if i.shown_to(function))
+            if shown:
+                shown_pages.append(shown)
+        for shown in shown_pages:
+            for item in shown:
+                items[item.id] = (item, instrument.scales[item.scale])
+        prompt_pages = _place_prompts(instrument, shown_pages)
+        for index, shown in enumerate(shown_pages):
+            pages.append(SurveyPage(len(pages), instrument, shown, prompt_pages.get(index, ())))
+    offered = tuple(lang for lang in (languages or ()) if not wave_languages or lang in wave_languages)
+    return SurveyPlan(tuple(pages), offered or tuple(languages or ("en",)), items)
+
+
+def _place_prompts(instrument: Instrument, pages: list[tuple[Item, ...]]) -> dict[int, tuple[Prompt, ...]]:
+    """A prompt about a dimension goes on the page with that dimension's last item; others last."""
+    placed: dict[int, list[Prompt]] = {}
+    last = len(pages) - 1
+    for prompt in instrument.prompts:
+        where = last
+        if prompt.dimension:
+            holding = [
+                n for n, page in enumerate(pages) if any(i.dimension == prompt.dimension for i in page)
+            ]
+            where = holding[-1] if holding else last
+        placed.setdefault(where, []).append(prompt)
+    return {n: tuple(prompts) for n, prompts in placed.items()}
+
+
+# --- invitations and responses
+
+
+def check_link(invitation: Invitation | None, now: datetime | None = None) -> Invitation:
+    """Return a usable invitation or raise :class:`LinkError` saying why it is not."""
+    now = now or utcnow()
+    if invitation is None:
+        raise LinkError("unknown", 404)
+    if invitation.revoked_at is not None:
+        raise LinkError("revoked", 410)
+    wave = invitation.wave
+    if wave.status == "closed" or (wave.closes_at is not None and wave.closes_at <= now):
+        raise LinkError("closed", 410)
+    if wave.status != "open" or (wave.opens_at is not None and wave.opens_at > now):
+        raise LinkError("not_open", 403)
+    return invitation
+
+
+def team_function(invitation: Invitation) -> tuple[int, str]:
+    """The team (id, function) the participant belonged to when invited."""
+    member = db.session.get(WaveMember, (invitation.wave_id, invitation.participant_id))
+    team = member.team if member is not None else invitation.participant.team
+    return team.id, team.function
+
+
+def response_of(invitation: Invitation) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+
+
+def start_response(invitation: Invitation, locale: str, plan: SurveyPlan) -> Response:
+    """Return the invitation's response, creating it (once, even under concurrent requests)."""
+    if invitation.used_at is not None:
+        raise AlreadySubmittedError("This survey has been submitted.")
+    if locale not in plan.languages:
+        raise InvalidSubmissionError(
+            f"Language {locale!r} is not offered; choose one of {', '.join(plan.languages)}."
+        )
+    existing = response_of(invitation)
+    if existing is not None:
+        if existing.status == "in_progress":
+            existing.locale = locale
+        return existing
+    team_id, _ = team_function(invitation)
+    response = Response(
+        wave_id=invitation.wave_id, invitation_id=invitation.id, team_id=team_id, locale=locale
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+    except IntegrityError:
+        # Another request created it a moment ago: the unique invitation_id says so.
+        return response_of(invitation)
+    return response
+
+
+@dataclass(frozen=True)
+class PageInput:
+    answers: dict[str, int | None]
+    comments: dict[str, str]
+
+
+def parse_page(page: SurveyPage, form: Mapping[str, list[str]], allowed: set[str]) -> PageInput:
+    """Check posted fields against the page's items and scales; raise :class:`InvalidSubmissionError`.
+
+    ``form`` maps field names to all their values. Fields are ``item-<id>`` (a scale value
+    or ``pnts``) and ``comment-<prompt id>``; other names must be in ``allowed``.
+    """
+    items = {item.id: item for item in page.items}
+    prompts = {prompt.id for prompt in page.prompts}
+    answers: dict[str, int | None] = {}
+    comments: dict[str, str] = {}
+    for name, values in form.items():
+        if name in allowed:
+            continue
+        if len(values) != 1:
+            raise InvalidSubmissionError(f"Field {name!r} was sent {len(values)} times.")
+        value = values[0]
+        kind, _, key = name.partition("-")
+        if kind == "item" and key in items:
+            answers[key] = _parse_value(items[key], page.scale(items[key]), value)
+        elif kind == "comment" and key in prompts:
+            text = value.replace("\r\n", "\n").strip()
+            if len(text) > MAX_COMMENT_LENGTH:
+                raise InvalidSubmissionError(
+                    f"The comment {key!r} has {len(text)} characters; at most {MAX_COMMENT_LENGTH} are kept."
+                )
+            if "\x00" in text:
+                raise InvalidSubmissionError(f"The comment {key!r} contains a NUL character.")
+            comments[key] = text
+        elif kind == "item":
+            raise InvalidSubmissionError(f"Unknown item {key!r} on this page.")
+        else:
+            raise InvalidSubmissionError(f"Unexpected field {name!r}.")
+    return PageInput(answers, comments)
+
+
+def _parse_value(item: Item, scale: Scale, raw: str) -> int | None:
+    if raw == PREFER_NOT_TO_SAY:
+        if not scale.prefer_not_to_say:
+            raise InvalidSubmissionError(f"Item {item.id!r} has no 'prefer not to say' option.")
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise InvalidSubmissionError(f"Item {item.id!r}: {raw[:20]!r} is not a whole number.") from None
+    if not scale.accepts(value):
+        raise InvalidSubmissionError(
+            f"Item {item.id!r}: {value} is not on its scale ({scale.min} to {scale.max})."
+        )
+    return value
+
+
+def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: float | None,
+              next_page: int) -> None:  # fmt: skip
+    """Store a page's answers and comments (in bulk), its timing, and where to resume."""
+    if response.status != "in_progress":
+        raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
+    now = utcnow()
+    upsert(
+        Answer,
+        [
+            {"response_id": response.id, "item_id": k, "value": v, "answered_at": now}
+            for k, v in data.answers.items()
+        ],
+        key=["response_id", "item_id"],
+        update=["value", "answered_at"],
+    )
+    kept = {k: v for k, v in data.comments.items() if v}
+    upsert(
+        Comment,
+        [
+            {"response_id": response.id, "subject_id": k, "text": v, "created_at": now}
+            for k, v in kept.items()
+        ],
+        key=["response_id", "subject_id"],
+        update=["text"],
+    )
+    cleared = [k for k, v in data.comments.items() if not v]
+    if cleared:
+        db.session.execute(
+            Comment.__table__.delete().where(
+                Comment.response_id == response.id, Comment.subject_id.in_(cleared)
+            )
+        )
+    if seconds is not None:
+        seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS)
+        timing = db.session.scalar(
+            select(PageTiming).where(PageTiming.response_id == response.id, PageTiming.page == page.number)
+        )
+        if timing is None:
+            db.session.add(PageTiming(response_id=response.id, page=page.number, seconds=seconds, visits=1))
+        else:
+            timing.seconds += seconds
+            timing.visits += 1
+    response.current_page = next_page
+    response.updated_at = now
+
+
+def saved_answers(response: Response) -> tuple[dict[str, int | None], dict[str, str]]:
+    answers = dict(
+        db.session.execute(
+            select(Answer.item_id, Answer.value).where(Answer.response_id == response.id)
+        ).all()
+    )
+    comments = dict(
+        db.session.execute(
+            select(Comment.subject_id, Comment.text).where(Comment.response_id == response.id)
+        ).all()
+    )
+    return answers, comments
+
+
+def missing_required(plan: SurveyPlan, answered: set[str], pages=None) -> list[str]:
+    """Required item ids (in survey order) without an answer; "prefer not to say" counts as one."""
+    pages = plan.pages if pages is None else pages
+    return [item.id for page in pages for item in page.items if item.required and item.id not in answered]
+
+
+def resume_page(plan: SurveyPlan, answered: set[str]) -> int:
+    """The first page with an unanswered item, or the last page when everything is answered."""
+    for page in plan.pages:
+        if any(item.id not in answered for item in page.items):
+            return page.number
+    return plan.page_count - 1
+
+
+class IncompleteSubmissionError(ServiceError):
+    def __init__(self, missing: list[str], first_page: int):
+        super().__init__(f"{len(missing)} required answers are missing.")
+        self.missing = missing
+        self.first_page = first_page
+
+
+def submit(response: Response, plan: SurveyPlan) -> bool:
+    """Submit ``response`` exactly once; return ``True`` if this call submitted it.
+
+    A second call (double click, retry, another tab) finds it submitted and returns
+    ``False`` without changing anything: the conditional UPDATE is the arbiter, so two
+    concurrent calls cannot both succeed. In anonymous waves the response is unlinked from
+    its invitation and its timestamps are cut to the day, so it cannot be matched to a person.
+    """
+    answered = set(db.session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
+    missing = missing_required(plan, answered)
+    if missing:
+        first = next(p.number for p in plan.pages if any(i.id in missing for i in p.items))
+        raise IncompleteSubmissionError(missing, first)
+    wave = response.wave
+    invitation_id = response.invitation_id
+    now = utcnow()
+    values: dict = {"status": "submitted", "submitted_at": now, "updated_at": now}
+    if wave.mode == "anonymous":
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        values.update(invitation_id=None, submitted_at=day, updated_at=day, started_at=day)
+        now = day
+    result = db.session.execute(
+        update(Response)
+        .where(Response.id == response.id, Response.status == "in_progress")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(response)
+        return False
+    if invitation_id is not None:
+        db.session.execute(update(Invitation).where(Invitation.id == invitation_id).values(used_at=now))
+    db.session.expire(response)
+    return True
+
+
+def progress(plan: SurveyPlan, page_number: int) -> int:
+    """Percent of pages completed before ``page_number``."""
+    return round(100 * page_number / max(plan.page_count, 1))
+
+
+def count_answers(response: Response) -> int:
+    return db.session.scalar(select(func.count(Answer.id)).where(Answer.response_id == response.id)) or 0

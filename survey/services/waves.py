@@ -1,0 +1,92 @@
+"""Waves: creating, opening and closing survey rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import MIN_ANONYMITY_THRESHOLD, WAVE_MODES, Organization, Wave, WaveInstrument, utcnow
+from survey.services import ServiceError
+from survey.services.instruments import instrument_of, register_instrument_version
+
+
+def create_wave(
+    organization: Organization,
+    name: str,
+    instrument_refs: Sequence[str],
+    *,
+    anonymity_threshold: int = 5,
+    mode: str = "confidential",
+    languages: Sequence[str] = (),
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> Wave:
+    """Create a draft wave administering ``instrument_refs`` (``"id"`` or ``"id@version"``) in order."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("A wave needs a name.")
+    if not instrument_refs:
+        raise ServiceError("A wave needs at least one instrument.")
+    if anonymity_threshold < MIN_ANONYMITY_THRESHOLD:
+        raise ServiceError(f"The anonymity threshold cannot be below {MIN_ANONYMITY_THRESHOLD}.")
+    if mode not in WAVE_MODES:
+        raise ServiceError(f"Unknown mode {mode!r}; choose one of {', '.join(WAVE_MODES)}.")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ServiceError("The closing date must come after the opening date.")
+    versions = [register_instrument_version(ref) for ref in instrument_refs]
+    if len({v.id for v in versions}) != len(versions):
+        raise ServiceError("Each instrument can be used only once in a wave.")
+    seen: dict[str, str] = {}
+    offered: set[str] = set()
+    for version in versions:
+        instrument = instrument_of(version)
+        offered.update(instrument.languages)
+        for item_id in instrument.item_ids:
+            if item_id in seen:
+                raise ServiceError(f"Item id {item_id!r} is in both {seen[item_id]} and {version.key}.")
+            seen[item_id] = version.key
+    unknown = sorted(set(languages) - offered)
+    if unknown:
+        raise ServiceError(f"The instruments have no text in {', '.join(unknown)}.")
+    wave = Wave(
+        organization=organization,
+        name=name,
+        anonymity_threshold=anonymity_threshold,
+        mode=mode,
+        languages=list(languages),
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
+    for position, version in enumerate(versions):
+        wave.instruments.append(WaveInstrument(instrument_version=version, position=position))
+    db.session.add(wave)
+    db.session.flush()
+    return wave
+
+
+def open_wave(wave: Wave) -> Wave:
+    if wave.status == "closed":
+        raise ServiceError("A closed wave cannot be opened again; clone it for a new round.")
+    wave.status = "open"
+    if wave.opens_at is None:
+        wave.opens_at = utcnow()
+    return wave
+
+
+def close_wave(wave: Wave) -> Wave:
+    if wave.status == "draft":
+        raise ServiceError("A draft wave was never opened; delete it instead.")
+    wave.status = "closed"
+    now = utcnow()
+    if wave.closes_at is None or wave.closes_at > now:
+        wave.closes_at = now
+    return wave
+
+
+def waves_of(organization: Organization) -> list[Wave]:
+    return list(
+        db.session.scalars(select(Wave).where(Wave.organization_id == organization.id).order_by(Wave.id))
+    )
