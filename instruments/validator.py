@@ -83,6 +83,8 @@ ITEM_FIELDS = {
 PROMPT_FIELDS = {"id": True, "dimension": False, "text": True}
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+#: libyaml's loader composes about ten times faster and keeps the same line marks.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Path_ = tuple[str | int, ...]
 """A field path: mapping keys as ``str``, list positions as ``int``."""
@@ -174,7 +176,14 @@ def parse(text: str | bytes, source: str = "<string>") -> ParsedDefinition:
             parsed.add((), f"the file is not UTF-8 text ({error.reason} at byte {error.start})")
             return parsed
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        root = None
+    try:
+        if root is None:
+            # Parse again with the pure-Python loader: its messages are the same on every
+            # installation (libyaml words its errors differently), and it names the problem.
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

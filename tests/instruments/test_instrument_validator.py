@@ -108,3 +108,13 @@ def test_a_categorical_scale_without_reverse_items_is_valid(edited):
     instrument = loads(text)
     assert instrument.scales["agree5"].kind == "categorical"
     assert instrument.scales["agree5"].numeric is False
+
+
+def test_libyaml_and_pure_python_parsers_give_the_same_problems(edited, monkeypatch):
+    from instruments import validator
+
+    text = edited(("    reverse: true", "    revers: true"), ("[sales, other]", "[sales, others]"))
+    with_default = [str(problem) for problem in validate_text(text, "x.yaml")]
+    monkeypatch.setattr(validator, "_FAST_LOADER", yaml.SafeLoader)
+    assert [str(problem) for problem in validate_text(text, "x.yaml")] == with_default
+    assert len(with_default) == 2
