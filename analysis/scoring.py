@@ -4,7 +4,7 @@ A dimension's score is the mean of its valid item answers after reverse keying, 
 missing when fewer than the dimension's ``min_valid`` answers are valid. This is what
 ``psych::scoreItems(keys, items, totals = FALSE, impute = "none", min = , max = )``
 computes in R, with one addition: the ``min_valid`` rule (psych scores a respondent
-from a single valid answer).
+from a single valid answer). Meta-perception and categorical items are not scored.
 """
 
 from __future__ import annotations
@@ -17,20 +17,28 @@ from instruments.model import Instrument, Item, Scale
 __all__ = ["keyed_items", "score", "scored_dimensions"]
 
 
+def _is_scored(item: Item, instrument: Instrument) -> bool:
+    return instrument.scale_of(item).numeric and item.perspective != "meta"
+
+
 def scored_dimensions(instrument: Instrument) -> dict[str, tuple[Item, ...]]:
     """Return the scored dimensions of ``instrument`` and their scored items.
 
-    Only items on ordinal (numeric) scales are scored; items on categorical scales
-    (e.g. a role level) are skipped, and a dimension with no ordinal item is left out.
+    A dimension score is the respondent's own view, so two kinds of items are left out:
+    items on categorical scales (codes such as a role level, never averaged) and
+    meta-perception items (``perspective="meta"``: what the respondent expects the other
+    team to answer; only one function answers them, and they enter
+    :func:`analysis.meta_perception_gaps` instead). A dimension with no scored item is
+    left out.
 
     Returns
     -------
     dict
-        Dimension id -> its ordinal items, in instrument order.
+        Dimension id -> its scored items, in instrument order.
     """
     scored: dict[str, tuple[Item, ...]] = {}
     for dimension in instrument.dimensions:
-        items = tuple(item for item in instrument.items_of(dimension.id) if instrument.scale_of(item).numeric)
+        items = tuple(item for item in instrument.items_of(dimension.id) if _is_scored(item, instrument))
         if items:
             scored[dimension.id] = items
     return scored
@@ -97,26 +105,29 @@ def _check_on_scale(row: np.ndarray, item: Item, scale: Scale) -> None:
         )
 
 
-def _keyed_rows(responses: pd.DataFrame, instrument: Instrument, items: tuple[Item, ...]) -> np.ndarray:
-    """Checked answers to ``items`` (one row per item) with reverse-keyed items reversed."""
+def _keyed_rows(
+    responses: pd.DataFrame, instrument: Instrument, items: tuple[Item, ...], reverse: bool = True
+) -> np.ndarray:
+    """Checked answers to ``items`` (one row per item), reverse-keyed items reversed if ``reverse``."""
     rows = _item_rows(responses, items)
     for row, item in zip(rows, items, strict=True):
         scale = instrument.scale_of(item)
         _check_on_scale(row, item, scale)
-        if item.reverse:
+        if reverse and item.reverse:
             # min + max - x, in place; NaN stays NaN.
             np.subtract(scale.min + scale.max, row, out=row)
     return rows
 
 
 def keyed_items(
-    responses: pd.DataFrame, instrument: Instrument, dimension: str | None = None
+    responses: pd.DataFrame, instrument: Instrument, dimension: str | None = None, *, reverse: bool = True
 ) -> pd.DataFrame:
     """Return the scored item answers with reverse-keyed items reversed.
 
-    The input to reliability and agreement statistics: every ordinal item of the
-    instrument (or of one ``dimension``), reverse-keyed items scored as
-    ``min + max - x`` on the item's own scale.
+    The input to reliability and agreement statistics: every item on an ordinal scale
+    (own and meta perspective, in instrument order), or the scored items of one
+    ``dimension`` (those :func:`score` averages, see :func:`scored_dimensions`), with
+    reverse-keyed items scored as ``min + max - x`` on the item's own scale.
 
     Parameters
     ----------
@@ -126,7 +137,10 @@ def keyed_items(
     instrument : Instrument
         Supplies the items, their scales and reverse keys.
     dimension : str, optional
-        Restrict to the ordinal items of this dimension.
+        Restrict to the scored items of this dimension.
+    reverse : bool
+        Apply the reverse keys (default). ``False`` returns the checked answers as
+        given, which is what careless-responding indices need.
 
     Returns
     -------
@@ -141,13 +155,13 @@ def keyed_items(
     responses = _check_responses(responses)
     scored = scored_dimensions(instrument)
     if dimension is None:
-        items = tuple(item for dimension_items in scored.values() for item in dimension_items)
+        items = tuple(item for item in instrument.items if instrument.scale_of(item).numeric)
     elif dimension in scored:
         items = scored[dimension]
     else:
         allowed = ", ".join(repr(d) for d in scored)
         raise ValueError(f"dimension must be one of the scored dimensions {allowed}; got {dimension!r}")
-    rows = _keyed_rows(responses, instrument, items)
+    rows = _keyed_rows(responses, instrument, items, reverse)
     return pd.DataFrame(rows.T, index=responses.index, columns=[item.id for item in items], copy=False)
 
 
@@ -167,8 +181,11 @@ def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     This is the mean score of ``psych::scoreItems(..., totals = FALSE, impute = "none")``
     (Revelle, *psych* package) plus the ``min_valid`` rule.
 
-    Only ordinal scales are scored: categorical items are skipped and a dimension with no
-    ordinal item gets no column.
+    Only own-perspective items on ordinal scales are scored (see
+    :func:`scored_dimensions`): categorical and meta-perception items are skipped, and a
+    dimension with no scored item gets no column. ``min_valid`` is capped at the number
+    of scored items, so a dimension whose ``min_valid`` counted its meta items can still
+    be scored.
 
     Parameters
     ----------
@@ -199,7 +216,8 @@ def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     columns: dict[str, np.ndarray] = {}
     for dimension_id, items in scored_dimensions(instrument).items():
         rows = _keyed_rows(responses, instrument, items)
-        columns[dimension_id] = _mean_of_valid(rows, instrument.dimension(dimension_id).min_valid)
+        min_valid = min(instrument.dimension(dimension_id).min_valid, len(items))
+        columns[dimension_id] = _mean_of_valid(rows, min_valid)
     return pd.DataFrame(columns, index=responses.index, columns=list(columns))
 
 

@@ -197,3 +197,41 @@ def test_min_valid_matches_rowmeans_in_r(bfi_reference):
     scores = score(items, instrument)
     assert scores.isna().to_numpy().sum() == expected.isna().to_numpy().sum() > 0
     np.testing.assert_allclose(scores.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_keyed_items_without_reverse_keys_gives_answers_as_given(small):
+    instrument, responses = small
+    raw = keyed_items(responses, instrument, reverse=False)
+    np.testing.assert_allclose(raw["t2"], [1, 5, 2, np.nan])
+    np.testing.assert_allclose(raw["h2"], [0, 6, np.nan, 1])
+
+
+def test_meta_items_are_not_scored_but_are_keyed():
+    meta = Item(
+        id="m1",
+        text={"en": "m1"},
+        dimension="trust",
+        scale="agree6",
+        reverse=True,
+        target="sales",
+        perspective="meta",
+        mirrors="t1",
+        audience=("sales",),
+    )
+    base = make_instrument({"trust": ["t1", "t2"]}, min_valid={"trust": 2})
+    trust = base.dimension("trust")
+    instrument = make_instrument({"trust": ["t1", "t2"]}, min_valid={"trust": 3}, extra_items=(meta,))
+    instrument = Instrument(
+        **{
+            **instrument.__dict__,
+            "dimensions": (Dimension(**{**trust.__dict__, "item_ids": ("t1", "t2", "m1"), "min_valid": 3}),),
+        }
+    )
+    responses = pd.DataFrame({"t1": [2, 6], "t2": [4, np.nan], "m1": [6, 1]})
+    assert [item.id for item in scored_dimensions(instrument)["trust"]] == ["t1", "t2"]
+    # min_valid 3 counted the meta item; capped at the 2 scored items.
+    np.testing.assert_allclose(score(responses, instrument)["trust"], [3.0, np.nan])
+    keyed = keyed_items(responses, instrument)
+    assert list(keyed.columns) == ["t1", "t2", "m1"]
+    np.testing.assert_allclose(keyed["m1"], [1, 6])
+    assert list(keyed_items(responses, instrument, dimension="trust").columns) == ["t1", "t2"]

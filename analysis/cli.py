@@ -1,0 +1,324 @@
+"""``mindgap analyze``: the team analysis of a response export, from the command line.
+
+Works on a CSV from any survey tool: one row per respondent, one column per item id
+of the instrument, plus a team column. :func:`team_analysis` does the work and returns
+plain data (also written with ``--json``); the ``analyze`` command prints it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+import instruments
+from instruments.model import Instrument
+
+from .agreement import icc1, icc2, rwg_j
+from .alignment import alignment_index
+from .gaps import perception_gaps
+from .quality import careless
+from .reliability import cronbach_alpha
+from .scoring import keyed_items, score, scored_dimensions
+
+__all__ = ["analyze", "team_analysis"]
+
+
+class BadInput(click.ClickException):
+    """Input the command cannot analyse; exits with status 2 like a usage error."""
+
+    exit_code = 2
+
+
+def _finite(value) -> float | None:
+    """A float for JSON and printing, ``None`` for NaN / missing."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _statistic(compute, *arguments) -> float | None:
+    """Run one statistic; ``None`` when the data cannot support it (one team, no variance …).
+
+    The summary should still show everything else, so a statistic's ``ValueError`` about
+    its input becomes a blank cell rather than a failed command.
+    """
+    try:
+        return _finite(compute(*arguments))
+    except ValueError:
+        return None
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with NaN -> None, numpy scalars -> Python numbers."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()} for row in rows]
+
+
+def team_analysis(
+    responses: pd.DataFrame,
+    instrument: Instrument,
+    team_column: str = "team",
+    *,
+    min_n: int = 5,
+    drop_careless: bool = False,
+) -> dict:
+    """Score and analyse one response table by team.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per respondent, one column per item id (other columns are ignored)
+        and a column of team labels. Rows without a team label are left out.
+    instrument : Instrument
+        The questionnaire the answers belong to.
+    team_column : str
+        Name of the team column.
+    min_n : int
+        Anonymity threshold: teams with fewer respondents are counted, but their means
+        are not reported and they take no part in gaps and alignment.
+    drop_careless : bool
+        Leave out respondents flagged by :func:`analysis.careless` before analysing.
+
+    Returns
+    -------
+    dict
+        ``n_respondents``, ``teams`` (team -> n), ``careless`` (count and row labels),
+        ``dimensions`` (per dimension: alpha, mean and median r_wg(j) over teams,
+        ICC(1), ICC(2)), ``means`` (team -> dimension -> mean, for teams of at least
+        ``min_n``), ``gaps`` (every pair and dimension, largest ``|g|`` first) and
+        ``alignment`` (every pair, least aligned first), plus ``ignored_columns`` and
+        ``absent_items``.
+
+    Raises
+    ------
+    ValueError
+        For a missing team column, a file without any item of the instrument, or
+        answers off their item's scale.
+    """
+    if team_column not in responses.columns:
+        shown = ", ".join(repr(str(c)) for c in list(responses.columns)[:8])
+        raise ValueError(f"team column {team_column!r} is not in the file; its columns are {shown}")
+    item_ids = set(instrument.item_ids)
+    present = [c for c in responses.columns if c in item_ids]
+    if not present:
+        shown = ", ".join(repr(str(c)) for c in list(responses.columns)[:8])
+        raise ValueError(
+            f"no column is an item of {instrument.key} (columns: {shown}); check --instrument "
+            "or rename the columns to the item ids"
+        )
+    ignored = [str(c) for c in responses.columns if c not in item_ids and c != team_column]
+    absent = [i for i in instrument.item_ids if i not in responses.columns]
+
+    responses = responses[responses[team_column].notna()]
+    scores = score(responses, instrument)  # validates every answer against its scale
+    raw = keyed_items(responses, instrument, reverse=False)  # careless() reads answers as given
+    answered = raw.columns[raw.notna().any().to_numpy()]
+    flags = careless(raw[answered]) if len(answered) >= 2 and len(raw) else None
+    careless_rows = [] if flags is None else list(flags.index[flags["careless"].to_numpy()])
+    if drop_careless and careless_rows:
+        keep = ~responses.index.isin(careless_rows)
+        responses, scores = responses[keep], scores[keep]
+
+    groups = responses[team_column].astype(str).astype("category")
+    sizes = groups.value_counts(sort=False).sort_index()
+    shown_teams = [t for t, n in sizes.items() if n >= min_n]
+
+    dimensions: dict[str, dict] = {}
+    for dimension_id, items in scored_dimensions(instrument).items():
+        ids = [item.id for item in items]
+        keyed = keyed_items(responses, instrument, dimension=dimension_id)
+        entry: dict = {"n_items": len(ids), "alpha": None, "rwg_j_mean": None, "rwg_j_median": None}
+        if len(ids) >= 2:
+            entry["alpha"] = _statistic(lambda k: cronbach_alpha(k, missing="pairwise").alpha, keyed)
+        scales = {instrument.scale_of(item).id for item in items}
+        if len(scales) == 1:
+            n_options = len(instrument.scale_of(items[0]).values)
+            agreement = rwg_j(keyed, groups, n_options, missing="listwise")["rwg_j"]
+            entry["rwg_j_mean"] = _finite(agreement.mean())
+            entry["rwg_j_median"] = _finite(agreement.median())
+        entry["icc1"] = _statistic(icc1, scores[dimension_id], groups)
+        entry["icc2"] = _statistic(icc2, scores[dimension_id], groups)
+        dimensions[dimension_id] = entry
+
+    means = scores.groupby(groups, observed=True).mean().loc[shown_teams]
+    gaps = pd.DataFrame()
+    alignment = pd.DataFrame()
+    if len(shown_teams) >= 2:
+        gaps = perception_gaps(scores, groups, min_n=min_n)
+        alignment = alignment_index(gaps)
+        gaps = gaps.iloc[np.argsort(-gaps["g"].abs().fillna(-1).to_numpy(), kind="stable")]
+        alignment = alignment.sort_values("alignment", kind="stable")
+
+    return {
+        "instrument": instrument.key,
+        "team_column": team_column,
+        "min_n": min_n,
+        "n_respondents": len(responses),
+        "teams": {str(t): int(n) for t, n in sizes.items()},
+        "careless": {
+            "count": len(careless_rows),
+            "dropped": bool(drop_careless and careless_rows),
+            "rows": [r.item() if isinstance(r, np.generic) else r for r in careless_rows],
+        },
+        "dimensions": dimensions,
+        "means": {str(t): {d: _finite(v) for d, v in row.items()} for t, row in means.iterrows()},
+        "gaps": _records(gaps),
+        "alignment": _records(alignment),
+        "ignored_columns": ignored,
+        "absent_items": absent,
+    }
+
+
+def _number(value, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = ["  " + "  ".join(str(h).ljust(w) if i == 0 else str(h).rjust(w) for i, (h, w) in
+                              enumerate(zip(header, widths, strict=True)))]  # fmt: skip
+    for row in rows:
+        cells = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def format_summary(result: dict, *, top: int = 10) -> str:
+    """The readable summary printed by ``mindgap analyze``."""
+    out: list[str] = []
+    teams = result["teams"]
+    out.append(
+        f"{result['n_respondents']} respondents in {len(teams)} teams, instrument {result['instrument']}"
+    )
+    careless_info = result["careless"]
+    verb = "left out" if careless_info["dropped"] else "kept in the analysis"
+    out.append(f"Careless respondents flagged: {careless_info['count']} ({verb})")
+    if result["ignored_columns"]:
+        out.append("Columns ignored (not items): " + ", ".join(result["ignored_columns"][:10]))
+    if result["absent_items"]:
+        out.append("Items not in the file (counted as unanswered): " + ", ".join(result["absent_items"][:10]))
+
+    out.append("\nRespondents per team")
+    out.append(_table(["team", "n"], [[t, str(n)] for t, n in teams.items()]))
+
+    out.append("\nDimensions: reliability and team agreement")
+    rows = [
+        [d, str(e["n_items"]), _number(e["alpha"]), _number(e["rwg_j_mean"]), _number(e["rwg_j_median"]),
+         _number(e["icc1"], 3), _number(e["icc2"])]
+        for d, e in result["dimensions"].items()
+    ]  # fmt: skip
+    out.append(
+        _table(["dimension", "items", "alpha", "rwg_j mean", "rwg_j median", "ICC(1)", "ICC(2)"], rows)
+    )
+
+    dimensions = list(result["dimensions"])
+    hidden = [t for t, n in teams.items() if n < result["min_n"]]
+    out.append(f"\nDimension means per team (teams of at least {result['min_n']})")
+    means = result["means"]
+    if means and len(means) <= 8:  # few teams: one column per team reads best
+        rows = [[d, *(_number(m.get(d)) for m in means.values())] for d in dimensions]
+        out.append(_table(["dimension", *means], rows))
+    elif means:
+        rows = [[t, *(_number(m.get(d)) for d in dimensions)] for t, m in means.items()]
+        out.append(_table(["team", *dimensions], rows))
+    if hidden:
+        out.append(f"  not shown (fewer than {result['min_n']} respondents): " + ", ".join(hidden))
+
+    gaps = result["gaps"]
+    out.append(f"\nLargest team gaps (Hedges' g with 95 % CI; {min(top, len(gaps))} of {len(gaps)})")
+    if gaps:
+        rows = [
+            [f"{g['team_a']} - {g['team_b']}", g["dimension"], _number(g["mean_a"]), _number(g["mean_b"]),
+             _number(g["g"]), f"[{_number(g['g_ci_low'])}, {_number(g['g_ci_high'])}]", _number(g["p"], 4)]
+            for g in gaps[:top]
+        ]  # fmt: skip
+        out.append(_table(["teams", "dimension", "mean a", "mean b", "g", "95 % CI", "p"], rows))
+    else:
+        out.append("  none: fewer than two teams large enough to compare")
+
+    alignment = result["alignment"]
+    out.append(f"\nAlignment index per pair of teams (0-100, least aligned first; {min(top, len(alignment))} "
+               f"of {len(alignment)})")  # fmt: skip
+    if alignment:
+        rows = [[f"{a['team_a']} - {a['team_b']}", _number(a["alignment"], 1)] for a in alignment[:top]]
+        out.append(_table(["teams", "alignment"], rows))
+    else:
+        out.append("  none: fewer than two teams large enough to compare")
+    return "\n".join(out)
+
+
+def _load_instrument(reference: str) -> Instrument:
+    try:
+        return instruments.load(reference)
+    except (instruments.InstrumentNotFoundError, instruments.InstrumentError) as error:
+        raise BadInput(f"--instrument {reference!r}: {error}") from error
+
+
+def _read_responses(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read {path} as CSV: {error}") from error
+
+
+@click.command("analyze")
+@click.argument("responses_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--instrument",
+    "instrument_reference",
+    required=True,
+    help="Instrument as ID or ID@VERSION (a shipped one), or the path of an instrument YAML file.",
+)
+@click.option(
+    "--team-column", default="team", show_default=True, help="Column holding each respondent's team."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write all results here.",
+)
+@click.option("--min-n", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Anonymity threshold: smaller teams are counted but not shown or compared.")  # fmt: skip
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="How many gaps and team pairs to print.")  # fmt: skip
+@click.option("--drop-careless", is_flag=True, help="Leave out respondents flagged as careless.")
+def analyze(
+    responses_file: Path,
+    instrument_reference: str,
+    team_column: str,
+    json_path: Path | None,
+    min_n: int,
+    top: int,
+    drop_careless: bool,
+) -> None:
+    """Score and analyse a response export (CSV) by team.
+
+    RESPONSES_FILE has one row per respondent and one column per item id of the
+    instrument (answers as numbers, empty = missing) plus a team column; other columns
+    are ignored. Prints respondents per team, alpha, r_wg(j), ICC(1) and ICC(2) per
+    dimension, dimension means per team, the largest team gaps (Hedges' g with 95 %
+    CI), the alignment index of each pair of teams and the number of careless
+    respondents. Exits with status 2 on unusable input.
+    """
+    instrument = _load_instrument(instrument_reference)
+    responses = _read_responses(responses_file)
+    try:
+        result = team_analysis(responses, instrument, team_column, min_n=min_n, drop_careless=drop_careless)
+    except ValueError as error:
+        raise BadInput(str(error)) from error
+    result["file"] = str(responses_file)
+    click.echo(f"Mindgap analysis of {responses_file.name}")
+    click.echo(format_summary(result, top=top))
+    if json_path is not None:
+        json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
+        click.echo(f"\nAll results written to {json_path}")
