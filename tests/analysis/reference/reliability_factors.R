@@ -100,6 +100,8 @@ for (fm in c("minres", "ml")) {
 }
 efa_ref[["holzinger_minres_oblimin_1factor"]] <- fa_summary(holz, 1, "minres", "oblimin")
 efa_ref[["holzinger_ml_oblimin_2factors"]] <- fa_summary(holz, 2, "ml", "oblimin")
+# Too many factors for five variables: negative degrees of freedom, no RMSEA.
+efa_ref[["holzinger_x1_x5_minres_promax_4factors"]] <- fa_summary(holz[, 1:5], 4, "minres", "promax")
 
 # psych::fa on raw data with pairwise deletion gives the same STATISTIC, RMSEA and
 # TLI as on the pairwise correlation matrix with n.obs = number of rows.
