@@ -33,7 +33,7 @@ a 5-point scale -1.5, -0.5, 0.5, 1.5, giving category shares of about 7, 24, 38,
 
 Because the items carry unique noise and are coarsened, observed scale scores show a
 smaller ICC(1) than the latent one: with the defaults and 5 items per dimension about
-0.10–0.12, inside the 0.05–0.20 range reported for work teams (Bliese 2000; James 1982).
+0.09–0.14 (0.11 on average), inside the 0.05–0.20 range reported for work teams (Bliese 2000; James 1982).
 Items on categorical scales are drawn uniformly over their points, unrelated to the
 latent traits.
 
