@@ -167,8 +167,16 @@ def team_function(invitation: Invitation) -> tuple[int, str]:
     return team.id, team.function
 
 
-def response_of(invitation: Invitation) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+def response_of(invitation: Invitation, *, lock: bool = False) -> Response | None:
+    """The invitation's response; ``lock=True`` holds its row until the transaction ends.
+
+    Requests that change a response lock it first, so a save racing a submission waits
+    and then sees the response submitted, instead of changing answers after the fact.
+    """
+    query = select(Response).where(Response.invitation_id == invitation.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def start_response(invitation: Invitation, locale: str, plan: SurveyPlan) -> Response:

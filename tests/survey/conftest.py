@@ -60,3 +60,55 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+class SurveySetup:
+    """An open wave with invited participants in a sales and a marketing team."""
+
+    def __init__(self, wave, tokens: dict[str, str], teams: dict):
+        self.wave = wave
+        self.tokens = tokens  # participant e-mail -> token
+        self.teams = teams
+
+    def token(self, function: str = "marketing", number: int = 1) -> str:
+        return self.tokens[f"{function}{number}@example.org"]
+
+    def plan(self, function: str = "marketing"):
+        from survey.services.responding import plan_for
+
+        return plan_for(self.wave, function)
+
+
+@pytest.fixture
+def make_survey(app, make_organization):
+    """Return ``make(instruments=("alignment",), mode=..., per_team=3)`` -> :class:`SurveySetup`."""
+    from survey.models import Participant
+    from survey.services.invitations import invite
+    from survey.services.waves import create_wave, open_wave
+
+    def make(instruments=("alignment",), mode="confidential", per_team=3, status="open", **wave_options):
+        organization = make_organization()
+        teams = {
+            function: create_team(organization, f"{function.title()} team", function)
+            for function in ("sales", "marketing", "other")
+        }
+        people = [
+            Participant(organization=organization, team=teams[function], email=f"{function}{n}@example.org")
+            for function in teams
+            for n in range(1, per_team + 1)
+        ]
+        db.session.add_all(people)
+        db.session.flush()
+        wave = create_wave(organization, "Wave 1", list(instruments), mode=mode, **wave_options)
+        if status == "open":
+            open_wave(wave)
+        issued = invite(wave, people)
+        db.session.commit()
+        return SurveySetup(wave, {i.invitation.participant.email: i.token for i in issued}, teams)
+
+    return make
+
+
+def answer_all(page, value: str = "3") -> dict:
+    """Form data answering every item of a survey page with ``value``."""
+    return {f"item-{item.id}": value for item in page.items}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from instruments import Item, Prompt, Scale
@@ -17,12 +18,18 @@ from survey.models import MAX_COMMENT_LENGTH
 from survey.services.responding import PREFER_NOT_TO_SAY, SurveyPage
 
 
-def _choices(scale: Scale, language: str) -> list[tuple[str, str]]:
-    choices = [(str(point.value), point.label(language)) for point in scale.points]
+def _choices(scale: Scale, language: str) -> list[SelectChoice]:
+    choices = [SelectChoice(str(point.value), point.label(language)) for point in scale.points]
     if scale.prefer_not_to_say:
         labels = scale.prefer_not_to_say_labels
-        choices.append((PREFER_NOT_TO_SAY, labels.get(language) or next(iter(labels.values()), "—")))
+        choices.append(
+            SelectChoice(PREFER_NOT_TO_SAY, labels.get(language) or next(iter(labels.values()), "—"))
+        )
     return choices
+
+
+def language_choices(languages, names) -> list[SelectChoice]:
+    return [SelectChoice(code, names.get(code, code)) for code in languages]
 
 
 def choice_field(item: Item, scale: Scale, language: str) -> Field:

@@ -9,9 +9,14 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 
-from survey.blueprints.respond.forms import LanguageForm, comment_field_name, item_field_name, page_form
+from survey.blueprints.respond.forms import (
+    LanguageForm,
+    comment_field_name,
+    item_field_name,
+    language_choices,
+    page_form,
+)
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
 from survey.extensions import db
 from survey.services.invitations import find_invitation
@@ -54,38 +59,21 @@ def _browser_language(offered) -> str:
     return request.accept_languages.best_match(list(offered)) or list(offered)[0]
 
 
-class _LinkPage(HTTPException):
-    """A link problem rendered as a page in the respondent's language."""
-
-    def __init__(self, problem: LinkError, language: str):
-        super().__init__()
-        self.code = problem.status
-        t = translator(language)
-        self.response = _render(
-            "respond/link_problem.html", language, problem.status, title=t(f"{problem.reason}_title"),
-            message=t(problem.reason),
-        )  # fmt: skip
-
-
 def _render(template: str, language: str, status: int = 200, **context):
     body = render_template(template, t=translator(language), page_language=language, **context)
     return body, status
 
 
-def _open(token: str, *, allow_submitted: bool = False):
+def _open(token: str):
     """The invitation, its plan and response for ``token``, or a clear 4xx page."""
     invitation = find_invitation(token)
-    language = _browser_language(("en", "de"))
-    try:
-        if invitation is None:
-            raise LinkError("unknown", 404)
-        if invitation.used_at is None:
-            check_link(invitation)
-    except LinkError as problem:
-        raise _LinkPage(problem, language) from None
+    if invitation is None:
+        raise LinkError("unknown", 404)
+    if invitation.used_at is None:
+        check_link(invitation)
     _, function = team_function(invitation)
     plan = plan_for(invitation.wave, function)
-    response = response_of(invitation)
+    response = response_of(invitation, lock=request.method == "POST")
     return invitation, plan, response
 
 
@@ -102,7 +90,7 @@ def entry(token: str):
     if request.args.get("lang") in plan.languages:
         language = request.args["lang"]
     form = LanguageForm(data={"language": language})
-    form.language.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in plan.languages]
+    form.language.choices = language_choices(plan.languages, LANGUAGE_NAMES)
     introductions = [instrument.introduction.get(language, "") for instrument in plan.instruments]
     return _render(
         "respond/welcome.html", language, form=form, plan=plan, wave=invitation.wave, token=token,
@@ -217,3 +205,13 @@ def already_submitted(error):
     t = translator("en")
     return _render("respond/message.html", "en", 409, title=t("already_submitted_title"),
                    message=t("already_submitted"))  # fmt: skip
+
+
+@bp.errorhandler(LinkError)
+def link_problem(problem: LinkError):
+    """Unknown, withdrawn, closed or not yet open: say so in the browser's language."""
+    db.session.rollback()
+    language = _browser_language(("en", "de"))
+    t = translator(language)
+    return _render("respond/link_problem.html", language, problem.status, title=t(f"{problem.reason}_title"),
+                   message=t(problem.reason))  # fmt: skip
