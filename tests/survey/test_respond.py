@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from html import unescape
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select, text
@@ -119,14 +119,16 @@ def test_welcome_page_explains_time_and_confidentiality(client, make_survey):
     minutes = sum(instrument.estimated_minutes for instrument in setup.plan().instruments)
     assert f"about {minutes} minutes" in english
     assert "at least 6 people" in english
-    assert "Deutsch" in english and "English" in english
+    assert "Deutsch" in english
+    assert "English" in english
 
 
 def test_pages_follow_the_audience_of_each_item(make_survey):
     setup = make_survey()
     marketing, sales, other = setup.plan("marketing"), setup.plan("sales"), setup.plan("other")
     meta = lambda plan: {i.id for p in plan.pages for i in p.items if i.perspective == "meta"}  # noqa: E731
-    assert meta(marketing) and meta(sales)
+    assert meta(marketing)
+    assert meta(sales)
     assert all(i.target == "marketing" for p in marketing.pages for i in p.items if i.perspective == "meta")
     assert all(i.target == "sales" for p in sales.pages for i in p.items if i.perspective == "meta")
     assert meta(other) == set()
@@ -212,7 +214,8 @@ def test_optional_comment_is_saved_and_cleared(client, make_survey):
     )
     assert db.session.scalar(select(Comment.text)) == "<b>More</b> talking"
     html = client.get(f"/s/{token}/p/{number}").get_data(as_text=True)
-    assert "&lt;b&gt;More&lt;/b&gt; talking" in html and "<b>More</b>" not in html
+    assert "&lt;b&gt;More&lt;/b&gt; talking" in html
+    assert "<b>More</b>" not in html
     client.post(f"/s/{token}/p/{number}", data={f"comment-{prompt.id}": "", "action": "back"})
     assert db.session.scalar(select(func.count(Comment.id))) == 0
 
@@ -244,7 +247,8 @@ def test_submission_is_final(client, make_survey):
     done = submit_all(client, token, plan)
     assert done.headers["Location"].endswith(f"/s/{token}/thanks")
     response = db.session.scalar(select(Response))
-    assert response.status == "submitted" and response.submitted_at is not None
+    assert response.status == "submitted"
+    assert response.submitted_at is not None
     assert response.invitation_id is not None  # confidential mode keeps the link
     before = dict(db.session.execute(select(Answer.item_id, Answer.value)).all())
 
@@ -281,7 +285,8 @@ def test_anonymous_submission_unlinks_the_response(client, make_survey):
     invitation = db.session.scalar(select(Invitation).where(Invitation.used_at.is_not(None)))
     assert response.invitation_id is None
     assert response.team_id == setup.teams["marketing"].id
-    assert response.locale == "en" and response.status == "submitted"
+    assert response.locale == "en"
+    assert response.status == "submitted"
     for moment in (response.submitted_at, response.started_at, invitation.used_at):
         assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
     assert client.get(f"/s/{token}").headers["Location"].endswith("/thanks")
