@@ -68,6 +68,8 @@ def demo_command() -> None:
     click.echo(f"Open {current_app.config['BASE_URL']}/ and sign in with one of:")
     for email, password, role in summary.logins:
         click.echo(f"  {role:<11} {email}  password: {password}")
+    if summary.survey_link:
+        click.echo(f"Try the survey as a marketing team member: {summary.survey_link}")
 
 
 @click.command("serve")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import Organization, Participant, Team, User
+from survey.models import Invitation, Organization, Participant, Team, User, Wave
+from survey.services.invitations import invite, reissue
 from survey.services.organizations import create_organization, create_team
 from survey.services.users import create_user
+from survey.services.waves import create_wave, open_wave
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Northwind Demo"
@@ -33,11 +35,19 @@ DEMO_TEAMS = (
 )
 
 
+#: The open wave's name, and the roster entry whose link ``mindgap demo`` prints to try the survey.
+DEMO_OPEN_WAVE = "Pulse (open now)"
+TRY_IT_EMAIL = "you@demo.mindgap.test"
+TRY_IT_TEAM = "Demand Generation"
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     organization: Organization
     created: bool
     logins: tuple[tuple[str, str, str], ...]  # (email, password, role)
+    #: A fresh invitation link to take the open wave's survey as a marketing team member.
+    survey_link: str = ""
 
 
 def load_demo() -> DemoSummary:
@@ -45,7 +55,7 @@ def load_demo() -> DemoSummary:
     logins = tuple((email, DEMO_PASSWORD, role) for email, role in DEMO_USERS)
     organization = db.session.scalar(select(Organization).where(Organization.slug == DEMO_SLUG))
     if organization is not None:
-        return DemoSummary(organization, False, logins)
+        return DemoSummary(organization, False, logins, _try_it_link(organization))
 
     organization = create_organization(DEMO_NAME, DEMO_SLUG)
     teams: dict[str, Team] = {}
@@ -66,4 +76,43 @@ def load_demo() -> DemoSummary:
         if existing is None:
             create_user(email, DEMO_PASSWORD, role, None if role == "admin" else organization)
     db.session.flush()
-    return DemoSummary(organization, True, logins)
+    wave = open_wave(create_wave(organization, DEMO_OPEN_WAVE, ["alignment", "mindset"]))
+    db.session.flush()
+    invite(
+        wave, db.session.scalars(select(Participant).where(Participant.organization_id == organization.id))
+    )
+    return DemoSummary(organization, True, logins, _try_it_link(organization))
+
+
+def _try_it_link(organization: Organization) -> str:
+    """A working link into the open demo wave, re-issued on every call.
+
+    Re-issuing keeps any saved answers (the invitation stays, its token changes); once
+    that invitation is submitted, a new roster entry takes its place.
+    """
+    wave = db.session.scalar(
+        select(Wave).where(Wave.organization_id == organization.id, Wave.name == DEMO_OPEN_WAVE)
+    )
+    if wave is None or wave.status != "open":
+        return ""
+    team = db.session.scalar(
+        select(Team).where(Team.organization_id == organization.id, Team.name == TRY_IT_TEAM)
+    )
+    invitation = db.session.scalar(
+        select(Invitation)
+        .join(Participant, Participant.id == Invitation.participant_id)
+        .where(Invitation.wave_id == wave.id, Participant.email.like("you%@demo.mindgap.test"))
+        .where(Invitation.used_at.is_(None))
+    )
+    if invitation is not None:
+        return reissue(invitation).link
+    taken = db.session.scalar(
+        select(func.count(Participant.id)).where(
+            Participant.organization_id == organization.id, Participant.email.like("you%@demo.mindgap.test")
+        )
+    )
+    email = TRY_IT_EMAIL if not taken else f"you{taken + 1}@demo.mindgap.test"
+    participant = Participant(organization=organization, team=team, email=email, display_name="You (demo)")
+    db.session.add(participant)
+    db.session.flush()
+    return invite(wave, [participant])[0].link

@@ -74,3 +74,11 @@ def find_invitation(token: str) -> Invitation | None:
     if not token or len(token) > 128:
         return None
     return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+
+
+def reissue(invitation: Invitation) -> IssuedInvitation:
+    """Give ``invitation`` a new token; the old link stops working, saved answers stay."""
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    invitation.revoked_at = None
+    return IssuedInvitation(invitation, token)

@@ -129,3 +129,19 @@ def test_console_script_lists_commands(monkeypatch, tmp_path):
     assert result.exit_code == 0
     for command in ("create-user", "demo", "serve", "db"):
         assert command in result.output
+
+
+def test_demo_prints_a_working_survey_link(runner, client):
+    first = runner.invoke(args=["demo"])
+    link = first.output.split("Try the survey as a marketing team member: ")[1].split()[0]
+    path = link.removeprefix("http://mindgap.test")
+    assert path.startswith("/s/")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"Start the survey" in page.data
+
+    second = runner.invoke(args=["demo"])
+    new_link = second.output.split("Try the survey as a marketing team member: ")[1].split()[0]
+    assert new_link != link
+    assert client.get(path).status_code == 404  # re-issued: the old link no longer works
+    assert client.get(new_link.removeprefix("http://mindgap.test")).status_code == 200
