@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -37,17 +37,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     dbapi_connection.isolation_level = None
 
 
+#: Requests with these methods only read; everything else is expected to write.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(connection) -> None:
-    """Begin SQLite transactions with IMMEDIATE.
+def _sqlite_begin(connection) -> None:
+    """Begin SQLite transactions of writing requests with IMMEDIATE, all others deferred.
 
     A deferred transaction that read first and writes later fails at once with "database
     is locked" when another writer committed in between; the busy timeout cannot help it.
     Taking the write lock at BEGIN makes concurrent writers queue for up to the busy
-    timeout instead. PostgreSQL needs none of this.
+    timeout instead. Reading transactions stay deferred so that, with WAL, they never block
+    writers. PostgreSQL needs none of this.
     """
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.dialect.name != "sqlite":
+        return
+    writing = has_request_context() and request.method not in READING_METHODS
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:

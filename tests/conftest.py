@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from survey import create_app
 from survey.extensions import db
 
+pytest_plugins = ["tests.factories"]
+
 SERVER_URL = os.environ.get("MINDGAP_TEST_DATABASE_URL", "")
 TEST_SECRET_KEY = "test-secret-key"
 

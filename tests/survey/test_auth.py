@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.survey.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_login_page(client):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from survey.extensions import db
 from survey.models import Answer, Comment, Invitation, PageTiming, Response
-from tests.survey.conftest import answer_all
+from tests.factories import answer_all
 
 
 def checked(html: str) -> dict[str, str]:
