@@ -109,5 +109,9 @@ def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli`` so ``flask --app wsgi`` sees them too."""
-    for command in (create_user_command, demo_command, serve_command):
+    from analysis.cli import analyze
+    from instruments.cli import cli as instruments_group
+
+    for command in (create_user_command, demo_command, serve_command, analyze):
         app.cli.add_command(command)
+    app.cli.add_command(instruments_group, "instruments")

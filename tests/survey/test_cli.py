@@ -127,7 +127,7 @@ def test_console_script_lists_commands(monkeypatch, tmp_path):
     monkeypatch.setenv("MINDGAP_INSTANCE_PATH", str(tmp_path))
     result = CliRunner().invoke(cli.main, ["--help"])
     assert result.exit_code == 0
-    for command in ("create-user", "demo", "serve", "db"):
+    for command in ("create-user", "demo", "serve", "db", "instruments", "analyze"):
         assert command in result.output
 
 
