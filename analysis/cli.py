@@ -85,6 +85,7 @@ def team_analysis(
     *,
     min_n: int = 5,
     drop_careless: bool = False,
+    strict: bool = False,
 ) -> dict:
     """Score and analyse one response table by team.
 
@@ -102,6 +103,10 @@ def team_analysis(
         are not reported and they take no part in gaps and alignment.
     drop_careless : bool
         Leave out respondents flagged by :func:`analysis.careless` before analysing.
+    strict : bool
+        Refuse columns that are neither items nor the team column (by default they are
+        ignored and listed in ``ignored_columns``), e.g. to catch items renamed in another
+        version of the instrument.
 
     Returns
     -------
@@ -132,6 +137,10 @@ def team_analysis(
             "or rename the columns to the item ids"
         )
     ignored = [str(c) for c in responses.columns if c not in item_ids and c != team_column]
+    if strict and ignored:
+        raise ValueError(
+            f"unknown columns (not items of {instrument.key}, not the team column): {', '.join(ignored[:10])}"
+        )
     absent = [i for i in instrument.item_ids if i not in responses.columns]
 
     responses = responses[responses[team_column].notna()]
@@ -314,6 +323,7 @@ def _read_responses(path: Path) -> pd.DataFrame:
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many gaps and team pairs to print.")  # fmt: skip
 @click.option("--drop-careless", is_flag=True, help="Leave out respondents flagged as careless.")
+@click.option("--strict", is_flag=True, help="Fail on columns that are neither items nor the team column.")
 def analyze(
     responses_file: Path,
     instrument_reference: str,
@@ -322,20 +332,23 @@ def analyze(
     min_n: int,
     top: int,
     drop_careless: bool,
+    strict: bool,
 ) -> None:
     """Score and analyse a response export (CSV) by team.
 
     RESPONSES_FILE has one row per respondent and one column per item id of the
     instrument (answers as numbers, empty = missing) plus a team column; other columns
-    are ignored. Prints respondents per team, alpha, r_wg(j), ICC(1) and ICC(2) per
-    dimension, dimension means per team, the largest team gaps (Hedges' g with 95 %
-    CI), the alignment index of each pair of teams and the number of careless
-    respondents. Exits with status 2 on unusable input.
+    are ignored (listed in the summary; --strict refuses them). Prints respondents per
+    team, alpha, r_wg(j), ICC(1) and ICC(2) per dimension, dimension means per team, the
+    largest team gaps (Hedges' g with 95 % CI), the alignment index of each pair of
+    teams and the number of careless respondents. Exits with status 2 on unusable input.
     """
     instrument = _load_instrument(instrument_reference)
     responses = _read_responses(responses_file)
     try:
-        result = team_analysis(responses, instrument, team_column, min_n=min_n, drop_careless=drop_careless)
+        result = team_analysis(
+            responses, instrument, team_column, min_n=min_n, drop_careless=drop_careless, strict=strict
+        )
     except ValueError as error:
         raise BadInput(str(error)) from error
     result["file"] = str(responses_file)

@@ -165,3 +165,9 @@ def test_help_is_the_docstring():
     result = CliRunner().invoke(analyze, ["--help"])
     assert result.exit_code == 0
     assert "Score and analyse a response export" in result.output
+
+
+def test_strict_refuses_unknown_columns(export):
+    result = invoke(export, "--instrument", "alignment", "--strict")
+    assert result.exit_code == 2
+    assert "unknown columns (not items of alignment@1.0, not the team column): respondent_id" in result.output

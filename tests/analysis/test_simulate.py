@@ -225,3 +225,17 @@ def test_large_simulation_is_fast():
     elapsed = time.perf_counter() - started
     assert frame.shape == (100_000, 64)
     assert elapsed < 2.0
+
+
+def test_careless_finds_the_simulated_careless_respondents(instrument):
+    from analysis import careless, keyed_items
+
+    frame = simulate(instrument, TEAMS, 400, seed=1, careless_rate=0.05)
+    flags = careless(keyed_items(frame, instrument, reverse=False))
+    kind = frame["careless_type"]
+    # Straight-liners are caught by longstring every time, most random responders by
+    # Mahalanobis distance (uniform answers ignore the items' correlations), and
+    # hardly any attentive respondent is flagged.
+    assert flags.loc[kind == "straightline", "flag_longstring"].all()
+    assert flags.loc[kind == "random", "flag_mahalanobis"].mean() > 0.6
+    assert flags.loc[kind == "", "careless"].mean() < 0.01
