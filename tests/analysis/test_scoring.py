@@ -235,3 +235,10 @@ def test_meta_items_are_not_scored_but_are_keyed():
     assert list(keyed.columns) == ["t1", "t2", "m1"]
     np.testing.assert_allclose(keyed["m1"], [1, 6])
     assert list(keyed_items(responses, instrument, dimension="trust").columns) == ["t1", "t2"]
+
+
+def test_nullable_integer_columns(small):
+    instrument, responses = small
+    nullable = responses.astype({c: "Int64" for c in ["t1", "t2", "t3", "h1", "h2"]})
+    assert nullable["t1"].isna().sum() == 2
+    pd.testing.assert_frame_equal(score(nullable, instrument), score(responses, instrument))
