@@ -204,7 +204,11 @@ def _effect_matrix(effects, teams: list[str], dimension_ids: list[str]) -> np.nd
                 raise ValueError(
                     f"effects[{team!r}] names unknown dimension {dimension!r}; dimensions are {dimension_ids}"
                 )
-            if isinstance(shift, bool) or not isinstance(shift, int | float) or not math.isfinite(shift):
+            if (
+                isinstance(shift, bool)
+                or not isinstance(shift, int | float | np.integer | np.floating)
+                or not math.isfinite(shift)
+            ):
                 raise ValueError(f"effects[{team!r}][{dimension!r}] must be a finite number; got {shift!r}")
             shifts[team_row[team], dimension_column[dimension]] = shift
     return shifts

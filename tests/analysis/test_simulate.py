@@ -65,7 +65,7 @@ def test_category_shares_follow_the_fixed_thresholds(instrument):
 
 
 def test_planted_effects_are_recovered(instrument):
-    effects = {"S1": {"d01": 0.8}, "M1": {"d01": -0.8, "d02": 0.6}}
+    effects = {"S1": {"d01": 0.8}, "M1": {"d01": np.float64(-0.8), "d02": 0.6}}
     frame = simulate(instrument, TEAMS, 600, effects=effects, seed=21, icc=0.05)
     means = score(frame, instrument).groupby(frame["team"]).mean()
     assert means.loc["S1", "d01"] > means.loc["S2", "d01"] + 0.3
