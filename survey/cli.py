@@ -13,6 +13,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from analysis.cli import analyze
+from instruments.cli import cli as instruments_group
 from survey.extensions import db
 from survey.models import USER_ROLES
 from survey.services import ServiceError
@@ -107,11 +109,14 @@ def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
     os.execv(sys.executable, args)  # noqa: S606 (replaces this process with gunicorn)
 
 
+# Commands that need no app (no database, no secret key) hang on the group itself, so
+# ``mindgap analyze`` and ``mindgap instruments check`` work anywhere, even unconfigured.
+main.add_command(analyze)
+main.add_command(instruments_group, "instruments")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli`` so ``flask --app wsgi`` sees them too."""
-    from analysis.cli import analyze
-    from instruments.cli import cli as instruments_group
-
     for command in (create_user_command, demo_command, serve_command, analyze):
         app.cli.add_command(command)
     app.cli.add_command(instruments_group, "instruments")

@@ -145,3 +145,15 @@ def test_demo_prints_a_working_survey_link(runner, client):
     assert new_link != link
     assert client.get(path).status_code == 404  # re-issued: the old link no longer works
     assert client.get(new_link.removeprefix("http://mindgap.test")).status_code == 200
+
+
+def test_instrument_and_analysis_commands_need_no_configuration(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    for name in ("MINDGAP_SECRET_KEY", "MINDGAP_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MINDGAP_INSTANCE_PATH", str(tmp_path))
+    result = CliRunner().invoke(cli.main, ["instruments", "list"])
+    assert result.exit_code == 0, result.output
+    assert "alignment" in result.output
+    assert CliRunner().invoke(cli.main, ["analyze", "--help"]).exit_code == 0

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import InstrumentVersion
 from survey.services import ServiceError
-from survey.services.instruments import instrument_of, register_instrument_version
+from survey.services.instruments import instrument_of
 from survey.services.responding import plan_for
 from survey.services.waves import create_wave, open_wave
 
@@ -40,7 +40,9 @@ def test_first_use_stores_text_and_hash(app, make_organization):
     assert "lead_quality" in version.definition
 
 
-def test_an_edited_used_version_is_refused_and_waves_keep_the_stored_text(app, make_organization, own_instrument):
+def test_an_edited_used_version_is_refused_and_waves_keep_the_stored_text(
+    app, make_organization, own_instrument
+):
     organization = make_organization()
     wave = open_wave(create_wave(organization, "One", [str(own_instrument)]))
     db.session.commit()
@@ -49,7 +51,9 @@ def test_an_edited_used_version_is_refused_and_waves_keep_the_stored_text(app, m
     edited = own_instrument.read_text(encoding="utf-8").replace("\nitems:", "\n# tweaked\nitems:", 1)
     assert edited != own_instrument.read_text(encoding="utf-8")
     own_instrument.write_text(edited, encoding="utf-8")
-    with pytest.raises(ServiceError, match="changed after a wave used it.*publish the change as a new version"):
+    with pytest.raises(
+        ServiceError, match="changed after a wave used it.*publish the change as a new version"
+    ):
         create_wave(organization, "Two", [str(own_instrument)])
     db.session.rollback()
     assert db.session.scalar(select(func.count(InstrumentVersion.id))) == 1
