@@ -21,8 +21,11 @@ from survey.models.wave import (
     WaveInstrument,
     WaveMember,
 )
+from survey.models.workspace import EMAIL_KINDS, EMAIL_STATUSES, ApiToken, AuditEvent, EmailSend, LoginFailure
 
 __all__ = [
+    "EMAIL_KINDS",
+    "EMAIL_STATUSES",
     "MAX_COMMENT_LENGTH",
     "MEMBERSHIP_ROLES",
     "MIN_ANONYMITY_THRESHOLD",
@@ -32,9 +35,13 @@ __all__ = [
     "WAVE_MODES",
     "WAVE_STATUSES",
     "Answer",
+    "ApiToken",
+    "AuditEvent",
+    "EmailSend",
     "Comment",
     "InstrumentVersion",
     "Invitation",
+    "LoginFailure",
     "Membership",
     "Organization",
     "PageTiming",
