@@ -628,15 +628,16 @@ class _DefinitionChecker:
                 # problem for the same mistake.
                 self.dimension_items[item["dimension"]].append(item_id)
         scale_id = item.get("scale")
-        if "scale" in item:
-            self.reference(scale_id, (*path, "scale"), self.scale_kinds, "scale")
+        scale_known = "scale" in item and self.reference(
+            scale_id, (*path, "scale"), self.scale_kinds, "scale"
+        )
         if "text" in item:
             self.translations(item["text"], (*path, "text"))
         if "required" in item:
             self.boolean(item["required"], (*path, "required"))
         reverse = item.get("reverse", False)
         if "reverse" in item and self.boolean(reverse, (*path, "reverse")) and reverse:
-            if self.scale_kinds.get(scale_id) == "categorical":
+            if scale_known and self.scale_kinds[scale_id] == "categorical":
                 self.add(
                     (*path, "reverse"),
                     f"{name} is reverse-keyed but its scale {scale_id!r} is categorical; "

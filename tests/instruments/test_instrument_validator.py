@@ -118,3 +118,27 @@ def test_libyaml_and_pure_python_parsers_give_the_same_problems(edited, monkeypa
     monkeypatch.setattr(validator, "_FAST_LOADER", yaml.SafeLoader)
     assert [str(problem) for problem in validate_text(text, "x.yaml")] == with_default
     assert len(with_default) == 2
+
+
+ODD_VALUES = ["[a]", "{a: b}", "null", "1", "true", "[[x]]", "{1: 2}", "''"]
+
+
+def test_any_value_in_any_field_gives_problems_not_crashes(valid_text):
+    # Replace the value of every `key: value` line by values of the wrong shape; the validator
+    # must answer with problems (or accept), never with an exception of its own.
+    lines = valid_text.splitlines()
+    checked = 0
+    for index, line in enumerate(lines):
+        key, colon, _ = line.partition(":")
+        if not colon or key.lstrip().startswith("#"):
+            continue
+        for value in ODD_VALUES:
+            text = "\n".join([*lines[:index], f"{key}: {value}", *lines[index + 1 :]])
+            problems = validate_text(text, "odd.yaml")
+            if problems:
+                with pytest.raises(InstrumentError):
+                    loads(text)
+            else:
+                loads(text)
+            checked += 1
+    assert checked > 300
