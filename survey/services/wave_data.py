@@ -1,0 +1,118 @@
+"""A wave's submitted answers as the analysis library wants them: plain pandas objects.
+
+The analysis layer never sees the database; this module is the one place that turns
+rows into frames, in a few bulk queries, whatever the size of the wave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from instruments import Instrument
+from survey.extensions import db
+from survey.models import Answer, Comment, Invitation, Response, Team, Wave, WaveMember
+from survey.services.instruments import instrument_of
+
+
+@dataclass(frozen=True)
+class WaveData:
+    wave_id: int
+    name: str
+    threshold: int
+    #: One row per submitted response (index: response id); ``team`` holds the team id at
+    #: invitation time, then one float column per item id (NaN: unanswered or "prefer not to say").
+    responses: pd.DataFrame
+    #: Index: team id; columns ``name``, ``function``, ``parent`` (team id or NaN).
+    teams: pd.DataFrame
+    #: Invited, started and submitted counts per team id.
+    invited: pd.Series
+    started: pd.Series
+    #: Columns ``team``, ``subject``, ``text``; for the comment threshold's eyes only.
+    comments: pd.DataFrame
+    instruments: tuple[Instrument, ...]
+
+
+def wave_state(wave: Wave) -> str:
+    """A fingerprint that changes whenever the wave's results could: cached results are keyed by it."""
+    count, latest = db.session.execute(
+        select(func.count(Response.id), func.max(Response.updated_at)).where(
+            Response.wave_id == wave.id, Response.status == "submitted"
+        )
+    ).one()
+    versions = ",".join(wi.instrument_version.content_hash[:12] for wi in wave.instruments)
+    raw = f"{wave.id}|{wave.anonymity_threshold}|{count}|{latest}|{versions}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def load_wave_data(wave: Wave) -> WaveData:
+    """Everything a report of ``wave`` needs, read in four queries."""
+    instruments = tuple(instrument_of(wi.instrument_version) for wi in wave.instruments)
+    item_ids = [item_id for instrument in instruments for item_id in instrument.item_ids]
+
+    submitted = db.session.execute(
+        select(Response.id, Response.team_id)
+        .where(Response.wave_id == wave.id, Response.status == "submitted")
+        .order_by(Response.id)
+    ).all()
+    response_ids = np.array([row[0] for row in submitted], dtype=np.int64)
+    values = np.full((len(response_ids), len(item_ids)), np.nan)
+    if len(response_ids):
+        rows = db.session.execute(
+            select(Answer.response_id, Answer.item_id, Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.wave_id == wave.id, Response.status == "submitted", Answer.value.is_not(None))
+        ).all()
+        if rows:
+            answered = np.array([r[0] for r in rows], dtype=np.int64)
+            column_of = {item_id: n for n, item_id in enumerate(item_ids)}
+            columns = np.array([column_of.get(r[1], -1) for r in rows])
+            known = columns >= 0  # answers to items no longer in the plan are ignored
+            positions = np.searchsorted(response_ids, answered[known])
+            values[positions, columns[known]] = [r[2] for r, keep in zip(rows, known, strict=True) if keep]
+    responses = pd.DataFrame(values, index=pd.Index(response_ids, name="response"), columns=item_ids)
+    responses.insert(0, "team", [row[1] for row in submitted])
+
+    teams = pd.DataFrame(
+        db.session.execute(
+            select(Team.id, Team.name, Team.function, Team.parent_id).where(
+                Team.organization_id == wave.organization_id
+            )
+        ).all(),
+        columns=["team", "name", "function", "parent"],
+    ).set_index("team")
+
+    invited = _count_by_team(
+        select(WaveMember.team_id, func.count())
+        .join(
+            Invitation,
+            (Invitation.participant_id == WaveMember.participant_id)
+            & (Invitation.wave_id == WaveMember.wave_id),
+        )  # fmt: skip
+        .where(WaveMember.wave_id == wave.id, Invitation.revoked_at.is_(None))
+        .group_by(WaveMember.team_id),
+        teams.index,
+    )
+    started = _count_by_team(
+        select(Response.team_id, func.count()).where(Response.wave_id == wave.id).group_by(Response.team_id),
+        teams.index,
+    )
+    comments = pd.DataFrame(
+        db.session.execute(
+            select(Response.team_id, Comment.subject_id, Comment.text)
+            .join(Response, Response.id == Comment.response_id)
+            .where(Response.wave_id == wave.id, Response.status == "submitted")
+        ).all(),
+        columns=["team", "subject", "text"],
+    )
+    return WaveData(wave.id, wave.name, wave.anonymity_threshold, responses, teams, invited, started,
+                    comments, instruments)  # fmt: skip
+
+
+def _count_by_team(query, index: pd.Index) -> pd.Series:
+    counts = dict(db.session.execute(query).all())
+    return pd.Series([counts.get(team, 0) for team in index], index=index, dtype=int)
