@@ -198,7 +198,8 @@ def _locate(id_or_path: str | os.PathLike[str], version: str | None) -> tuple[Pa
             raise ValueError(f"version {version!r} contradicts the key {id_or_path!r}; pass one of them")
         version = key_version
     if not ID_PATTERN.fullmatch(instrument_id):
-        raise ValueError(
+        # Not found rather than a plain ValueError: callers handle one error for a bad reference.
+        raise InstrumentNotFoundError(
             f"id_or_path must be an instrument id (lowercase letters, digits, '_' and '-'), "
             f"an 'id@version' key or a .yaml path; got {id_or_path!r}"
         )

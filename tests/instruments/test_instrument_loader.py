@@ -209,7 +209,7 @@ def test_a_shipped_file_must_match_its_place(definitions, valid_text):
             ValueError,
             "version '1.9' contradicts the key 'fixture_check@1.2'; pass one of them",
         ),
-        (("Fixture Check",), ValueError, "id_or_path must be an instrument id"),
+        (("Fixture Check",), InstrumentNotFoundError, "id_or_path must be an instrument id"),
         (("missing/file.yaml",), InstrumentNotFoundError, "no instrument file at"),
     ],
 )
