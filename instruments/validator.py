@@ -86,7 +86,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 #: libyaml's loader composes about ten times faster and keeps the same line marks.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Path_ = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 """A field path: mapping keys as ``str``, list positions as ``int``."""
 
 
@@ -95,7 +95,7 @@ def default_min_valid(item_count: int) -> int:
     return math.ceil(item_count / 2)
 
 
-def field_path(path: Path_) -> str:
+def field_path(path: FieldPath) -> str:
     """Format a path as ``items[12].dimension``."""
     text = ""
     for part in path:
@@ -143,10 +143,10 @@ class ParsedDefinition:
 
     source: str
     data: Any = None
-    lines: dict[Path_, int] = field(default_factory=dict)
+    lines: dict[FieldPath, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    def line(self, path: Path_) -> int | None:
+    def line(self, path: FieldPath) -> int | None:
         """Line of ``path``, or of its nearest enclosing field when it has none (e.g. missing)."""
         while True:
             if path in self.lines:
@@ -155,7 +155,7 @@ class ParsedDefinition:
                 return None
             path = path[:-1]
 
-    def add(self, path: Path_, message: str) -> None:
+    def add(self, path: FieldPath, message: str) -> None:
         self.problems.append(Problem(self.source, self.line(path), field_path(path), message))
 
 
@@ -198,7 +198,7 @@ def parse(text: str | bytes, source: str = "<string>") -> ParsedDefinition:
     return parsed
 
 
-def _to_data(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor: yaml.SafeLoader) -> Any:
+def _to_data(node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constructor: yaml.SafeLoader) -> Any:
     parsed.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -238,13 +238,15 @@ def _to_data(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor
     return _construct(node, path, parsed, constructor)
 
 
-def _duplicate_key_message(path: Path_, key: Any, first_line: int) -> str:
+def _duplicate_key_message(path: FieldPath, key: Any, first_line: int) -> str:
     if path == ("scales",):
         return f"duplicate scale id {key!r} (first defined at line {first_line})"
     return f"duplicate key {key!r} (first at line {first_line}); YAML would keep only the last"
 
 
-def _construct(node: yaml.Node, path: Path_, parsed: ParsedDefinition, constructor: yaml.SafeLoader) -> Any:
+def _construct(
+    node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constructor: yaml.SafeLoader
+) -> Any:
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.YAMLError as error:
@@ -299,11 +301,13 @@ class _ItemFacts:
     id: str
     target: str | None
     target_valid: bool
-    perspective: str
+    perspective: str | None  # None when the file gives an invalid one
     mirrors: str | None
 
 
 class _DefinitionChecker:
+    """Walks the parsed data once, adding problems; cross-references are checked at the end."""
+
     def __init__(self, parsed: ParsedDefinition) -> None:
         self.parsed = parsed
         self.data = parsed.data
@@ -313,7 +317,7 @@ class _DefinitionChecker:
         self.dimension_items: dict[str, list[str]] = {}
         self.items: dict[str, _ItemFacts] = {}
 
-    def add(self, path: Path_, message: str) -> None:
+    def add(self, path: FieldPath, message: str) -> None:
         self.parsed.add(path, message)
 
     # generic checks, each returning whether the value is usable
@@ -321,7 +325,7 @@ class _DefinitionChecker:
     def mapping(
         self,
         value: Any,
-        path: Path_,
+        path: FieldPath,
         fields: Mapping[str, bool],
         missing_messages: Mapping[str, str] | None = None,
     ) -> bool:
@@ -338,7 +342,7 @@ class _DefinitionChecker:
                 self.add((*path, name), message)
         return True
 
-    def text(self, value: Any, path: Path_, *, allow_empty: bool = False) -> bool:
+    def text(self, value: Any, path: FieldPath, *, allow_empty: bool = False) -> bool:
         if not isinstance(value, str):
             hint = ""
             if isinstance(value, bool):
@@ -352,7 +356,7 @@ class _DefinitionChecker:
             return False
         return True
 
-    def identifier(self, value: Any, path: Path_, pattern: re.Pattern[str] = PART_ID_PATTERN) -> bool:
+    def identifier(self, value: Any, path: FieldPath, pattern: re.Pattern[str] = PART_ID_PATTERN) -> bool:
         if not self.text(value, path):
             return False
         if not pattern.fullmatch(value):
@@ -364,25 +368,25 @@ class _DefinitionChecker:
             return False
         return True
 
-    def boolean(self, value: Any, path: Path_) -> bool:
+    def boolean(self, value: Any, path: FieldPath) -> bool:
         if not isinstance(value, bool):
             self.add(path, f"must be true or false, got {describe(value)}")
             return False
         return True
 
-    def whole_number(self, value: Any, path: Path_) -> bool:
+    def whole_number(self, value: Any, path: FieldPath) -> bool:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(path, f"must be a whole number, got {describe(value)}")
             return False
         return True
 
-    def choice(self, value: Any, path: Path_, allowed: tuple[str, ...]) -> bool:
+    def choice(self, value: Any, path: FieldPath, allowed: tuple[str, ...]) -> bool:
         if not isinstance(value, str) or value not in allowed:
             self.add(path, f"must be one of {_join(allowed)}, got {describe(value)}{suggest(value, allowed)}")
             return False
         return True
 
-    def reference(self, value: Any, path: Path_, known: Iterable[str], what: str) -> bool:
+    def reference(self, value: Any, path: FieldPath, known: Iterable[str], what: str) -> bool:
         if not self.text(value, path):
             return False
         known = list(known)
@@ -392,7 +396,7 @@ class _DefinitionChecker:
             return False
         return True
 
-    def translations(self, value: Any, path: Path_) -> None:
+    def translations(self, value: Any, path: FieldPath) -> None:
         """A text given per language: every declared language, non-empty, nothing undeclared."""
         if not isinstance(value, dict):
             example = ", ".join(f"{code}: ..." for code in self.languages) or "en: ..."
@@ -417,7 +421,7 @@ class _DefinitionChecker:
                     f"the {code!r} text is missing (languages declares {_join(self.languages)})",
                 )
 
-    def unique_id(self, value: str, path: Path_, seen: dict[str, Path_], what: str) -> bool:
+    def unique_id(self, value: str, path: FieldPath, seen: dict[str, FieldPath], what: str) -> bool:
         if value in seen:
             self.add(
                 path, f"duplicate {what} id {value!r} (first defined at line {self.parsed.line(seen[value])})"
@@ -426,7 +430,7 @@ class _DefinitionChecker:
         seen[value] = path
         return True
 
-    def list_of(self, value: Any, path: Path_, what: str) -> bool:
+    def list_of(self, value: Any, path: FieldPath, what: str) -> bool:
         if not isinstance(value, list):
             self.add(path, f"must be a list of {what}, got {describe(value)}")
             return False
@@ -473,7 +477,7 @@ class _DefinitionChecker:
             self.check_prompts(data["prompts"])
 
     def check_languages(self, value: Any) -> None:
-        path: Path_ = ("languages",)
+        path: FieldPath = ("languages",)
         if value is None and "languages" not in self.data:
             return
         if not self.list_of(value, path, "language codes"):
@@ -497,7 +501,7 @@ class _DefinitionChecker:
         self.languages = tuple(codes)
 
     def check_version(self, value: Any, expected_location: tuple[str, str] | None) -> None:
-        path: Path_ = ("version",)
+        path: FieldPath = ("version",)
         if isinstance(value, int | float) and not isinstance(value, bool):
             self.add(
                 path,
@@ -519,7 +523,7 @@ class _DefinitionChecker:
             )
 
     def check_scales(self, value: Any) -> None:
-        path: Path_ = ("scales",)
+        path: FieldPath = ("scales",)
         if not isinstance(value, dict):
             self.add(path, f"must be a mapping of scale id to scale, got {describe(value)}")
             return
@@ -540,7 +544,7 @@ class _DefinitionChecker:
             if "prefer_not_to_say" in scale:
                 self.translations(scale["prefer_not_to_say"], (*scale_path, "prefer_not_to_say"))
 
-    def check_labels(self, labels: Any, path: Path_) -> None:
+    def check_labels(self, labels: Any, path: FieldPath) -> None:
         if not isinstance(labels, dict):
             self.add(path, f"must be a mapping of answer code to labels, got {describe(labels)}")
             return
@@ -564,10 +568,10 @@ class _DefinitionChecker:
             )
 
     def check_dimensions(self, value: Any) -> None:
-        path: Path_ = ("dimensions",)
+        path: FieldPath = ("dimensions",)
         if not self.list_of(value, path, "dimensions"):
             return
-        seen: dict[str, Path_] = {}
+        seen: dict[str, FieldPath] = {}
         for index, dimension in enumerate(value):
             dimension_path = (*path, index)
             if not self.mapping(dimension, dimension_path, DIMENSION_FIELDS):
@@ -585,10 +589,10 @@ class _DefinitionChecker:
                 self.whole_number(dimension["min_valid"], (*dimension_path, "min_valid"))
 
     def check_items(self, value: Any) -> None:
-        path: Path_ = ("items",)
+        path: FieldPath = ("items",)
         if not self.list_of(value, path, "items"):
             return
-        seen: dict[str, Path_] = {}
+        seen: dict[str, FieldPath] = {}
         previous_was_break = True  # a break before the first item would make an empty page
         for index, entry in enumerate(value):
             entry_path = (*path, index)
@@ -609,8 +613,8 @@ class _DefinitionChecker:
         if value and value[-1] == PAGE_BREAK and len(value) > 1:
             self.add((*path, len(value) - 1), "page_break at the end of items makes an empty page")
 
-    def check_item(self, item: dict[Any, Any], index: int, seen: dict[str, Path_]) -> None:
-        path: Path_ = ("items", index)
+    def check_item(self, item: dict[Any, Any], index: int, seen: dict[str, FieldPath]) -> None:
+        path: FieldPath = ("items", index)
         item_id = item.get("id")
         id_ok = "id" in item and isinstance(item_id, str) and item_id.strip() != ""
         name = f"item {item_id!r}" if id_ok else "the item"
@@ -669,7 +673,7 @@ class _DefinitionChecker:
         if unique:
             self.items[item_id] = _ItemFacts(index, item_id, target, target_valid, perspective, mirrors)
 
-    def check_audience(self, value: Any, path: Path_) -> None:
+    def check_audience(self, value: Any, path: FieldPath) -> None:
         if not isinstance(value, list):
             example = f"[{value}]" if isinstance(value, str) else "[sales]"
             self.add(path, f"must be a list of team functions such as {example}, got {describe(value)}")
@@ -689,7 +693,7 @@ class _DefinitionChecker:
             return
         for dimension_id, position in self.dimension_ids.items():
             count = len(self.dimension_items[dimension_id])
-            path: Path_ = ("dimensions", position)
+            path: FieldPath = ("dimensions", position)
             if count < MIN_ITEMS_PER_DIMENSION:
                 have = "no items" if count == 0 else f"only {count} item{'s' if count > 1 else ''}"
                 self.add(
@@ -710,7 +714,7 @@ class _DefinitionChecker:
         for facts in self.items.values():
             if facts.mirrors is None:
                 continue
-            path: Path_ = ("items", facts.index, "mirrors")
+            path: FieldPath = ("items", facts.index, "mirrors")
             mirrored = self.items.get(facts.mirrors)
             if mirrored is None:
                 hint = suggest(facts.mirrors, self.items) or ""
@@ -730,11 +734,11 @@ class _DefinitionChecker:
                 )
 
     def check_prompts(self, value: Any) -> None:
-        path: Path_ = ("prompts",)
+        path: FieldPath = ("prompts",)
         if not isinstance(value, list):
             self.add(path, f"must be a list of prompts, got {describe(value)}")
             return
-        seen: dict[str, Path_] = {}
+        seen: dict[str, FieldPath] = {}
         for index, prompt in enumerate(value):
             prompt_path = (*path, index)
             if not self.mapping(prompt, prompt_path, PROMPT_FIELDS):
