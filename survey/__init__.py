@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
     app.config["MIGRATIONS_DIRECTORY"] = str(root / "migrations")
 
-    from survey import cli, errors, extensions, models  # noqa: F401  (models register their tables)
+    from survey import cli, errors, extensions, models, security  # noqa: F401  (models register their tables)
     from survey.db import configure_engine
 
     configure_engine(app)
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=app.config["MIGRATIONS_DIRECTORY"])
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)

@@ -29,6 +29,14 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    #: Where rate-limit counters live: ``memory://`` for one process, ``redis://host:6379`` for
+    #: several app instances (``MINDGAP_RATELIMIT_STORAGE_URI``).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Unknown invitation links tolerated per client address before 429 (guessing defence).
+    INVITE_LOOKUP_LIMIT = "30 per minute"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = 0
     #: Requests larger than this are refused with 413 (roster and instrument uploads included).
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 

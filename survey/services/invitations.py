@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import Invitation, Participant, Wave, WaveMember
+from survey.models import Invitation, Participant, Team, Wave, WaveMember
+from survey.services import ServiceError
 
 #: 32 random bytes: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
@@ -82,3 +85,66 @@ def reissue(invitation: Invitation) -> IssuedInvitation:
     invitation.token_hash = hash_token(token)
     invitation.revoked_at = None
     return IssuedInvitation(invitation, token)
+
+
+def invite_roster(wave: Wave) -> list[IssuedInvitation]:
+    """Invite every active roster entry of the wave's organisation not invited yet."""
+    if wave.status == "closed":
+        raise ServiceError("The wave is closed; clone it to invite people to a new round.")
+    participants = db.session.scalars(
+        select(Participant)
+        .where(Participant.organization_id == wave.organization_id, Participant.active.is_(True))
+        .order_by(Participant.id)
+    )
+    return invite(wave, participants)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One line of the links export."""
+
+    email: str
+    name: str
+    team: str
+    #: ``submitted`` (no link: the survey is done) or ``open`` (a fresh link).
+    status: str
+    link: str
+
+
+def export_links(wave: Wave) -> list[LinkRow]:
+    """Fresh links for everyone invited who has not submitted, and a line for those who have.
+
+    Tokens exist only when issued, so every exported link is re-issued: links handed out
+    before (by an earlier export or e-mail) stop working, saved answers stay. Revoked
+    invitations are left out.
+    """
+    rows = db.session.execute(
+        select(Invitation, Participant, Team.name)
+        .join(Participant, Participant.id == Invitation.participant_id)
+        .join(
+            WaveMember,
+            (WaveMember.wave_id == Invitation.wave_id) & (WaveMember.participant_id == Participant.id),
+        )
+        .join(Team, Team.id == WaveMember.team_id)
+        .where(Invitation.wave_id == wave.id, Invitation.revoked_at.is_(None))
+        .order_by(Team.name, Participant.email, Participant.id)
+    ).all()
+    lines = []
+    for invitation, participant, team_name in rows:
+        email, name = participant.email or "", participant.display_name or ""
+        if invitation.used_at is not None:
+            lines.append(LinkRow(email, name, team_name, "submitted", ""))
+        else:
+            lines.append(LinkRow(email, name, team_name, "open", reissue(invitation).link))
+    db.session.flush()
+    return lines
+
+
+def links_csv(rows: Iterable[LinkRow]) -> str:
+    """The rows of :func:`export_links` as CSV text (participant, name, team, status, link)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["participant", "name", "team", "status", "link"])
+    for row in rows:
+        writer.writerow([row.email, row.name, row.team, row.status, row.link])
+    return buffer.getvalue()

@@ -90,3 +90,46 @@ def waves_of(organization: Organization) -> list[Wave]:
     return list(
         db.session.scalars(select(Wave).where(Wave.organization_id == organization.id).order_by(Wave.id))
     )
+
+
+def instrument_refs(wave: Wave) -> list[str]:
+    """The wave's instruments as ``id@version`` in display order."""
+    return [link.instrument_version.key for link in wave.instruments]
+
+
+def clone_wave(wave: Wave, name: str) -> Wave:
+    """A new draft wave with the same instrument versions and settings, linked to ``wave``.
+
+    The same versions (not the newest files) keep the items identical, so the two waves'
+    results line up in trends; dates are left for the new round to choose.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("The new wave needs a name.")
+    clone = Wave(
+        organization_id=wave.organization_id,
+        name=name,
+        anonymity_threshold=wave.anonymity_threshold,
+        mode=wave.mode,
+        languages=list(wave.languages or []),
+        previous_wave_id=wave.id,
+    )
+    for link in wave.instruments:
+        clone.instruments.append(
+            WaveInstrument(instrument_version_id=link.instrument_version_id, position=link.position)
+        )
+    db.session.add(clone)
+    db.session.flush()
+    return clone
+
+
+def due_to_close(now: datetime | None = None) -> list[Wave]:
+    """Open waves whose closing date has passed."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Wave)
+            .where(Wave.status == "open", Wave.closes_at.is_not(None), Wave.closes_at <= now)
+            .order_by(Wave.id)
+        )
+    )

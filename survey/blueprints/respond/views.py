@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from survey.blueprints.respond.forms import (
     LanguageForm,
@@ -18,7 +18,7 @@ from survey.blueprints.respond.forms import (
     page_form,
 )
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
-from survey.extensions import db
+from survey.extensions import db, limiter
 from survey.services.invitations import find_invitation
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
@@ -41,6 +41,12 @@ from survey.services.responding import (
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
+# Only failed lookups count: respondents clicking through their own survey are never limited.
+limiter.limit(
+    lambda: current_app.config["INVITE_LOOKUP_LIMIT"],
+    deduct_when=lambda response: response.status_code == 404,
+    scope="invitation-lookup",
+)(bp)
 
 #: Form fields that are not answers.
 CONTROL_FIELDS = {"csrf_token", "action", "shown_at"}

@@ -1,0 +1,380 @@
+"""Invitation and reminder e-mails over SMTP, each message sent at most once.
+
+Every message is recorded before it is sent: an :class:`~survey.models.EmailSend` row
+goes to ``sending`` and is committed (together with the freshly issued token) before the
+SMTP conversation starts, and to ``sent`` or ``failed`` afterwards. A retry only picks
+up ``failed`` rows and invitations that have no row yet, so nobody receives the same
+message twice. A row left in ``sending`` (the process died mid-send) is reported as
+unknown and never retried automatically.
+
+Tokens exist only when issued, so each message carries a newly issued link; any earlier
+link of that invitation stops working, saved answers stay.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from sqlalchemy import func, select, update
+
+from survey.extensions import db
+from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
+from survey.services import ServiceError
+from survey.services.invitations import reissue
+from survey.services.waves import instrument_refs
+
+#: Shortest time between two reminder rounds of one wave (a double click must not send twice).
+MIN_REMINDER_INTERVAL = timedelta(hours=12)
+SMTP_TIMEOUT_SECONDS = 30
+
+#: Subject and body per language and kind. Fields: {organization}, {wave}, {link}, {closes}.
+MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "invitation": (
+            "{organization}: your invitation to the {wave} survey",
+            "Hello,\n\n{organization} asks you to take part in the {wave} survey on how sales and "
+            "marketing work together. It takes 5 to 15 minutes; you can stop and come back later.\n\n"
+            "Your answers are confidential: results are shown only for groups, never for one person.\n\n"
+            "Your personal link (please do not forward it):\n{link}\n\n{closes}Thank you.\n",
+        ),
+        "reminder": (
+            "Reminder: the {wave} survey of {organization}",
+            "Hello,\n\nthis is a reminder of the {wave} survey of {organization}. If you have started, "
+            "the link takes you back to where you stopped.\n\n"
+            "Your personal link (it replaces any earlier one):\n{link}\n\n{closes}Thank you.\n",
+        ),
+        "closes": ("", "The survey closes on {date}.\n\n"),
+    },
+    "de": {
+        "invitation": (
+            "{organization}: Ihre Einladung zur Umfrage {wave}",
+            "Guten Tag,\n\n{organization} bittet Sie, an der Umfrage {wave} zur Zusammenarbeit von "
+            "Vertrieb und Marketing teilzunehmen. Sie dauert 5 bis 15 Minuten; Sie können jederzeit "
+            "unterbrechen und später weitermachen.\n\n"
+            "Ihre Antworten sind vertraulich: Ergebnisse werden nur für Gruppen gezeigt, nie für "
+            "einzelne Personen.\n\nIhr persönlicher Link (bitte nicht weitergeben):\n{link}\n\n"
+            "{closes}Vielen Dank.\n",
+        ),
+        "reminder": (
+            "Erinnerung: Umfrage {wave} von {organization}",
+            "Guten Tag,\n\nwir erinnern Sie an die Umfrage {wave} von {organization}. Wenn Sie schon "
+            "begonnen haben, führt der Link Sie dorthin zurück, wo Sie aufgehört haben.\n\n"
+            "Ihr persönlicher Link (er ersetzt alle früheren):\n{link}\n\n{closes}Vielen Dank.\n",
+        ),
+        "closes": ("", "Die Umfrage endet am {date}.\n\n"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str
+    port: int
+    starttls: bool
+    username: str
+    password: str
+    sender: str
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> MailSettings:
+        """Read ``MAIL_HOST``, ``MAIL_PORT``, ``MAIL_STARTTLS``, ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_FROM``."""
+        return cls(
+            host=str(config.get("MAIL_HOST") or "localhost"),
+            port=int(config.get("MAIL_PORT") or 25),
+            starttls=bool(config.get("MAIL_STARTTLS")),
+            username=str(config.get("MAIL_USERNAME") or ""),
+            password=str(config.get("MAIL_PASSWORD") or ""),
+            sender=str(config.get("MAIL_FROM") or "mindgap@localhost"),
+        )
+
+
+@dataclass
+class SendReport:
+    """What one sending run did, per recipient."""
+
+    sent: list[str] = field(default_factory=list)
+    #: (address, SMTP error) of messages the server refused; a retry sends them.
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Participants without an e-mail address (hand them a link from the CSV export).
+    no_address: int = 0
+    #: Messages not attempted because the connection to the server failed; a retry sends them.
+    not_attempted: int = 0
+    #: Messages whose outcome is unknown (left in ``sending``); never retried automatically.
+    unknown: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.sent)} sent"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        if self.not_attempted:
+            parts.append(f"{self.not_attempted} not attempted (server unreachable)")
+        if self.no_address:
+            parts.append(f"{self.no_address} without an e-mail address")
+        if self.unknown:
+            parts.append(f"{self.unknown} of unknown outcome, not retried")
+        return ", ".join(parts) + "."
+
+
+def language_for(wave: Wave, participant: Participant) -> str:
+    """The participant's ``language`` attribute if we have text for it, else the wave's first."""
+    offered = [code for code in (wave.languages or []) if code in MESSAGES] or ["en"]
+    wanted = str((participant.attributes or {}).get("language", "")).lower()
+    return wanted if wanted in offered or (not wave.languages and wanted in MESSAGES) else offered[0]
+
+
+def compose(
+    wave: Wave, participant: Participant, kind: str, link: str, settings: MailSettings
+) -> EmailMessage:
+    """The message of ``kind`` (``invitation`` or ``reminder``) in the participant's language."""
+    texts = MESSAGES[language_for(wave, participant)]
+    subject, body = texts[kind]
+    closes = texts["closes"][1].format(date=wave.closes_at.strftime("%Y-%m-%d")) if wave.closes_at else ""
+    fields = {"organization": wave.organization.name, "wave": wave.name, "link": link, "closes": closes}
+    message = EmailMessage()
+    message["Subject"] = subject.format(**fields)
+    message["From"] = settings.sender
+    message["To"] = formataddr((participant.display_name or "", participant.email))
+    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message.set_content(body.format(**fields))
+    return message
+
+
+def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT_SECONDS)
+    try:
+        if settings.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _pending(wave: Wave, kind: str, round_number: int) -> tuple[list[Invitation], int, int]:
+    """Invitations still owed this message, and counts of those without address / of unknown outcome."""
+    rows = db.session.execute(
+        select(Invitation, EmailSend.status)
+        .join(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(
+            EmailSend,
+            (EmailSend.invitation_id == Invitation.id)
+            & (EmailSend.kind == kind)
+            & (EmailSend.round == round_number),
+        )
+        .where(Invitation.wave_id == wave.id, Invitation.revoked_at.is_(None), Invitation.used_at.is_(None))
+        .order_by(Invitation.id)
+    ).all()
+    owed, no_address, unknown = [], 0, 0
+    for invitation, status in rows:
+        if not invitation.participant.email:
+            no_address += 1
+        elif status == "sending":
+            unknown += 1
+        elif status in (None, "failed"):
+            owed.append(invitation)
+    return owed, no_address, unknown
+
+
+def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | None:
+    """Mark the message as being sent; ``None`` if another run got there first."""
+    existing = db.session.scalar(
+        select(EmailSend).where(
+            EmailSend.invitation_id == invitation.id, EmailSend.kind == kind, EmailSend.round == round_number
+        )
+    )
+    if existing is None:
+        record = EmailSend(invitation=invitation, kind=kind, round=round_number, status="sending", attempts=1)
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+        except Exception:  # the unique (invitation, kind, round) says another run claimed it
+            return None
+        return record
+    # The conditional UPDATE is the arbiter between two concurrent retries.
+    claimed = db.session.execute(
+        update(EmailSend)
+        .where(EmailSend.id == existing.id, EmailSend.status == "failed")
+        .values(status="sending", attempts=EmailSend.attempts + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return None
+    db.session.refresh(existing)
+    return existing
+
+
+def _send_round(
+    wave: Wave, kind: str, round_number: int, settings: MailSettings, checkpoint: Callable[[], None]
+) -> SendReport:
+    if wave.status != "open":
+        raise ServiceError("E-mails go out only while the wave is open; open it first.")
+    owed, no_address, unknown = _pending(wave, kind, round_number)
+    report = SendReport(no_address=no_address, unknown=unknown)
+    if not owed:
+        return report
+    try:
+        smtp = _open_smtp(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        report.not_attempted = len(owed)
+        raise MailServerError(
+            f"Cannot reach the mail server {settings.host}:{settings.port}: {error}", report
+        )
+    try:
+        for position, invitation in enumerate(owed):
+            record = _claim(invitation, kind, round_number)
+            if record is None:
+                continue
+            issued = reissue(invitation)
+            message = compose(wave, invitation.participant, kind, issued.link, settings)
+            # Record first: once committed, a crash cannot lead to this message being sent again.
+            checkpoint()
+            try:
+                smtp.send_message(message)
+            except smtplib.SMTPResponseException as error:
+                _fail(record, f"{error.smtp_code} {_text(error.smtp_error)}", report, invitation)
+            except smtplib.SMTPRecipientsRefused as error:
+                code, text = next(iter(error.recipients.values()))
+                _fail(record, f"{code} {_text(text)}", report, invitation)
+            except (OSError, smtplib.SMTPException) as error:
+                # The connection broke: this message failed, the rest were not attempted.
+                _fail(record, f"connection lost: {error}", report, invitation)
+                checkpoint()
+                report.not_attempted = len(owed) - position - 1
+                return report
+            else:
+                now = utcnow()
+                record.status, record.sent_at, record.error = "sent", now, None
+                if kind == "invitation":
+                    invitation.sent_at = now
+                else:
+                    invitation.reminded_at = now
+                report.sent.append(invitation.participant.email)
+            checkpoint()
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    return report
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _fail(record: EmailSend, error: str, report: SendReport, invitation: Invitation) -> None:
+    record.status, record.error = "failed", error[:1000]
+    report.failed.append((invitation.participant.email, error))
+
+
+class MailServerError(ServiceError):
+    """The mail server could not be reached; nothing was sent. Carries the :class:`SendReport`."""
+
+    def __init__(self, message: str, report: SendReport):
+        super().__init__(message)
+        self.report = report
+
+
+def send_invitations(wave: Wave, settings: MailSettings, checkpoint: Callable[[], None]) -> SendReport:
+    """E-mail the invitation to everyone invited who has an address, has not submitted, and
+    has not been sent it yet. Running it again retries exactly the failed and unsent ones.
+
+    ``checkpoint`` commits the transaction (the caller owns it); it is called before and
+    after every message, which is what makes sending at most once per recipient.
+    """
+    return _send_round(wave, "invitation", 0, settings, checkpoint)
+
+
+def latest_reminder_round(wave: Wave) -> tuple[int, object]:
+    """The number of the latest reminder round (0: none yet) and when it started."""
+    number, started = db.session.execute(
+        select(func.max(EmailSend.round), func.min(EmailSend.created_at))
+        .join(Invitation, Invitation.id == EmailSend.invitation_id)
+        .where(Invitation.wave_id == wave.id, EmailSend.kind == "reminder")
+        .group_by(EmailSend.round)
+        .order_by(EmailSend.round.desc())
+        .limit(1)
+    ).one_or_none() or (0, None)
+    return number, started
+
+
+def send_reminders(
+    wave: Wave, settings: MailSettings, checkpoint: Callable[[], None], *, now=None
+) -> SendReport:
+    """Start a new reminder round: one reminder to everyone invited who has not submitted.
+
+    Refused within :data:`MIN_REMINDER_INTERVAL` of the previous round; use
+    :func:`retry_reminders` to resend that round's failures instead.
+    """
+    now = now or utcnow()
+    number, started = latest_reminder_round(wave)
+    if started is not None and now - started < MIN_REMINDER_INTERVAL:
+        raise ServiceError(
+            f"Reminders went out at {started:%Y-%m-%d %H:%M} UTC; a new round is possible "
+            f"{MIN_REMINDER_INTERVAL.total_seconds() / 3600:.0f} hours after that. Failed ones can be retried."
+        )
+    return _send_round(wave, "reminder", number + 1, settings, checkpoint)
+
+
+def retry_reminders(wave: Wave, settings: MailSettings, checkpoint: Callable[[], None]) -> SendReport:
+    """Resend the latest reminder round to those it failed for or did not reach."""
+    number, _ = latest_reminder_round(wave)
+    if number == 0:
+        raise ServiceError("No reminders have been sent for this wave yet.")
+    return _send_round(wave, "reminder", number, settings, checkpoint)
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    """How many messages of each kind and status a wave has (for the wave page)."""
+
+    counts: dict[tuple[str, str], int]
+    failures: list[tuple[str, str, str]]  #: (address, kind, error)
+
+    def count(self, kind: str, status: str) -> int:
+        return self.counts.get((kind, status), 0)
+
+
+def send_status(wave: Wave) -> SendStatus:
+    counts = {
+        (kind, status): number
+        for kind, status, number in db.session.execute(
+            select(EmailSend.kind, EmailSend.status, func.count())
+            .join(Invitation, Invitation.id == EmailSend.invitation_id)
+            .where(Invitation.wave_id == wave.id)
+            .group_by(EmailSend.kind, EmailSend.status)
+        )
+    }
+    failures = [
+        (email or "", kind, error or "")
+        for email, kind, error in db.session.execute(
+            select(Participant.email, EmailSend.kind, EmailSend.error)
+            .join(Invitation, Invitation.id == EmailSend.invitation_id)
+            .join(Participant, Participant.id == Invitation.participant_id)
+            .where(Invitation.wave_id == wave.id, EmailSend.status == "failed")
+            .order_by(Participant.email)
+        )
+    ]
+    return SendStatus(counts, failures)
+
+
+__all__ = [
+    "MESSAGES",
+    "MailServerError",
+    "MailSettings",
+    "SendReport",
+    "compose",
+    "instrument_refs",
+    "retry_reminders",
+    "send_invitations",
+    "send_reminders",
+    "send_status",
+]

@@ -1,0 +1,81 @@
+"""Security headers, request limits and rate limits that hold across app instances."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import make_app
+
+REDIS_URL = os.environ.get("MINDGAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def test_security_headers_on_every_page(client, make_survey):
+    setup = make_survey()
+    for path in ("/auth/login", f"/s/{setup.token()}", "/no/such/page"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+    assert client.get(f"/s/{setup.token()}").headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/auth/login").headers["Referrer-Policy"] == "same-origin"
+
+
+def test_templates_have_no_inline_scripts_or_style_attributes(client, make_survey):
+    setup = make_survey()
+    client.post(f"/s/{setup.token()}/start", data={"language": "en"})
+    for path in ("/auth/login", f"/s/{setup.token()}", f"/s/{setup.token()}/p/1"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script" not in html
+        assert " style=" not in html
+        assert "onclick" not in html.lower()
+
+
+def test_https_base_url_makes_cookies_secure(database_url):
+    app = make_app(database_url, BASE_URL="https://survey.example.org")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_oversized_requests_are_refused(client, make_survey):
+    setup = make_survey()
+    response = client.post(f"/s/{setup.token()}/start", data={"language": "x" * (9 * 1024 * 1024)})
+    assert response.status_code == 413
+
+
+def test_guessing_invitation_links_is_rate_limited(client, make_survey):
+    setup = make_survey()
+    client.application.config["INVITE_LOOKUP_LIMIT"] = "5 per minute"
+    for number in range(5):
+        assert client.get(f"/s/guess-{number}").status_code == 404
+    limited = client.get("/s/guess-6")
+    assert limited.status_code == 429
+    assert "Retry-After" in limited.headers
+    # A real respondent from another address is not affected.
+    assert client.get(f"/s/{setup.token()}", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
+
+
+def test_rate_limits_hold_across_app_instances(database_url):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"mindgap-test-{uuid.uuid4().hex[:8]}"
+    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
+                "INVITE_LOOKUP_LIMIT": "4 per minute"}  # fmt: skip
+    first, second = make_app(database_url, **settings), make_app(database_url, **settings)
+    one, two = first.test_client(), second.test_client()
+    codes = [
+        client.get(f"/s/guess-{n}").status_code for n, client in enumerate([one, two, one, two, one, two])
+    ]
+    assert codes[:4] == [404, 404, 404, 404]
+    assert codes[4:] == [429, 429]
