@@ -1,0 +1,452 @@
+"""Confidentiality of group results: which groups may be shown, and how comments are labelled.
+
+A survey promises respondents that their answers are only reported for groups. Two
+things break that promise: showing a group that is too small, and showing enough
+neighbouring figures that a hidden group's figure can be worked out by arithmetic.
+
+:func:`suppression` decides, for a tree of teams under the organisation, which groups'
+results may be shown. The rules (also in ``docs/ANALYSIS.md``):
+
+1. **Below threshold.** A group with fewer submitted responses than the threshold is
+   suppressed. A group's size is its own members plus everyone in the teams nested
+   under it; the organisation is the root of the tree.
+2. **Direct members are a part too.** A team with sub-teams and members of its own is,
+   for the arithmetic, the sum of its sub-teams and of its *direct members*. Those direct
+   members are treated as a hidden part when there are fewer of them than the threshold,
+   even though they are never shown as a group of their own.
+3. **Complementary suppression.** When a shown group has exactly one hidden part with
+   responses (a sub-team or its direct members), that part could be found as
+   ``parent - sum(shown parts)``. The next-smallest shown part is then suppressed too
+   (ties broken by key), or, if there is none, the parent itself.
+4. **No hidden group is the sum of shown ones.** A suppressed group whose parts are all
+   shown could be found by adding them up; its smallest part is then suppressed as well.
+5. Rules 3 and 4 are repeated until nothing changes.
+
+With rules 3 and 4 in force every suppressed group with responses can be changed by
+one respondent, with compensating changes in other suppressed groups, without changing
+any shown figure, so no linear combination of shown totals equals a suppressed one. This
+holds for counts and for every additive statistic (sums, and therefore means weighted by
+n), because they follow the same tree of sums. Groups with no responses protect nothing
+(an empty team is known to be empty) and are not counted as hidden parts.
+
+:func:`comment_visibility` applies the separate, higher threshold for free-text
+comments: a comment is labelled with the most specific team and attributes whose pool
+of respondents reaches that threshold, and withheld when even the organisation does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_int
+
+__all__ = [
+    "BELOW_THRESHOLD",
+    "COMPLEMENTARY",
+    "ORGANIZATION",
+    "Suppression",
+    "comment_visibility",
+    "suppress_pairs",
+    "suppress_rows",
+    "suppression",
+]
+
+#: Reason for a group below the threshold.
+BELOW_THRESHOLD = "below threshold"
+#: Reason for a group hidden so that another one cannot be worked out by subtraction.
+COMPLEMENTARY = "complementary"
+#: Default key of the organisation, the root of the team tree.
+ORGANIZATION = "__organization__"
+
+
+@dataclass(frozen=True)
+class _Direct:
+    """The direct members of a team that also has sub-teams (a part, never a shown group)."""
+
+    team: Hashable
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Which groups may be shown (see :func:`suppression`).
+
+    Only decisions are stored, never the size of a suppressed group, so the object can be
+    passed to any layer without leaking what it protects.
+    """
+
+    threshold: int
+    #: Key of the organisation (the root of the tree).
+    root: Hashable
+    #: Groups (teams and the organisation) whose results may be shown.
+    shown: frozenset
+    #: Suppressed group -> reason, :data:`BELOW_THRESHOLD` or :data:`COMPLEMENTARY`.
+    suppressed: Mapping[Hashable, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Teams whose *direct* members (not counting sub-teams) form a part that may be
+    #: computed on its own: every team without sub-teams that is shown, and every team
+    #: with sub-teams whose direct members reach the threshold and were not suppressed.
+    #: Statistics that pool respondents across the tree in another way (by function, for
+    #: instance) must use only these teams' members.
+    shown_members: frozenset = frozenset()
+
+    def is_shown(self, group: Hashable) -> bool:
+        """Whether ``group``'s results may be shown."""
+        return group in self.shown
+
+    def note(self, group: Hashable) -> str:
+        """What a report says in place of a suppressed group's results ("" if shown)."""
+        reason = self.suppressed.get(group)
+        if reason is None:
+            return ""
+        if reason == BELOW_THRESHOLD:
+            return f"fewer than {self.threshold} responses"
+        return "not shown, to protect a smaller group"
+
+
+def _as_sizes(sizes) -> dict:
+    if isinstance(sizes, pd.Series):
+        sizes = sizes.to_dict()
+    if not isinstance(sizes, Mapping):
+        raise ValueError(f"sizes must map group keys to response counts (dict or Series); got {sizes!r}")
+    checked = {}
+    for key, value in sizes.items():
+        if isinstance(value, float) and float(value).is_integer():
+            value = int(value)
+        checked[key] = check_int(value, f"sizes[{key!r}]", minimum=0)
+    return checked
+
+
+def _as_parents(parents, sizes: dict, root: Hashable) -> dict:
+    """Group -> parent, every group present, the root as the parent of top-level groups."""
+    if parents is None:
+        parents = {}
+    if isinstance(parents, pd.Series):
+        parents = parents.to_dict()
+    if not isinstance(parents, Mapping):
+        raise ValueError(
+            f"parents must map group keys to their parent's key (dict or Series); got {parents!r}"
+        )
+
+    def is_top(parent) -> bool:
+        return parent is None or (isinstance(parent, float) and np.isnan(parent)) or parent == root
+
+    # A group named only as a parent is a team without members of its own.
+    named = [*sizes, *parents, *(p for p in parents.values() if not is_top(p))]
+    groups = [g for g in dict.fromkeys(named) if g != root]
+    tree = {}
+    for group in groups:
+        parent = parents.get(group)
+        if is_top(parent):
+            parent = root
+        elif parent == group:
+            raise ValueError(f"parents[{group!r}] names the group itself")
+        tree[group] = parent
+    for group in groups:  # every chain must reach the root: no cycles
+        seen, current = {group}, tree[group]
+        while current != root:
+            if current in seen:
+                raise ValueError(f"parents has a cycle through {group!r}")
+            seen.add(current)
+            current = tree[current]
+    return tree
+
+
+def _sort_key(node) -> tuple:
+    # Direct members after teams of the same size; keys compared as text so that mixed
+    # key types still order deterministically.
+    if isinstance(node, _Direct):
+        return (1, str(node.team))
+    return (0, str(node))
+
+
+def suppression(sizes, threshold: int, parents=None, *, root: Hashable = ORGANIZATION) -> Suppression:
+    """Decide which groups of a team tree may be shown (rules in the module docstring).
+
+    Parameters
+    ----------
+    sizes : Mapping or Series
+        Group key -> number of submitted responses of the group's *own* members (not
+        counting sub-teams). Groups missing here but named in ``parents`` have none. An
+        entry for ``root`` counts respondents who belong to no team.
+    threshold : int
+        Smallest number of responses a group needs to be shown (at least 1).
+    parents : Mapping or Series, optional
+        Group key -> parent group key; ``None``, NaN or ``root`` for a top-level team.
+        A parent that is not a key of ``sizes`` is a team with no members of its own.
+        Default: every group is a top-level team.
+    root : hashable
+        Key of the organisation, the root of the tree.
+
+    Returns
+    -------
+    Suppression
+        ``shown``, ``suppressed`` (group -> reason) and ``shown_members``.
+
+    Raises
+    ------
+    ValueError
+        For a negative or non-integer size, a threshold below 1, a group that is its own
+        parent, or a cycle.
+
+    Examples
+    --------
+    >>> result = suppression({"a": 12, "b": 3, "c": 9}, 5)
+    >>> sorted(result.shown), dict(result.suppressed)
+    (['__organization__', 'a'], {'b': 'below threshold', 'c': 'complementary'})
+    """
+    threshold = check_int(threshold, "threshold", minimum=1)
+    sizes = _as_sizes(sizes)
+    tree = _as_parents(parents, sizes, root)
+
+    children: dict = {group: [] for group in [root, *tree]}
+    for group, parent in tree.items():
+        children[parent].append(group)
+    # Parts of each node: its sub-teams and, if it has sub-teams and direct members, those.
+    parts: dict = {}
+    own = {group: sizes.get(group, 0) for group in children}
+    for group, kids in children.items():
+        parts[group] = list(kids)
+        if kids and own[group] > 0:
+            parts[group].append(_Direct(group))
+    totals: dict = {}
+
+    def total(node) -> int:
+        if isinstance(node, _Direct):
+            return own[node.team]
+        if node not in totals:
+            totals[node] = (
+                own[node] + sum(total(kid) for kid in children[node]) if children[node] else own[node]
+            )
+        return totals[node]
+
+    # Iterative post-order so that deep trees do not hit the recursion limit.
+    order, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(children[node])
+    for node in reversed(order):
+        total(node)
+
+    hidden: dict = {}
+    for node in order:
+        if total(node) < threshold:
+            hidden[node] = BELOW_THRESHOLD
+        for part in parts[node]:
+            if isinstance(part, _Direct) and total(part) < threshold:
+                hidden[part] = BELOW_THRESHOLD
+
+    def by_size(nodes):
+        return sorted(nodes, key=lambda n: (total(n), _sort_key(n)))
+
+    changed = True
+    while changed:
+        changed = False
+        for node in order:
+            with_responses = [p for p in parts[node] if total(p) > 0]
+            hidden_parts = [p for p in with_responses if p in hidden]
+            if node not in hidden and len(hidden_parts) == 1:
+                # Rule 3: the one hidden part would be parent - sum(shown parts).
+                candidates = by_size(p for p in with_responses if p not in hidden)
+                target = candidates[0] if candidates else node
+                hidden[target] = COMPLEMENTARY
+                changed = True
+            elif node in hidden and total(node) > 0 and with_responses and not hidden_parts:
+                # Rule 4: a hidden group must not be the sum of shown parts.
+                hidden[by_size(with_responses)[0]] = COMPLEMENTARY
+                changed = True
+
+    shown = frozenset(node for node in order if node not in hidden)
+    suppressed = {node: reason for node, reason in hidden.items() if not isinstance(node, _Direct)}
+    shown_members = frozenset(
+        node
+        for node in order
+        if node != root or own[root] > 0
+        if (not children[node] and node in shown)
+        or (children[node] and own[node] > 0 and _Direct(node) not in hidden)
+    )
+    return Suppression(
+        threshold=threshold,
+        root=root,
+        shown=shown,
+        suppressed=MappingProxyType(dict(sorted(suppressed.items(), key=lambda kv: _sort_key(kv[0])))),
+        shown_members=shown_members,
+    )
+
+
+def suppress_rows(
+    table: pd.DataFrame, result: Suppression, *, column=None, how: str = "drop"
+) -> pd.DataFrame:
+    """Remove or blank the rows of suppressed groups in a result table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per group; the group key is in ``column`` or, if ``column`` is None, the
+        index.
+    result : Suppression
+        The decision of :func:`suppression`.
+    column : hashable, optional
+        Column holding the group key (default: the index).
+    how : {"drop", "blank"}
+        ``"drop"`` removes the rows. ``"blank"`` keeps them but sets every other column
+        to missing and adds a ``note`` column (``"fewer than 5 responses"``), for tables
+        that list every team.
+
+    Returns
+    -------
+    DataFrame
+        A new table. Keys that are neither shown nor suppressed (unknown to ``result``)
+        are treated as suppressed.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"table must be a DataFrame; got {type(table).__name__}")
+    if how not in ("drop", "blank"):
+        raise ValueError(f"how must be 'drop' or 'blank'; got {how!r}")
+    keys = table.index if column is None else table[column]
+    shown = np.fromiter((k in result.shown for k in keys), dtype=bool, count=len(table))
+    if how == "drop":
+        return table.loc[shown].copy()
+    blanked = table.astype(object).copy() if (~shown).any() else table.copy()
+    other = [c for c in table.columns if c != column]
+    if (~shown).any():
+        blanked.loc[~shown, other] = None
+        blanked = blanked.infer_objects()
+    blanked["note"] = [
+        "" if visible else (result.note(k) or f"fewer than {result.threshold} responses")
+        for k, visible in zip(keys, shown, strict=True)
+    ]
+    return blanked
+
+
+def suppress_pairs(table: pd.DataFrame, result: Suppression, columns=("team_a", "team_b")) -> pd.DataFrame:
+    """Keep only the rows of a pair table (gaps, alignment) whose two groups are both shown."""
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"table must be a DataFrame; got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns must name columns of table; not found: {missing}")
+    keep = np.ones(len(table), dtype=bool)
+    for column in columns:
+        keep &= table[column].isin(list(result.shown)).to_numpy()
+    return table.loc[keep].copy()
+
+
+def _ancestry(team, parents: Mapping, root) -> list:
+    chain = [team]
+    while chain[-1] != root:
+        chain.append(parents.get(chain[-1], root))
+    return chain
+
+
+def comment_visibility(
+    comments: pd.DataFrame,
+    respondents: pd.DataFrame,
+    *,
+    threshold: int = 10,
+    parents=None,
+    attributes: Iterable[str] = (),
+    team_column: str = "team",
+    root: Hashable = ORGANIZATION,
+) -> pd.DataFrame:
+    """Label free-text comments so that none points to fewer than ``threshold`` people.
+
+    A comment is shown with the most specific label whose *pool* — the submitted
+    respondents who match it — has at least ``threshold`` members. Labels are tried from
+    the commenter's team (with all ``attributes``, then dropping attributes from the last
+    to the first) up through the parent teams to the organisation (``root``), where
+    attributes are tried the same way. A comment whose organisation pool is below the
+    threshold is withheld. Comments are returned sorted by label and text, so the order
+    of submission (which might identify someone) is not kept.
+
+    Parameters
+    ----------
+    comments : DataFrame
+        One row per comment: ``text``, ``team_column`` and the ``attributes`` columns.
+    respondents : DataFrame
+        One row per submitted response, with ``team_column`` and the ``attributes``
+        columns: the pools are counted here.
+    threshold : int
+        Smallest pool a label may point to (default 10, above the usual result threshold
+        of 5, because a comment's wording can identify its author).
+    parents : Mapping or Series, optional
+        Team -> parent team, for labelling with a parent team.
+    attributes : iterable of str
+        Descriptive columns (e.g. ``"function"``, ``"tenure"``) that may be shown with a
+        comment, most important first.
+    team_column : str
+        Column with the team key.
+    root : hashable
+        Label used for the organisation as a whole.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``text``, ``team`` (the shown team, or ``root``), the attribute columns
+        (missing where not shown) and ``pool`` (size of the labelled pool, at least
+        ``threshold``). Withheld comments are left out.
+    """
+    threshold = check_int(threshold, "threshold", minimum=1)
+    attributes = list(attributes)
+    for name, frame, needed in (
+        ("comments", comments, ["text", team_column, *attributes]),
+        ("respondents", respondents, [team_column, *attributes]),
+    ):
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"{name} must be a DataFrame; got {type(frame).__name__}")
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise ValueError(f"{name} must have the columns {needed}; missing: {absent}")
+    if isinstance(parents, pd.Series):
+        parents = parents.to_dict()
+    parents = {
+        k: (root if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+        for k, v in (parents or {}).items()
+    }
+    # Members of each team's subtree, for pool counts at every level.
+    subtree_of: dict = {}
+    for team in pd.unique(respondents[team_column]):
+        for level in _ancestry(team, parents, root):
+            subtree_of.setdefault(level, set()).add(team)
+    pools: dict = {}
+
+    def pool(level, values: tuple) -> int:
+        key = (level, values)
+        if key not in pools:
+            mask = np.ones(len(respondents), dtype=bool)
+            if level != root:
+                mask &= respondents[team_column].isin(list(subtree_of.get(level, ()))).to_numpy()
+            for column, value in zip(attributes, values, strict=False):
+                mask &= (respondents[column] == value).to_numpy()
+            pools[key] = int(mask.sum())
+        return pools[key]
+
+    rows = []
+    for record in comments.to_dict("records"):
+        values = tuple(record[a] for a in attributes)
+        chosen = None
+        for level in _ancestry(record[team_column], parents, root):
+            for kept in range(len(attributes), -1, -1):
+                size = pool(level, values[:kept])
+                if size >= threshold:
+                    chosen = (level, kept, size)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            continue
+        level, kept, size = chosen
+        row = {"text": record["text"], "team": level}
+        for position, name in enumerate(attributes):
+            row[name] = values[position] if position < kept else None
+        row["pool"] = size
+        rows.append(row)
+    shown = pd.DataFrame(rows, columns=["text", "team", *attributes, "pool"])
+    if len(shown):
+        shown = shown.assign(_label=shown["team"].astype(str)).sort_values(["_label", "text"], kind="stable")
+        shown = shown.drop(columns="_label").reset_index(drop=True)
+    return shown
