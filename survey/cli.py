@@ -120,3 +120,7 @@ def init_app(app: Flask) -> None:
     for command in (create_user_command, demo_command, serve_command, analyze):
         app.cli.add_command(command)
     app.cli.add_command(instruments_group, "instruments")
+
+
+if __name__ == "__main__":
+    main()

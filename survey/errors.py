@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from survey.extensions import db
 
@@ -25,6 +26,26 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         return _render(error)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def handle_database_unavailable(error):
+        """The database is down or restarting: say so, ask the client to retry, keep nothing half-done."""
+        if isinstance(error, DBAPIError) and not _is_connection_problem(error):
+            return handle_unexpected(error)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001, S110 - the connection is gone; the pool will replace it
+            pass
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        response, status = _render(ServiceUnavailable(
+            "Mindgap cannot reach its database for a moment. Nothing you sent was lost or half-saved: "
+            "please try again in a few seconds."
+        ))  # fmt: skip
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(app.config.get("RETRY_AFTER_SECONDS", 5))
+        return response
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         db.session.rollback()
@@ -32,3 +53,18 @@ def init_app(app: Flask) -> None:
             raise error  # tests see the real traceback
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(InternalServerError())
+
+
+def _is_connection_problem(error: DBAPIError) -> bool:
+    """Errors that mean "cannot talk to the database now", not "this statement is wrong"."""
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower() if error.orig is not None else str(error).lower()
+    return any(
+        marker in text
+        for marker in (
+            "connection refused", "could not connect", "server closed the connection", "terminating connection",
+            "connection is closed", "the database system is", "connection timeout", "ssl connection has been closed",
+            "database is locked",
+        )
+    )  # fmt: skip

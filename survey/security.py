@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.extensions import limiter
@@ -35,7 +35,15 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     limiter.init_app(app)
+    app.before_request(refuse_nul_bytes)
     app.after_request(security_headers)
+
+
+def refuse_nul_bytes():
+    """No honest form sends NUL; PostgreSQL cannot even store it. Refuse it before any query."""
+    values = [*request.args.values(), *request.form.values(), *(request.view_args or {}).values()]
+    if any("\x00" in value for value in values if isinstance(value, str)):
+        abort(400, description="The request contains a NUL character, which is never valid input.")
 
 
 def security_headers(response):

@@ -79,3 +79,23 @@ def test_rate_limits_hold_across_app_instances(database_url):
     ]
     assert codes[:4] == [404, 404, 404, 404]
     assert codes[4:] == [429, 429]
+
+
+def test_database_outage_gives_503_with_retry_after():
+    app = make_app("postgresql+psycopg://postgres@127.0.0.1:9/unreachable?connect_timeout=2")
+    client = app.test_client()
+    for path in ("/s/some-token", "/"):
+        response = client.get(path)
+        if path == "/":
+            assert response.status_code == 302  # the home page needs no database for anonymous visitors
+            continue
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        assert b"try again in a few seconds" in response.data
+    api = client.get("/s/some-token", headers={"Accept": "application/json"})
+    assert api.status_code == 503
+    assert api.get_json()["status"] == 503
+    with app.app_context():
+        from survey.extensions import db
+
+        db.engine.dispose()

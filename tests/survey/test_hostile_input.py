@@ -1,0 +1,142 @@
+"""Hostile input never produces a 500 and never stores anything it should not (property-based)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Answer, Comment, PageTiming, Response, User
+
+NASTY = [
+    "' OR 1=1 --",
+    "'; DROP TABLE answer; --",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "\x00",
+    "\u202e\u200b",
+    "%00%0d%0a",
+    "../../etc/passwd",
+    "{{ 7*7 }}",
+    "9" * 400,
+    "-1",
+    "1e9",
+    "NaN",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+]
+text = st.one_of(st.text(st.characters(exclude_categories=("Cs",)), max_size=200), st.sampled_from(NASTY))
+field_names = st.one_of(text, st.sampled_from(["item-", "comment-", "action", "csrf_token", "shown_at"]))
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def stored_state():
+    return (
+        db.session.scalar(select(func.count(Answer.id))),
+        db.session.scalar(select(func.count(Comment.id))),
+        db.session.scalar(select(func.count(PageTiming.id))),
+        tuple(db.session.scalars(select(Response.current_page))),
+    )
+
+
+@FAST
+@given(form=st.dictionaries(field_names, st.lists(text, min_size=1, max_size=2), max_size=6))
+def test_random_page_posts(client, make_survey, form):
+    setup = _survey(make_survey)
+    token = setup.token()
+    before = stored_state()
+    response = client.post(f"/s/{token}/p/1", data=form)
+    assert response.status_code in (302, 400, 409, 422), response.status_code
+    if response.status_code == 400:
+        assert stored_state() == before
+        assert b"could not save this page" in response.data or b"NUL character" in response.data
+
+
+@FAST
+@given(item_value=text, comment=text)
+def test_tampered_values_on_real_fields(client, make_survey, item_value, comment):
+    setup = _survey(make_survey)
+    token = setup.token()
+    page = next(p for p in setup.plan().pages if p.prompts)
+    before = stored_state()
+    response = client.post(
+        f"/s/{token}/p/{page.number + 1}",
+        data={
+            f"item-{page.items[0].id}": item_value,
+            f"comment-{page.prompts[0].id}": comment,
+            "action": "back",
+        },
+    )
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert stored_state() == before
+    else:
+        stored = db.session.scalar(select(Comment.text))
+        if stored is not None:
+            assert "\x00" not in stored
+            rendered = client.get(f"/s/{token}/p/{page.number + 1}").get_data(as_text=True)
+            assert "<script>alert(1)</script>" not in rendered
+
+
+@FAST
+@given(token=text)
+def test_random_tokens(client, make_survey, token):
+    _survey(make_survey)
+    from urllib.parse import quote
+
+    response = client.get("/s/" + quote(token, safe=""))
+    assert response.status_code in (200, 302, 308, 404, 429) or (
+        response.status_code == 400 and "\x00" in token
+    )
+
+
+@FAST
+@given(language=text)
+def test_random_language_choice(client, make_survey, language):
+    setup = _survey(make_survey)
+    before = db.session.execute(select(Response.id, Response.locale)).all()
+    response = client.post(f"/s/{setup.token()}/start", data={"language": language})
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert db.session.execute(select(Response.id, Response.locale)).all() == before
+
+
+@FAST
+@given(email=text, password=text)
+def test_random_logins(client, make_user, email, password):
+    if db.session.scalar(select(func.count(User.id))) == 0:
+        make_user("someone@example.org")
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code in (400, 401, 429)
+    assert "session" not in response.headers.get("Set-Cookie", "") or response.status_code != 302
+
+
+_surveys: dict = {}
+
+
+def _survey(make_survey):
+    """One survey per test function: hypothesis calls the body many times with the same fixtures."""
+    from flask import current_app
+
+    key = id(current_app._get_current_object())
+    if key not in _surveys:
+        _surveys.clear()
+        setup = make_survey()
+        # Start the response so page posts reach validation.
+        current_app.test_client().post(f"/s/{setup.token()}/start", data={"language": "en"})
+        _surveys[key] = setup
+    return _surveys[key]
+
+
+def test_nul_bytes_are_refused_everywhere(client, make_user, make_survey):
+    make_user("a@example.org")
+    setup = _survey(make_survey)
+    before = stored_state()
+    for response in (
+        client.post("/auth/login", data={"email": "a\x00@example.org", "password": "x"}),
+        client.get("/auth/login?next=/\x00"),
+        client.post(f"/s/{setup.token()}/p/1", data={"action": "back", "comment-x": "a\x00b"}),
+    ):
+        assert response.status_code == 400
+        assert b"NUL character" in response.data
+    assert stored_state() == before
