@@ -55,16 +55,23 @@ def init_app(app: Flask) -> None:
         return _render(InternalServerError())
 
 
+#: Driver messages that mean the database cannot be reached right now.
+CONNECTION_PROBLEMS = (
+    "connection refused",
+    "could not connect",
+    "server closed the connection",
+    "terminating connection",
+    "connection is closed",
+    "the database system is",
+    "connection timeout",
+    "ssl connection has been closed",
+    "database is locked",
+)
+
+
 def _is_connection_problem(error: DBAPIError) -> bool:
     """Errors that mean "cannot talk to the database now", not "this statement is wrong"."""
     if error.connection_invalidated:
         return True
     text = str(error.orig).lower() if error.orig is not None else str(error).lower()
-    return any(
-        marker in text
-        for marker in (
-            "connection refused", "could not connect", "server closed the connection", "terminating connection",
-            "connection is closed", "the database system is", "connection timeout", "ssl connection has been closed",
-            "database is locked",
-        )
-    )  # fmt: skip
+    return any(marker in text for marker in CONNECTION_PROBLEMS)

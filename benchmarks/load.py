@@ -1,0 +1,340 @@
+"""Load test: many respondents take a survey at once against gunicorn on PostgreSQL.
+
+Every request goes to 127.0.0.1 only; the run is bounded by --respondents and --timeout.
+
+    python benchmarks/load.py                      # 1,000 respondents, 200 at a time, one instance
+    python benchmarks/load.py --instances 2        # two app instances on one database
+    python benchmarks/load.py --respondents 100 --concurrency 20 --quick   # the CI-sized run
+
+What it does: creates a fresh PostgreSQL database, migrates it, seeds an organisation with
+one open wave (the alignment instrument) and an invitation per respondent, starts gunicorn
+with the production settings (``mindgap serve``'s), then lets simulated respondents open
+their link, start, save every page and submit. Afterwards it checks the database: exactly
+one submitted response per respondent, every answer present, no 5xx. It reports throughput
+and p50 / p99 latency per step, and the same figures for a bare Flask "hello world" served
+the same way in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+RADIO = re.compile(r'name="(item-[^"]+)" type="radio" value="([^"]+)"')
+
+
+# --- set-up
+
+
+def fresh_database(server_url: str) -> str:
+    import sqlalchemy as sa
+
+    name = f"mindgap_load_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    import sqlalchemy as sa
+
+    name = sa.engine.make_url(url).database
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def seed(env: dict, respondents: int) -> list[str]:
+    """Migrate, then create the organisation, wave and invitations; return the invitation tokens."""
+    subprocess.run([sys.executable, "-m", "survey.cli", "db", "upgrade"], env=env, check=True, cwd=ROOT,
+                   capture_output=True)  # fmt: skip
+    os.environ.update(env)
+    from survey import create_app
+    from survey.extensions import db
+    from survey.models import Participant
+    from survey.services.invitations import invite
+    from survey.services.organizations import create_organization, create_team
+    from survey.services.waves import create_wave, open_wave
+
+    app = create_app()
+    with app.app_context():
+        organization = create_organization("Load test", f"load-{uuid.uuid4().hex[:6]}")
+        teams = [create_team(organization, f"Team {n}", ("sales", "marketing")[n % 2]) for n in range(20)]
+        people = [Participant(organization=organization, team=teams[n % len(teams)], email=f"p{n}@load.test")
+                  for n in range(respondents)]  # fmt: skip
+        db.session.add_all(people)
+        db.session.flush()
+        wave = open_wave(create_wave(organization, "Load", ["alignment"]))
+        db.session.flush()
+        tokens = [issued.token for issued in invite(wave, people)]
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(target: str, port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--timeout", "30", "--backlog", "2048", target]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# --- the client
+
+
+class Browser:
+    """One respondent: a keep-alive HTTP connection and a cookie jar, nothing more."""
+
+    def __init__(self, port: int, timeout: float):
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.connection = None
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+        body = urlencode(form, doseq=True) if form is not None else None
+        headers = {"Accept-Language": "en"}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in range(2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self.connection.close()
+                self.connection = None
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, dict(response.getheaders()), text
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+
+
+class Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.statuses: dict[int, int] = defaultdict(int)
+        self.errors: list[str] = []
+        self.answers_sent: dict[str, set[str]] = defaultdict(set)
+
+    def timed(self, step: str, browser: Browser, method: str, path: str, form=None):
+        started = time.perf_counter()
+        status, headers, text = browser.request(method, path, form)
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latencies[step].append(elapsed)
+            self.statuses[status] += 1
+        if status >= 500:
+            with self.lock:
+                self.errors.append(f"{method} {path} -> {status}")
+        return status, headers, text
+
+
+def respondent(token: str, port: int, recorder: Recorder, timeout: float) -> bool:
+    browser = Browser(port, timeout)
+    try:
+        status, _, html = recorder.timed("open link", browser, "GET", f"/s/{token}")
+        csrf = next(g for g in CSRF.search(html).groups() if g)
+        status, headers, _ = recorder.timed("start", browser, "POST", f"/s/{token}/start",
+                                            {"language": "en", "csrf_token": csrf})  # fmt: skip
+        location = headers.get("Location", "")
+        status, _, html = browser.request("GET", location)
+        while True:
+            fields = {}
+            for name, value in RADIO.findall(html):
+                fields.setdefault(name, value if value != "pnts" else "3")
+            csrf = next(g for g in CSRF.search(html).groups() if g)
+            action = "submit" if 'value="submit"' in html else "next"
+            form = {**{k: "4" for k in fields}, "csrf_token": csrf, "action": action}
+            with recorder.lock:
+                recorder.answers_sent[token].update(fields)
+            # "Saving a page" is the POST and the next page it leads to, as a respondent feels it.
+            started = time.perf_counter()
+            status, headers, _ = recorder.timed("save page (POST)", browser, "POST", location, form)
+            if status != 302:
+                return False
+            location = headers["Location"]
+            status, _, html = recorder.timed("next page (GET)", browser, "GET", location)
+            with recorder.lock:
+                recorder.latencies["save page + next"].append(time.perf_counter() - started)
+            if action == "submit":
+                return status == 200 and "Thank you" in html
+    except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
+        with recorder.lock:
+            recorder.errors.append(f"{type(error).__name__}: {error}")
+        return False
+    finally:
+        browser.close()
+
+
+def hello_world(port: int, requests: int, concurrency: int, timeout: float) -> dict:
+    recorder = Recorder()
+
+    def worker(count):
+        browser = Browser(port, timeout)
+        for _ in range(count):
+            recorder.timed("hello", browser, "GET", "/")
+        browser.close()
+
+    per = [requests // concurrency + (1 if n < requests % concurrency else 0) for n in range(concurrency)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(worker, per))
+    elapsed = time.perf_counter() - started
+    return {"requests": requests, "seconds": elapsed, "throughput": requests / elapsed,
+            **summary(recorder.latencies["hello"])}  # fmt: skip
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+    return {"n": len(values), "p50_ms": 1000 * statistics.median(ordered),
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]}  # fmt: skip
+
+
+def verify(url: str, tokens: int, answers_sent: int) -> dict:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        submitted = c.execute(sa.text("SELECT count(*) FROM response WHERE status = 'submitted'")).scalar()
+        responses = c.execute(sa.text("SELECT count(*) FROM response")).scalar()
+        answers = c.execute(sa.text("SELECT count(*) FROM answer")).scalar()
+    engine.dispose()
+    return {"invited": tokens, "responses": responses, "submitted": submitted, "answers": answers,
+            "answers_sent": answers_sent}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--respondents", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--instances", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--server-url", default=os.environ.get("MINDGAP_LOAD_DATABASE_URL", DEFAULT_SERVER))
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args()
+
+    url = fresh_database(args.server_url)
+    env = {**os.environ, "MINDGAP_DATABASE_URL": url, "MINDGAP_SECRET_KEY": uuid.uuid4().hex * 2,
+           "MINDGAP_INSTANCE_PATH": tempfile.mkdtemp(prefix="mindgap-load-"),
+           "MINDGAP_INVITE_LOOKUP_LIMIT": '"100000 per minute"', "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
+    processes = []
+    try:
+        tokens = seed(env, args.respondents)
+        ports = [free_port() for _ in range(args.instances)]
+        workers = max(1, args.workers // args.instances)
+        processes = [
+            start_gunicorn("survey:create_app()", port, env, workers, args.threads) for port in ports
+        ]
+        hello_port = free_port()
+        hello = start_gunicorn("benchmarks.hello:app", hello_port, env, args.workers, args.threads)
+        hello_figures = hello_world(
+            hello_port, max(2000, args.respondents * 4), args.concurrency, args.timeout
+        )
+        stop(hello)
+
+        recorder = Recorder()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+
+            def one(n):
+                return respondent(tokens[n], ports[n % len(ports)], recorder, args.timeout)
+
+            done = list(pool.map(one, range(len(tokens))))
+        elapsed = time.perf_counter() - started
+        saves = recorder.latencies["save page (POST)"]
+        result = {
+            "respondents": args.respondents, "concurrency": args.concurrency, "instances": args.instances,
+            "workers_per_instance": workers, "threads": args.threads, "seconds": elapsed,
+            "completed": sum(done), "server_errors": sum(n for s, n in recorder.statuses.items() if s >= 500),
+            "statuses": dict(recorder.statuses), "errors": recorder.errors[:10],
+            "steps": {step: summary(values) for step, values in recorder.latencies.items()},
+            "page_saves_per_second": len(saves) / elapsed,
+            "requests_per_second": sum(recorder.statuses.values()) / elapsed,
+            "hello_world": hello_figures,
+        }  # fmt: skip
+        result["save_vs_hello"] = result["page_saves_per_second"] / hello_figures["throughput"]
+        result["requests_vs_hello"] = result["requests_per_second"] / hello_figures["throughput"]
+        result["database"] = verify(url, len(tokens), sum(map(len, recorder.answers_sent.values())))
+    finally:
+        for process in processes:
+            stop(process)
+        if not args.keep_database:
+            drop_database(args.server_url, url)
+    print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    database = result["database"]
+    ok = (result["server_errors"] == 0 and result["completed"] == args.respondents
+          and database["submitted"] == database["responses"] == args.respondents
+          and database["answers"] == database["answers_sent"])  # fmt: skip
+    print("OK" if ok else "FAILED: see above", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
