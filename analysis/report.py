@@ -1,0 +1,1120 @@
+"""The numbers of an organisation's and a team's alignment report, confidentiality applied.
+
+:func:`organization_report` takes one wave's submitted responses and the team tree and
+returns an :class:`OrganizationReport`: frozen dataclasses holding labelled DataFrames and
+plain floats, ready for HTML, PDF, exports or JSON. :func:`team_report` cuts one team's
+view out of it. Nothing here formats text for a page or draws.
+
+Conventions (also in ``docs/ANALYSIS.md``, "Reports and confidentiality"):
+
+* **Groups.** Every team in ``teams`` is a group; its respondents are its own members and
+  those of the teams nested under it. The organisation is the root.
+* **Careless respondents** (:func:`analysis.careless` on the raw answers to the items
+  shown to everyone) are excluded before any statistic; only their count is reported.
+* **Confidentiality** (:func:`analysis.anonymity.suppression`) is decided on the analysed
+  responses per group, which is never more than the submitted ones. A suppressed group
+  appears only in the overview's team list, with every number blank and a note ("fewer
+  than 5 responses"). Gaps, alignment and profile similarity are shown for pairs of shown
+  groups that do not contain each other. Statistics that pool respondents in another way
+  (ICC, meta-perception and the sales-marketing headline by function, trends) use only
+  the members of groups that may be computed on their own (``shown_members``), so they
+  cannot be combined with the shown groups to isolate a hidden one.
+* **Significance.** Gap p-values are Welch's, adjusted over the whole gap table with
+  Benjamini-Hochberg (many pairs and dimensions are tested at once); ``significant`` is
+  ``p_adjusted < .05``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from instruments.model import Instrument
+
+from . import anonymity
+from ._validation import check_int
+from .alignment import alignment_index, overlap, profile_similarity
+from .correlation import correlation_matrix
+from .factors import efa
+from .gaps import _gap_arrays, meta_perception_gaps, perception_gaps, trend
+from .quality import careless
+from .recommendations import PRACTICES, Recommendation
+from .reliability import cronbach_alpha
+from .scoring import keyed_items, score, scored_dimensions
+
+__all__ = [
+    "AgreementSection",
+    "AlignmentSection",
+    "DataQuality",
+    "Headline",
+    "Heatmap",
+    "OrganizationReport",
+    "Overview",
+    "TeamReport",
+    "TrendSection",
+    "organization_report",
+    "team_report",
+]
+
+#: r_wg(j) below this: the team does not agree enough for its mean to stand for it.
+CONSENSUS_CUTOFF = 0.70
+#: Reliability below this is flagged.
+RELIABILITY_CUTOFF = 0.70
+#: Omega needs at least this many respondents per item (and three items).
+OMEGA_RESPONDENTS_PER_ITEM = 10
+#: Bootstrap replicates for the interval of the sales-marketing alignment index.
+BOOTSTRAP_REPLICATES = 400
+NO_CONSENSUS = "no consensus"
+NOT_COMPUTABLE = "not computable"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Who answered, and how reliable the scales are."""
+
+    threshold: int
+    n_invited: float
+    n_submitted: int
+    n_analysed: int
+    #: ``n_submitted / n_invited`` (NaN without invitation counts).
+    response_rate: float
+    #: One row per team (index = team key): ``name, function, parent, invited, submitted,
+    #: response_rate, n, note``; suppressed teams have blank numbers and a note.
+    teams: pd.DataFrame
+    #: One row per dimension: ``instrument, n_items, alpha, alpha_ci_low, alpha_ci_high,
+    #: omega, omega_note, warning``.
+    reliability: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Sales and marketing pooled by function, on the perception dimensions."""
+
+    #: Alignment index (0-100) of sales vs marketing and its 95 % bootstrap interval.
+    alignment: float
+    ci_low: float
+    ci_high: float
+    #: Mean of the two functions' means over the dimensions (how good both think things are).
+    level: float
+    n_sales: int
+    n_marketing: int
+
+
+@dataclass(frozen=True)
+class AlignmentSection:
+    """Alignment index per pair of groups and the sales-marketing headline."""
+
+    #: One row per pair: ``team_a, team_b, name_a, name_b, alignment, n_dimensions,
+    #: level, mean_abs_g, quadrant``.
+    pairs: pd.DataFrame
+    #: ``None`` when sales or marketing has no shown members.
+    headline: Headline | None
+    #: Scale midpoint used to split the quadrant chart's level axis.
+    level_midpoint: float
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Mean keyed answer per shown group and item, and the organisation's item means."""
+
+    #: Index = team key, columns = item ids.
+    means: pd.DataFrame
+    organization: pd.Series
+    #: Item id -> dimension id.
+    item_dimension: pd.Series
+    #: Team key -> name.
+    names: pd.Series
+
+
+@dataclass(frozen=True)
+class AgreementSection:
+    """Within-team agreement and the share of variance between teams."""
+
+    #: ``team, name, dimension, rwg_j, n, consensus`` for shown groups.
+    rwg_j: pd.DataFrame
+    #: One row per dimension: ``icc1, icc2, n_teams, n``.
+    icc: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Careless respondents found and excluded (counts only)."""
+
+    n_submitted: int
+    n_careless: int
+    n_analysed: int
+    #: Flag -> number of respondents it flagged (a respondent can have several flags).
+    flags: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class TrendSection:
+    """The organisation's dimensions and sales-marketing alignment over its waves."""
+
+    #: ``wave, dimension, n, mean, ci_low, ci_high`` (waves in order, this wave last).
+    dimensions: pd.DataFrame
+    #: ``wave, alignment, ci_low, ci_high, n_sales, n_marketing``.
+    alignment: pd.DataFrame
+    #: Latest change per dimension (this wave vs the previous one): ``dimension, change,
+    #: ci_low, ci_high, g, p, significant``; plus a row ``dimension = "alignment"``.
+    latest_change: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class OrganizationReport:
+    """Everything an organisation report shows, after suppression."""
+
+    wave: str
+    threshold: int
+    comment_threshold: int
+    #: One row per dimension (index = id): ``instrument, name, kind`` ("perception" or
+    #: "mindset"), ``scale_min, scale_max``.
+    dimensions: pd.DataFrame
+    suppression: anonymity.Suppression
+    overview: Overview
+    #: Long table of shown groups' scores: ``team, name, function, dimension, n, mean, sd,
+    #: ci_low, ci_high, rwg_j, consensus, note`` (note = "no consensus" when r_wg(j) < .70).
+    #: The organisation is the row with ``team = suppression.root``.
+    means: pd.DataFrame
+    #: :func:`analysis.perception_gaps` for pairs of shown groups with ``name_a, name_b,
+    #: p_adjusted, significant``.
+    gaps: pd.DataFrame
+    alignment: AlignmentSection
+    #: :func:`analysis.meta_perception_gaps` on shown members, with ``p_adjusted`` and
+    #: ``significant``.
+    meta_perception: pd.DataFrame
+    #: Shown groups x mindset dimensions (team means).
+    profiles: pd.DataFrame
+    #: :func:`analysis.profile_similarity` on the mindset dimensions for pairs of shown groups.
+    profile_similarity: pd.DataFrame
+    heatmap: Heatmap
+    agreement: AgreementSection
+    quality: DataQuality
+    trend: TrendSection
+    recommendations: tuple[Recommendation, ...]
+    #: Comments labelled by :func:`analysis.anonymity.comment_visibility` (empty if none given).
+    comments: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """One team's view: its profile against the organisation, gaps, agreement, trend."""
+
+    team: Hashable
+    name: str
+    #: False when the team is suppressed: then ``note`` says why and every table is empty.
+    shown: bool
+    note: str
+    #: ``dimension, team_mean, team_ci_low, team_ci_high, organization_mean, difference,
+    #: rwg_j, consensus, note``.
+    profile: pd.DataFrame
+    #: Gaps to every other shown group, oriented so that ``team_a`` is this team.
+    gaps: pd.DataFrame
+    #: Alignment index with every other shown group.
+    alignment: pd.DataFrame
+    #: ``wave, dimension, n, mean, ci_low, ci_high`` over the waves in which the team is shown.
+    trend: pd.DataFrame
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_teams(teams) -> pd.DataFrame:
+    if not isinstance(teams, pd.DataFrame):
+        raise ValueError(f"teams must be a DataFrame indexed by team key; got {type(teams).__name__}")
+    missing = [c for c in ("name", "function", "parent") if c not in teams.columns]
+    if missing:
+        raise ValueError(f"teams must have the columns name, function and parent; missing: {missing}")
+    if not teams.index.is_unique:
+        raise ValueError("teams must have one row per team key (its index has duplicates)")
+    return teams
+
+
+def _check_instruments(instruments) -> tuple[Instrument, ...]:
+    if isinstance(instruments, Instrument):
+        instruments = (instruments,)
+    elif isinstance(instruments, Mapping):
+        instruments = tuple(instruments.values())
+    instruments = tuple(instruments)
+    if not instruments or not all(isinstance(i, Instrument) for i in instruments):
+        raise ValueError("instruments must be one Instrument or a non-empty sequence of Instruments")
+    seen: dict[str, str] = {}
+    for instrument in instruments:
+        for dimension_id in scored_dimensions(instrument):
+            if dimension_id in seen:
+                raise ValueError(
+                    f"instruments: dimension {dimension_id!r} is in both {seen[dimension_id]} "
+                    f"and {instrument.key}"
+                )
+            seen[dimension_id] = instrument.key
+    return instruments
+
+
+def _check_responses(responses, teams: pd.DataFrame, name: str = "responses") -> pd.DataFrame:
+    if not isinstance(responses, pd.DataFrame):
+        raise ValueError(
+            f"{name} must be a DataFrame (one row per submitted response); got {type(responses).__name__}"
+        )
+    if "team" not in responses.columns:
+        raise ValueError(f"{name} must have a 'team' column with the team key of each response")
+    if responses["team"].isna().any():
+        raise ValueError(f"{name} has responses without a team; give them a team key or drop them")
+    unknown = sorted({str(t) for t in pd.unique(responses["team"]) if t not in teams.index})
+    if unknown:
+        raise ValueError(f"{name} has team keys that are not in teams: {', '.join(unknown[:5])}")
+    return responses
+
+
+def _is_perception(instrument: Instrument) -> bool:
+    return any(item.target is not None for item in instrument.items)
+
+
+# --------------------------------------------------------------------------- one wave
+
+
+@dataclass
+class _Wave:
+    """One wave after careless exclusion and suppression (internal)."""
+
+    analysed: pd.DataFrame
+    scores: pd.DataFrame
+    suppression: anonymity.Suppression
+    n_submitted: int
+    submitted: pd.Series
+    flags: dict
+
+
+def _careless_flags(responses: pd.DataFrame, instruments) -> pd.DataFrame | None:
+    """careless() on the raw answers to the items everyone is shown, in instrument order."""
+    blocks = []
+    for instrument in instruments:
+        raw = keyed_items(responses, instrument, reverse=False)
+        everyone = [item.id for item in instrument.items if not item.audience and item.id in raw.columns]
+        blocks.append(raw[everyone])
+    raw = pd.concat(blocks, axis=1) if blocks else pd.DataFrame(index=responses.index)
+    raw = raw.loc[:, raw.notna().any().to_numpy()]
+    if raw.shape[1] < 2 or len(raw) < 2:
+        return None
+    return careless(raw)
+
+
+def _prepare(responses, teams, instruments, threshold) -> _Wave:
+    flags = _careless_flags(responses, instruments)
+    counts = {"longstring": 0, "irv": 0, "mahalanobis": 0}
+    keep = np.ones(len(responses), dtype=bool)
+    if flags is not None:
+        keep = ~flags["careless"].to_numpy()
+        counts = {name: int(flags[f"flag_{name}"].sum()) for name in counts}
+    analysed = responses.loc[keep]
+    scores = pd.concat([score(analysed, instrument) for instrument in instruments], axis=1)
+    sizes = analysed["team"].value_counts().reindex(teams.index, fill_value=0)
+    result = anonymity.suppression(sizes, threshold, teams["parent"])
+    submitted = responses["team"].value_counts().reindex(teams.index, fill_value=0)
+    return _Wave(analysed, scores, result, len(responses), submitted, counts)
+
+
+def _chains(teams: pd.DataFrame, root) -> dict:
+    """Team key -> [team, parent, grandparent, ...] (without the organisation)."""
+    parent = {k: (None if pd.isna(p) or p == root else p) for k, p in teams["parent"].items()}
+    chains = {}
+    for team in teams.index:
+        chain, current = [], team
+        while current is not None:
+            chain.append(current)
+            current = parent.get(current)
+        chains[team] = chain
+    return chains
+
+
+def _expanded(frame: pd.DataFrame, labels: pd.Series, chains: dict, shown: frozenset):
+    """Rows repeated once per shown group they belong to, and that group's key per row."""
+    groups = labels.map(lambda team: [g for g in chains[team] if g in shown]).explode().dropna()
+    expanded = frame.iloc[frame.index.get_indexer(groups.index)]
+    expanded.index = pd.RangeIndex(len(expanded))
+    return expanded, pd.Series(groups.to_numpy(), index=expanded.index, name="team")
+
+
+def _t_interval(n: np.ndarray, mean: np.ndarray, sd: np.ndarray, level: float = 0.95):
+    """Student-t interval of a mean, NaN for fewer than two values."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.asarray(n, dtype=float)
+        quantile = np.where(n > 1, special.stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2), np.nan)
+        margin = quantile * sd / np.sqrt(n)
+    return mean - margin, mean + margin
+
+
+def _describe(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Long table ``team, dimension, n, mean, sd, ci_low, ci_high`` per label."""
+    grouped = scores.groupby(labels, sort=False)
+    n, mean, sd = grouped.count(), grouped.mean(), grouped.std(ddof=1)
+    table = pd.DataFrame(
+        {
+            "team": np.repeat(n.index.to_numpy(), n.shape[1]),
+            "dimension": np.tile(np.asarray(n.columns, dtype=object), n.shape[0]),
+            "n": n.to_numpy().ravel().astype(np.int64),
+            "mean": mean.to_numpy().ravel(),
+            "sd": sd.to_numpy().ravel(),
+        }
+    )
+    table["ci_low"], table["ci_high"] = _t_interval(table["n"], table["mean"], table["sd"])
+    return table
+
+
+def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (NaN stays NaN), as R's ``p.adjust(method = "BH")``."""
+    p = np.asarray(p, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    valid = ~np.isnan(p)
+    m = int(valid.sum())
+    if m == 0:
+        return adjusted
+    values = p[valid]
+    order = np.argsort(values)[::-1]
+    ranked = values[order] * m / np.arange(m, 0, -1)
+    cumulative = np.minimum.accumulate(ranked)
+    result = np.empty(m)
+    result[order] = np.minimum(cumulative, 1.0)
+    adjusted[valid] = result
+    return adjusted
+
+
+def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
+    rows = []
+    for instrument in instruments:
+        for dimension_id, items in scored_dimensions(instrument).items():
+            keyed = keyed_all[[item.id for item in items]]
+            row = {"dimension": dimension_id, "instrument": instrument.key, "n_items": len(items)}
+            row.update(alpha=np.nan, alpha_ci_low=np.nan, alpha_ci_high=np.nan, omega=np.nan)
+            try:
+                result = cronbach_alpha(keyed, missing="pairwise")
+                row.update(alpha=result.alpha, alpha_ci_low=result.ci_low, alpha_ci_high=result.ci_high)
+            except ValueError:
+                pass
+            row["omega_note"] = NOT_COMPUTABLE
+            if len(items) >= 3 and keyed.notna().all(axis=1).sum() >= OMEGA_RESPONDENTS_PER_ITEM * len(items):
+                value = _omega_total(keyed)
+                if np.isfinite(value):
+                    row["omega"], row["omega_note"] = value, ""
+            low = [name for name in ("alpha", "omega") if row[name] < RELIABILITY_CUTOFF]
+            row["warning"] = (
+                f"{' and '.join(low)} below {RELIABILITY_CUTOFF:.2f}: read this dimension with care"
+                if low
+                else ""
+            )
+            rows.append(row)
+    return pd.DataFrame(rows).set_index("dimension")
+
+
+def _omega_total(keyed: pd.DataFrame) -> float:
+    r"""McDonald's omega total of one scale from a one-factor minres solution.
+
+    :math:`\omega_t = (V - \sum_i (1 - h_i^2)) / V` with :math:`V = \mathbf 1'R\mathbf 1`,
+    the form of :func:`analysis.omega` (``psych::omega``) with a single common factor,
+    which is the model a scale score assumes (McDonald, 1999).
+    """
+    try:
+        solution = efa(keyed, 1, method="minres", rotation=None, missing="pairwise")
+        correlations = correlation_matrix(keyed, missing="pairwise").to_numpy()
+    except ValueError:
+        return float("nan")
+    total = correlations.sum()
+    return float((total - (1.0 - solution.communalities.to_numpy()).sum()) / total)
+
+
+def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
+    """Keyed answers to every ordinal item of the instruments (one call per instrument)."""
+    return pd.concat([keyed_items(rows, instrument) for instrument in instruments], axis=1)
+
+
+def _rwg_table(instruments, labels: pd.Series, keyed: pd.DataFrame) -> pd.DataFrame:
+    r"""r_wg(j) of every group on every dimension, with :func:`analysis.rwg_j`'s formula.
+
+    As ``rwg_j(items, groups, n_options, missing="listwise")`` for each dimension, but
+    with one grouped variance over all items: a member missing any item of a dimension
+    has all of that dimension's items blanked, so the NaN-skipping variance is the
+    listwise one.
+    """
+    blocks, specs = [], []
+    for instrument in instruments:
+        for dimension_id, items in scored_dimensions(instrument).items():
+            if len({instrument.scale_of(item).id for item in items}) != 1:
+                continue  # r_wg(j) needs one null distribution
+            block = keyed[[item.id for item in items]]
+            complete = block.notna().all(axis=1).to_numpy()
+            blocks.append(block.where(np.broadcast_to(complete[:, None], block.shape)))
+            specs.append((dimension_id, len(items), len(instrument.scale_of(items[0]).values), complete))
+    if not blocks:
+        return pd.DataFrame(columns=["team", "dimension", "rwg_j", "n", "consensus"])
+    frame = pd.concat(blocks, axis=1)
+    codes, teams = pd.factorize(labels, sort=True)
+    variances = frame.groupby(codes, sort=True).var(ddof=1).to_numpy()
+    tables, start = [], 0
+    for dimension_id, n_items, n_options, complete in specs:
+        null_variance = (n_options**2 - 1) / 12
+        sizes = np.bincount(codes[complete], minlength=len(teams))
+        with np.errstate(invalid="ignore"):
+            ratio = (
+                np.minimum(variances[:, start : start + n_items].mean(axis=1), null_variance) / null_variance
+            )
+            value = n_items * (1 - ratio) / (n_items * (1 - ratio) + ratio)
+        value[sizes < 2] = np.nan
+        tables.append(pd.DataFrame({"team": teams, "dimension": dimension_id, "rwg_j": value, "n": sizes}))
+        start += n_items
+    table = pd.concat(tables, ignore_index=True)
+    table["consensus"] = table["rwg_j"] >= CONSENSUS_CUTOFF
+    return table
+
+
+def _icc_table(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    r"""ICC(1) and ICC(2) of every dimension from one grouped pass (formulas of :func:`analysis.icc1`).
+
+    :math:`ICC(1) = (MS_B - MS_W) / (MS_B + (\bar n - 1) MS_W)` with :math:`\bar n = N/K`
+    and :math:`ICC(2) = (MS_B - MS_W) / MS_B`, per dimension over the answered scores.
+    """
+    grouped = scores.groupby(labels.to_numpy(), sort=False)
+    sizes, means, variances = grouped.count(), grouped.mean(), grouped.var(ddof=1)
+    n_total = sizes.sum()
+    n_groups = (sizes > 0).sum()
+    grand = scores.mean()
+    between = (sizes * (means - grand) ** 2).sum()
+    within = ((sizes - 1) * variances).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ms_between = between / (n_groups - 1)
+        ms_within = within / (n_total - n_groups)
+        mean_size = n_total / n_groups
+        first = (ms_between - ms_within) / (ms_between + (mean_size - 1) * ms_within)
+        second = (ms_between - ms_within) / ms_between
+    usable = (n_groups >= 2) & (n_total > n_groups)
+    return pd.DataFrame(
+        {
+            "icc1": first.where(usable),
+            "icc2": second.where(usable),
+            "n_teams": n_groups.astype(int),
+            "n": n_total.astype(int),
+        }
+    ).rename_axis("dimension")
+
+
+def _sales_marketing(scores, functions, dimensions) -> pd.DataFrame:
+    """perception_gaps of the sales pool vs the marketing pool on ``dimensions``."""
+    present = set(functions)
+    if not {"sales", "marketing"} <= present or not dimensions:
+        return pd.DataFrame()
+    return perception_gaps(scores[dimensions], functions, pairs=[("sales", "marketing")], min_n=2)
+
+
+def _bootstrap_alignment(
+    a: np.ndarray, b: np.ndarray, rng: np.random.Generator, replicates: int
+) -> np.ndarray:
+    """Alignment index of ``replicates`` bootstrap resamples (within each group) of two score tables.
+
+    Resampling uses multinomial weights, so a replicate is three matrix products per group.
+    """
+
+    def moments(values: np.ndarray):
+        n = len(values)
+        # Each replicate's draw of n indices, counted per respondent (multinomial weights).
+        draws = rng.integers(0, n, size=(replicates, n)) + (np.arange(replicates) * n)[:, None]
+        weights = np.bincount(draws.ravel(), minlength=replicates * n).reshape(replicates, n).astype(float)
+        answered = ~np.isnan(values)
+        filled = np.where(answered, values, 0.0)
+        count = weights @ answered
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (weights @ filled) / count
+            variance = ((weights @ (filled * filled)) - count * mean**2) / (count - 1)
+        return count, mean, variance
+
+    count_a, mean_a, var_a = moments(a)
+    count_b, mean_b, var_b = moments(b)
+    g = _gap_arrays(count_a, mean_a, var_a, count_b, mean_b, var_b)["g"]
+    return 100 * np.nanmean(overlap(g), axis=1)
+
+
+def _headline(scores, functions, dimensions, rng, replicates):
+    table = _sales_marketing(scores, functions, dimensions)
+    if table.empty or table["g"].isna().all():
+        return None, None
+    value = float(alignment_index(table["g"].to_numpy()))
+    sales = scores.loc[(functions == "sales").to_numpy(), dimensions].to_numpy(dtype=float)
+    marketing = scores.loc[(functions == "marketing").to_numpy(), dimensions].to_numpy(dtype=float)
+    replicates_values = _bootstrap_alignment(sales, marketing, rng, replicates)
+    low, high = np.nanpercentile(replicates_values, [2.5, 97.5])
+    headline = Headline(
+        alignment=value,
+        ci_low=float(low),
+        ci_high=float(high),
+        level=float(((table["mean_a"] + table["mean_b"]) / 2).mean()),
+        n_sales=int(len(sales)),
+        n_marketing=int(len(marketing)),
+    )
+    return headline, replicates_values
+
+
+def _pooled(wave: _Wave, teams: pd.DataFrame):
+    """Scores and function labels of the respondents in shown_members teams."""
+    members = wave.analysed["team"].isin(list(wave.suppression.shown_members)).to_numpy()
+    functions = wave.analysed.loc[members, "team"].map(teams["function"])
+    return wave.scores.loc[members], functions, wave.analysed.loc[members]
+
+
+def _quadrant(level: np.ndarray, alignment: np.ndarray, midpoint: float) -> np.ndarray:
+    good = level >= midpoint
+    close = alignment >= 80  # within half an SD on average
+    return np.select(
+        [good & close, good & ~close, ~good & close],
+        ["aligned, positive", "apart, positive", "aligned, critical"],
+        "apart, critical",
+    )
+
+
+def _recommendations(gap_table, organization_means, dimension_info, limit_gaps=3, limit_levels=2):
+    chosen: list[Recommendation] = []
+    perception = [d for d in dimension_info.index if d in PRACTICES]
+    names = dimension_info["name"]
+    scale_text = {
+        d: f"{dimension_info.at[d, 'scale_min']}-{dimension_info.at[d, 'scale_max']}" for d in perception
+    }
+    if not gap_table.empty:
+        candidates = gap_table[gap_table["dimension"].isin(perception) & gap_table["significant"]]
+        candidates = candidates.iloc[np.argsort(-candidates["g"].abs().to_numpy(), kind="stable")]
+        for row in candidates.head(limit_gaps).itertuples(index=False):
+            practice = PRACTICES[row.dimension]
+            higher, lower = ("Sales", "marketing") if row.g > 0 else ("Marketing", "sales")
+            text = (
+                f"{names[row.dimension]}: sales rate it {row.mean_a:.2f} and marketing {row.mean_b:.2f} "
+                f"on the {scale_text[row.dimension]} scale. {higher} sees it more favourably than {lower} "
+                f"by {abs(row.g):.2f} standard deviations (Hedges' g, 95 % CI {row.g_ci_low:.2f} to "
+                f"{row.g_ci_high:.2f}, adjusted p = {row.p_adjusted:.3g}). {practice.action}"
+            )
+            chosen.append(
+                Recommendation(
+                    dimension=row.dimension,
+                    basis="gap",
+                    title=practice.title,
+                    text=text,
+                    g=float(row.g),
+                    p_adjusted=float(row.p_adjusted),
+                    mean=float(organization_means.get(row.dimension, np.nan)),
+                )
+            )
+    taken = {r.dimension for r in chosen}
+    levels = []
+    for dimension in perception:
+        mean = organization_means.get(dimension, np.nan)
+        if dimension in taken or not np.isfinite(mean):
+            continue
+        low, high = dimension_info.at[dimension, "scale_min"], dimension_info.at[dimension, "scale_max"]
+        levels.append(((mean - low) / (high - low), dimension, mean))
+    for relative, dimension, mean in sorted(levels)[:limit_levels]:
+        if relative >= 0.5:  # only dimensions rated below the scale's midpoint
+            break
+        practice = PRACTICES[dimension]
+        text = (
+            f"{names[dimension]}: the organisation rates it {mean:.2f} on the {scale_text[dimension]} scale, "
+            f"below the midpoint and among its lowest dimensions; both teams see a problem here. "
+            f"{practice.action}"
+        )
+        chosen.append(
+            Recommendation(
+                dimension=dimension,
+                basis="level",
+                title=practice.title,
+                text=text,
+                g=float("nan"),
+                p_adjusted=float("nan"),
+                mean=float(mean),
+            )
+        )
+    return tuple(chosen)
+
+
+def _dimension_info(instruments, language: str) -> pd.DataFrame:
+    rows = []
+    for instrument in instruments:
+        kind = "perception" if _is_perception(instrument) else "mindset"
+        for dimension_id, items in scored_dimensions(instrument).items():
+            scale = instrument.scale_of(items[0])
+            rows.append(
+                {
+                    "dimension": dimension_id,
+                    "instrument": instrument.key,
+                    "name": instrument.dimension(dimension_id).label(language),
+                    "kind": kind,
+                    "scale_min": scale.min,
+                    "scale_max": scale.max,
+                }
+            )
+    return pd.DataFrame(rows).set_index("dimension")
+
+
+def _overview_teams(teams, wave: _Wave, invited) -> pd.DataFrame:
+    result = wave.suppression
+    chains = _chains(teams, result.root)
+    # membership[g, t] = 1 when team t is g or nested under g: rolled-up sums in one product.
+    position = {team: i for i, team in enumerate(teams.index)}
+    membership = np.zeros((len(teams), len(teams)))
+    for team, chain in chains.items():
+        membership[[position[g] for g in chain], position[team]] = 1.0
+    analysed = wave.analysed["team"].value_counts().reindex(teams.index, fill_value=0).to_numpy()
+    submitted = membership @ wave.submitted.reindex(teams.index).to_numpy(dtype=float)
+    invited_count = np.full(len(teams), np.nan)
+    if invited is not None:
+        invited_count = (
+            membership @ pd.Series(invited, dtype=float).reindex(teams.index).fillna(0.0).to_numpy()
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(invited_count > 0, submitted / invited_count, np.nan)
+    numbers = pd.DataFrame(
+        {
+            "invited": invited_count,
+            "submitted": submitted.astype(np.int64),
+            "response_rate": rate,
+            "n": (membership @ analysed).astype(np.int64),
+        },
+        index=teams.index,
+    )
+    numbers = anonymity.suppress_rows(numbers, result, how="blank")
+    parent = teams["parent"].astype(object).where(teams["parent"].notna(), None)
+    return pd.concat([teams[["name", "function"]], parent.rename("parent"), numbers], axis=1)
+
+
+def organization_report(
+    responses: pd.DataFrame,
+    teams: pd.DataFrame,
+    instruments,
+    *,
+    threshold: int,
+    comment_threshold: int = 10,
+    history: Sequence[tuple[str, pd.DataFrame]] = (),
+    invited=None,
+    comments: pd.DataFrame | None = None,
+    wave: str = "this wave",
+    language: str = "en",
+    seed: int = 0,
+) -> OrganizationReport:
+    """Compute every section of an organisation's report for one wave.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per submitted response: a ``team`` column (team key, every key in
+        ``teams``) and one column per item id of the instruments (NaN = missing).
+    teams : DataFrame
+        Indexed by team key, columns ``name``, ``function`` ("sales", "marketing" or
+        anything else) and ``parent`` (parent team key, or missing for a top-level team).
+    instruments : Instrument or sequence of Instrument
+        The wave's instruments. One with perception items (``target``) gives the
+        perception dimensions (alignment, quadrant, meta-perception, recommendations);
+        the others are mindset instruments (profiles and profile similarity).
+    threshold : int
+        The wave's anonymity threshold (smallest group shown, at least 1).
+    comment_threshold : int
+        Smallest pool a comment may be labelled with (default 10).
+    history : sequence of (label, DataFrame)
+        Earlier waves, oldest first, as ``(label, responses)`` in the shape of
+        ``responses``, for the trend section.
+    invited : Series or Mapping, optional
+        Invitations per team key (own members), for response rates.
+    comments : DataFrame, optional
+        Free-text answers with columns ``text`` and ``team``.
+    wave : str
+        Label of this wave in the trend tables.
+    language : str
+        Language of dimension names.
+    seed : int
+        Seed of the bootstrap intervals of the alignment index (the report is reproducible).
+
+    Returns
+    -------
+    OrganizationReport
+
+    Raises
+    ------
+    ValueError
+        For malformed inputs (naming the argument), e.g. a team key in ``responses`` that
+        is not in ``teams``, or an answer that is not on its item's scale.
+    """
+    teams = _check_teams(teams)
+    instruments = _check_instruments(instruments)
+    threshold = check_int(threshold, "threshold", minimum=1)
+    comment_threshold = check_int(comment_threshold, "comment_threshold", minimum=1)
+    responses = _check_responses(responses, teams).reset_index(drop=True)
+    history = [(str(label), _check_responses(frame, teams, f"history[{label!r}]").reset_index(drop=True))
+               for label, frame in history]  # fmt: skip
+    rng = np.random.default_rng(seed)
+    info = _dimension_info(instruments, language)
+    perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
+    mindset_dims = [d for d in info.index if info.at[d, "kind"] == "mindset"]
+
+    current = _prepare(responses, teams, instruments, threshold)
+    result = current.suppression
+    root = result.root
+    shown_teams = [t for t in teams.index if t in result.shown]
+    chains = _chains(teams, root)
+    names = teams["name"].astype(str)
+
+    # Scores of every shown group (respondents repeated once per shown group they are in).
+    expanded_rows, expanded_labels = _expanded(
+        current.analysed, current.analysed["team"], chains, result.shown
+    )
+    expanded_scores, _ = _expanded(current.scores, current.analysed["team"], chains, result.shown)
+    expanded_scores = expanded_scores.set_axis(expanded_labels.index)
+    means = (
+        _describe(expanded_scores, expanded_labels)
+        if len(expanded_labels)
+        else _describe(current.scores.iloc[:0], pd.Series([], dtype=object))
+    )
+    if root in result.shown:
+        organization = _describe(current.scores, pd.Series(root, index=current.scores.index))
+        means = pd.concat([organization, means], ignore_index=True)
+    expanded_keyed = _keyed(expanded_rows, instruments)
+    rwg = _rwg_table(instruments, expanded_labels, expanded_keyed)
+    means = means.merge(rwg[["team", "dimension", "rwg_j"]], on=["team", "dimension"], how="left")
+    means["consensus"] = means["rwg_j"] >= CONSENSUS_CUTOFF
+    means.loc[means["team"] == root, "consensus"] = True
+    means["note"] = np.where(means["consensus"], "", NO_CONSENSUS)
+    means.insert(1, "name", means["team"].map(names).fillna("Organisation"))
+    means.insert(2, "function", means["team"].map(teams["function"]).fillna(""))
+
+    # Gaps between shown groups that do not contain one another.
+    pairs = [
+        (a, b)
+        for i, a in enumerate(shown_teams)
+        for b in shown_teams[i + 1 :]
+        if a not in chains[b] and b not in chains[a]
+    ]
+    gap_columns = ["team_a", "team_b", "dimension", "n_a", "n_b", "mean_a", "mean_b", "difference", "d", "g",
+                   "g_ci_low", "g_ci_high", "t", "df", "p"]  # fmt: skip
+    gaps = pd.DataFrame(columns=gap_columns)
+    if pairs:
+        gaps = perception_gaps(expanded_scores, expanded_labels, pairs=pairs, min_n=threshold)
+    gaps["p_adjusted"] = _benjamini_hochberg(gaps["p"].to_numpy(dtype=float))
+    gaps["significant"] = gaps["p_adjusted"] < 0.05
+    gaps.insert(2, "name_a", gaps["team_a"].map(names))
+    gaps.insert(3, "name_b", gaps["team_b"].map(names))
+
+    # Alignment per pair and the quadrant.
+    midpoints = [(info.at[d, "scale_min"] + info.at[d, "scale_max"]) / 2 for d in perception_dims]
+    midpoint = float(np.mean(midpoints)) if midpoints else float("nan")
+    perception_gap_rows = gaps[gaps["dimension"].isin(perception_dims)]
+    pair_table = pd.DataFrame(columns=["team_a", "team_b", "alignment", "n_dimensions"])
+    if not perception_gap_rows.empty:
+        pair_table = alignment_index(perception_gap_rows)
+        summary = (
+            perception_gap_rows.assign(
+                level=(perception_gap_rows["mean_a"] + perception_gap_rows["mean_b"]) / 2,
+                abs_g=perception_gap_rows["g"].abs(),
+            )
+            .groupby(["team_a", "team_b"], sort=False)[["level", "abs_g"]]
+            .mean()
+        )
+        pair_table = pair_table.join(summary, on=["team_a", "team_b"]).rename(columns={"abs_g": "mean_abs_g"})
+        pair_table["quadrant"] = _quadrant(
+            pair_table["level"].to_numpy(), pair_table["alignment"].to_numpy(), midpoint
+        )
+    pair_table.insert(2, "name_a", pair_table["team_a"].map(names))
+    pair_table.insert(3, "name_b", pair_table["team_b"].map(names))
+
+    pooled_scores, pooled_functions, pooled_rows = _pooled(current, teams)
+    headline, headline_replicates = _headline(
+        pooled_scores, pooled_functions, perception_dims, rng, BOOTSTRAP_REPLICATES
+    )
+
+    # Meta-perception: sales and marketing pooled from shown members only.
+    meta = pd.DataFrame()
+    perception_instruments = [i for i in instruments if _is_perception(i)]
+    if perception_instruments and len(pooled_rows):
+        meta = meta_perception_gaps(
+            pooled_rows, pooled_rows["team"], perception_instruments[0], teams["function"].to_dict()
+        )
+        if not meta.empty:
+            meta["p_adjusted"] = _benjamini_hochberg(meta["p"].to_numpy(dtype=float))
+            meta["significant"] = meta["p_adjusted"] < 0.05
+
+    # Mindset profiles and their similarity.
+    shown_means = means[means["team"] != root]
+    profiles = (
+        shown_means[shown_means["dimension"].isin(mindset_dims)]
+        .pivot(index="team", columns="dimension", values="mean")
+        .reindex(index=shown_teams, columns=mindset_dims)
+    )
+    similarity = pd.DataFrame(columns=["team_a", "team_b", "correlation", "distance", "n_dimensions"])
+    mindset_gap_rows = gaps[gaps["dimension"].isin(mindset_dims)]
+    if not mindset_gap_rows.empty:
+        similarity = profile_similarity(mindset_gap_rows)
+    similarity.insert(2, "name_a", similarity["team_a"].map(names))
+    similarity.insert(3, "name_b", similarity["team_b"].map(names))
+
+    current_keyed = _keyed(current.analysed, instruments)
+    heatmap = _heatmap(
+        current, instruments, current_keyed, expanded_keyed, expanded_labels, shown_teams, names
+    )
+
+    # ICC on the respondents of groups that may be computed on their own, by own team.
+    members = current.analysed["team"].isin(list(result.shown_members)).to_numpy()
+    icc_table = _icc_table(current.scores.loc[members], current.analysed.loc[members, "team"])
+    rwg_shown = rwg.assign(name=rwg["team"].map(names))[
+        ["team", "name", "dimension", "rwg_j", "n", "consensus"]
+    ]
+
+    sales_marketing = _sales_marketing(pooled_scores, pooled_functions, perception_dims)
+    if not sales_marketing.empty:
+        sales_marketing["p_adjusted"] = _benjamini_hochberg(sales_marketing["p"].to_numpy(dtype=float))
+        sales_marketing["significant"] = sales_marketing["p_adjusted"] < 0.05
+    organization_means = means[means["team"] == root].set_index("dimension")["mean"]
+    recommendations = _recommendations(sales_marketing, organization_means, info)
+
+    trend_section = _trend(
+        history, wave, current, headline, headline_replicates, teams, instruments, threshold, info, rng
+    )
+    overview = Overview(
+        threshold=threshold,
+        n_invited=float(pd.Series(invited, dtype=float).sum()) if invited is not None else float("nan"),
+        n_submitted=current.n_submitted,
+        n_analysed=len(current.analysed),
+        response_rate=float("nan"),
+        teams=_overview_teams(teams, current, invited),
+        reliability=_reliability(current_keyed, instruments) if root in result.shown else pd.DataFrame(),
+    )
+    if invited is not None and overview.n_invited > 0:
+        overview = dataclasses.replace(overview, response_rate=current.n_submitted / overview.n_invited)
+    quality = DataQuality(
+        n_submitted=current.n_submitted,
+        n_careless=current.n_submitted - len(current.analysed),
+        n_analysed=len(current.analysed),
+        flags=current.flags,
+    )
+    shown_comments = pd.DataFrame(columns=["text", "team", "pool"])
+    if comments is not None:
+        shown_comments = anonymity.comment_visibility(
+            comments, responses, threshold=comment_threshold, parents=teams["parent"].to_dict(), root=root
+        )
+    return OrganizationReport(
+        wave=wave,
+        threshold=threshold,
+        comment_threshold=comment_threshold,
+        dimensions=info,
+        suppression=result,
+        overview=overview,
+        means=means,
+        gaps=gaps,
+        alignment=AlignmentSection(pairs=pair_table, headline=headline, level_midpoint=midpoint),
+        meta_perception=meta,
+        profiles=profiles,
+        profile_similarity=similarity,
+        heatmap=heatmap,
+        agreement=AgreementSection(rwg_j=rwg_shown, icc=icc_table),
+        quality=quality,
+        trend=trend_section,
+        recommendations=recommendations,
+        comments=shown_comments,
+    )
+
+
+def _heatmap(
+    wave: _Wave, instruments, keyed_all, expanded_keyed, expanded_labels, shown_teams, names
+) -> Heatmap:
+    own_items = [
+        item for i in instruments for item in i.items if item.perspective != "meta" and item.id in keyed_all
+    ]
+    item_ids = [item.id for item in own_items]
+    dimension_of = pd.Series({item.id: item.dimension for item in own_items}, name="dimension", dtype=object)
+    if not shown_teams or wave.suppression.root not in wave.suppression.shown:
+        empty = pd.DataFrame(columns=item_ids, dtype=float)
+        return Heatmap(empty, pd.Series(dtype=float), dimension_of, names.iloc[:0])
+    means = (
+        expanded_keyed[item_ids].groupby(expanded_labels.to_numpy(), sort=False).mean().reindex(shown_teams)
+    )
+    return Heatmap(means, keyed_all[item_ids].mean(), dimension_of, names.reindex(shown_teams))
+
+
+def _trend(
+    history, label, current: _Wave, headline, headline_replicates, teams, instruments, threshold, info, rng
+):
+    waves = [(wave_label, _prepare(frame, teams, instruments, threshold)) for wave_label, frame in history]
+    waves.append((label, current))
+    perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
+    dimension_rows, alignment_rows, replicates = [], [], {}
+    for wave_label, prepared in waves:
+        if prepared.suppression.root not in prepared.suppression.shown:
+            continue  # an organisation below the threshold shows no trend point
+        table = _describe(prepared.scores, pd.Series(wave_label, index=prepared.scores.index))
+        dimension_rows.append(table.rename(columns={"team": "wave"}))
+        if prepared is current:
+            point, boot = headline, headline_replicates
+        else:
+            scores, functions, _ = _pooled(prepared, teams)
+            point, boot = _headline(scores, functions, perception_dims, rng, BOOTSTRAP_REPLICATES)
+        if point is not None:
+            alignment_rows.append(
+                {"wave": wave_label, "alignment": point.alignment, "ci_low": point.ci_low,
+                 "ci_high": point.ci_high, "n_sales": point.n_sales, "n_marketing": point.n_marketing}
+            )  # fmt: skip
+            replicates[wave_label] = boot
+    dimensions = (
+        pd.concat(dimension_rows, ignore_index=True)
+        if dimension_rows
+        else pd.DataFrame(columns=["wave", "dimension", "n", "mean", "sd", "ci_low", "ci_high"])
+    )
+    alignment = pd.DataFrame(
+        alignment_rows, columns=["wave", "alignment", "ci_low", "ci_high", "n_sales", "n_marketing"]
+    )
+    change_columns = ["dimension", "change", "ci_low", "ci_high", "g", "p", "significant"]
+    changes = []
+    shown_waves = [(w, p) for w, p in waves if p.suppression.root in p.suppression.shown]
+    if len(shown_waves) >= 2 and shown_waves[-1][1] is current:
+        previous = shown_waves[-2][1]
+        for dimension in info.index:
+            result = trend(previous.scores[dimension], current.scores[dimension])
+            changes.append(
+                {"dimension": dimension, "change": result.change, "ci_low": result.ci_low,
+                 "ci_high": result.ci_high, "g": result.g, "p": result.p, "significant": result.p < 0.05}
+            )  # fmt: skip
+        labels = [w for w, _ in shown_waves]
+        if label in replicates and labels[-2] in replicates and len(alignment) >= 2:
+            difference = replicates[label] - replicates[labels[-2]]
+            difference = difference[np.isfinite(difference)]
+            low, high = np.percentile(difference, [2.5, 97.5])
+            share = min(np.mean(difference <= 0), np.mean(difference >= 0))
+            p = float(min(1.0, max(2 * share, 1 / len(difference))))
+            change = float(alignment["alignment"].iloc[-1] - alignment["alignment"].iloc[-2])
+            changes.append(
+                {"dimension": "alignment", "change": change, "ci_low": float(low), "ci_high": float(high),
+                 "g": float("nan"), "p": p, "significant": p < 0.05}
+            )  # fmt: skip
+    return TrendSection(dimensions, alignment, pd.DataFrame(changes, columns=change_columns))
+
+
+def _orient(table: pd.DataFrame, team) -> pd.DataFrame:
+    """Rows of a pair table involving ``team``, swapped so that ``team_a`` is ``team``."""
+    rows = table[(table["team_a"] == team) | (table["team_b"] == team)].copy()
+    swap = (rows["team_b"] == team).to_numpy()
+    if not swap.any():
+        return rows.reset_index(drop=True)
+    pairs = [("team_a", "team_b"), ("name_a", "name_b"), ("n_a", "n_b"), ("mean_a", "mean_b")]
+    for left, right in pairs:
+        if left in rows:
+            values_left, values_right = rows[left].to_numpy().copy(), rows[right].to_numpy().copy()
+            rows[left] = np.where(swap, values_right, values_left)
+            rows[right] = np.where(swap, values_left, values_right)
+    for column in ("difference", "d", "g", "t"):
+        if column in rows:
+            rows[column] = np.where(swap, -rows[column], rows[column])
+    if "g_ci_low" in rows:
+        low, high = rows["g_ci_low"].to_numpy().copy(), rows["g_ci_high"].to_numpy().copy()
+        rows["g_ci_low"] = np.where(swap, -high, low)
+        rows["g_ci_high"] = np.where(swap, -low, high)
+    return rows.reset_index(drop=True)
+
+
+def team_report(
+    responses: pd.DataFrame | None,
+    teams: pd.DataFrame,
+    instruments,
+    team: Hashable,
+    *,
+    threshold: int,
+    history: Sequence[tuple[str, pd.DataFrame]] = (),
+    invited=None,
+    organization: OrganizationReport | None = None,
+    wave: str = "this wave",
+    language: str = "en",
+) -> TeamReport:
+    """One team's report: its profile against the organisation, its gaps, agreement and trend.
+
+    Parameters
+    ----------
+    responses, teams, instruments, threshold, history, invited, wave, language
+        As for :func:`organization_report`.
+    team : hashable
+        Key of the team (an index value of ``teams``).
+    organization : OrganizationReport, optional
+        An organisation report of the same wave, to reuse instead of recomputing it
+        (then ``responses`` may be None).
+
+    Returns
+    -------
+    TeamReport
+        With ``shown=False``, a note and empty tables when the team is suppressed.
+    """
+    teams = _check_teams(teams)
+    if team not in teams.index:
+        raise ValueError(f"team must be a key of teams; got {team!r}")
+    if organization is None:
+        if responses is None:
+            raise ValueError("responses must be given when no organization report is passed")
+        organization = organization_report(
+            responses, teams, instruments, threshold=threshold, history=history, invited=invited,
+            wave=wave, language=language,
+        )  # fmt: skip
+    name = str(teams.at[team, "name"])
+    result = organization.suppression
+    if team not in result.shown:
+        empty = pd.DataFrame()
+        return TeamReport(team, name, False, result.note(team), empty, empty, empty, empty)
+    own = organization.means[organization.means["team"] == team].set_index("dimension")
+    root_means = organization.means[organization.means["team"] == result.root].set_index("dimension")["mean"]
+    profile = pd.DataFrame(
+        {
+            "team_mean": own["mean"],
+            "team_ci_low": own["ci_low"],
+            "team_ci_high": own["ci_high"],
+            "organization_mean": root_means.reindex(own.index),
+        }
+    )
+    profile["difference"] = profile["team_mean"] - profile["organization_mean"]
+    profile["rwg_j"], profile["consensus"], profile["note"] = own["rwg_j"], own["consensus"], own["note"]
+    profile = profile.rename_axis("dimension").reset_index()
+
+    trend_rows = []
+    chains = _chains(teams, result.root)
+    instruments = _check_instruments(instruments)
+    for wave_label, frame in history:
+        frame = _check_responses(frame, teams, f"history[{wave_label!r}]").reset_index(drop=True)
+        prepared = _prepare(frame, teams, instruments, threshold)
+        if team not in prepared.suppression.shown:
+            continue
+        inside = prepared.analysed["team"].map(lambda t: team in chains[t]).to_numpy(dtype=bool)
+        trend_rows.append(
+            _describe(prepared.scores.loc[inside], pd.Series(wave_label, index=prepared.scores.index[inside]))
+        )
+    current = own.reset_index()[["dimension", "n", "mean", "sd", "ci_low", "ci_high"]].assign(
+        team=organization.wave
+    )
+    trend_rows.append(current)
+    trend_table = pd.concat(trend_rows, ignore_index=True).rename(columns={"team": "wave"})
+    trend_table = trend_table[["wave", "dimension", "n", "mean", "sd", "ci_low", "ci_high"]]
+    return TeamReport(
+        team=team,
+        name=name,
+        shown=True,
+        note="",
+        profile=profile,
+        gaps=_orient(organization.gaps, team),
+        alignment=_orient(organization.alignment.pairs, team),
+        trend=trend_table,
+    )
+
+
+def iter_tables(report) -> Iterable[tuple[str, pd.DataFrame]]:
+    """Every DataFrame inside a report, with a dotted path (for exports and checks)."""
+
+    def walk(value, path):
+        if isinstance(value, pd.DataFrame):
+            yield path, value
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                yield from walk(getattr(value, item.name), f"{path}.{item.name}" if path else item.name)
+        elif isinstance(value, tuple | list):
+            for position, item in enumerate(value):
+                yield from walk(item, f"{path}[{position}]")
+
+    yield from walk(report, "")
