@@ -62,7 +62,9 @@ def _register_blueprints(app: Flask) -> None:
     from survey.blueprints.auth.views import bp as auth_bp
     from survey.blueprints.main.views import bp as main_bp
     from survey.blueprints.respond.views import bp as respond_bp
+    from survey.blueprints.workspace.views import bp as workspace_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(workspace_bp)

@@ -120,6 +120,10 @@ def init_app(app: Flask) -> None:
     for command in (create_user_command, demo_command, serve_command, analyze):
         app.cli.add_command(command)
     app.cli.add_command(instruments_group, "instruments")
+    from survey.commands import GROUPS
+
+    for group in GROUPS:
+        app.cli.add_command(group)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,15 @@ class DefaultConfig:
     PROXY_COUNT = 0
     #: Requests larger than this are refused with 413 (roster and instrument uploads included).
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    #: SMTP server for invitations and reminders (``MINDGAP_MAIL_*``).
+    MAIL_HOST = "localhost"
+    MAIL_PORT = 25
+    #: Upgrade the connection with STARTTLS before signing in (``MINDGAP_MAIL_STARTTLS=true``).
+    MAIL_STARTTLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    #: The sender of invitations, e.g. ``Mindgap <surveys@example.com>``.
+    MAIL_FROM = "mindgap@localhost"
 
 
 def database_url(config, instance_path: str) -> str:

@@ -22,12 +22,12 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from survey.extensions import db
 from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
 from survey.services import ServiceError
 from survey.services.invitations import reissue
-from survey.services.waves import instrument_refs
 
 #: Shortest time between two reminder rounds of one wave (a double click must not send twice).
 MIN_REMINDER_INTERVAL = timedelta(hours=12)
@@ -83,7 +83,7 @@ class MailSettings:
 
     @classmethod
     def from_config(cls, config: Mapping) -> MailSettings:
-        """Read ``MAIL_HOST``, ``MAIL_PORT``, ``MAIL_STARTTLS``, ``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_FROM``."""
+        """Read the ``MAIL_*`` settings (host, port, STARTTLS, username, password, sender)."""
         return cls(
             host=str(config.get("MAIL_HOST") or "localhost"),
             port=int(config.get("MAIL_PORT") or 25),
@@ -195,7 +195,7 @@ def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | 
         try:
             with db.session.begin_nested():
                 db.session.add(record)
-        except Exception:  # the unique (invitation, kind, round) says another run claimed it
+        except IntegrityError:  # the unique (invitation, kind, round): another run claimed it
             return None
         return record
     # The conditional UPDATE is the arbiter between two concurrent retries.
@@ -224,9 +224,8 @@ def _send_round(
         smtp = _open_smtp(settings)
     except (OSError, smtplib.SMTPException) as error:
         report.not_attempted = len(owed)
-        raise MailServerError(
-            f"Cannot reach the mail server {settings.host}:{settings.port}: {error}", report
-        )
+        where = f"{settings.host}:{settings.port}"
+        raise MailServerError(f"Cannot reach the mail server {where}: {error}", report) from error
     try:
         for position, invitation in enumerate(owed):
             record = _claim(invitation, kind, round_number)
@@ -319,7 +318,8 @@ def send_reminders(
     if started is not None and now - started < MIN_REMINDER_INTERVAL:
         raise ServiceError(
             f"Reminders went out at {started:%Y-%m-%d %H:%M} UTC; a new round is possible "
-            f"{MIN_REMINDER_INTERVAL.total_seconds() / 3600:.0f} hours after that. Failed ones can be retried."
+            f"{MIN_REMINDER_INTERVAL.total_seconds() / 3600:.0f} hours after that; "
+            "failed ones can be retried now."
         )
     return _send_round(wave, "reminder", number + 1, settings, checkpoint)
 
@@ -364,17 +364,3 @@ def send_status(wave: Wave) -> SendStatus:
         )
     ]
     return SendStatus(counts, failures)
-
-
-__all__ = [
-    "MESSAGES",
-    "MailServerError",
-    "MailSettings",
-    "SendReport",
-    "compose",
-    "instrument_refs",
-    "retry_reminders",
-    "send_invitations",
-    "send_reminders",
-    "send_status",
-]

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import Organization, Participant, Team
+from survey.models import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.services import ServiceError
 from survey.services.users import EMAIL_PATTERN
 
@@ -237,3 +237,30 @@ def update_participant(
     participant.active = active
     db.session.flush()
     return participant
+
+
+def update_team(team: Team, *, name: str, function: str, parent: Team | None) -> Team:
+    """Rename a team, change its function or parent (within its organisation, without cycles)."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("A team needs a name.")
+    if function not in TEAM_FUNCTIONS:
+        raise ServiceError(f"Unknown team function {function!r}; choose one of {', '.join(TEAM_FUNCTIONS)}.")
+    if parent is not None:
+        if parent.organization_id != team.organization_id:
+            raise ServiceError("A parent team must belong to the same organisation.")
+        ancestor: Team | None = parent
+        while ancestor is not None:
+            if ancestor.id == team.id:
+                raise ServiceError("A team cannot be placed below itself or one of its sub-teams.")
+            ancestor = ancestor.parent
+    clash = db.session.scalar(
+        select(Team.id).where(
+            Team.organization_id == team.organization_id, Team.name == name, Team.id != team.id
+        )
+    )
+    if clash is not None:
+        raise ServiceError(f"There is already a team called {name!r}.")
+    team.name, team.function, team.parent = name, function, parent
+    db.session.flush()
+    return team

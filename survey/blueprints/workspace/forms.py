@@ -1,0 +1,97 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from survey.models import MIN_ANONYMITY_THRESHOLD, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
+from survey.services.users import MIN_PASSWORD_LENGTH
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Slug (optional: lower-case letters, digits and hyphens)", validators=[Optional(), Length(max=64)]
+    )
+
+
+class UserForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+    role = SelectField("Role", choices=[(role, role) for role in USER_ROLES])
+    organization = SelectField("Organisation (consultants and managers)", coerce=int, choices=[])
+    password = PasswordField(
+        f"Initial password (at least {MIN_PASSWORD_LENGTH} characters)",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+    )
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(), Length(max=200)])
+    function = SelectField("Function", choices=[(function, function) for function in TEAM_FUNCTIONS])
+    parent = SelectField("Parent team (optional)", coerce=int, choices=[])
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(
+        "Roster file (.csv or .xlsx)",
+        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file.")],
+    )
+
+
+class RosterConfirmForm(FlaskForm):
+    #: The checked rows as JSON; checked again on confirmation, so tampering gains nothing.
+    payload = HiddenField(validators=[DataRequired()])
+
+
+class ParticipantForm(FlaskForm):
+    email = EmailField("E-mail", validators=[Optional(), Length(max=320)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    team = SelectField("Team", coerce=int, choices=[])
+    active = BooleanField("Active (invited to new waves)")
+
+
+class WaveForm(FlaskForm):
+    name = StringField("Wave name", validators=[DataRequired(), Length(max=200)])
+    instruments = SelectMultipleField("Instruments (in this order)", choices=[], validators=[DataRequired()])
+    languages = SelectMultipleField("Languages (none chosen: all the instruments offer)", choices=[])
+    opens_at = DateTimeLocalField("Opens (UTC, optional)", validators=[Optional()])
+    closes_at = DateTimeLocalField(
+        "Closes (UTC, optional; closed automatically then)", validators=[Optional()]
+    )
+    anonymity_threshold = IntegerField(
+        f"Anonymity threshold (smallest group shown, at least {MIN_ANONYMITY_THRESHOLD})",
+        default=5,
+        validators=[DataRequired(), NumberRange(min=MIN_ANONYMITY_THRESHOLD, max=1000)],
+    )
+    mode = SelectField(
+        "Mode",
+        choices=[
+            (mode, label)
+            for mode, label in zip(
+                WAVE_MODES,
+                (
+                    "confidential: respondents can resume; answers never reported per person",
+                    "anonymous: a submitted response is unlinked from its invitation",
+                ),
+                strict=True,
+            )
+        ],
+    )
+    open_now = BooleanField("Open the wave right away")
+
+
+class CloneForm(FlaskForm):
+    name = StringField("Name of the next round", validators=[DataRequired(), Length(max=200)])

@@ -1,0 +1,494 @@
+"""The consultants' and managers' workspace: organisations, teams, roster, waves, invitations.
+
+Every view finds its objects through :mod:`survey.services.access`, which scopes them to
+the signed-in user's organisations: another organisation's object answers 404, a missing
+capability in one's own organisation 403.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import Forbidden, NotFound
+
+import instruments
+from survey.blueprints.workspace.forms import (
+    ActionForm,
+    CloneForm,
+    OrganizationForm,
+    ParticipantForm,
+    RosterConfirmForm,
+    RosterUploadForm,
+    TeamForm,
+    UserForm,
+)
+from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
+from survey.extensions import db, login_manager
+from survey.models import User
+from survey.services import ServiceError, access, audit
+from survey.services.board import wave_progress
+from survey.services.invitations import export_links, invite_roster, links_csv
+from survey.services.mailing import (
+    MailServerError,
+    MailSettings,
+    retry_reminders,
+    send_invitations,
+    send_reminders,
+    send_status,
+)
+from survey.services.organizations import create_organization, create_team
+from survey.services.roster import (
+    import_roster,
+    participants_of,
+    preview_roster,
+    read_roster_file,
+    update_participant,
+    update_team,
+)
+from survey.services.users import create_user, organizations_for
+from survey.services.waves import clone_wave, close_wave, create_wave, instrument_refs, open_wave, waves_of
+
+bp = Blueprint("workspace", __name__)
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.errorhandler(access.NotFoundError)
+def not_found(error):
+    return current_app.handle_http_exception(NotFound(str(error)))
+
+
+@bp.errorhandler(access.ForbiddenError)
+def forbidden(error):
+    return current_app.handle_http_exception(Forbidden(str(error)))
+
+
+def _failed(error: ServiceError) -> None:
+    db.session.rollback()
+    flash(str(error), "error")
+
+
+# --- admin: organisations and users
+
+
+@bp.route("/orgs/new", methods=["GET", "POST"])
+def new_organization():
+    access.require_admin(current_user)
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            organization = create_organization(form.name.data, form.slug.data or None)
+            audit.record(
+                current_user, "organization.created", organization=organization, subject=organization.name
+            )
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Created {organization.name}. Add its teams next.", "success")
+            return redirect(url_for("workspace.teams", org_id=organization.id))
+    return render_template("workspace/organization_new.html", form=form)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    access.require_admin(current_user)
+    form = UserForm()
+    organizations = organizations_for(current_user)
+    form.organization.choices = [(0, "none (admins)")] + [(o.id, o.name) for o in organizations]
+    if form.validate_on_submit():
+        organization = next((o for o in organizations if o.id == form.organization.data), None)
+        try:
+            if form.role.data != "admin" and organization is None:
+                raise ServiceError(f"A {form.role.data} belongs to an organisation: choose one.")
+            user = create_user(
+                form.email.data, form.password.data, form.role.data,
+                organization if form.role.data != "admin" else None,
+            )  # fmt: skip
+            audit.record(current_user, "user.created", organization=organization, subject=user.email,
+                         details={"role": user.role})  # fmt: skip
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Created {user.role} {user.email}.", "success")
+            return redirect(url_for("workspace.users"))
+    everyone = db.session.scalars(db.select(User).order_by(User.email)).all()
+    return render_template("workspace/users.html", form=form, users=everyone)
+
+
+# --- an organisation
+
+
+@bp.route("/orgs/<int:org_id>")
+def organization(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.VIEW)
+    manages = access.can(current_user, organization, access.MANAGE)
+    waves = waves_of(organization)
+    # Read-only members see rates only for teams at the wave's threshold; smaller ones are combined.
+    progress = [
+        wave_progress(wave, merge_below=0 if manages else wave.anonymity_threshold)
+        for wave in waves
+        if manages or wave.status != "draft"
+    ]
+    return render_template(
+        "workspace/organization.html",
+        organization=organization,
+        manages=manages,
+        waves=waves,
+        progress=progress,
+        roster_size=len(participants_of(organization)) if manages else None,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/teams", methods=["GET", "POST"])
+def teams(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    form = TeamForm()
+    form.parent.choices = [(0, "none")] + [(team.id, team.name) for team in organization.teams]
+    if form.validate_on_submit():
+        parent = access.team_in(organization, form.parent.data) if form.parent.data else None
+        try:
+            team = create_team(organization, form.name.data, form.function.data, parent=parent)
+            audit.record(current_user, "team.created", organization=organization, subject=team.name)
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Added the team {team.name}.", "success")
+            return redirect(url_for("workspace.teams", org_id=org_id))
+    return render_template("workspace/teams.html", organization=organization, form=form)
+
+
+@bp.route("/orgs/<int:org_id>/teams/<int:team_id>", methods=["GET", "POST"])
+def edit_team(org_id: int, team_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    team = access.team_in(organization, team_id)
+    form = TeamForm(obj=None if _posted() else team)
+    form.parent.choices = [(0, "none")] + [(t.id, t.name) for t in organization.teams if t.id != team.id]
+    if not _posted():
+        form.parent.data = team.parent_id or 0
+    if form.validate_on_submit():
+        parent = access.team_in(organization, form.parent.data) if form.parent.data else None
+        try:
+            update_team(team, name=form.name.data, function=form.function.data, parent=parent)
+            audit.record(current_user, "team.changed", organization=organization, subject=team.name)
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Saved the team {team.name}.", "success")
+            return redirect(url_for("workspace.teams", org_id=org_id))
+    return render_template("workspace/team_edit.html", organization=organization, team=team, form=form)
+
+
+def _posted() -> bool:
+    return request.method == "POST"
+
+
+@bp.route("/orgs/<int:org_id>/roster")
+def roster(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    return render_template(
+        "workspace/roster.html", organization=organization, participants=participants_of(organization)
+    )
+
+
+@bp.route("/orgs/<int:org_id>/roster/import", methods=["GET", "POST"])
+def roster_import(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    upload, confirm = RosterUploadForm(), RosterConfirmForm()
+    if confirm.payload.data and confirm.validate_on_submit():
+        try:
+            records = json.loads(confirm.payload.data)
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise ValueError("not a list of rows")
+        except ValueError:
+            flash("The preview could not be read back; upload the file again.", "error")
+            return redirect(url_for("workspace.roster_import", org_id=org_id))
+        # Checked again: the roster may have changed, and the payload came back from the browser.
+        preview = preview_roster(organization, [{str(k): str(v) for k, v in r.items()} for r in records])
+        try:
+            result = import_roster(organization, preview)
+            audit.record(current_user, "roster.imported", organization=organization,
+                         subject=f"{result.added} added, {result.updated} updated",
+                         details={"added": result.added, "updated": result.updated})  # fmt: skip
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+            return render_template("workspace/roster_preview.html", organization=organization,
+                                   preview=preview, form=confirm), 400  # fmt: skip
+        flash(f"Roster imported: {result.added} added, {result.updated} updated.", "success")
+        return redirect(url_for("workspace.roster", org_id=org_id))
+    if upload.validate_on_submit():
+        file = upload.file.data
+        try:
+            records = read_roster_file(file.filename or "", file.read())
+        except ServiceError as error:
+            flash(str(error), "error")
+            return render_template(
+                "workspace/roster_import.html", organization=organization, form=upload
+            ), 400
+        preview = preview_roster(organization, records)
+        confirm.payload.data = json.dumps(records, ensure_ascii=False)
+        return render_template("workspace/roster_preview.html", organization=organization, preview=preview,
+                               form=confirm)  # fmt: skip
+    return render_template("workspace/roster_import.html", organization=organization, form=upload)
+
+
+@bp.route("/orgs/<int:org_id>/roster/<int:participant_id>", methods=["GET", "POST"])
+def edit_participant(org_id: int, participant_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    participant = access.participant_in(organization, participant_id)
+    form = ParticipantForm()
+    form.team.choices = [(team.id, team.name) for team in organization.teams]
+    if not _posted():
+        form.email.data, form.name.data = participant.email, participant.display_name
+        form.team.data, form.active.data = participant.team_id, participant.active
+    if form.validate_on_submit():
+        try:
+            update_participant(
+                participant, email=form.email.data or "", name=form.name.data or "",
+                team=access.team_in(organization, form.team.data), active=form.active.data,
+            )  # fmt: skip
+            audit.record(current_user, "roster.changed", organization=organization,
+                         subject=f"participant {participant.id}")  # fmt: skip
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("workspace.roster", org_id=org_id))
+    return render_template("workspace/participant_edit.html", organization=organization,
+                           participant=participant, form=form)  # fmt: skip
+
+
+@bp.route("/orgs/<int:org_id>/audit")
+def audit_log(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    return render_template(
+        "workspace/audit.html", organization=organization, events=audit.events_of(organization)
+    )
+
+
+# --- waves
+
+
+def _instrument_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    refs, languages = [], set()
+    for ref in instruments.available():
+        instrument = instruments.load(ref.key)
+        title = instrument.title.get("en") or next(iter(instrument.title.values()), ref.id)
+        refs.append((ref.key, f"{title} ({ref.key})"))
+        languages.update(instrument.languages)
+    return refs, [(code, code) for code in sorted(languages)]
+
+
+@bp.route("/orgs/<int:org_id>/waves/new", methods=["GET", "POST"])
+def new_wave(org_id: int):
+    organization = access.organization_for(current_user, org_id, access.MANAGE)
+    form = WaveSetupForm()
+    form.instruments.choices, form.languages.choices = _instrument_choices()
+    if not _posted():
+        form.instruments.data = [key for key, _ in form.instruments.choices]
+    if form.validate_on_submit():
+        try:
+            wave = create_wave(
+                organization, form.name.data, form.instruments.data,
+                anonymity_threshold=form.anonymity_threshold.data, mode=form.mode.data,
+                languages=form.languages.data or (),
+                opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
+            )  # fmt: skip
+            audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave))
+            if form.open_now.data:
+                open_wave(wave)
+                audit.record(
+                    current_user, "wave.opened", organization=organization, subject=_wave_label(wave)
+                )
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Created the wave {wave.name}.", "success")
+            return redirect(url_for("workspace.wave", wave_id=wave.id))
+    return render_template("workspace/wave_new.html", organization=organization, form=form)
+
+
+def _utc(value):
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _wave_label(wave) -> str:
+    return f'wave {wave.id} "{wave.name}"'
+
+
+@bp.route("/waves/<int:wave_id>")
+def wave(wave_id: int):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    return render_template(
+        "workspace/wave.html",
+        wave=wave,
+        organization=wave.organization,
+        progress=wave_progress(wave),
+        instruments=instrument_refs(wave),
+        mail=send_status(wave),
+        action=ActionForm(),
+        clone=CloneForm(name=f"{wave.name} (next round)"),
+    )
+
+
+def _wave_action(wave_id: int, action, event: str, done: str):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    try:
+        action(wave)
+        audit.record(current_user, event, organization=wave.organization, subject=_wave_label(wave))
+        db.session.commit()
+    except ServiceError as error:
+        _failed(error)
+    else:
+        flash(done, "success")
+    return redirect(url_for("workspace.wave", wave_id=wave_id))
+
+
+@bp.route("/waves/<int:wave_id>/open", methods=["POST"])
+def open_wave_view(wave_id: int):
+    return _wave_action(wave_id, open_wave, "wave.opened", "The wave is open: invitation links work now.")
+
+
+@bp.route("/waves/<int:wave_id>/close", methods=["POST"])
+def close_wave_view(wave_id: int):
+    return _wave_action(wave_id, close_wave, "wave.closed", "The wave is closed: links no longer work.")
+
+
+@bp.route("/waves/<int:wave_id>/invite", methods=["POST"])
+def invite(wave_id: int):
+    def invite_everyone(wave):
+        issued = invite_roster(wave)
+        flash(f"{len(issued)} new invitations.", "info")
+
+    return _wave_action(wave_id, invite_everyone, "invitations.created", "The roster is invited.")
+
+
+@bp.route("/waves/<int:wave_id>/clone", methods=["POST"])
+def clone(wave_id: int):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    form = CloneForm()
+    if not form.validate_on_submit():
+        flash("Give the next round a name.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    try:
+        new = clone_wave(wave, form.name.data)
+        audit.record(current_user, "wave.cloned", organization=wave.organization, subject=_wave_label(new),
+                     details={"from_wave": wave.id})  # fmt: skip
+        db.session.commit()
+    except ServiceError as error:
+        _failed(error)
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    flash(f"Created {new.name} with the same instruments and settings.", "success")
+    return redirect(url_for("workspace.wave", wave_id=new.id))
+
+
+@bp.route("/waves/<int:wave_id>/links.csv", methods=["POST"])
+def links(wave_id: int):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    rows = export_links(wave)
+    audit.record(current_user, "links.exported", organization=wave.organization, subject=_wave_label(wave),
+                 details={"links": sum(1 for row in rows if row.link)})  # fmt: skip
+    db.session.commit()
+    return Response(
+        links_csv(rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="wave-{wave.id}-links.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _mail(wave_id: int, send, event: str):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    settings = MailSettings.from_config(current_app.config)
+    try:
+        report = send(wave, settings, db.session.commit)
+    except MailServerError as error:
+        db.session.commit()
+        flash(f"{error} Nothing was sent; try again later.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    except ServiceError as error:
+        _failed(error)
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    audit.record(current_user, event, organization=wave.organization, subject=_wave_label(wave),
+                 details={"sent": len(report.sent), "failed": len(report.failed)})  # fmt: skip
+    db.session.commit()
+    flash(report.summary(), "error" if report.failed or report.not_attempted else "success")
+    return redirect(url_for("workspace.wave", wave_id=wave_id))
+
+
+@bp.route("/waves/<int:wave_id>/send", methods=["POST"])
+def send(wave_id: int):
+    return _mail(wave_id, send_invitations, "emails.invitations_sent")
+
+
+@bp.route("/waves/<int:wave_id>/remind", methods=["POST"])
+def remind(wave_id: int):
+    return _mail(wave_id, send_reminders, "emails.reminders_sent")
+
+
+@bp.route("/waves/<int:wave_id>/retry", methods=["POST"])
+def retry(wave_id: int):
+    def retry_all(wave, settings, checkpoint):
+        report = send_invitations(wave, settings, checkpoint)
+        try:
+            reminders = retry_reminders(wave, settings, checkpoint)
+        except MailServerError:
+            raise
+        except ServiceError:
+            return report  # no reminder round yet
+        report.sent += reminders.sent
+        report.failed += reminders.failed
+        report.not_attempted += reminders.not_attempted
+        return report
+
+    return _mail(wave_id, retry_all, "emails.retried")
+
+
+@bp.route("/waves/<int:wave_id>/board")
+def board(wave_id: int):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    return render_template("workspace/board.html", wave=wave, organization=wave.organization,
+                           progress=wave_progress(wave))  # fmt: skip
+
+
+@bp.route("/waves/<int:wave_id>/board.json")
+def board_json(wave_id: int):
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    response = jsonify(wave_progress(wave).as_dict())
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,417 @@
+"""Operator commands for the workspace: organisations, teams, roster, waves, invitations, API tokens.
+
+Thin wrappers over the same service functions as the web pages, for scripts and cron.
+Each command commits once at the end, or rolls back and exits with status 1 and a message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from survey.extensions import db
+from survey.models import TEAM_FUNCTIONS, Team, Wave
+from survey.services import ServiceError, audit
+from survey.services.accounts import create_api_token
+from survey.services.board import wave_progress
+from survey.services.invitations import export_links, invite_roster, links_csv
+from survey.services.mailing import (
+    MailServerError,
+    MailSettings,
+    retry_reminders,
+    send_invitations,
+    send_reminders,
+)
+from survey.services.organizations import create_organization, create_team
+from survey.services.roster import import_roster, preview_roster, read_roster_file
+from survey.services.users import get_organization_by_slug
+from survey.services.waves import (
+    close_wave,
+    create_wave,
+    due_to_close,
+    instrument_refs,
+    open_wave,
+    waves_of,
+)
+
+
+def _fail(error: ServiceError | str) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(error))
+
+
+def _wave(wave_id: int) -> Wave:
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        _fail(f"No wave with the id {wave_id}.")
+    return wave
+
+
+def _label(wave: Wave) -> str:
+    return f'wave {wave.id} "{wave.name}"'
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- organisations and teams
+
+
+@click.group("orgs")
+def orgs_group() -> None:
+    """Client organisations."""
+
+
+@orgs_group.command("create")
+@click.argument("name")
+@click.option("--slug", help="Identifier for URLs and commands (default: made from the name).")
+@with_appcontext
+def orgs_create(name: str, slug: str | None) -> None:
+    """Create an organisation."""
+    try:
+        organization = create_organization(name, slug)
+        audit.record(None, "organization.created", organization=organization, subject=organization.name)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Created {organization.name} (slug {organization.slug}).")
+
+
+@click.group("teams")
+def teams_group() -> None:
+    """Teams of an organisation."""
+
+
+@teams_group.command("create")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.argument("name")
+@click.option("--function", type=click.Choice(TEAM_FUNCTIONS), required=True, help="What the team does.")
+@click.option("--parent", help="Name of the team this one belongs to.")
+@with_appcontext
+def teams_create(org_slug: str, name: str, function: str, parent: str | None) -> None:
+    """Add a team (sales, marketing or other) to an organisation."""
+    try:
+        organization = get_organization_by_slug(org_slug)
+        parent_team = None
+        if parent:
+            parent_team = db.session.scalar(
+                db.select(Team).where(Team.organization_id == organization.id, Team.name == parent)
+            )
+            if parent_team is None:
+                raise ServiceError(f"{organization.name} has no team called {parent!r}.")
+        team = create_team(organization, name, function, parent=parent_team)
+        audit.record(None, "team.created", organization=organization, subject=team.name)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Added the {function} team {team.name} to {organization.name}.")
+
+
+# --- roster
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """The roster: who may be invited."""
+
+
+@roster_group.command("import")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only check the file; write nothing.")
+@with_appcontext
+def roster_import(org_slug: str, file: Path, dry_run: bool) -> None:
+    """Import a CSV or XLSX roster (columns email, team, optional name and attributes).
+
+    Every row is checked first; if any has a problem, the problems are listed and nothing
+    is written (exit status 1).
+    """
+    try:
+        organization = get_organization_by_slug(org_slug)
+        preview = preview_roster(organization, read_roster_file(file.name, file.read_bytes()))
+    except ServiceError as error:
+        _fail(error)
+    for problem in preview.file_errors:
+        click.echo(f"{file.name}: {problem}", err=True)
+    for row in preview.rows:
+        if row.errors:
+            click.echo(f"{file.name}, row {row.number}: {'; '.join(row.errors)}", err=True)
+    if not preview.ok:
+        _fail(f"{preview.error_count} problem(s) found; nothing was imported.")
+    if dry_run:
+        click.echo(f"No problems: {preview.count('add')} to add, {preview.count('update')} to update.")
+        return
+    try:
+        result = import_roster(organization, preview)
+        audit.record(None, "roster.imported", organization=organization,
+                     subject=f"{result.added} added, {result.updated} updated",
+                     details={"added": result.added, "updated": result.updated})  # fmt: skip
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Imported the roster of {organization.name}: {result.added} added, {result.updated} updated.")
+
+
+# --- waves
+
+
+@click.group("waves")
+def waves_group() -> None:
+    """Waves: survey rounds."""
+
+
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date such as 2027-03-01 or 2027-03-01T17:00") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@waves_group.command("create")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.option("--name", required=True, help="Name of the wave, e.g. 'Spring 2027'.")
+@click.option("--instrument", "instrument_refs_", multiple=True, required=True,
+              help="Instrument id, optionally @version; repeat for several, in order.")  # fmt: skip
+@click.option("--threshold", type=int, default=None, help="Anonymity threshold (at least 3; default 5).")
+@click.option("--anonymous", is_flag=True, help="Unlink responses from invitations on submission.")
+@click.option("--language", "languages", multiple=True, help="Offer only these languages (repeatable).")
+@click.option("--opens", help="Opening time, ISO 8601, UTC unless given.")
+@click.option("--closes", help="Closing time, ISO 8601, UTC unless given; `waves close-due` closes it then.")
+@click.option("--open", "open_now", is_flag=True, help="Open the wave right away.")
+@with_appcontext
+def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languages, opens, closes, open_now):
+    """Create a wave (a draft unless --open)."""
+    try:
+        organization = get_organization_by_slug(org_slug)
+        wave = create_wave(
+            organization, name, list(instrument_refs_),
+            anonymity_threshold=threshold or current_app.config["DEFAULT_ANONYMITY_THRESHOLD"],
+            mode="anonymous" if anonymous else "confidential", languages=languages,
+            opens_at=_datetime(opens), closes_at=_datetime(closes),
+        )  # fmt: skip
+        audit.record(None, "wave.created", organization=organization, subject=_label(wave))
+        if open_now:
+            open_wave(wave)
+            audit.record(None, "wave.opened", organization=organization, subject=_label(wave))
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Created wave {wave.id} ({wave.name}), {wave.status}.")
+
+
+def _wave_record(wave: Wave) -> dict:
+    return {
+        "id": wave.id,
+        "name": wave.name,
+        "status": wave.status,
+        "mode": wave.mode,
+        "anonymity_threshold": wave.anonymity_threshold,
+        "instruments": instrument_refs(wave),
+        "languages": list(wave.languages or []),
+        "opens_at": _when(wave.opens_at),
+        "closes_at": _when(wave.closes_at),
+        "previous_wave_id": wave.previous_wave_id,
+    }
+
+
+@waves_group.command("list")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def waves_list(org_slug: str, as_json: bool) -> None:
+    """List an organisation's waves."""
+    try:
+        organization = get_organization_by_slug(org_slug)
+    except ServiceError as error:
+        _fail(error)
+    records = [_wave_record(wave) for wave in waves_of(organization)]
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    for record in records:
+        closes = f"  closes {record['closes_at']}" if record["closes_at"] else ""
+        click.echo(f"{record['id']:>5}  {record['status']:<7} {record['name']}  "
+                   f"[{', '.join(record['instruments'])}]{closes}")  # fmt: skip
+
+
+@waves_group.command("status")
+@click.argument("wave_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def waves_status(wave_id: int, as_json: bool) -> None:
+    """Invited, started and submitted per team and in total."""
+    progress = wave_progress(_wave(wave_id))
+    if as_json:
+        click.echo(json.dumps(progress.as_dict(), indent=2))
+        return
+    click.echo(f"Wave {progress.wave_id} ({progress.wave}), {progress.status}")
+    click.echo(f"{'team':<30} {'invited':>8} {'started':>8} {'submitted':>10} {'rate':>6}")
+    for row in (*progress.teams, progress.total):
+        rate = f"{100 * row.response_rate:.0f}%" if row.response_rate is not None else "-"
+        click.echo(f"{row.team[:30]:<30} {row.invited:>8} {row.started:>8} {row.submitted:>10} {rate:>6}")
+
+
+def _change_state(wave_id: int, change, action: str) -> None:
+    wave = _wave(wave_id)
+    try:
+        change(wave)
+        audit.record(None, action, organization=wave.organization, subject=_label(wave))
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Wave {wave.id} ({wave.name}) is {wave.status}.")
+
+
+@waves_group.command("open")
+@click.argument("wave_id", type=int)
+@with_appcontext
+def waves_open(wave_id: int) -> None:
+    """Open a wave: its invitation links start working."""
+    _change_state(wave_id, open_wave, "wave.opened")
+
+
+@waves_group.command("close")
+@click.argument("wave_id", type=int)
+@with_appcontext
+def waves_close(wave_id: int) -> None:
+    """Close a wave now: its links stop working."""
+    _change_state(wave_id, close_wave, "wave.closed")
+
+
+@waves_group.command("close-due")
+@with_appcontext
+def waves_close_due() -> None:
+    """Close every open wave whose closing time has passed (run it from cron)."""
+    closed = []
+    for wave in due_to_close():
+        close_wave(wave)
+        audit.record(None, "wave.closed", organization=wave.organization, subject=_label(wave),
+                     details={"automatic": True})  # fmt: skip
+        closed.append(wave)
+    db.session.commit()
+    for wave in closed:
+        click.echo(f"Closed wave {wave.id} ({wave.name}).")
+    if not closed:
+        click.echo("No wave was due to close.")
+
+
+# --- invitations
+
+
+@click.group("invitations")
+def invitations_group() -> None:
+    """Invitation links and e-mails."""
+
+
+@invitations_group.command("create")
+@click.argument("wave_id", type=int)
+@with_appcontext
+def invitations_create(wave_id: int) -> None:
+    """Invite everyone active on the roster who is not invited yet."""
+    wave = _wave(wave_id)
+    try:
+        issued = invite_roster(wave)
+        audit.record(None, "invitations.created", organization=wave.organization, subject=_label(wave),
+                     details={"invited": len(issued)})  # fmt: skip
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"{len(issued)} new invitation(s) to wave {wave.id}.")
+
+
+@invitations_group.command("export")
+@click.argument("wave_id", type=int)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write (participant, name, team, status, link).")  # fmt: skip
+@with_appcontext
+def invitations_export(wave_id: int, out: Path) -> None:
+    """Write every invitation's link to a CSV file.
+
+    Links are not stored, so this issues a new link to everyone who has not submitted:
+    links handed out before stop working (saved answers stay).
+    """
+    wave = _wave(wave_id)
+    rows = export_links(wave)
+    audit.record(None, "links.exported", organization=wave.organization, subject=_label(wave),
+                 details={"links": sum(1 for row in rows if row.link), "file": out.name})  # fmt: skip
+    out.write_text(links_csv(rows), encoding="utf-8")
+    db.session.commit()
+    fresh = sum(1 for row in rows if row.link)
+    click.echo(
+        f"Wrote {len(rows)} rows to {out} ({fresh} new links; earlier links of these people stop working)."
+    )
+
+
+def _send(wave_id: int, send, action: str) -> None:
+    wave = _wave(wave_id)
+    try:
+        report = send(wave, MailSettings.from_config(current_app.config), db.session.commit)
+    except MailServerError as error:
+        db.session.commit()
+        _fail(error)
+    except ServiceError as error:
+        _fail(error)
+    audit.record(None, action, organization=wave.organization, subject=_label(wave),
+                 details={"sent": len(report.sent), "failed": len(report.failed)})  # fmt: skip
+    db.session.commit()
+    for address, problem in report.failed:
+        click.echo(f"failed: {address}: {problem}", err=True)
+    click.echo(report.summary())
+    if report.failed or report.not_attempted:
+        raise SystemExit(1)
+
+
+@invitations_group.command("send")
+@click.argument("wave_id", type=int)
+@with_appcontext
+def invitations_send(wave_id: int) -> None:
+    """E-mail invitations to everyone not yet sent one; run again to retry failures."""
+    _send(wave_id, send_invitations, "emails.invitations_sent")
+
+
+@invitations_group.command("remind")
+@click.argument("wave_id", type=int)
+@click.option(
+    "--retry", is_flag=True, help="Resend the latest round's failures instead of starting a new round."
+)
+@with_appcontext
+def invitations_remind(wave_id: int, retry: bool) -> None:
+    """E-mail a reminder to everyone invited who has not submitted."""
+    _send(wave_id, retry_reminders if retry else send_reminders, "emails.reminders_sent")
+
+
+# --- API tokens
+
+
+@click.group("api-token")
+def api_token_group() -> None:
+    """Tokens for the read-only JSON API."""
+
+
+@api_token_group.command("create")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for.")
+@with_appcontext
+def api_token_create(email: str, label: str) -> None:
+    """Create an API token for a user; it is shown once, only its hash is kept."""
+    try:
+        issued = create_api_token(email, label)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(issued.token)
+    owner = issued.api_token.user.email
+    click.echo(f"API token {issued.api_token.id} for {owner}: store it now, it is not shown again.", err=True)
+
+
+#: Registered on the app's CLI by :func:`survey.cli.init_app`.
+GROUPS = (orgs_group, teams_group, roster_group, waves_group, invitations_group, api_token_group)
