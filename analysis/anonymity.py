@@ -352,6 +352,7 @@ def comment_visibility(
     attributes: Iterable[str] = (),
     team_column: str = "team",
     root: Hashable = ORGANIZATION,
+    suppressed: Iterable = (),
 ) -> pd.DataFrame:
     """Label free-text comments so that none points to fewer than ``threshold`` people.
 
@@ -382,6 +383,9 @@ def comment_visibility(
         Column with the team key.
     root : hashable
         Label used for the organisation as a whole.
+    suppressed : iterable
+        Teams never used as a label (e.g. ``Suppression.suppressed``): a report must not
+        name a group whose results it hides, so their comments move up a level.
 
     Returns
     -------
@@ -413,6 +417,7 @@ def comment_visibility(
         for level in _ancestry(team, parents, root):
             subtree_of.setdefault(level, set()).add(team)
     pools: dict = {}
+    hidden_labels = set(suppressed)
 
     def pool(level, values: tuple) -> int:
         key = (level, values)
@@ -430,6 +435,8 @@ def comment_visibility(
         values = tuple(record[a] for a in attributes)
         chosen = None
         for level in _ancestry(record[team_column], parents, root):
+            if level in hidden_labels:
+                continue
             for kept in range(len(attributes), -1, -1):
                 size = pool(level, values[:kept])
                 if size >= threshold:

@@ -895,7 +895,12 @@ def organization_report(
     shown_comments = pd.DataFrame(columns=["text", "team", "pool"])
     if comments is not None:
         shown_comments = anonymity.comment_visibility(
-            comments, responses, threshold=comment_threshold, parents=teams["parent"].to_dict(), root=root
+            comments,
+            responses,
+            threshold=comment_threshold,
+            parents=teams["parent"].to_dict(),
+            root=root,
+            suppressed=result.suppressed,
         )
     return OrganizationReport(
         wave=wave,

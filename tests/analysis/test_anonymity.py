@@ -303,3 +303,13 @@ def test_comments_withheld_when_the_organisation_is_too_small():
     comments = pd.DataFrame({"text": ["x"], "team": ["S1"]})
     assert comment_visibility(comments, respondents).empty
     assert len(comment_visibility(comments, respondents, threshold=8)) == 1
+
+
+def test_comments_never_carry_a_suppressed_team():
+    respondents = _respondents()
+    comments = pd.DataFrame({"text": ["x"], "team": ["S1"]})
+    parents = {"S1": "Sales", "S2": "Sales"}
+    shown = comment_visibility(comments, respondents, parents=parents, suppressed={"S1"})
+    assert list(shown["team"]) == ["Sales"]
+    shown = comment_visibility(comments, respondents, parents=parents, suppressed={"S1", "Sales"})
+    assert list(shown["team"]) == [ORGANIZATION]
