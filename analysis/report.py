@@ -431,6 +431,10 @@ def _omega_total(keyed: pd.DataFrame) -> float:
 
 def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
     """Keyed answers to every ordinal item of the instruments (one call per instrument)."""
+    if rows.empty:
+        # keyed_items cannot check the scale of an empty column (numpy's fmin has no identity).
+        columns = [item.id for i in instruments for item in i.items if i.scale_of(item).numeric]
+        return pd.DataFrame(index=rows.index, columns=columns, dtype=float)
     return pd.concat([keyed_items(rows, instrument) for instrument in instruments], axis=1)
 
 
@@ -479,6 +483,8 @@ def _icc_table(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     :math:`ICC(1) = (MS_B - MS_W) / (MS_B + (\bar n - 1) MS_W)` with :math:`\bar n = N/K`
     and :math:`ICC(2) = (MS_B - MS_W) / MS_B`, per dimension over the answered scores.
     """
+    if scores.empty:
+        return pd.DataFrame(columns=["icc1", "icc2", "n_teams", "n"]).rename_axis("dimension")
     grouped = scores.groupby(labels.to_numpy(), sort=False)
     sizes, means, variances = grouped.count(), grouped.mean(), grouped.var(ddof=1)
     n_total = sizes.sum()
