@@ -112,3 +112,60 @@ def make_survey(app, make_organization):
 def answer_all(page, value: str = "3") -> dict:
     """Form data answering every item of a survey page with ``value``."""
     return {f"item-{item.id}": value for item in page.items}
+
+
+class Workspace:
+    """Two organisations with teams, roster, an open wave and its invitations; users of the first."""
+
+    def __init__(self):
+        self.ids: dict[str, dict[str, int]] = {}
+        self.users: dict[str, str] = {}
+
+    def __getitem__(self, side: str) -> dict[str, int]:
+        return self.ids[side]
+
+
+@pytest.fixture
+def make_workspace(app, make_user):
+    """Return ``make()`` -> :class:`Workspace` with organisations ``own`` and ``other``.
+
+    ``own`` has a consultant and a manager (``users["consultant"]``, ``users["manager"]``);
+    ``users["admin"]`` is a site admin. ``workspace["own"]`` holds the ids of one organisation,
+    team, participant and wave of each side, named like the URL parameters.
+    """
+    from survey.models import Participant
+    from survey.services.invitations import invite_roster
+    from survey.services.waves import create_wave, open_wave
+
+    def make(per_team: int = 2) -> Workspace:
+        workspace = Workspace()
+        for side in ("own", "other"):
+            organization = create_organization(f"{side.title()} Org", f"{side}-org")
+            sales = create_team(organization, "Sales", "sales")
+            marketing = create_team(organization, "Marketing", "marketing")
+            people = [
+                Participant(organization=organization, team=team, email=f"{side}.{team.function}{n}@x.org")
+                for team in (sales, marketing)
+                for n in range(1, per_team + 1)
+            ]
+            db.session.add_all(people)
+            db.session.flush()
+            wave = open_wave(create_wave(organization, f"{side} wave", ["alignment"], anonymity_threshold=3))
+            db.session.flush()
+            invite_roster(wave)
+            workspace.ids[side] = {
+                "org_id": organization.id,
+                "team_id": sales.id,
+                "participant_id": people[0].id,
+                "wave_id": wave.id,
+            }
+            if side == "own":
+                for role in ("consultant", "manager"):
+                    create_user(f"{role}@own.example.org", PASSWORD, role, organization)
+                    workspace.users[role] = f"{role}@own.example.org"
+        create_user("admin@example.org", PASSWORD, "admin")
+        workspace.users["admin"] = "admin@example.org"
+        db.session.commit()
+        return workspace
+
+    return make

@@ -11,6 +11,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from survey.models import MIN_ANONYMITY_THRESHOLD, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
@@ -30,7 +31,7 @@ class OrganizationForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    role = SelectField("Role", choices=[(role, role) for role in USER_ROLES])
+    role = SelectField("Role", choices=[SelectChoice(role) for role in USER_ROLES])
     organization = SelectField("Organisation (consultants and managers)", coerce=int, choices=[])
     password = PasswordField(
         f"Initial password (at least {MIN_PASSWORD_LENGTH} characters)",
@@ -40,7 +41,7 @@ class UserForm(FlaskForm):
 
 class TeamForm(FlaskForm):
     name = StringField("Team name", validators=[DataRequired(), Length(max=200)])
-    function = SelectField("Function", choices=[(function, function) for function in TEAM_FUNCTIONS])
+    function = SelectField("Function", choices=[SelectChoice(function) for function in TEAM_FUNCTIONS])
     parent = SelectField("Parent team (optional)", coerce=int, choices=[])
 
 
@@ -79,7 +80,7 @@ class WaveForm(FlaskForm):
     mode = SelectField(
         "Mode",
         choices=[
-            (mode, label)
+            SelectChoice(mode, label)
             for mode, label in zip(
                 WAVE_MODES,
                 (

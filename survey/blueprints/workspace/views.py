@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden, NotFound
+from wtforms.fields.choices import SelectChoice
 
 import instruments
 from survey.blueprints.workspace.forms import (
@@ -113,7 +114,9 @@ def users():
     access.require_admin(current_user)
     form = UserForm()
     organizations = organizations_for(current_user)
-    form.organization.choices = [(0, "none (admins)")] + [(o.id, o.name) for o in organizations]
+    form.organization.choices = [SelectChoice(0, "none (admins)")] + [
+        SelectChoice(o.id, o.name) for o in organizations
+    ]
     if form.validate_on_submit():
         organization = next((o for o in organizations if o.id == form.organization.data), None)
         try:
@@ -163,7 +166,7 @@ def organization(org_id: int):
 def teams(org_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     form = TeamForm()
-    form.parent.choices = [(0, "none")] + [(team.id, team.name) for team in organization.teams]
+    form.parent.choices = [SelectChoice(0, "none")] + [SelectChoice(t.id, t.name) for t in organization.teams]
     if form.validate_on_submit():
         parent = access.team_in(organization, form.parent.data) if form.parent.data else None
         try:
@@ -183,7 +186,9 @@ def edit_team(org_id: int, team_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     team = access.team_in(organization, team_id)
     form = TeamForm(obj=None if _posted() else team)
-    form.parent.choices = [(0, "none")] + [(t.id, t.name) for t in organization.teams if t.id != team.id]
+    form.parent.choices = [SelectChoice(0, "none")] + [
+        SelectChoice(t.id, t.name) for t in organization.teams if t.id != team.id
+    ]
     if not _posted():
         form.parent.data = team.parent_id or 0
     if form.validate_on_submit():
@@ -259,7 +264,7 @@ def edit_participant(org_id: int, participant_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     participant = access.participant_in(organization, participant_id)
     form = ParticipantForm()
-    form.team.choices = [(team.id, team.name) for team in organization.teams]
+    form.team.choices = [SelectChoice(team.id, team.name) for team in organization.teams]
     if not _posted():
         form.email.data, form.name.data = participant.email, participant.display_name
         form.team.data, form.active.data = participant.team_id, participant.active
@@ -292,14 +297,14 @@ def audit_log(org_id: int):
 # --- waves
 
 
-def _instrument_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _instrument_choices() -> tuple[list[SelectChoice], list[SelectChoice]]:
     refs, languages = [], set()
     for ref in instruments.available():
         instrument = instruments.load(ref.key)
         title = instrument.title.get("en") or next(iter(instrument.title.values()), ref.id)
-        refs.append((ref.key, f"{title} ({ref.key})"))
+        refs.append(SelectChoice(ref.key, f"{title} ({ref.key})"))
         languages.update(instrument.languages)
-    return refs, [(code, code) for code in sorted(languages)]
+    return refs, [SelectChoice(code) for code in sorted(languages)]
 
 
 @bp.route("/orgs/<int:org_id>/waves/new", methods=["GET", "POST"])
@@ -308,7 +313,7 @@ def new_wave(org_id: int):
     form = WaveSetupForm()
     form.instruments.choices, form.languages.choices = _instrument_choices()
     if not _posted():
-        form.instruments.data = [key for key, _ in form.instruments.choices]
+        form.instruments.data = [choice.value for choice in form.instruments.choices]
     if form.validate_on_submit():
         try:
             wave = create_wave(

@@ -1,0 +1,151 @@
+"""Authorisation over every route × every role × own and other organisation.
+
+The table below must name every endpoint of the app: a route added without an entry fails
+:func:`test_every_route_has_an_access_rule`, so nobody forgets to decide who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from argon2 import PasswordHasher
+from flask import url_for
+
+from survey.models import user as user_model
+from tests.factories import PASSWORD
+
+PUBLIC, SIGNED_IN, ADMIN, VIEW, MANAGE = "public", "signed-in", "admin", "view", "manage"
+
+WAVE = ("wave_id",)
+ORG = ("org_id",)
+
+#: endpoint -> (who may use it, the URL parameters it takes from the organisation's ids).
+ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "static": (PUBLIC, ()),
+    "main.health": (PUBLIC, ()),
+    "auth.login": (PUBLIC, ()),
+    "respond.entry": (PUBLIC, ()),
+    "respond.start": (PUBLIC, ()),
+    "respond.page": (PUBLIC, ()),
+    "respond.thanks": (PUBLIC, ()),
+    "main.index": (SIGNED_IN, ()),
+    "auth.logout": (SIGNED_IN, ()),
+    "auth.password": (SIGNED_IN, ()),
+    "workspace.new_organization": (ADMIN, ()),
+    "workspace.users": (ADMIN, ()),
+    "workspace.organization": (VIEW, ORG),
+    "workspace.teams": (MANAGE, ORG),
+    "workspace.edit_team": (MANAGE, ("org_id", "team_id")),
+    "workspace.roster": (MANAGE, ORG),
+    "workspace.roster_import": (MANAGE, ORG),
+    "workspace.edit_participant": (MANAGE, ("org_id", "participant_id")),
+    "workspace.audit_log": (MANAGE, ORG),
+    "workspace.new_wave": (MANAGE, ORG),
+    "workspace.wave": (MANAGE, WAVE),
+    "workspace.open_wave_view": (MANAGE, WAVE),
+    "workspace.close_wave_view": (MANAGE, WAVE),
+    "workspace.invite": (MANAGE, WAVE),
+    "workspace.clone": (MANAGE, WAVE),
+    "workspace.links": (MANAGE, WAVE),
+    "workspace.send": (MANAGE, WAVE),
+    "workspace.remind": (MANAGE, WAVE),
+    "workspace.retry": (MANAGE, WAVE),
+    "workspace.board": (MANAGE, WAVE),
+    "workspace.board_json": (MANAGE, WAVE),
+}
+
+#: What each role may reach in its own organisation (admins: everything everywhere).
+ROLE_REACH = {
+    "consultant": {SIGNED_IN, VIEW, MANAGE},
+    "manager": {SIGNED_IN, VIEW},
+}
+
+
+def expected_status(role: str, policy: str, side: str) -> str:
+    """``login`` (sent to sign in), ``allowed``, ``403`` or ``404``."""
+    if role == "anonymous":
+        return "login"
+    if role == "admin" or policy == SIGNED_IN:
+        return "allowed"
+    if policy == ADMIN:
+        return "403"
+    if side == "other":
+        return "404"
+    return "allowed" if policy in ROLE_REACH[role] else "403"
+
+
+def cases():
+    for endpoint, (policy, _) in sorted(ACCESS_RULES.items()):
+        if policy == PUBLIC:
+            continue
+        for role in ("anonymous", "admin", "consultant", "manager"):
+            sides = ("own", "other") if policy in (VIEW, MANAGE) else ("own",)
+            for side in sides:
+                yield pytest.param(endpoint, role, side, id=f"{endpoint}-{role}-{side}")
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    """Argon2 with the smallest cost: the matrix signs in hundreds of times."""
+    monkeypatch.setattr(user_model, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def test_every_route_has_an_access_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(ACCESS_RULES))
+    assert not missing, f"routes without an access rule in ACCESS_RULES: {missing}"
+    stale = sorted(set(ACCESS_RULES) - endpoints)
+    assert not stale, f"access rules for routes that no longer exist: {stale}"
+
+
+def _methods(app, endpoint: str) -> list[str]:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+@pytest.mark.parametrize(("endpoint", "role", "side"), list(cases()))
+def test_route_access(app, client, auth, make_workspace, quick_hashes, endpoint, role, side):
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=9)  # nothing listens: sending fails fast
+    workspace = make_workspace()
+    if role != "anonymous":
+        assert auth.login(workspace.users[role], PASSWORD).status_code == 302
+    policy, parameters = ACCESS_RULES[endpoint]
+    url = url_for(endpoint, **{name: workspace[side][name] for name in parameters})
+    expected = expected_status(role, policy, side)
+    for method in _methods(app, endpoint):
+        response = client.open(url, method=method, data={})
+        outcome = f"{method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
+        if expected == "login":
+            assert response.status_code == 302, outcome
+            assert "/auth/login" in response.headers["Location"], outcome
+        elif expected == "allowed":
+            assert response.status_code in (200, 302), outcome
+            assert "/auth/login?next=" not in response.headers.get("Location", ""), outcome
+        else:
+            assert response.status_code == int(expected), outcome
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "child"),
+    [("workspace.edit_team", "team_id"), ("workspace.edit_participant", "participant_id")],
+)
+def test_own_organisation_url_with_another_organisations_object_is_404(
+    app, client, auth, make_workspace, quick_hashes, endpoint, child
+):
+    workspace = make_workspace()
+    auth.login(workspace.users["consultant"])
+    url = url_for(endpoint, org_id=workspace["own"]["org_id"], **{child: workspace["other"][child]})
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"name": "Taken over", "function": "sales"}).status_code == 404
+
+
+def test_manager_sees_rates_but_no_roster_and_small_teams_combined(
+    app, client, auth, make_workspace, quick_hashes
+):
+    workspace = make_workspace(per_team=2)  # 2 invited per team: below the wave's threshold of 3
+    auth.login(workspace.users["manager"])
+    page = client.get(url_for("workspace.organization", org_id=workspace["own"]["org_id"])).get_data(
+        as_text=True
+    )
+    assert "2 smaller team(s) combined" in page
+    assert "own.sales1@x.org" not in page
+    assert "Import roster" not in page
