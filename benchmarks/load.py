@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-RADIO = re.compile(r'name="(item-[^"]+)" type="radio" value="([^"]+)"')
+RADIO = re.compile(r'type="radio" id="[^"]*" name="(item-[^"]+)" value="([^"]+)"')
 
 
 # --- set-up

@@ -57,13 +57,8 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
-    """Insert ``rows`` into ``model``'s table, updating ``update`` columns where ``key`` exists.
-
-    One statement for many rows, on PostgreSQL and SQLite alike (both have ON CONFLICT).
-    """
-    if not rows:
-        return
+def dialect_insert():
+    """``insert`` of the session's database dialect, which knows ``ON CONFLICT``."""
     from survey.extensions import db
 
     dialect = db.session.get_bind().dialect.name
@@ -73,7 +68,19 @@ def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only the two supported databases
         raise NotImplementedError(f"upsert is not implemented for {dialect}")
-    statement = insert(model).values(rows)
+    return insert
+
+
+def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
+    """Insert ``rows`` into ``model``'s table, updating ``update`` columns where ``key`` exists.
+
+    One statement for many rows, on PostgreSQL and SQLite alike (both have ON CONFLICT).
+    """
+    if not rows:
+        return
+    from survey.extensions import db
+
+    statement = dialect_insert()(model).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=key, set_={column: statement.excluded[column] for column in update}
     )

@@ -15,16 +15,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from instruments import Instrument, Item, Prompt, Scale
-from survey.db import upsert
+from survey.db import dialect_insert, upsert
 from survey.extensions import db
 from survey.models import (
     MAX_COMMENT_LENGTH,
     Answer,
     Comment,
+    InstrumentVersion,
     Invitation,
     PageTiming,
     Response,
+    Team,
     Wave,
+    WaveInstrument,
     WaveMember,
     utcnow,
 )
@@ -97,11 +100,33 @@ class SurveyPlan:
         return {item.id for page in pages for item in page.items if item.required}
 
 
+#: Plans by (wave id, wave creation time, function, languages). A wave's instrument versions
+#: never change once stored, and the creation time tells a reused id apart.
+_PLANS: dict[tuple, SurveyPlan] = {}
+_MAX_PLANS = 512
+
+
 def plan_for(wave: Wave, function: str) -> SurveyPlan:
-    """The survey a member of a team with ``function`` answers in ``wave``."""
-    versions = tuple((wi.instrument_version.definition, wi.instrument_version.content_hash,
-                      wi.instrument_version.key) for wi in wave.instruments)  # fmt: skip
-    return _plan(versions, function, tuple(wave.languages or ()))
+    """The survey a member of a team with ``function`` answers in ``wave`` (cached per process)."""
+    key = (wave.id, wave.created_at, function, tuple(wave.languages or ()))
+    plan = _PLANS.get(key)
+    if plan is None:
+        versions = tuple(
+            db.session.execute(
+                select(InstrumentVersion.definition, InstrumentVersion.content_hash,
+                       InstrumentVersion.instrument_id, InstrumentVersion.version)
+                .join(WaveInstrument, WaveInstrument.instrument_version_id == InstrumentVersion.id)
+                .where(WaveInstrument.wave_id == wave.id)
+                .order_by(WaveInstrument.position)
+            ).all()
+        )  # fmt: skip
+        plan = _plan(
+            tuple((text, digest, f"{iid}@{v}") for text, digest, iid, v in versions), function, key[3]
+        )
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 @lru_cache(maxsize=256)
@@ -160,26 +185,53 @@ def check_link(invitation: Invitation | None, now: datetime | None = None) -> In
     return invitation
 
 
-def team_function(invitation: Invitation) -> tuple[int, str]:
-    """The team (id, function) the participant belonged to when invited."""
-    member = db.session.get(WaveMember, (invitation.wave_id, invitation.participant_id))
-    team = member.team if member is not None else invitation.participant.team
-    return team.id, team.function
+@dataclass
+class Visit:
+    """What one survey request knows about its link, read in a single query."""
+
+    invitation: Invitation
+    wave: Wave
+    team_id: int
+    function: str
+    response: Response | None
+
+    @property
+    def done(self) -> bool:
+        return self.invitation.used_at is not None or (
+            self.response is not None and self.response.status == "submitted"
+        )
 
 
-def response_of(invitation: Invitation, *, lock: bool = False) -> Response | None:
-    """The invitation's response; ``lock=True`` holds its row until the transaction ends.
+def open_link(token_hash: str) -> Visit | None:
+    """The invitation with this token hash, its wave, team at invitation time and response."""
+    row = db.session.execute(
+        select(Invitation, Wave, Team.id, Team.function, Response)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .join(WaveMember, (WaveMember.wave_id == Invitation.wave_id)
+              & (WaveMember.participant_id == Invitation.participant_id))
+        .join(Team, Team.id == WaveMember.team_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.token_hash == token_hash)
+    ).first()  # fmt: skip
+    return None if row is None else Visit(*row)
+
+
+def lock_response(response: Response) -> Response:
+    """Hold ``response``'s row until the transaction ends, and re-read it.
 
     Requests that change a response lock it first, so a save racing a submission waits
     and then sees the response submitted, instead of changing answers after the fact.
     """
-    query = select(Response).where(Response.invitation_id == invitation.id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    db.session.execute(select(Response.id).where(Response.id == response.id).with_for_update())
+    db.session.refresh(response)
+    return response
 
 
-def start_response(invitation: Invitation, locale: str, plan: SurveyPlan) -> Response:
+def response_of(invitation: Invitation) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+
+
+def start_response(invitation: Invitation, team_id: int, locale: str, plan: SurveyPlan) -> Response:
     """Return the invitation's response, creating it (once, even under concurrent requests)."""
     if invitation.used_at is not None:
         raise AlreadySubmittedError("This survey has been submitted.")
@@ -192,7 +244,6 @@ def start_response(invitation: Invitation, locale: str, plan: SurveyPlan) -> Res
         if existing.status == "in_progress":
             existing.locale = locale
         return existing
-    team_id, _ = team_function(invitation)
     response = Response(
         wave_id=invitation.wave_id, invitation_id=invitation.id, team_id=team_id, locale=locale
     )
@@ -295,31 +346,49 @@ def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: fl
             )
         )
     if seconds is not None:
-        seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS)
-        timing = db.session.scalar(
-            select(PageTiming).where(PageTiming.response_id == response.id, PageTiming.page == page.number)
-        )
-        if timing is None:
-            db.session.add(PageTiming(response_id=response.id, page=page.number, seconds=seconds, visits=1))
-        else:
-            timing.seconds += seconds
-            timing.visits += 1
+        add_page_time(response.id, page.number, min(max(seconds, 0.0), MAX_PAGE_SECONDS))
     response.current_page = next_page
     response.updated_at = now
 
 
-def saved_answers(response: Response) -> tuple[dict[str, int | None], dict[str, str]]:
-    answers = dict(
+def add_page_time(response_id: int, page: int, seconds: float) -> None:
+    """Add one visit of ``seconds`` to a page's timing, in one statement."""
+    table = PageTiming.__table__
+    statement = dialect_insert()(table).values(response_id=response_id, page=page, seconds=seconds, visits=1)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["response_id", "page"],
+            set_={"seconds": table.c.seconds + statement.excluded.seconds, "visits": table.c.visits + 1},
+        )
+    )
+
+
+def answers_on(response: Response, page: SurveyPage) -> dict[str, int | None]:
+    """The stored answers to the items of one page."""
+    ids = [item.id for item in page.items]
+    return dict(
         db.session.execute(
-            select(Answer.item_id, Answer.value).where(Answer.response_id == response.id)
+            select(Answer.item_id, Answer.value).where(
+                Answer.response_id == response.id, Answer.item_id.in_(ids)
+            )
         ).all()
     )
-    comments = dict(
+
+
+def comments_on(response: Response, page: SurveyPage) -> dict[str, str]:
+    if not page.prompts:
+        return {}
+    ids = [prompt.id for prompt in page.prompts]
+    return dict(
         db.session.execute(
-            select(Comment.subject_id, Comment.text).where(Comment.response_id == response.id)
+            select(Comment.subject_id, Comment.text).where(Comment.response_id == response.id,
+                                                           Comment.subject_id.in_(ids))
         ).all()
-    )
-    return answers, comments
+    )  # fmt: skip
+
+
+def answered_ids(response: Response) -> set[str]:
+    return set(db.session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
 
 
 def missing_required(plan: SurveyPlan, answered: set[str], pages=None) -> list[str]:

@@ -1,7 +1,8 @@
 """Taking a survey from an invitation link: welcome, pages, thank-you.
 
 The token in the URL is the respondent's only credential; it is looked up by its hash
-and never appears in logs of ours, referrers or caches.
+and never appears in logs of ours, referrers or caches. Each request reads what it needs
+in one query (:func:`~survey.services.responding.open_link`) and writes in bulk.
 """
 
 from __future__ import annotations
@@ -10,34 +11,30 @@ import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from survey.blueprints.respond.forms import (
-    LanguageForm,
-    comment_field_name,
-    item_field_name,
-    language_choices,
-    page_form,
-)
+from survey.blueprints.respond.forms import RESPONSE_FORMATS, LanguageForm, language_choices
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
 from survey.extensions import db, limiter
-from survey.services.invitations import find_invitation
+from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
     AlreadySubmittedError,
     IncompleteSubmissionError,
     InvalidSubmissionError,
     LinkError,
+    Visit,
+    answered_ids,
+    answers_on,
     check_link,
-    missing_required,
+    comments_on,
+    lock_response,
+    open_link,
     parse_page,
     plan_for,
     progress,
-    response_of,
     resume_page,
     save_page,
-    saved_answers,
     start_response,
     submit,
-    team_function,
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -50,6 +47,7 @@ limiter.limit(
 
 #: Form fields that are not answers.
 CONTROL_FIELDS = {"csrf_token", "action", "shown_at"}
+UI_LANGUAGES = ("en", "de")
 
 
 @bp.after_request
@@ -62,7 +60,8 @@ def private_headers(response):
 
 
 def _browser_language(offered) -> str:
-    return request.accept_languages.best_match(list(offered)) or list(offered)[0]
+    offered = list(offered)
+    return request.accept_languages.best_match(offered) or offered[0]
 
 
 def _render(template: str, language: str, status: int = 200, **context):
@@ -70,73 +69,73 @@ def _render(template: str, language: str, status: int = 200, **context):
     return body, status
 
 
-def _open(token: str):
-    """The invitation, its plan and response for ``token``, or a clear 4xx page."""
-    invitation = find_invitation(token)
-    if invitation is None:
+def _visit(token: str) -> Visit:
+    """The link's state, or :class:`LinkError` (rendered as a clear 4xx page)."""
+    visit = open_link(hash_token(token)) if token and len(token) <= 128 else None
+    if visit is None:
         raise LinkError("unknown", 404)
-    if invitation.used_at is None:
-        check_link(invitation)
-    _, function = team_function(invitation)
-    plan = plan_for(invitation.wave, function)
-    response = response_of(invitation, lock=request.method == "POST")
-    return invitation, plan, response
+    if not visit.done:
+        check_link(visit.invitation)
+    return visit
 
 
-def _is_done(invitation, response) -> bool:
-    return invitation.used_at is not None or (response is not None and response.status == "submitted")
+def _language(visit: Visit, plan) -> str:
+    return visit.response.locale if visit.response else _browser_language(plan.languages)
 
 
 @bp.route("/<token>", methods=["GET"])
 def entry(token: str):
-    invitation, plan, response = _open(token)
-    if _is_done(invitation, response):
+    visit = _visit(token)
+    if visit.done:
         return redirect(url_for("respond.thanks", token=token))
-    language = response.locale if response else _browser_language(plan.languages)
+    plan = plan_for(visit.wave, visit.function)
+    language = _language(visit, plan)
     if request.args.get("lang") in plan.languages:
         language = request.args["lang"]
     form = LanguageForm(data={"language": language})
     form.language.choices = language_choices(plan.languages, LANGUAGE_NAMES)
     introductions = [instrument.introduction.get(language, "") for instrument in plan.instruments]
     return _render(
-        "respond/welcome.html", language, form=form, plan=plan, wave=invitation.wave, token=token,
-        introductions=introductions, resuming=response is not None,
+        "respond/welcome.html", language, form=form, plan=plan, wave=visit.wave, token=token,
+        introductions=introductions, resuming=visit.response is not None,
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
 
 
 @bp.route("/<token>/start", methods=["POST"])
 def start(token: str):
-    invitation, plan, response = _open(token)
-    if _is_done(invitation, response):
+    visit = _visit(token)
+    if visit.done:
         return redirect(url_for("respond.thanks", token=token))
+    plan = plan_for(visit.wave, visit.function)
     language = request.form.get("language") or _browser_language(plan.languages)
     try:
-        response = start_response(invitation, language, plan)
+        response = start_response(visit.invitation, visit.team_id, language, plan)
     except InvalidSubmissionError as error:
         return _bad_request(str(error), _browser_language(plan.languages))
     db.session.commit()
-    answered, _ = saved_answers(response)
-    return redirect(url_for("respond.page", token=token, number=resume_page(plan, set(answered)) + 1))
+    return redirect(
+        url_for("respond.page", token=token, number=resume_page(plan, answered_ids(response)) + 1)
+    )
 
 
 @bp.route("/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int):
-    invitation, plan, response = _open(token)
-    if _is_done(invitation, response):
+    visit = _visit(token)
+    if visit.response is not None and request.method == "POST":
+        lock_response(visit.response)
+    if visit.done:
         if request.method == "POST":
-            language = response.locale if response else _browser_language(plan.languages)
-            t = translator(language)
-            return _render("respond/message.html", language, 409, title=t("already_submitted_title"),
-                           message=t("already_submitted"), token=token)  # fmt: skip
+            return _already_submitted(visit.response.locale if visit.response else "en", token)
         return redirect(url_for("respond.thanks", token=token))
-    if response is None:
+    if visit.response is None:
         return redirect(url_for("respond.entry", token=token))
+    plan = plan_for(visit.wave, visit.function)
     if not 1 <= number <= plan.page_count:
         abort(404)
     survey_page = plan.pages[number - 1]
+    response = visit.response
     language = response.locale
-    answers, comments = saved_answers(response)
     errors: list[str] = []
 
     if request.method == "POST":
@@ -147,18 +146,20 @@ def page(token: str, number: int):
             data = parse_page(survey_page, request.form.to_dict(flat=False), CONTROL_FIELDS)
         except InvalidSubmissionError as error:
             return _bad_request(str(error), language)
-        target = number - 2 if action == "back" else number  # 0-based index of the page to show next
-        target = min(max(target, 0), plan.page_count - 1)
+        target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
         save_page(response, survey_page, data, _seconds_on_page(), target)
-        answers.update(data.answers)
-        errors = [] if action == "back" else missing_required(plan, set(answers), [survey_page])
         if action == "back":
             db.session.commit()
             return redirect(url_for("respond.page", token=token, number=max(number - 1, 1)))
+        # The page posts every answer it shows, so stored answers are read only when some are missing.
+        errors = [item.id for item in survey_page.items if item.required and item.id not in data.answers]
+        if errors:
+            stored = answers_on(response, survey_page)
+            errors = [item_id for item_id in errors if item_id not in stored]
+        if not errors and action == "next" and number < plan.page_count:
+            db.session.commit()
+            return redirect(url_for("respond.page", token=token, number=number + 1))
         if not errors:
-            if action == "next" and number < plan.page_count:
-                db.session.commit()
-                return redirect(url_for("respond.page", token=token, number=number + 1))
             try:
                 submit(response, plan)
             except IncompleteSubmissionError as incomplete:
@@ -167,26 +168,26 @@ def page(token: str, number: int):
             db.session.commit()
             return redirect(url_for("respond.thanks", token=token))
         db.session.commit()  # keep what was answered; show what is missing
-        comments.update(data.comments)
 
-    data = {item_field_name(k): (PREFER_NOT_TO_SAY if v is None else str(v)) for k, v in answers.items()}
-    data.update({comment_field_name(k): v for k, v in comments.items()})
-    data["shown_at"] = f"{time.time():.3f}"
-    form = page_form(survey_page, language, data=data)
+    answers = answers_on(response, survey_page)
+    comments = comments_on(response, survey_page)
+    chosen = {
+        item_id: PREFER_NOT_TO_SAY if value is None else str(value) for item_id, value in answers.items()
+    }
     return _render(
-        "respond/page.html", language, 422 if errors else 200, form=form, page=survey_page, plan=plan,
-        number=number, token=token, errors=errors, percent=progress(plan, number - 1),
-        wave=invitation.wave, item_field_name=item_field_name, comment_field_name=comment_field_name,
+        "respond/page.html", language, 422 if errors else 200, page=survey_page, plan=plan, number=number,
+        token=token, errors=errors, percent=progress(plan, number - 1), chosen=chosen, comments=comments,
+        formats=RESPONSE_FORMATS, shown_at=f"{time.time():.3f}", prefer_not_to_say=PREFER_NOT_TO_SAY,
     )  # fmt: skip
 
 
 @bp.route("/<token>/thanks")
 def thanks(token: str):
-    invitation, plan, response = _open(token)
-    if not _is_done(invitation, response):
+    visit = _visit(token)
+    if not visit.done:
         return redirect(url_for("respond.entry", token=token))
-    language = response.locale if response else _browser_language(plan.languages)
-    return _render("respond/thanks.html", language, wave=invitation.wave)
+    language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
+    return _render("respond/thanks.html", language, wave=visit.wave)
 
 
 def _seconds_on_page() -> float | None:
@@ -205,19 +206,23 @@ def _bad_request(message: str, language: str):
                    message=f"{t('bad_request')} {message}", hint=t("bad_request_hint"))  # fmt: skip
 
 
+def _already_submitted(language: str, token: str | None = None):
+    db.session.rollback()
+    t = translator(language)
+    return _render("respond/message.html", language, 409, title=t("already_submitted_title"),
+                   message=t("already_submitted"), token=token)  # fmt: skip
+
+
 @bp.errorhandler(AlreadySubmittedError)
 def already_submitted(error):
-    db.session.rollback()
-    t = translator("en")
-    return _render("respond/message.html", "en", 409, title=t("already_submitted_title"),
-                   message=t("already_submitted"))  # fmt: skip
+    return _already_submitted("en")
 
 
 @bp.errorhandler(LinkError)
 def link_problem(problem: LinkError):
     """Unknown, withdrawn, closed or not yet open: say so in the browser's language."""
     db.session.rollback()
-    language = _browser_language(("en", "de"))
+    language = _browser_language(UI_LANGUAGES)
     t = translator(language)
     return _render("respond/link_problem.html", language, problem.status, title=t(f"{problem.reason}_title"),
                    message=t(problem.reason))  # fmt: skip
