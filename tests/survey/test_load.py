@@ -1,0 +1,41 @@
+"""The CI-sized load test: real gunicorn processes on PostgreSQL, one and two app instances.
+
+Runs in the PostgreSQL pass (``MINDGAP_TEST_DATABASE_URL`` pointing at PostgreSQL); the full
+1,000-respondent run is ``python benchmarks/load.py`` and its figures are in docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SERVER_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.db,
+    pytest.mark.slow,
+    pytest.mark.skipif(not SERVER_URL.startswith("postgresql"), reason="the load test runs on PostgreSQL"),
+]
+
+
+@pytest.mark.parametrize(("instances", "respondents"), [(1, 100), (2, 60)])
+def test_respondents_under_load_lose_nothing(tmp_path, instances, respondents):
+    figures = tmp_path / "load.json"
+    run = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--respondents", str(respondents), "--concurrency", "20",
+         "--instances", str(instances), "--server-url", SERVER_URL, "--json", str(figures)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(figures.read_text())
+    assert result["server_errors"] == 0
+    assert result["completed"] == respondents
+    database = result["database"]
+    assert database["submitted"] == database["responses"] == respondents
+    assert database["answers"] == database["answers_sent"] > 0
