@@ -125,7 +125,9 @@ def page(token: str, number: int):
     if visit.response is not None and request.method == "POST":
         lock_response(visit.response)
     if visit.done:
-        if request.method == "POST":
+        # A repeated submit (double click, browser retry, second tab) lands where the first did;
+        # any other change after submission is refused.
+        if request.method == "POST" and request.form.get("action") != "submit":
             return _already_submitted(visit.response.locale if visit.response else "en", token)
         return redirect(url_for("respond.thanks", token=token))
     if visit.response is None:
