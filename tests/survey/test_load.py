@@ -39,3 +39,18 @@ def test_respondents_under_load_lose_nothing(tmp_path, instances, respondents):
     database = result["database"]
     assert database["submitted"] == database["responses"] == respondents
     assert database["answers"] == database["answers_sent"] > 0
+
+
+def test_killing_workers_mid_submission_loses_and_duplicates_nothing(tmp_path):
+    figures = tmp_path / "faults.json"
+    run = subprocess.run(
+        [sys.executable, "benchmarks/faults.py", "kill-worker", "--respondents", "30", "--kills", "3",
+         "--server-url", SERVER_URL, "--json", str(figures)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    result = json.loads(figures.read_text())
+    assert result["workers_killed"] >= 1
+    database = result["database"]
+    assert result["completed"] == database["submitted"] == database["responses"] == 30
+    assert len(database["answers_per_response"]) == 1  # every response complete
