@@ -19,3 +19,7 @@ from .quality import careless, irv, longstring, mahalanobis  # noqa: F401  (re-e
 # --- scoring and simulation
 from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
 from .simulate import FUNCTIONS, simulate, synthetic_instrument  # noqa: F401  (re-exported)
+# --- reports, charts and confidentiality (charts: ``import analysis.charts``, it loads matplotlib)
+from .anonymity import Suppression, comment_visibility, suppression  # noqa: F401  (re-exported)
+from .anonymity import suppress_pairs, suppress_rows  # noqa: F401  (re-exported)
+from .report import OrganizationReport, TeamReport, organization_report, team_report  # noqa: F401  (re-exported)
