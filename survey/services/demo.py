@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Invitation, Organization, Participant, Team, User, Wave
 from survey.services.invitations import invite, reissue
 from survey.services.organizations import create_organization, create_team
+from survey.services.response_import import import_responses
 from survey.services.users import create_user
 from survey.services.waves import create_wave, open_wave
 
@@ -27,12 +30,28 @@ DEMO_USERS = (
 DEMO_TEAMS = (
     ("Sales", "sales", None, 0),
     ("Marketing", "marketing", None, 0),
-    ("Sales North", "sales", "Sales", 14),
-    ("Sales South", "sales", "Sales", 12),
+    ("Sales North", "sales", "Sales", 24),
+    ("Sales South", "sales", "Sales", 20),
     ("Sales Enablement", "sales", "Sales", 3),
-    ("Brand Marketing", "marketing", "Marketing", 11),
-    ("Demand Generation", "marketing", "Marketing", 13),
+    ("Brand Marketing", "marketing", "Marketing", 16),
+    ("Demand Generation", "marketing", "Marketing", 22),
 )
+#: Three past waves: (name, opens, closes). Their simulated answers carry a lead-quality
+#: perception gap and a mindset difference that narrow from wave to wave, as they would
+#: after the teams agreed definitions and a hand-over.
+DEMO_HISTORY = (
+    ("Baseline (February)", datetime(2026, 2, 2, 8, tzinfo=UTC), datetime(2026, 2, 20, 18, tzinfo=UTC)),
+    ("Follow-up (May)", datetime(2026, 5, 4, 8, tzinfo=UTC), datetime(2026, 5, 22, 18, tzinfo=UTC)),
+    ("Follow-up (September)", datetime(2026, 9, 7, 8, tzinfo=UTC), datetime(2026, 9, 25, 18, tzinfo=UTC)),
+)
+#: Planted effects in standard deviations per wave, by team function and dimension.
+DEMO_EFFECTS = {
+    "sales": {"lead_quality": (-0.9, -0.55, -0.2), "handover": (-0.5, -0.3, -0.1),
+              "shared_definitions": (-0.6, -0.35, -0.15), "time_horizon": (-0.7, -0.5, -0.3)},
+    "marketing": {"lead_quality": (0.3, 0.2, 0.1), "evidence": (0.8, 0.55, 0.35)},
+}  # fmt: skip
+#: Share of each roster that answers a past wave.
+DEMO_RESPONSE_RATE = 0.85
 
 
 #: The open wave's name, and the roster entry whose link ``mindgap demo`` prints to try the survey.
@@ -76,6 +95,7 @@ def load_demo() -> DemoSummary:
         if existing is None:
             create_user(email, DEMO_PASSWORD, role, None if role == "admin" else organization)
     db.session.flush()
+    _fill_history(organization, teams)
     wave = open_wave(create_wave(organization, DEMO_OPEN_WAVE, ["alignment", "mindset"]))
     db.session.flush()
     invite(
@@ -116,3 +136,42 @@ def _try_it_link(organization: Organization) -> str:
     db.session.add(participant)
     db.session.flush()
     return invite(wave, [participant])[0].link
+
+
+def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
+    """Three closed waves of simulated answers from the roster (see :data:`DEMO_EFFECTS`)."""
+    import analysis
+    import instruments
+
+    roster = list(
+        db.session.scalars(select(Participant).where(Participant.organization_id == organization.id))
+    )
+    sizes = {}
+    for name, _function, _parent, roster_size in DEMO_TEAMS:
+        if roster_size:
+            # Small teams answer in full, so the suppressed team really is below the threshold.
+            sizes[str(teams[name].id)] = (
+                roster_size if roster_size < 5 else round(roster_size * DEMO_RESPONSE_RATE)
+            )
+    functions = {str(teams[name].id): function for name, function, _p, size in DEMO_TEAMS if size}
+    loaded = [instruments.load("alignment"), instruments.load("mindset")]
+    for number, (name, opens, closes) in enumerate(DEMO_HISTORY):
+        wave = create_wave(organization, name, ["alignment", "mindset"], opens_at=opens, closes_at=closes)
+        wave.status = "closed"
+        db.session.flush()
+        invite(wave, roster)
+        frames = []
+        for offset, instrument in enumerate(loaded):
+            own = {dimension.id for dimension in instrument.dimensions}
+            effects = {
+                team: {dimension: shift[number] for dimension, shift in DEMO_EFFECTS.get(function, {}).items()
+                       if dimension in own}
+                for team, function in functions.items()
+            }  # fmt: skip
+            frames.append(
+                analysis.simulate(instrument, functions, sizes, effects, seed=1000 * number + offset)
+            )
+        items = [column for column in frames[1].columns if column in set(loaded[1].item_ids)]
+        frame = pd.concat([frames[0], frames[1][items]], axis=1)
+        frame["team"] = frame["team"].astype(int)
+        import_responses(wave, frame, submitted_at=closes - timedelta(days=3))
