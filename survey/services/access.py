@@ -60,6 +60,16 @@ def require_admin(user: User) -> None:
         raise ForbiddenError("Only admins may do this.")
 
 
+def may_create_organizations(user: User) -> bool:
+    """Admins and consultants (who take on new clients) may; managers may not."""
+    return user.is_admin or user.role == "consultant"
+
+
+def require_organization_creator(user: User) -> None:
+    if not may_create_organizations(user):
+        raise ForbiddenError("Only admins and consultants may create organisations.")
+
+
 def organization_for(user: User, organization_id: int, capability: str = VIEW) -> Organization:
     """The organisation with ``organization_id`` if ``user`` may reach it with ``capability``."""
     _check_capability(capability)

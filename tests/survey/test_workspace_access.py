@@ -10,10 +10,14 @@ import pytest
 from argon2 import PasswordHasher
 from flask import url_for
 
+from survey.extensions import db
+from survey.models import Membership, Organization
 from survey.models import user as user_model
 from tests.factories import PASSWORD
 
 PUBLIC, SIGNED_IN, ADMIN, VIEW, MANAGE = "public", "signed-in", "admin", "view", "manage"
+#: Admins and consultants: creating an organisation (a consultant taking on a client).
+CREATE = "create"
 
 WAVE = ("wave_id",)
 ORG = ("org_id",)
@@ -30,7 +34,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "main.index": (SIGNED_IN, ()),
     "auth.logout": (SIGNED_IN, ()),
     "auth.password": (SIGNED_IN, ()),
-    "workspace.new_organization": (ADMIN, ()),
+    "workspace.new_organization": (CREATE, ()),
     "workspace.users": (ADMIN, ()),
     "workspace.organization": (VIEW, ORG),
     "workspace.teams": (MANAGE, ORG),
@@ -55,7 +59,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 #: What each role may reach in its own organisation (admins: everything everywhere).
 ROLE_REACH = {
-    "consultant": {SIGNED_IN, VIEW, MANAGE},
+    "consultant": {SIGNED_IN, CREATE, VIEW, MANAGE},
     "manager": {SIGNED_IN, VIEW},
 }
 
@@ -66,8 +70,8 @@ def expected_status(role: str, policy: str, side: str) -> str:
         return "login"
     if role == "admin" or policy == SIGNED_IN:
         return "allowed"
-    if policy == ADMIN:
-        return "403"
+    if policy in (ADMIN, CREATE):
+        return "allowed" if policy in ROLE_REACH[role] else "403"
     if side == "other":
         return "404"
     return "allowed" if policy in ROLE_REACH[role] else "403"
@@ -149,3 +153,14 @@ def test_manager_sees_rates_but_no_roster_and_small_teams_combined(
     assert "2 smaller team(s) combined" in page
     assert "own.sales1@x.org" not in page
     assert "Import roster" not in page
+
+
+def test_a_consultant_creating_an_organisation_runs_it(client, auth, make_user, quick_hashes):
+    make_user("c@example.org", role="consultant")
+    auth.login("c@example.org")
+    response = client.post("/orgs/new", data={"name": "New Client"})
+    assert response.status_code == 302
+    organization = db.session.scalar(db.select(Organization).where(Organization.name == "New Client"))
+    membership = db.session.scalar(db.select(Membership))
+    assert (membership.organization_id, membership.role) == (organization.id, "consultant")
+    assert client.get(f"/orgs/{organization.id}/teams").status_code == 200

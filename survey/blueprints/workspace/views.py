@@ -59,7 +59,7 @@ from survey.services.roster import (
     update_participant,
     update_team,
 )
-from survey.services.users import create_user, organizations_for
+from survey.services.users import add_membership, create_user, organizations_for
 from survey.services.waves import clone_wave, close_wave, create_wave, instrument_refs, open_wave, waves_of
 
 bp = Blueprint("workspace", __name__)
@@ -92,11 +92,14 @@ def _failed(error: ServiceError) -> None:
 
 @bp.route("/orgs/new", methods=["GET", "POST"])
 def new_organization():
-    access.require_admin(current_user)
+    access.require_organization_creator(current_user)
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
             organization = create_organization(form.name.data, form.slug.data or None)
+            if not current_user.is_admin:
+                # A consultant who takes on a client runs its diagnostics.
+                add_membership(current_user, organization, "consultant")
             audit.record(
                 current_user, "organization.created", organization=organization, subject=organization.name
             )
