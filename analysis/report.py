@@ -82,9 +82,10 @@ class Overview:
 
     threshold: int
     n_invited: float
-    n_submitted: int
-    n_analysed: int
-    #: ``n_submitted / n_invited`` (NaN without invitation counts).
+    #: Submitted and analysed responses of the organisation; None when it is below the threshold.
+    n_submitted: int | None
+    n_analysed: int | None
+    #: ``n_submitted / n_invited`` (NaN without invitation counts or below the threshold).
     response_rate: float
     #: One row per team (index = team key): ``name, function, parent, invited, submitted,
     #: response_rate, n, note``; suppressed teams have blank numbers and a note.
@@ -148,9 +149,10 @@ class AgreementSection:
 class DataQuality:
     """Careless respondents found and excluded (counts only)."""
 
-    n_submitted: int
-    n_careless: int
-    n_analysed: int
+    #: Counts of the organisation; None (and no flags) when it is below the threshold.
+    n_submitted: int | None
+    n_careless: int | None
+    n_analysed: int | None
     #: Flag -> number of respondents it flagged (a respondent can have several flags).
     flags: Mapping[str, int]
 
@@ -334,12 +336,21 @@ def _chains(teams: pd.DataFrame, root) -> dict:
     return chains
 
 
-def _expanded(frame: pd.DataFrame, labels: pd.Series, chains: dict, shown: frozenset):
-    """Rows repeated once per shown group they belong to, and that group's key per row."""
+def _expansion(labels: pd.Series, chains: dict, shown: frozenset) -> tuple[np.ndarray, pd.Series]:
+    """Row positions repeated once per shown group each respondent is in, and that group's key.
+
+    A respondent of a sub-team counts in the sub-team and in every shown team above it, so
+    every group's statistics come from one grouped pass over the repeated rows.
+    """
     groups = labels.map(lambda team: [g for g in chains[team] if g in shown]).explode().dropna()
-    expanded = frame.iloc[frame.index.get_indexer(groups.index)]
-    expanded.index = pd.RangeIndex(len(expanded))
-    return expanded, pd.Series(groups.to_numpy(), index=expanded.index, name="team")
+    positions = labels.index.get_indexer(groups.index)
+    return positions, pd.Series(groups.to_numpy(), index=pd.RangeIndex(len(groups)), name="team")
+
+
+def _take(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    taken = frame.iloc[positions]
+    taken.index = pd.RangeIndex(len(taken))
+    return taken
 
 
 def _t_interval(n: np.ndarray, mean: np.ndarray, sd: np.ndarray, level: float = 0.95):
@@ -692,6 +703,48 @@ def _overview_teams(teams, wave: _Wave, invited) -> pd.DataFrame:
     return pd.concat([teams[["name", "function"]], parent.rename("parent"), numbers], axis=1)
 
 
+def _group_means(wave: _Wave, expanded_scores, expanded_labels, rwg: pd.DataFrame, teams) -> pd.DataFrame:
+    """The ``means`` table: the organisation's row block, then every shown group's, with r_wg(j)."""
+    root = wave.suppression.root
+    blocks = []
+    if root in wave.suppression.shown:
+        blocks.append(_describe(wave.scores, pd.Series(root, index=wave.scores.index)))
+    if len(expanded_labels):
+        blocks.append(_describe(expanded_scores, expanded_labels))
+    means = (
+        pd.concat(blocks, ignore_index=True)
+        if blocks
+        else _describe(wave.scores.iloc[:0], pd.Series([], index=wave.scores.index[:0], dtype=object))
+    )
+    means = means.merge(rwg[["team", "dimension", "rwg_j"]], on=["team", "dimension"], how="left")
+    # The organisation is not a team that should agree: its mean is always shown as such.
+    means["consensus"] = (means["rwg_j"] >= CONSENSUS_CUTOFF) | (means["team"] == root)
+    means["note"] = np.where(means["consensus"], "", NO_CONSENSUS)
+    means.insert(1, "name", means["team"].map(teams["name"].astype(str)).fillna("Organisation"))
+    means.insert(2, "function", means["team"].map(teams["function"]).fillna(""))
+    return means
+
+
+def _alignment_pairs(gaps: pd.DataFrame, perception_dims: list, midpoint: float, names) -> pd.DataFrame:
+    """Alignment index, level, mean |g| and quadrant of every pair on the perception dimensions."""
+    columns = ["team_a", "team_b", "alignment", "n_dimensions", "level", "mean_abs_g", "quadrant"]
+    rows = gaps[gaps["dimension"].isin(perception_dims)]
+    if rows.empty:
+        table = pd.DataFrame(columns=columns)
+    else:
+        table = alignment_index(rows)
+        summary = (
+            rows.assign(level=(rows["mean_a"] + rows["mean_b"]) / 2, mean_abs_g=rows["g"].abs())
+            .groupby(["team_a", "team_b"], sort=False)[["level", "mean_abs_g"]]
+            .mean()
+        )
+        table = table.join(summary, on=["team_a", "team_b"])
+        table["quadrant"] = _quadrant(table["level"].to_numpy(), table["alignment"].to_numpy(), midpoint)
+    table.insert(2, "name_a", table["team_a"].map(names))
+    table.insert(3, "name_b", table["team_b"].map(names))
+    return table
+
+
 def organization_report(
     responses: pd.DataFrame,
     teams: pd.DataFrame,
@@ -768,27 +821,11 @@ def organization_report(
     names = teams["name"].astype(str)
 
     # Scores of every shown group (respondents repeated once per shown group they are in).
-    expanded_rows, expanded_labels = _expanded(
-        current.analysed, current.analysed["team"], chains, result.shown
-    )
-    expanded_scores, _ = _expanded(current.scores, current.analysed["team"], chains, result.shown)
-    expanded_scores = expanded_scores.set_axis(expanded_labels.index)
-    means = (
-        _describe(expanded_scores, expanded_labels)
-        if len(expanded_labels)
-        else _describe(current.scores.iloc[:0], pd.Series([], dtype=object))
-    )
-    if root in result.shown:
-        organization = _describe(current.scores, pd.Series(root, index=current.scores.index))
-        means = pd.concat([organization, means], ignore_index=True)
+    positions, expanded_labels = _expansion(current.analysed["team"], chains, result.shown)
+    expanded_rows, expanded_scores = _take(current.analysed, positions), _take(current.scores, positions)
     expanded_keyed = _keyed(expanded_rows, instruments)
     rwg = _rwg_table(instruments, expanded_labels, expanded_keyed)
-    means = means.merge(rwg[["team", "dimension", "rwg_j"]], on=["team", "dimension"], how="left")
-    means["consensus"] = means["rwg_j"] >= CONSENSUS_CUTOFF
-    means.loc[means["team"] == root, "consensus"] = True
-    means["note"] = np.where(means["consensus"], "", NO_CONSENSUS)
-    means.insert(1, "name", means["team"].map(names).fillna("Organisation"))
-    means.insert(2, "function", means["team"].map(teams["function"]).fillna(""))
+    means = _group_means(current, expanded_scores, expanded_labels, rwg, teams)
 
     # Gaps between shown groups that do not contain one another.
     pairs = [
@@ -810,24 +847,7 @@ def organization_report(
     # Alignment per pair and the quadrant.
     midpoints = [(info.at[d, "scale_min"] + info.at[d, "scale_max"]) / 2 for d in perception_dims]
     midpoint = float(np.mean(midpoints)) if midpoints else float("nan")
-    perception_gap_rows = gaps[gaps["dimension"].isin(perception_dims)]
-    pair_table = pd.DataFrame(columns=["team_a", "team_b", "alignment", "n_dimensions"])
-    if not perception_gap_rows.empty:
-        pair_table = alignment_index(perception_gap_rows)
-        summary = (
-            perception_gap_rows.assign(
-                level=(perception_gap_rows["mean_a"] + perception_gap_rows["mean_b"]) / 2,
-                abs_g=perception_gap_rows["g"].abs(),
-            )
-            .groupby(["team_a", "team_b"], sort=False)[["level", "abs_g"]]
-            .mean()
-        )
-        pair_table = pair_table.join(summary, on=["team_a", "team_b"]).rename(columns={"abs_g": "mean_abs_g"})
-        pair_table["quadrant"] = _quadrant(
-            pair_table["level"].to_numpy(), pair_table["alignment"].to_numpy(), midpoint
-        )
-    pair_table.insert(2, "name_a", pair_table["team_a"].map(names))
-    pair_table.insert(3, "name_b", pair_table["team_b"].map(names))
+    pair_table = _alignment_pairs(gaps, perception_dims, midpoint, names)
 
     pooled_scores, pooled_functions, pooled_rows = _pooled(current, teams)
     headline, headline_replicates = _headline(
@@ -881,22 +901,24 @@ def organization_report(
     trend_section = _trend(
         history, wave, current, headline, headline_replicates, teams, instruments, threshold, info, rng
     )
+    organization_shown = root in result.shown
+    n_invited = float(pd.Series(invited, dtype=float).sum()) if invited is not None else float("nan")
+    n_submitted, n_analysed = current.n_submitted, len(current.analysed)
     overview = Overview(
         threshold=threshold,
-        n_invited=float(pd.Series(invited, dtype=float).sum()) if invited is not None else float("nan"),
-        n_submitted=current.n_submitted,
-        n_analysed=len(current.analysed),
-        response_rate=float("nan"),
+        n_invited=n_invited,
+        # The organisation's own counts are results too: blank when it is below the threshold.
+        n_submitted=n_submitted if organization_shown else None,
+        n_analysed=n_analysed if organization_shown else None,
+        response_rate=n_submitted / n_invited if organization_shown and n_invited > 0 else float("nan"),
         teams=_overview_teams(teams, current, invited),
-        reliability=_reliability(current_keyed, instruments) if root in result.shown else pd.DataFrame(),
+        reliability=_reliability(current_keyed, instruments) if organization_shown else pd.DataFrame(),
     )
-    if invited is not None and overview.n_invited > 0:
-        overview = dataclasses.replace(overview, response_rate=current.n_submitted / overview.n_invited)
     quality = DataQuality(
-        n_submitted=current.n_submitted,
-        n_careless=current.n_submitted - len(current.analysed),
-        n_analysed=len(current.analysed),
-        flags=current.flags,
+        n_submitted=n_submitted if organization_shown else None,
+        n_careless=n_submitted - n_analysed if organization_shown else None,
+        n_analysed=n_analysed if organization_shown else None,
+        flags=current.flags if organization_shown else {},
     )
     shown_comments = pd.DataFrame(columns=["text", "team", "pool"])
     if comments is not None:

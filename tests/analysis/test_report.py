@@ -356,6 +356,8 @@ def test_an_organisation_below_the_threshold_shows_nothing(instruments_used):
         if path not in ("overview.teams", "dimensions"):  # the instrument's dimensions are no result
             assert table.empty, path
     assert result.overview.teams["n"].isna().all()
+    assert result.overview.n_submitted is None
+    assert result.quality.n_careless is None
     assert result.recommendations == ()
     assert result.alignment.headline is None
 
