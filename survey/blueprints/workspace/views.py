@@ -375,7 +375,8 @@ def _wave_action(wave_id: int, action, event: str, done: str):
     except ServiceError as error:
         _failed(error)
     else:
-        flash(done, "success")
+        if done:
+            flash(done, "success")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -393,9 +394,9 @@ def close_wave_view(wave_id: int):
 def invite(wave_id: int):
     def invite_everyone(wave):
         issued = invite_roster(wave)
-        flash(f"{len(issued)} new invitations.", "info")
+        flash(f"{len(issued)} new invitations.", "success")
 
-    return _wave_action(wave_id, invite_everyone, "invitations.created", "The roster is invited.")
+    return _wave_action(wave_id, invite_everyone, "invitations.created", "")
 
 
 @bp.route("/waves/<int:wave_id>/clone", methods=["POST"])
