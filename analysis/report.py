@@ -776,7 +776,7 @@ def organization_report(
     threshold : int
         The wave's anonymity threshold (smallest group shown, at least 1).
     comment_threshold : int
-        Smallest pool a comment may be labelled with (default 10).
+        Smallest pool a comment may be labelled with (default 10; at least ``threshold``).
     history : sequence of (label, DataFrame)
         Earlier waves, oldest first, as ``(label, responses)`` in the shape of
         ``responses``, for the trend section.
@@ -804,7 +804,7 @@ def organization_report(
     teams = _check_teams(teams)
     instruments = _check_instruments(instruments)
     threshold = check_int(threshold, "threshold", minimum=1)
-    comment_threshold = check_int(comment_threshold, "comment_threshold", minimum=1)
+    comment_threshold = check_int(comment_threshold, "comment_threshold", minimum=threshold)
     responses = _check_responses(responses, teams).reset_index(drop=True)
     history = [(str(label), _check_responses(frame, teams, f"history[{label!r}]").reset_index(drop=True))
                for label, frame in history]  # fmt: skip

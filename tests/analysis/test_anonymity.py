@@ -313,3 +313,26 @@ def test_comments_never_carry_a_suppressed_team():
     assert list(shown["team"]) == ["Sales"]
     shown = comment_visibility(comments, respondents, parents=parents, suppressed={"S1", "Sales"})
     assert list(shown["team"]) == [ORGANIZATION]
+
+
+def test_hidden_means_cannot_be_recovered_from_shown_means():
+    """Two data sets that agree on every shown group's n and mean but not on a hidden one's."""
+    parents = {"S1": "Sales", "S2": "Sales", "S3": "Sales", "S4": "Sales"}
+    result = suppression({"S1": 60, "S2": 50, "S3": 3, "S4": 9, "M": 40}, 5, parents)
+    assert set(result.suppressed) == {"S3", "S4"}
+
+    def shown_figures(cells):
+        """(n, mean) of every shown group from per-team (n, sum) cells."""
+        members = {"Sales": ["S1", "S2", "S3", "S4"], ORGANIZATION: list(cells)}
+        members.update({team: [team] for team in cells})
+        figures = {}
+        for group in result.shown:
+            n = sum(cells[t][0] for t in members[group])
+            figures[group] = (n, sum(cells[t][1] for t in members[group]) / n)
+        return figures
+
+    # The same totals for S3 + S4 (12 people, sum 42), split differently.
+    first = {"S1": (60, 210.0), "S2": (50, 160.0), "S3": (3, 6.0), "S4": (9, 36.0), "M": (40, 120.0)}
+    second = {**first, "S3": (3, 12.0), "S4": (9, 30.0)}
+    assert shown_figures(first) == shown_figures(second)
+    assert first["S3"][1] / 3 != second["S3"][1] / 3

@@ -376,9 +376,11 @@ def test_bad_inputs_are_named(responses, instruments_used, change, message):
         organization_report(bad_responses, bad_teams, instruments_used, threshold=THRESHOLD)
 
 
-def test_threshold_must_be_positive(responses, instruments_used):
+def test_thresholds_are_checked(responses, instruments_used):
     with pytest.raises(ValueError, match="threshold must be at least 1"):
         organization_report(responses, TEAMS, instruments_used, threshold=0)
+    with pytest.raises(ValueError, match="comment_threshold must be at least 5"):
+        organization_report(responses, TEAMS, instruments_used, threshold=5, comment_threshold=4)
 
 
 def test_every_section_is_frozen(report):
