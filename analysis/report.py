@@ -57,6 +57,7 @@ __all__ = [
     "Overview",
     "TeamReport",
     "TrendSection",
+    "iter_tables",
     "organization_report",
     "team_report",
 ]
@@ -1138,7 +1139,10 @@ def team_report(
 
 
 def iter_tables(report) -> Iterable[tuple[str, pd.DataFrame]]:
-    """Every DataFrame inside a report, with a dotted path (for exports and checks)."""
+    """Every DataFrame inside a report, with a dotted path such as ``"overview.teams"``.
+
+    For exports (one sheet per table) and for checks that walk the whole result.
+    """
 
     def walk(value, path):
         if isinstance(value, pd.DataFrame):
