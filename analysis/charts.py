@@ -456,8 +456,9 @@ def trend_chart(
 
     Parameters
     ----------
-    trend : TrendSection
-        ``OrganizationReport.trend``.
+    trend : TrendSection or DataFrame
+        ``OrganizationReport.trend``, or a table of means by wave alone such as
+        ``TeamReport.trend`` (then only the upper panel has data).
     dimensions : sequence of str, optional
         Dimensions to draw (default: all; more than eight repeat colours).
     """
@@ -469,7 +470,10 @@ def trend_chart(
     bottom.set_title("Sales-marketing alignment index (95 % bootstrap CI)", fontsize=10)
     bottom.set_ylabel("Alignment index")
     bottom.set_xlabel("Wave")
-    table = trend.dimensions
+    if isinstance(trend, pd.DataFrame):
+        table, alignment, latest = trend, pd.DataFrame(), pd.DataFrame()
+    else:
+        table, alignment, latest = trend.dimensions, trend.alignment, trend.latest_change
     waves = list(dict.fromkeys(table["wave"])) if not table.empty else []
     if not waves:
         _empty(figure, top, "No wave can be shown")
@@ -477,10 +481,8 @@ def trend_chart(
     x_of = {wave: position for position, wave in enumerate(waves)}
     chosen = list(dimensions) if dimensions is not None else list(dict.fromkeys(table["dimension"]))
     significant = {}
-    if not trend.latest_change.empty:
-        significant = dict(
-            zip(trend.latest_change["dimension"], trend.latest_change["significant"], strict=True)
-        )
+    if not latest.empty:
+        significant = dict(zip(latest["dimension"], latest["significant"], strict=True))
     for position, dimension in enumerate(chosen):
         rows = table[table["dimension"] == dimension]
         x = rows["wave"].map(x_of).to_numpy()
@@ -488,7 +490,6 @@ def trend_chart(
         label = _names(dimension_names, [dimension])[0] + (" *" if significant.get(dimension) else "")
         top.plot(x, rows["mean"], label=label, markersize=5, **style)
         top.fill_between(x, rows["ci_low"], rows["ci_high"], color=style["color"], alpha=0.15, linewidth=0)
-    alignment = trend.alignment
     if not alignment.empty:
         x = alignment["wave"].map(x_of).to_numpy()
         bottom.plot(x, alignment["alignment"], color="black", marker="D", label="sales vs marketing")

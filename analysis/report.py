@@ -238,6 +238,10 @@ def _check_teams(teams) -> pd.DataFrame:
         raise ValueError(f"teams must have the columns name, function and parent; missing: {missing}")
     if not teams.index.is_unique:
         raise ValueError("teams must have one row per team key (its index has duplicates)")
+    parents = teams["parent"].dropna()
+    unknown = sorted({str(p) for p in parents if p not in teams.index})
+    if unknown:
+        raise ValueError(f"teams['parent'] names teams that are not in teams: {', '.join(unknown[:5])}")
     return teams
 
 
@@ -809,6 +813,9 @@ def organization_report(
     responses = _check_responses(responses, teams).reset_index(drop=True)
     history = [(str(label), _check_responses(frame, teams, f"history[{label!r}]").reset_index(drop=True))
                for label, frame in history]  # fmt: skip
+    labels = [label for label, _ in history] + [str(wave)]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"history labels and wave must all differ; got {labels}")
     rng = np.random.default_rng(seed)
     info = _dimension_info(instruments, language)
     perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
@@ -1110,7 +1117,7 @@ def team_report(
 
     trend_rows = []
     chains = _chains(teams, result.root)
-    instruments = _check_instruments(instruments)
+    instruments = _check_instruments(instruments) if history else ()
     for wave_label, frame in history:
         frame = _check_responses(frame, teams, f"history[{wave_label!r}]").reset_index(drop=True)
         prepared = _prepare(frame, teams, instruments, threshold)

@@ -180,3 +180,13 @@ def test_charts_never_use_pyplot():
     assert "import matplotlib.pyplot" not in source
     assert "from matplotlib import pyplot" not in source
     assert "plt." not in source
+
+
+def test_trend_chart_takes_a_team_trend(report):
+    from analysis.report import team_report
+
+    team = team_report(None, TEAMS, (), "fs", threshold=5, organization=report)
+    figure = charts.trend_chart(team.trend, dimension_names=report.dimensions["name"], dimensions=["trust"])
+    svg = charts.figure_to_svg(figure)
+    assert "Trust vs blame" in svg
+    assert "Autumn" in svg

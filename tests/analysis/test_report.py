@@ -368,6 +368,7 @@ def test_an_organisation_below_the_threshold_shows_nothing(instruments_used):
         (lambda r, t: (r.assign(team="nowhere"), t), "team keys that are not in teams"),
         (lambda r, t: (r.drop(columns="team"), t), "must have a 'team' column"),
         (lambda r, t: (r, t.drop(columns="parent")), "columns name, function and parent"),
+        (lambda r, t: (r, t.assign(parent="Nowhere")), "names teams that are not in teams"),
     ],
 )
 def test_bad_inputs_are_named(responses, instruments_used, change, message):
@@ -379,6 +380,10 @@ def test_bad_inputs_are_named(responses, instruments_used, change, message):
 def test_thresholds_are_checked(responses, instruments_used):
     with pytest.raises(ValueError, match="threshold must be at least 1"):
         organization_report(responses, TEAMS, instruments_used, threshold=0)
+    with pytest.raises(ValueError, match="history labels and wave must all differ"):
+        organization_report(
+            responses, TEAMS, instruments_used, threshold=5, history=[("now", responses)], wave="now"
+        )
     with pytest.raises(ValueError, match="comment_threshold must be at least 5"):
         organization_report(responses, TEAMS, instruments_used, threshold=5, comment_threshold=4)
 
