@@ -392,3 +392,11 @@ def test_every_section_is_frozen(report):
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.threshold = 1
     assert np.isfinite(report.alignment.level_midpoint)
+
+
+def test_benjamini_hochberg_matches_r_p_adjust():
+    from analysis.report import _benjamini_hochberg
+
+    # R 4: p.adjust(c(0.01, 0.04, 0.03, 0.005, NA, 0.9), "BH") -> 0.025 0.050 0.050 0.025 NA 0.900
+    adjusted = _benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.005, np.nan, 0.9]))
+    np.testing.assert_allclose(adjusted, [0.025, 0.05, 0.05, 0.025, np.nan, 0.9], rtol=1e-12)
