@@ -69,6 +69,7 @@ def test_throttling_holds_across_app_instances(database_url, app, make_user):
         )
         assert response.status_code == 429
         db.session.remove()
+        db.engine.dispose()  # another app, another pool: close its connections now
 
 
 def test_success_clears_the_failures(client, auth, make_user):
@@ -111,3 +112,4 @@ def test_session_cookie_flags(database_url, make_user):
             assert "SameSite=Lax" in cookie
             assert ("Secure" in cookie) is secure
             db.session.remove()
+            db.engine.dispose()  # another app, another pool: close its connections now
