@@ -88,6 +88,8 @@ def _is_contiguous(scale: Scale) -> bool:
 
 def _check_on_scale(row: np.ndarray, item: Item, scale: Scale) -> None:
     """Raise a ``ValueError`` naming ``item`` if it has an answer its scale does not offer."""
+    if row.size == 0:
+        return  # no respondents, nothing off the scale
     if _is_contiguous(scale):
         # Fast path, no temporaries beyond one: NaN-ignoring min/max and a whole-number count.
         lowest, highest = np.fmin.reduce(row), np.fmax.reduce(row)

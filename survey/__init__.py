@@ -59,8 +59,10 @@ def _refuse_development_key(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from survey.blueprints.api.views import bp as api_bp
     from survey.blueprints.auth.views import bp as auth_bp
     from survey.blueprints.main.views import bp as main_bp
+    from survey.blueprints.reports.views import bp as reports_bp
     from survey.blueprints.respond.views import bp as respond_bp
     from survey.blueprints.workspace.views import bp as workspace_bp
 
@@ -68,3 +70,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(api_bp)

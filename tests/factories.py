@@ -158,6 +158,8 @@ def make_workspace(app, make_user):
                 "team_id": sales.id,
                 "participant_id": people[0].id,
                 "wave_id": wave.id,
+                "organization_id": organization.id,
+                "extension": "csv",
             }
             if side == "own":
                 for role in ("consultant", "manager"):

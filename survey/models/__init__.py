@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
+from survey.models.report import ReportCache
 from survey.models.response import (
     MAX_COMMENT_LENGTH,
     RESPONSE_STATUSES,
@@ -46,6 +47,7 @@ __all__ = [
     "Organization",
     "PageTiming",
     "Participant",
+    "ReportCache",
     "Response",
     "Team",
     "UTCDateTime",

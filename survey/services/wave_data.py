@@ -75,7 +75,7 @@ def load_wave_data(wave: Wave) -> WaveData:
             positions = np.searchsorted(response_ids, answered[known])
             values[positions, columns[known]] = [r[2] for r, keep in zip(rows, known, strict=True) if keep]
     responses = pd.DataFrame(values, index=pd.Index(response_ids, name="response"), columns=item_ids)
-    responses.insert(0, "team", [row[1] for row in submitted])
+    responses.insert(0, "team", np.array([row[1] for row in submitted], dtype=np.int64))
 
     teams = pd.DataFrame(
         db.session.execute(

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import analysis
 from analysis import keyed_items, score, scored_dimensions
 from instruments.model import Dimension, Instrument, Item, Scale, ScalePoint
 
@@ -242,3 +243,11 @@ def test_nullable_integer_columns(small):
     nullable = responses.astype({c: "Int64" for c in ["t1", "t2", "t3", "h1", "h2"]})
     assert nullable["t1"].isna().sum() == 2
     pd.testing.assert_frame_equal(score(nullable, instrument), score(responses, instrument))
+
+
+def test_score_of_no_respondents_is_an_empty_frame():
+    instrument = analysis.synthetic_instrument(n_dimensions=2, items_per_dimension=3)
+    empty = pd.DataFrame(columns=list(instrument.item_ids), dtype=float)
+    scores = analysis.score(empty, instrument)
+    assert scores.shape == (0, 2)
+    assert list(scores.columns) == [dimension.id for dimension in instrument.dimensions]

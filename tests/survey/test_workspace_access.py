@@ -18,6 +18,8 @@ from tests.factories import PASSWORD
 PUBLIC, SIGNED_IN, ADMIN, VIEW, MANAGE = "public", "signed-in", "admin", "view", "manage"
 #: Admins and consultants: creating an organisation (a consultant taking on a client).
 CREATE = "create"
+#: The JSON API: bearer tokens, not sessions (tested in tests/survey/test_reports.py).
+TOKEN = "token"
 
 WAVE = ("wave_id",)
 ORG = ("org_id",)
@@ -55,6 +57,14 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.retry": (MANAGE, WAVE),
     "workspace.board": (MANAGE, WAVE),
     "workspace.board_json": (MANAGE, WAVE),
+    "reports.wave_report": (VIEW, WAVE),
+    "reports.wave_report_pdf": (VIEW, WAVE),
+    "reports.wave_results": (VIEW, ("wave_id", "extension")),
+    "reports.wave_responses": (MANAGE, WAVE),
+    "reports.team_report": (VIEW, ("wave_id", "team_id")),
+    "api.openapi": (PUBLIC, ()),
+    "api.wave_report": (TOKEN, WAVE),
+    "api.organization_trend": (TOKEN, ("organization_id",)),
 }
 
 #: What each role may reach in its own organisation (admins: everything everywhere).
@@ -79,7 +89,7 @@ def expected_status(role: str, policy: str, side: str) -> str:
 
 def cases():
     for endpoint, (policy, _) in sorted(ACCESS_RULES.items()):
-        if policy == PUBLIC:
+        if policy in (PUBLIC, TOKEN):
             continue
         for role in ("anonymous", "admin", "consultant", "manager"):
             sides = ("own", "other") if policy in (VIEW, MANAGE) else ("own",)
