@@ -1,25 +1,73 @@
-"""Mindgap's psychometrics: scoring, reliability, factor structure, agreement and gaps.
+"""Mindgap's psychometrics: scoring, reliability, factor structure, agreement, gaps and reports.
 
 A plain library on numpy, pandas, scipy and factor_analyzer. It knows nothing of Flask
 or databases, so a consultant can use it from a notebook::
 
     import analysis
     result = analysis.cronbach_alpha(items)
+
+Charts live in :mod:`analysis.charts` (``import analysis.charts``), which loads matplotlib.
 """
 
-# --- reliability and factor structure
-from .correlation import correlation_matrix, covariance_matrix, pairwise_counts  # noqa: F401  (re-exported)
-from .factors import bartlett, efa, kmo, parallel_analysis  # noqa: F401  (re-exported)
-from .reliability import cronbach_alpha, feldt_interval, omega  # noqa: F401  (re-exported)
-# --- agreement, gaps, alignment and data quality
-from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j  # noqa: F401  (re-exported)
-from .alignment import ProfileSimilarity, alignment_index, profile_similarity  # noqa: F401  (re-exported)
-from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend  # noqa: F401  (re-exported)
-from .quality import careless, irv, longstring, mahalanobis  # noqa: F401  (re-exported)
-# --- scoring and simulation
-from .scoring import keyed_items, score, scored_dimensions  # noqa: F401  (re-exported)
-from .simulate import FUNCTIONS, simulate, synthetic_instrument  # noqa: F401  (re-exported)
-# --- reports, charts and confidentiality (charts: ``import analysis.charts``, it loads matplotlib)
-from .anonymity import Suppression, comment_visibility, suppression  # noqa: F401  (re-exported)
-from .anonymity import suppress_pairs, suppress_rows  # noqa: F401  (re-exported)
-from .report import OrganizationReport, TeamReport, organization_report, team_report  # noqa: F401  (re-exported)
+from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j
+from .alignment import ProfileSimilarity, alignment_index, profile_similarity
+from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
+from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
+from .factors import bartlett, efa, kmo, parallel_analysis
+from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
+from .quality import careless, irv, longstring, mahalanobis
+from .reliability import cronbach_alpha, feldt_interval, omega
+from .report import OrganizationReport, TeamReport, organization_report, team_report
+from .scoring import keyed_items, score, scored_dimensions
+from .simulate import FUNCTIONS, simulate, synthetic_instrument
+
+__all__ = [
+    # scoring and simulation
+    "FUNCTIONS",
+    "keyed_items",
+    "score",
+    "scored_dimensions",
+    "simulate",
+    "synthetic_instrument",
+    # reliability and factor structure
+    "bartlett",
+    "correlation_matrix",
+    "covariance_matrix",
+    "cronbach_alpha",
+    "efa",
+    "feldt_interval",
+    "kmo",
+    "omega",
+    "pairwise_counts",
+    "parallel_analysis",
+    # agreement, gaps, alignment and data quality
+    "Gap",
+    "ProfileSimilarity",
+    "Trend",
+    "ad_index",
+    "alignment_index",
+    "awg",
+    "careless",
+    "gap",
+    "icc1",
+    "icc2",
+    "irv",
+    "longstring",
+    "mahalanobis",
+    "meta_perception_gaps",
+    "perception_gaps",
+    "profile_similarity",
+    "rwg",
+    "rwg_j",
+    "trend",
+    # reports and confidentiality
+    "OrganizationReport",
+    "Suppression",
+    "TeamReport",
+    "comment_visibility",
+    "organization_report",
+    "suppress_pairs",
+    "suppress_rows",
+    "suppression",
+    "team_report",
+]
