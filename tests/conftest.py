@@ -96,6 +96,23 @@ def app(database_url):
 
 
 @pytest.fixture
+def other_app():
+    """Return ``make(database_url, **config)``: more app instances (another worker, another
+    configuration), whose connection pools are closed after the test."""
+    apps = []
+
+    def make(database_url: str, **overrides):
+        apps.append(make_app(database_url, **overrides))
+        return apps[-1]
+
+    yield make
+    for extra in apps:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

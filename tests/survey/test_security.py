@@ -36,8 +36,8 @@ def test_templates_have_no_inline_scripts_or_style_attributes(client, make_surve
         assert "onclick" not in html.lower()
 
 
-def test_https_base_url_makes_cookies_secure(database_url):
-    app = make_app(database_url, BASE_URL="https://survey.example.org")
+def test_https_base_url_makes_cookies_secure(database_url, other_app):
+    app = other_app(database_url, BASE_URL="https://survey.example.org")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -61,7 +61,7 @@ def test_guessing_invitation_links_is_rate_limited(client, make_survey):
     assert client.get(f"/s/{setup.token()}", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
 
 
-def test_rate_limits_hold_across_app_instances(database_url):
+def test_rate_limits_hold_across_app_instances(database_url, other_app):
     redis = pytest.importorskip("redis")
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
@@ -72,7 +72,7 @@ def test_rate_limits_hold_across_app_instances(database_url):
     prefix = f"mindgap-test-{uuid.uuid4().hex[:8]}"
     settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
                 "INVITE_LOOKUP_LIMIT": "4 per minute"}  # fmt: skip
-    first, second = make_app(database_url, **settings), make_app(database_url, **settings)
+    first, second = other_app(database_url, **settings), other_app(database_url, **settings)
     one, two = first.test_client(), second.test_client()
     codes = [
         client.get(f"/s/guess-{n}").status_code for n, client in enumerate([one, two, one, two, one, two])

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import LoginFailure, utcnow
 from survey.services.accounts import login_delay, record_login_failure
-from tests.conftest import make_app
 from tests.factories import PASSWORD
 
 SAME_MESSAGE = "That e-mail address and password do not match an account."
@@ -56,13 +55,13 @@ def test_throttled_answers_are_the_same_for_unknown_and_known_addresses(client, 
     )
 
 
-def test_throttling_holds_across_app_instances(database_url, app, make_user):
+def test_throttling_holds_across_app_instances(database_url, app, make_user, other_app):
     """Two app objects stand for two worker processes: failures in one count in the other."""
     make_user("a@example.org")
     first = app.test_client()
     for _ in range(5):
         first.post("/auth/login", data={"email": "a@example.org", "password": "wrong password"})
-    other_worker = make_app(database_url)
+    other_worker = other_app(database_url)
     with other_worker.app_context():
         response = other_worker.test_client().post(
             "/auth/login", data={"email": "a@example.org", "password": PASSWORD}
@@ -99,10 +98,10 @@ def test_change_password(client, auth, make_user):
     assert not user.check_password(PASSWORD)
 
 
-def test_session_cookie_flags(database_url, make_user):
+def test_session_cookie_flags(database_url, make_user, other_app):
     make_user("a@example.org")
     for base_url, secure in (("http://mindgap.test", False), ("https://mindgap.example", True)):
-        app = make_app(database_url, BASE_URL=base_url)
+        app = other_app(database_url, BASE_URL=base_url)
         with app.app_context():
             response = app.test_client().post(
                 "/auth/login", data={"email": "a@example.org", "password": PASSWORD}
