@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -336,3 +337,28 @@ def means_matrix(report: analysis.OrganizationReport) -> pd.DataFrame:
     return frame.pivot(index="dimension", columns="name", values="text").reindex(
         index=dimensions, columns=order
     )
+
+
+def organization_trend(organization) -> dict:
+    """Dimension means and the sales–marketing alignment index over the organisation's waves.
+
+    Taken from the report of the newest wave with answers, whose trend section covers every
+    earlier wave; cached with that report. ``latest_wave_id`` is ``None`` without answers.
+    """
+    from survey.services.waves import waves_of
+
+    waves = [wave for wave in waves_of(organization) if wave.status != "draft"]
+    answered = [wave for wave in waves if submitted_count(wave)]
+    if not answered:
+        return {"organization_id": organization.id, "latest_wave_id": None, "waves": [], "dimensions": [],
+                "alignment": [], "latest_change": []}  # fmt: skip
+    latest = max(answered, key=lambda wave: (wave.opens_at or wave.created_at, wave.id))
+
+    def build() -> bytes:
+        report = organization_report(report_inputs(latest))
+        payload = report_payload(report.trend)
+        payload.update(organization_id=organization.id, latest_wave_id=latest.id,
+                       waves=[wave.name for wave in [*earlier_waves(latest), latest]])  # fmt: skip
+        return json.dumps(payload, allow_nan=False).encode()
+
+    return json.loads(cached(latest, "trend-json", "en", build))

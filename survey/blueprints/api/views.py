@@ -15,7 +15,6 @@ from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
-from survey.services.waves import waves_of
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no forms: bearer tokens only
@@ -75,24 +74,9 @@ def wave_report(wave_id: int):
 def organization_trend(organization_id: int):
     """Dimension means and the alignment index over the organisation's waves, with CIs."""
     organization = access.organization_for(g.api_user, organization_id)
-    waves = [wave for wave in waves_of(organization) if wave.status != "draft"]
-    if not waves:
-        return _json(json.dumps({"organization_id": organization.id, "waves": [], "dimensions": [],
-                                 "alignment": [], "latest_change": []}).encode())  # fmt: skip
-    # The newest wave with answers carries the whole history in its report's trend section.
-    answered = [wave for wave in waves if service.submitted_count(wave)] or waves
-    latest = max(answered, key=lambda wave: (wave.opens_at or wave.created_at, wave.id))
-
-    def build() -> bytes:
-        report = service.organization_report(service.report_inputs(latest))
-        payload = service.report_payload(report.trend)
-        payload.update(organization_id=organization.id, latest_wave_id=latest.id,
-                       waves=[wave.name for wave in [*service.earlier_waves(latest), latest]])  # fmt: skip
-        return json.dumps(payload, allow_nan=False).encode()
-
-    body = service.cached(latest, "trend-json", "en", build)
+    payload = service.organization_trend(organization)
     db.session.commit()
-    return _json(body)
+    return _json(json.dumps(payload, allow_nan=False).encode())
 
 
 @bp.get("/openapi.json")

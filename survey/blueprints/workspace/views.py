@@ -39,7 +39,7 @@ from survey.blueprints.workspace.forms import (
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
 from survey.models import User
-from survey.services import ServiceError, access, audit
+from survey.services import ServiceError, access, audit, reports
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import (
@@ -155,12 +155,15 @@ def organization(org_id: int):
         for wave in waves
         if manages or wave.status != "draft"
     ]
+    trend = reports.organization_trend(organization)
+    db.session.commit()  # keeps a freshly computed trend in the report cache
     return render_template(
         "workspace/organization.html",
         organization=organization,
         manages=manages,
         waves=waves,
         progress=progress,
+        trend=trend,
         roster_size=len(participants_of(organization)) if manages else None,
     )
 
