@@ -17,7 +17,9 @@ class DefaultConfig:
     SECRET_KEY = DEV_SECRET_KEY
     #: ``MINDGAP_DATABASE_URL``; empty means a SQLite file in the instance folder.
     DATABASE_URL = ""
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: No pre-ping round trip on every request: after a database restart the first request on a
+    #: stale connection gets a 503 and SQLAlchemy replaces the whole pool, so service resumes.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 10}
     #: Seconds SQLite waits for a lock before "database is locked".
     SQLITE_BUSY_TIMEOUT = 15
     #: Smallest group whose results may be shown; never below :data:`MIN_ANONYMITY_THRESHOLD`.

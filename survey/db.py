@@ -17,6 +17,10 @@ def configure_engine(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
+        if uri in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in uri:
+            # An in-memory database lives in one connection: no pool to size.
+            options.pop("pool_size", None)
+            options.pop("max_overflow", None)
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT"])
         options["connect_args"] = connect_args

@@ -222,9 +222,12 @@ def lock_response(response: Response) -> Response:
     Requests that change a response lock it first, so a save racing a submission waits
     and then sees the response submitted, instead of changing answers after the fact.
     """
-    db.session.execute(select(Response.id).where(Response.id == response.id).with_for_update())
-    db.session.refresh(response)
-    return response
+    return db.session.scalars(
+        select(Response)
+        .where(Response.id == response.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def response_of(invitation: Invitation) -> Response | None:

@@ -97,3 +97,12 @@ def test_unknown_page_is_a_clear_404(client):
     api = client.get("/api/v1/nothing")
     assert api.status_code == 404
     assert api.get_json()["status"] == 404
+
+
+def test_in_memory_sqlite_works(instance):
+    app = create_app({"SECRET_KEY": "s", "DATABASE_URL": "sqlite://"})
+    with app.app_context():
+        db.create_all()
+        assert db.session.execute(db.text("SELECT 1")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
