@@ -117,6 +117,21 @@ def start_gunicorn(target: str, port: int, env: dict, workers: int, threads: int
     raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (gunicorn master and workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    pids = [pid, *map(int, children.stdout.split())]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -298,6 +313,8 @@ def main() -> int:
         stop(hello)
 
         recorder = Recorder()
+        server_cpu_before = sum(cpu_seconds(process.pid) for process in processes)
+        client_cpu_before = time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
 
@@ -306,6 +323,8 @@ def main() -> int:
 
             done = list(pool.map(one, range(len(tokens))))
         elapsed = time.perf_counter() - started
+        server_cpu = sum(cpu_seconds(process.pid) for process in processes) - server_cpu_before
+        client_cpu = time.process_time() - client_cpu_before
         saves = recorder.latencies["save page (POST)"]
         result = {
             "respondents": args.respondents, "concurrency": args.concurrency, "instances": args.instances,
@@ -316,6 +335,8 @@ def main() -> int:
             "page_saves_per_second": len(saves) / elapsed,
             "requests_per_second": sum(recorder.statuses.values()) / elapsed,
             "hello_world": hello_figures,
+            "server_cpu_seconds": server_cpu, "client_cpu_seconds": client_cpu,
+            "server_cpu_ms_per_request": 1000 * server_cpu / max(sum(recorder.statuses.values()), 1),
         }  # fmt: skip
         result["save_vs_hello"] = result["page_saves_per_second"] / hello_figures["throughput"]
         result["requests_vs_hello"] = result["requests_per_second"] / hello_figures["throughput"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from survey.extensions import db
 
@@ -20,6 +20,17 @@ def _render(error: HTTPException):
 
 
 def init_app(app: Flask) -> None:
+    from survey.services.access import ForbiddenError, NotFoundError
+
+    @app.errorhandler(NotFoundError)
+    def handle_not_found(error: NotFoundError):
+        """Another organisation's object, or none at all: the same 404, so nothing is revealed."""
+        return handle_http_error(NotFound(str(error)))
+
+    @app.errorhandler(ForbiddenError)
+    def handle_forbidden(error: ForbiddenError):
+        return handle_http_error(Forbidden(str(error)))
+
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if error.code and error.code >= 500:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, g, request
-from werkzeug.exceptions import Forbidden, NotFound, Unauthorized
+from werkzeug.exceptions import Unauthorized
 
 from survey.extensions import csrf, db
 from survey.services import access
@@ -36,16 +36,6 @@ def authenticate():
     db.session.commit()  # keep last_used_at
     g.api_user = user
     return None
-
-
-@bp.errorhandler(access.NotFoundError)
-def not_found(error):
-    return current_app.handle_http_exception(NotFound(str(error)))
-
-
-@bp.errorhandler(access.ForbiddenError)
-def forbidden(error):
-    return current_app.handle_http_exception(Forbidden(str(error)))
 
 
 def _json(payload: bytes) -> Response:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.exceptions import Forbidden, NotFound
 
 from survey.extensions import db
 from survey.services import access, audit
@@ -16,16 +15,6 @@ from survey.services import reports as service
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LANGUAGES = ("en", "de")
-
-
-@bp.errorhandler(access.NotFoundError)
-def not_found(error):
-    return current_app.handle_http_exception(NotFound(str(error)))
-
-
-@bp.errorhandler(access.ForbiddenError)
-def forbidden(error):
-    return current_app.handle_http_exception(Forbidden(str(error)))
 
 
 @bp.app_template_filter("rows")

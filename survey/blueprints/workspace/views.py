@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden, NotFound
 from wtforms.fields.choices import SelectChoice
 
 import instruments
@@ -70,16 +69,6 @@ def require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
-
-
-@bp.errorhandler(access.NotFoundError)
-def not_found(error):
-    return current_app.handle_http_exception(NotFound(str(error)))
-
-
-@bp.errorhandler(access.ForbiddenError)
-def forbidden(error):
-    return current_app.handle_http_exception(Forbidden(str(error)))
 
 
 def _failed(error: ServiceError) -> None:
