@@ -315,7 +315,9 @@ def profile_chart(
     """
     if kind not in ("parallel", "radar"):
         raise ValueError(f"kind must be 'parallel' or 'radar'; got {kind!r}")
-    figure = _figure(8, 5.5)
+    # The legend lists every team: give it room (and columns) when there are many.
+    legend_columns = 1 if len(profiles) <= 18 else 2
+    figure = _figure(8 + 1.5 * (legend_columns - 1), max(5.5, 0.24 * len(profiles) / legend_columns + 1.5))
     dimensions = list(profiles.columns)
     labels = _names(dimension_names, dimensions)
     if kind == "radar":
@@ -352,7 +354,7 @@ def profile_chart(
         axes.plot(closed, close(row.to_numpy()), label=_names(team_names, [team])[0], markersize=5, **style)
     if scale is not None:
         axes.set_ylim(*scale)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False, ncols=legend_columns)
     return figure
 
 

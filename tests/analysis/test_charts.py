@@ -190,3 +190,20 @@ def test_trend_chart_takes_a_team_trend(report):
     svg = charts.figure_to_svg(figure)
     assert "Trust vs blame" in svg
     assert "Autumn" in svg
+
+
+def test_profile_chart_makes_room_for_many_teams():
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    profiles = pd.DataFrame(
+        np.random.default_rng(3).uniform(2, 6, size=(44, 7)),
+        index=[f"team {n}" for n in range(44)],
+        columns=[f"d{n}" for n in range(7)],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # constrained layout must not collapse
+        svg = charts.figure_to_svg(charts.profile_chart(profiles))
+    assert "team 43" in svg
