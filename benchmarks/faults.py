@@ -147,8 +147,24 @@ def restart_postgres(args, url, env) -> dict:
     retry_after = set()
     stop_at = time.time() + args.seconds
 
+    class CountingBrowser(Browser):
+        """Counts every answer, so the 503s while the database is down are seen."""
+
+        def request(self, method, path, form=None):
+            try:
+                status, headers, text = super().request(method, path, form)
+            except OSError:
+                with lock:
+                    statuses["connection lost"] += 1
+                raise
+            with lock:
+                statuses[status] += 1
+                if status == 503:
+                    retry_after.add(headers.get("Retry-After"))
+            return status, headers, text
+
     def respondent(token):
-        browser = Browser(port, 10)
+        browser = CountingBrowser(port, 10)
         while time.time() < stop_at:
             try:
                 location, form = fill_until_last_page(browser, token)
@@ -156,21 +172,16 @@ def restart_postgres(args, url, env) -> dict:
                     return True
             except Exception:  # noqa: BLE001 - a failed step is retried, like a person would
                 browser.connection = None
-            try:
-                status, headers, _ = browser.request("GET", f"/s/{token}")
-                with lock:
-                    statuses[status] += 1
-                if status == 503:
-                    retry_after.add(headers.get("Retry-After"))
-            except OSError:
-                pass
             time.sleep(0.5)
         return False
 
     cluster = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
 
     def restarter():
-        time.sleep(1.0)
+        # Restart once the respondents are well under way (a bounded wait).
+        deadline = time.time() + 30
+        while sum(statuses.values()) < 4 * len(tokens) and time.time() < deadline:
+            time.sleep(0.05)
         command = ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart", "-m", "fast"]
         subprocess.run(command, check=True)
 
