@@ -25,9 +25,9 @@ instance/config.py:
 ## run: set up, migrate the SQLite database, load the demo and start the development server
 run: $(STAMP) instance/config.py
 	$(BIN)/mindgap db upgrade
-	$(BIN)/mindgap demo
+	MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap demo
 	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	$(BIN)/mindgap serve --dev --host $(HOST) --port $(PORT)
+	MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap serve --dev --host $(HOST) --port $(PORT)
 
 ## serve: production server (gunicorn) on the configured database
 serve: $(STAMP) instance/config.py

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from sqlalchemy.engine import make_url
 
 from survey import create_app
@@ -58,7 +59,15 @@ def make_app(database_url: str, **overrides):
         "BASE_URL": "http://mindgap.test",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+
+    @app.before_request
+    def forget_cached_user():
+        # Tests keep one app context open, which requests then share, and with it ``g``:
+        # Flask-Login's cached user would leak from one test client to the next.
+        g.pop("_login_user", None)
+
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,16 @@ class TeamProgress:
     team_id: int | None  #: ``None`` for the total and for merged small teams
     team: str
     function: str
-    invited: int
+    #: Counts; ``None`` where a group too small to show stands.
+    invited: int | None
     #: Opened the questionnaire (submitted responses included).
-    started: int
-    submitted: int
+    started: int | None
+    submitted: int | None
 
     @property
     def response_rate(self) -> float | None:
         """Submitted / invited, or ``None`` when nobody was invited."""
-        return self.submitted / self.invited if self.invited else None
+        return self.submitted / self.invited if self.invited and self.submitted is not None else None
 
     def as_dict(self) -> dict:
         return {
@@ -107,19 +108,7 @@ def wave_progress(wave: Wave, *, merge_below: int = 0) -> WaveProgress:
         for team in teams
     ]
     if merge_below:
-        small = [row for row in rows if row.invited < merge_below]
-        rows = [row for row in rows if row.invited >= merge_below]
-        if small:
-            rows.append(
-                TeamProgress(
-                    None,
-                    f"{len(small)} smaller team(s) combined",
-                    "",
-                    sum(r.invited for r in small),
-                    sum(r.started for r in small),
-                    sum(r.submitted for r in small),
-                )
-            )
+        rows = _suppressed(wave, rows, merge_below)
     total = TeamProgress(
         None,
         "All teams",
@@ -129,3 +118,31 @@ def wave_progress(wave: Wave, *, merge_below: int = 0) -> WaveProgress:
         sum(submitted.values()),
     )
     return WaveProgress(wave.id, wave.name, wave.status, tuple(rows), total)
+
+
+def _suppressed(wave: Wave, rows: list[TeamProgress], threshold: int) -> list[TeamProgress]:
+    """Rows as a read-only viewer may see them (see :func:`analysis.suppression`)."""
+    import analysis
+
+    parents = dict(
+        db.session.execute(
+            select(Team.id, Team.parent_id).where(Team.organization_id == wave.organization_id)
+        ).all()
+    )
+    sizes = {team: 0 for team in parents} | {row.team_id: row.submitted for row in rows}
+    result = analysis.suppression(
+        sizes, threshold, {team: parent for team, parent in parents.items() if parent}
+    )
+    shown = [row for row in rows if result.is_shown(row.team_id)]
+    hidden = [row for row in rows if not result.is_shown(row.team_id)]
+    if hidden:
+        submitted = sum(row.submitted for row in hidden)
+        label = f"{len(hidden)} team(s) not shown separately (small groups)"
+        if submitted >= threshold:
+            shown.append(TeamProgress(None, label, "", sum(r.invited for r in hidden),
+                                      sum(r.started for r in hidden), submitted))  # fmt: skip
+        else:
+            shown.append(
+                TeamProgress(None, f"{label}: fewer than {threshold} responses", "", None, None, None)
+            )
+    return shown

@@ -30,7 +30,7 @@ def outputs(client, wave: Wave, teams, headers, tmp_path) -> dict[str, str]:
     team, small ones with a note instead of numbers) cut away."""
     base = f"/reports/waves/{wave.id}"
     html = client.get(base).get_data(as_text=True)
-    found = {"html": html[html.index('id="alignment"'):]}
+    found = {"html": html[html.index('id="alignment"') :]}
     for team in teams:
         page = client.get(f"{base}/teams/{team.id}").get_data(as_text=True)
         if 'class="notice"' in page:  # a hidden team's own page: its name and why, nothing else
@@ -48,11 +48,17 @@ def outputs(client, wave: Wave, teams, headers, tmp_path) -> dict[str, str]:
     found["api report"] = json.dumps(api)
     trend = client.get(f"/api/v1/organizations/{wave.organization_id}/trend", headers=headers).get_json()
     found["api trend"] = json.dumps(trend)
+    manager = client.application.test_client()
+    signed_in = manager.post(
+        "/auth/login", data={"email": "manager@demo.mindgap.test", "password": DEMO_PASSWORD}
+    )
+    assert signed_in.status_code == 302, signed_in.status_code
+    found["manager home"] = manager.get(f"/orgs/{wave.organization_id}").get_data(as_text=True)
     if shutil.which("pdftotext"):
         pdf = tmp_path / f"wave-{wave.id}.pdf"
         pdf.write_bytes(client.get(f"{base}/report.pdf").data)
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        found["pdf"] = text[text.index("Alignment between teams"):]
+        found["pdf"] = text[text.index("Alignment between teams") :]
     return found
 
 
