@@ -155,6 +155,12 @@ def test_manager_home_shows_rates_not_drafts(client, auth, make_user, make_surve
     page = client.get(f"/orgs/{organization.id}").get_data(as_text=True)
     assert "Wave 1" in page
     assert "Next (draft)" not in page
-    assert "Sales team" in page  # 3 invited: at the threshold of 3
-    assert "33 %" in page
+    # One response in the sales team: below the threshold, so its rate is not shown on its own.
+    assert "Sales team" not in page
+    assert "not shown separately (small groups): fewer than 3 responses" in page
+    for email in ("sales2@example.org", "sales3@example.org"):
+        add_response(setup.wave, email, submitted=True)
+    page = client.get(f"/orgs/{organization.id}").get_data(as_text=True)
+    assert "Sales team" in page  # 3 responses: at the threshold of 3
+    assert "100 %" in page
     assert 'id="alignment"' in page
