@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from instruments import Instrument, Item, Prompt, Scale
@@ -94,10 +94,6 @@ class SurveyPlan:
     @property
     def instruments(self) -> tuple[Instrument, ...]:
         return tuple(page.instrument for page in self._first_pages())
-
-    def required_ids(self, pages=None) -> set[str]:
-        pages = self.pages if pages is None else pages
-        return {item.id for page in pages for item in page.items if item.required}
 
 
 #: Plans by (wave id, wave creation time, function, languages). A wave's instrument versions
@@ -454,7 +450,3 @@ def submit(response: Response, plan: SurveyPlan) -> bool:
 def progress(plan: SurveyPlan, page_number: int) -> int:
     """Percent of pages completed before ``page_number``."""
     return round(100 * page_number / max(plan.page_count, 1))
-
-
-def count_answers(response: Response) -> int:
-    return db.session.scalar(select(func.count(Answer.id)).where(Answer.response_id == response.id)) or 0
