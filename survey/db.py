@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 
 
@@ -61,11 +63,12 @@ def _sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def dialect_insert():
-    """``insert`` of the session's database dialect, which knows ``ON CONFLICT``."""
-    from survey.extensions import db
+def dialect_insert(dialect: str | None = None):
+    """``insert`` of the session's (or ``dialect``'s) database, which knows ``ON CONFLICT``."""
+    if dialect is None:
+        from survey.extensions import db
 
-    dialect = db.session.get_bind().dialect.name
+        dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -75,17 +78,25 @@ def dialect_insert():
     return insert
 
 
+@lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]):
+    statement = dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: statement.excluded[column] for column in update}
+    )
+
+
 def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
     """Insert ``rows`` into ``model``'s table, updating ``update`` columns where ``key`` exists.
 
-    One statement for many rows, on PostgreSQL and SQLite alike (both have ON CONFLICT).
+    On PostgreSQL and SQLite alike (both have ON CONFLICT). The statement is built once per
+    table and executed for all rows at once, so SQLAlchemy compiles it once per process and
+    sends the rows as one multi-row INSERT.
     """
     if not rows:
         return
     from survey.extensions import db
 
-    statement = dialect_insert()(model).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={column: statement.excluded[column] for column in update}
-    )
-    db.session.execute(statement)
+    dialect = db.session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, model.__table__, tuple(key), tuple(update))
+    db.session.connection().execute(statement, rows)
