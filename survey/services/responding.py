@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from instruments import Instrument, Item, Prompt, Scale
 from survey.db import dialect_insert, upsert
@@ -63,6 +64,9 @@ class SurveyPage:
     instrument: Instrument
     items: tuple[Item, ...]
     prompts: tuple[Prompt, ...] = ()
+    #: Markup of this page's questions, kept by the presentation layer for as long as the
+    #: page (cached with its plan) lives; never compared or shown.
+    rendered: dict = field(default_factory=dict, compare=False, repr=False)
 
     def scale(self, item: Item) -> Scale:
         return self.instrument.scales[item.scale]
@@ -198,32 +202,35 @@ class Visit:
         )
 
 
-def open_link(token_hash: str) -> Visit | None:
-    """The invitation with this token hash, its wave, team at invitation time and response."""
-    row = db.session.execute(
-        select(Invitation, Wave, Team.id, Team.function, Response)
-        .join(Wave, Wave.id == Invitation.wave_id)
-        .join(WaveMember, (WaveMember.wave_id == Invitation.wave_id)
-              & (WaveMember.participant_id == Invitation.participant_id))
-        .join(Team, Team.id == WaveMember.team_id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.token_hash == token_hash)
-    ).first()  # fmt: skip
-    return None if row is None else Visit(*row)
+#: Built once: the invitation, its wave, the team at invitation time and the response.
+_VISIT = (
+    select(Invitation, Wave, Team.id, Team.function, Response)
+    .join(Wave, Wave.id == Invitation.wave_id)
+    .join(WaveMember, (WaveMember.wave_id == Invitation.wave_id)
+          & (WaveMember.participant_id == Invitation.participant_id))
+    .join(Team, Team.id == WaveMember.team_id)
+    .outerjoin(Response, Response.invitation_id == Invitation.id)
+    .where(Invitation.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+#: Requests that change a response lock its invitation row first, so a save racing a
+#: submission waits and then sees the invitation used instead of changing answers after the
+#: fact. (The response itself cannot be locked here: it is on the nullable side of the join.)
+_VISIT_FOR_UPDATE = _VISIT.with_for_update(of=Invitation)
 
 
-def lock_response(response: Response) -> Response:
-    """Hold ``response``'s row until the transaction ends, and re-read it.
+def open_link(token_hash: str, lock: bool = False) -> Visit | None:
+    """The invitation with this token hash, its wave, team at invitation time and response.
 
-    Requests that change a response lock it first, so a save racing a submission waits
-    and then sees the response submitted, instead of changing answers after the fact.
+    With ``lock`` the invitation's row is held until the transaction ends (PostgreSQL; SQLite
+    serialises writing transactions anyway), and a request that waited for it sees what the
+    other one committed: a submission shows as :attr:`Visit.done`.
     """
-    return db.session.scalars(
-        select(Response)
-        .where(Response.id == response.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    row = db.session.execute(
+        _VISIT_FOR_UPDATE if lock else _VISIT,
+        {"token_hash": token_hash},
+        execution_options={"populate_existing": True} if lock else {},
+    ).first()
+    return None if row is None else Visit(*row)
 
 
 def response_of(invitation: Invitation) -> Response | None:
@@ -346,19 +353,35 @@ def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: fl
         )
     if seconds is not None:
         add_page_time(response.id, page.number, min(max(seconds, 0.0), MAX_PAGE_SECONDS))
-    response.current_page = next_page
-    response.updated_at = now
+    # A plain UPDATE: cheaper than the ORM's flush on every save, and the loaded object is
+    # told the new values so it stays true for the rest of the request.
+    db.session.connection().execute(_PROGRESS, {"response": response.id, "page": next_page, "now": now})
+    set_committed_value(response, "current_page", next_page)
+    set_committed_value(response, "updated_at", now)
+
+
+_PROGRESS = (
+    update(Response.__table__)
+    .where(Response.__table__.c.id == bindparam("response"))
+    .values(current_page=bindparam("page"), updated_at=bindparam("now"))
+)
+
+
+@lru_cache(maxsize=4)
+def _page_time_statement(dialect: str):
+    table = PageTiming.__table__
+    statement = dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "page"],
+        set_={"seconds": table.c.seconds + statement.excluded.seconds, "visits": table.c.visits + 1},
+    )
 
 
 def add_page_time(response_id: int, page: int, seconds: float) -> None:
     """Add one visit of ``seconds`` to a page's timing, in one statement."""
-    table = PageTiming.__table__
-    statement = dialect_insert()(table).values(response_id=response_id, page=page, seconds=seconds, visits=1)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["response_id", "page"],
-            set_={"seconds": table.c.seconds + statement.excluded.seconds, "visits": table.c.visits + 1},
-        )
+    statement = _page_time_statement(db.session.get_bind().dialect.name)
+    db.session.connection().execute(
+        statement, {"response_id": response_id, "page": page, "seconds": seconds, "visits": 1}
     )
 
 

@@ -72,6 +72,15 @@ def test_complete_survey_by_keyboard_on_a_phone_with_resume(live_server, phone, 
     for _ in range(half):
         answer_page_by_keyboard(page)
     assert page_indicator(page).startswith(f"Page {half + 1} of")
+    # Each save answered with the next page; the location bar still names the page shown, so a
+    # reload shows it again instead of posting the previous page once more.
+    assert page.url == f"{link}/p/{half + 1}"
+    db.session.rollback()
+    stored = db.session.scalar(select(func.count(Answer.id)))
+    page.reload()
+    assert page_indicator(page).startswith(f"Page {half + 1} of")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Answer.id))) == stored
     first_device.close()  # stop half-way: the phone is put away
 
     second_device = phone()  # a fresh context: no cookies, no history
@@ -87,6 +96,7 @@ def test_complete_survey_by_keyboard_on_a_phone_with_resume(live_server, phone, 
     for _ in range(half, plan.page_count):
         answer_page_by_keyboard(page)
     assert page.get_by_role("heading", name="Thank you").is_visible()
+    assert page.url == f"{link}/thanks"
     shot(page, "thanks")
 
     db.session.rollback()  # end the test's read snapshot to see the server's writes

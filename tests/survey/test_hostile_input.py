@@ -46,7 +46,7 @@ def test_random_page_posts(client, make_survey, form):
     token = setup.token()
     before = stored_state()
     response = client.post(f"/s/{token}/p/1", data=form)
-    assert response.status_code in (302, 400, 409, 422), response.status_code
+    assert response.status_code in (200, 400, 409, 422), response.status_code
     if response.status_code == 400:
         assert stored_state() == before
         assert b"could not save this page" in response.data or b"NUL character" in response.data
@@ -67,7 +67,7 @@ def test_tampered_values_on_real_fields(client, make_survey, item_value, comment
             "action": "back",
         },
     )
-    assert response.status_code in (302, 400)
+    assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert stored_state() == before
     else:
@@ -96,7 +96,7 @@ def test_random_language_choice(client, make_survey, language):
     setup = _survey(make_survey)
     before = db.session.execute(select(Response.id, Response.locale)).all()
     response = client.post(f"/s/{setup.token()}/start", data={"language": language})
-    assert response.status_code in (302, 400)
+    assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert db.session.execute(select(Response.id, Response.locale)).all() == before
 

@@ -11,7 +11,7 @@ import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from survey.blueprints.respond.forms import RESPONSE_FORMATS, LanguageForm, language_choices
+from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
 from survey.extensions import db, limiter
 from survey.services.invitations import hash_token
@@ -26,7 +26,6 @@ from survey.services.responding import (
     answers_on,
     check_link,
     comments_on,
-    lock_response,
     open_link,
     parse_page,
     plan_for,
@@ -69,9 +68,9 @@ def _render(template: str, language: str, status: int = 200, **context):
     return body, status
 
 
-def _visit(token: str) -> Visit:
+def _visit(token: str, lock: bool = False) -> Visit:
     """The link's state, or :class:`LinkError` (rendered as a clear 4xx page)."""
-    visit = open_link(hash_token(token)) if token and len(token) <= 128 else None
+    visit = open_link(hash_token(token), lock=lock) if token and len(token) <= 128 else None
     if visit is None:
         raise LinkError("unknown", 404)
     if not visit.done:
@@ -104,7 +103,7 @@ def entry(token: str):
 
 @bp.route("/<token>/start", methods=["POST"])
 def start(token: str):
-    visit = _visit(token)
+    visit = _visit(token, lock=True)
     if visit.done:
         return redirect(url_for("respond.thanks", token=token))
     plan = plan_for(visit.wave, visit.function)
@@ -113,74 +112,65 @@ def start(token: str):
         response = start_response(visit.invitation, visit.team_id, language, plan)
     except InvalidSubmissionError as error:
         return _bad_request(str(error), _browser_language(plan.languages))
-    db.session.commit()
-    return redirect(
-        url_for("respond.page", token=token, number=resume_page(plan, answered_ids(response)) + 1)
-    )
+    first = 0 if response is not visit.response else resume_page(plan, answered_ids(response))
+    return _show_page(token, plan, response, first + 1)
 
 
 @bp.route("/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int):
-    visit = _visit(token)
-    if visit.response is not None and request.method == "POST":
-        lock_response(visit.response)
+    """Show a page; a POST saves it and answers with the page the respondent goes to next.
+
+    Answering a POST with the next page itself, instead of redirecting to it, halves the
+    requests of a survey. The form of every page posts to that page's own address, and
+    ``respond.js`` puts the address in the location bar; without JavaScript a reload posts
+    the same answers again, which stores nothing new.
+    """
+    posting = request.method == "POST"
+    visit = _visit(token, lock=posting)
     if visit.done:
         # A repeated submit (double click, browser retry, second tab) lands where the first did;
         # any other change after submission is refused.
-        if request.method == "POST" and request.form.get("action") != "submit":
+        if posting and request.form.get("action") != "submit":
             return _already_submitted(visit.response.locale if visit.response else "en", token)
+        if posting:
+            return _thanks(token, visit)
         return redirect(url_for("respond.thanks", token=token))
     if visit.response is None:
         return redirect(url_for("respond.entry", token=token))
     plan = plan_for(visit.wave, visit.function)
     if not 1 <= number <= plan.page_count:
         abort(404)
-    survey_page = plan.pages[number - 1]
     response = visit.response
+    if not posting:
+        return _show_page(token, plan, response, number)
+
+    survey_page = plan.pages[number - 1]
     language = response.locale
-    errors: list[str] = []
-
-    if request.method == "POST":
-        action = request.form.get("action", "next")
-        if action not in ("back", "next", "submit"):
-            return _bad_request(f"Unknown action {action[:20]!r}.", language)
-        try:
-            data = parse_page(survey_page, request.form.to_dict(flat=False), CONTROL_FIELDS)
-        except InvalidSubmissionError as error:
-            return _bad_request(str(error), language)
-        target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
-        save_page(response, survey_page, data, _seconds_on_page(), target)
-        if action == "back":
-            db.session.commit()
-            return redirect(url_for("respond.page", token=token, number=max(number - 1, 1)))
-        # The page posts every answer it shows, so stored answers are read only when some are missing.
-        errors = [item.id for item in survey_page.items if item.required and item.id not in data.answers]
-        if errors:
-            stored = answers_on(response, survey_page)
-            errors = [item_id for item_id in errors if item_id not in stored]
-        if not errors and action == "next" and number < plan.page_count:
-            db.session.commit()
-            return redirect(url_for("respond.page", token=token, number=number + 1))
-        if not errors:
-            try:
-                submit(response, plan)
-            except IncompleteSubmissionError as incomplete:
-                db.session.commit()
-                return redirect(url_for("respond.page", token=token, number=incomplete.first_page + 1))
-            db.session.commit()
-            return redirect(url_for("respond.thanks", token=token))
-        db.session.commit()  # keep what was answered; show what is missing
-
-    answers = answers_on(response, survey_page)
-    comments = comments_on(response, survey_page)
-    chosen = {
-        item_id: PREFER_NOT_TO_SAY if value is None else str(value) for item_id, value in answers.items()
-    }
-    return _render(
-        "respond/page.html", language, 422 if errors else 200, page=survey_page, plan=plan, number=number,
-        token=token, errors=errors, percent=progress(plan, number - 1), chosen=chosen, comments=comments,
-        formats=RESPONSE_FORMATS, shown_at=f"{time.time():.3f}", prefer_not_to_say=PREFER_NOT_TO_SAY,
-    )  # fmt: skip
+    action = request.form.get("action", "next")
+    if action not in ("back", "next", "submit"):
+        return _bad_request(f"Unknown action {action[:20]!r}.", language)
+    try:
+        data = parse_page(survey_page, request.form.to_dict(flat=False), CONTROL_FIELDS)
+    except InvalidSubmissionError as error:
+        return _bad_request(str(error), language)
+    target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
+    save_page(response, survey_page, data, _seconds_on_page(), target)
+    if action == "back":
+        return _show_page(token, plan, response, max(number - 1, 1))
+    # The page posts every answer it shows, so stored answers are read only when some are missing.
+    missing = [item.id for item in survey_page.items if item.required and item.id not in data.answers]
+    if missing:
+        stored = answers_on(response, survey_page)
+        missing = [item_id for item_id in missing if item_id not in stored]
+    if missing:  # keep what was answered; show what is missing
+        return _show_page(token, plan, response, number, missing)
+    if action == "next" and number < plan.page_count:
+        return _show_page(token, plan, response, number + 1)
+    try:
+        submit(response, plan)
+    except IncompleteSubmissionError as incomplete:
+        return _show_page(token, plan, response, incomplete.first_page + 1, incomplete.missing)
+    return _thanks(token, visit, language)
 
 
 @bp.route("/<token>/thanks")
@@ -188,8 +178,40 @@ def thanks(token: str):
     visit = _visit(token)
     if not visit.done:
         return redirect(url_for("respond.entry", token=token))
-    language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
-    return _render("respond/thanks.html", language, wave=visit.wave)
+    return _thanks(token, visit)
+
+
+def _show_page(token: str, plan, response, number: int, missing=()):
+    """Commit the request's changes and render page ``number`` (1-based) with its stored answers.
+
+    ``missing`` are required items to flag (answered with 422). Everything the page shows is
+    read before the commit, so rendering runs outside the transaction and touches no row.
+    """
+    survey_page = plan.pages[number - 1]
+    answers = answers_on(response, survey_page)
+    comments = comments_on(response, survey_page)
+    language = response.locale
+    db.session.commit()
+    chosen = {
+        item_id: PREFER_NOT_TO_SAY if value is None else str(value) for item_id, value in answers.items()
+    }
+    errors = [item.id for item in survey_page.items if item.id in missing]
+    t = translator(language)
+    return _render(
+        "respond/page.html", language, 422 if errors else 200, page=survey_page, plan=plan, number=number,
+        errors=errors, percent=progress(plan, number - 1), comments=comments, shown_at=f"{time.time():.3f}",
+        questions=question_markup(survey_page, language, chosen, errors, t),
+        page_url=url_for("respond.page", token=token, number=number),
+    )  # fmt: skip
+
+
+def _thanks(token: str, visit: Visit, language: str | None = None):
+    if language is None:
+        language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
+    threshold = visit.wave.anonymity_threshold
+    db.session.commit()
+    return _render("respond/thanks.html", language, threshold=threshold,
+                   page_url=url_for("respond.thanks", token=token))  # fmt: skip
 
 
 def _seconds_on_page() -> float | None:
