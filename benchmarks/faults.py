@@ -32,13 +32,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.load import (  # noqa: E402
-    CSRF,
     DEFAULT_SERVER,
-    RADIO,
+    THANKS,
     Browser,
+    csrf_token,
     drop_database,
     free_port,
     fresh_database,
+    page_form,
     seed,
     start_gunicorn,
     stop,
@@ -53,23 +54,19 @@ def worker_pids(master: int) -> list[int]:
 def fill_until_last_page(browser: Browser, token: str) -> tuple[str, dict]:
     """Open the link, start, and answer every page but the last; return the last page's form."""
     _, _, html = browser.request("GET", f"/s/{token}")
-    csrf = CSRF.search(html).group(1) or CSRF.search(html).group(2)
-    _, headers, _ = browser.request("POST", f"/s/{token}/start", {"language": "en", "csrf_token": csrf})
-    location = headers["Location"]
+    start = {"language": "en", "csrf_token": csrf_token(html)}
+    _, _, html = browser.request("POST", f"/s/{token}/start", start)
     while True:
-        _, _, html = browser.request("GET", location)
-        fields = {name: "4" for name, _ in RADIO.findall(html)}
-        form = {**fields, "csrf_token": next(g for g in CSRF.search(html).groups() if g)}
-        if 'value="submit"' in html:
-            return location, {**form, "action": "submit"}
-        _, headers, _ = browser.request("POST", location, {**form, "action": "next"})
-        location = headers["Location"]
+        location, form, last = page_form(html)
+        if last:
+            return location, form
+        _, _, html = browser.request("POST", location, form)
 
 
 def submit_with_retries(browser: Browser, location: str, form: dict, statuses: Counter, lock) -> bool:
     for _ in range(20):
         try:
-            status, headers, _ = browser.request("POST", location, form)
+            status, _, html = browser.request("POST", location, form)
         except OSError:
             with lock:
                 statuses["connection lost"] += 1
@@ -78,7 +75,7 @@ def submit_with_retries(browser: Browser, location: str, form: dict, statuses: C
             continue
         with lock:
             statuses[status] += 1
-        if status == 302 and headers.get("Location", "").endswith("/thanks"):
+        if status == 200 and THANKS in html:
             return True
         time.sleep(0.2)
     return False

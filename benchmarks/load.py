@@ -4,7 +4,7 @@ Every request goes to 127.0.0.1 only; the run is bounded by --respondents and --
 
     python benchmarks/load.py                      # 1,000 respondents, 200 at a time, one instance
     python benchmarks/load.py --instances 2        # two app instances on one database
-    python benchmarks/load.py --respondents 100 --concurrency 20 --quick   # the CI-sized run
+    python benchmarks/load.py --respondents 100 --concurrency 20         # the CI-sized run
 
 What it does: creates a fresh PostgreSQL database, migrates it, seeds an organisation with
 one open wave (the alignment instrument) and an invitation per respondent, starts gunicorn
@@ -42,6 +42,9 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 RADIO = re.compile(r'type="radio" id="[^"]*" name="(item-[^"]+)" value="([^"]+)"')
+FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)" class="survey-page"')
+SHOWN_AT = re.compile(r'name="shown_at" value="([^"]*)"')
+THANKS = "Thank you"
 
 
 # --- set-up
@@ -102,9 +105,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(target: str, port: int, env: dict, workers: int, threads: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--threads", str(threads), "--timeout", "30", "--backlog", "2048", target]  # fmt: skip
+def start_gunicorn(target: str, port: int, env: dict, workers: int | None = None, threads: int | None = None,
+                   access_log: str = "/dev/null") -> subprocess.Popen:  # fmt: skip
+    """gunicorn with the production settings of ``mindgap serve`` (:mod:`survey.serving`)."""
+    from survey.serving import gunicorn_command
+
+    command = gunicorn_command("127.0.0.1", port, workers, threads, access_log=access_log, app=target)
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -204,35 +210,34 @@ class Recorder:
         return status, headers, text
 
 
+def csrf_token(html: str) -> str:
+    return next(group for group in CSRF.search(html).groups() if group)
+
+
+def page_form(html: str) -> tuple[str, dict, bool]:
+    """Where a survey page posts to, its form with every question answered, and if it is the last."""
+    last = 'value="submit"' in html
+    form = {name: "4" for name, _ in RADIO.findall(html)}
+    form.update(csrf_token=csrf_token(html), action="submit" if last else "next")
+    form["shown_at"] = SHOWN_AT.search(html).group(1)  # a browser sends it too: it times the page
+    return FORM_ACTION.search(html).group(1), form, last
+
+
 def respondent(token: str, port: int, recorder: Recorder, timeout: float) -> bool:
+    """Open the link, start, save every page and submit; each save answers with the next page."""
     browser = Browser(port, timeout)
     try:
         status, _, html = recorder.timed("open link", browser, "GET", f"/s/{token}")
-        csrf = next(g for g in CSRF.search(html).groups() if g)
-        status, headers, _ = recorder.timed("start", browser, "POST", f"/s/{token}/start",
-                                            {"language": "en", "csrf_token": csrf})  # fmt: skip
-        location = headers.get("Location", "")
-        status, _, html = browser.request("GET", location)
-        while True:
-            fields = {}
-            for name, value in RADIO.findall(html):
-                fields.setdefault(name, value if value != "pnts" else "3")
-            csrf = next(g for g in CSRF.search(html).groups() if g)
-            action = "submit" if 'value="submit"' in html else "next"
-            form = {**{k: "4" for k in fields}, "csrf_token": csrf, "action": action}
+        status, _, html = recorder.timed("start", browser, "POST", f"/s/{token}/start",
+                                         {"language": "en", "csrf_token": csrf_token(html)})  # fmt: skip
+        while status == 200:
+            location, form, last = page_form(html)
             with recorder.lock:
-                recorder.answers_sent[token].update(fields)
-            # "Saving a page" is the POST and the next page it leads to, as a respondent feels it.
-            started = time.perf_counter()
-            status, headers, _ = recorder.timed("save page (POST)", browser, "POST", location, form)
-            if status != 302:
-                return False
-            location = headers["Location"]
-            status, _, html = recorder.timed("next page (GET)", browser, "GET", location)
-            with recorder.lock:
-                recorder.latencies["save page + next"].append(time.perf_counter() - started)
-            if action == "submit":
-                return status == 200 and "Thank you" in html
+                recorder.answers_sent[token].update(name for name in form if name.startswith("item-"))
+            status, _, html = recorder.timed("save page", browser, "POST", location, form)
+            if last:
+                return status == 200 and THANKS in html
+        return False
     except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
         with recorder.lock:
             recorder.errors.append(f"{type(error).__name__}: {error}")
@@ -241,22 +246,26 @@ def respondent(token: str, port: int, recorder: Recorder, timeout: float) -> boo
         browser.close()
 
 
-def hello_world(port: int, requests: int, concurrency: int, timeout: float) -> dict:
+def yardstick(port: int, path: str, requests: int, concurrency: int, timeout: float, pid: int) -> dict:
+    """Throughput, latency and server CPU of ``requests`` GETs of ``path``, ``concurrency`` at a time."""
     recorder = Recorder()
 
     def worker(count):
         browser = Browser(port, timeout)
         for _ in range(count):
-            recorder.timed("hello", browser, "GET", "/")
+            recorder.timed(path, browser, "GET", path)
         browser.close()
 
     per = [requests // concurrency + (1 if n < requests % concurrency else 0) for n in range(concurrency)]
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(worker, per))
     elapsed = time.perf_counter() - started
     return {"requests": requests, "seconds": elapsed, "throughput": requests / elapsed,
-            **summary(recorder.latencies["hello"])}  # fmt: skip
+            "errors": sum(n for status, n in recorder.statuses.items() if status != 200),
+            "server_cpu_ms_per_request": 1000 * (cpu_seconds(pid) - cpu_before) / requests,
+            **summary(recorder.latencies[path])}  # fmt: skip
 
 
 def summary(values: list[float]) -> dict:
@@ -280,18 +289,28 @@ def verify(url: str, tokens: int, answers_sent: int) -> dict:
             "answers_sent": answers_sent}  # fmt: skip
 
 
+def tokens_logged(logs: list[Path], tokens: list[str]) -> int:
+    """How many invitation tokens appear in the access logs (there must be none)."""
+    text = "".join(log.read_text() for log in logs)
+    if text.count("\n") < len(tokens):  # every respondent's requests must have been logged
+        raise RuntimeError(f"the access logs hold only {text.count(chr(10))} lines")
+    return sum(token in text for token in tokens)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--respondents", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--instances", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="gunicorn workers per run (default: mindgap serve's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: mindgap serve's)")
     parser.add_argument("--server-url", default=os.environ.get("MINDGAP_LOAD_DATABASE_URL", DEFAULT_SERVER))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args()
+
+    from survey.serving import default_threads, default_workers
 
     url = fresh_database(args.server_url)
     env = {**os.environ, "MINDGAP_DATABASE_URL": url, "MINDGAP_SECRET_KEY": uuid.uuid4().hex * 2,
@@ -301,16 +320,28 @@ def main() -> int:
     try:
         tokens = seed(env, args.respondents)
         ports = [free_port() for _ in range(args.instances)]
-        workers = max(1, args.workers // args.instances)
+        # With several instances the machine's cores are shared between them.
+        workers = max(1, (args.workers or default_workers()) // args.instances)
+        logs = [Path(env["MINDGAP_INSTANCE_PATH"]) / f"access-{port}.log" for port in ports]
         processes = [
-            start_gunicorn("survey:create_app()", port, env, workers, args.threads) for port in ports
+            start_gunicorn("survey:create_app()", port, env, workers, args.threads, access_log=str(log))
+            for port, log in zip(ports, logs, strict=True)
         ]
-        hello_port = free_port()
-        hello = start_gunicorn("benchmarks.hello:app", hello_port, env, args.workers, args.threads)
-        hello_figures = hello_world(
-            hello_port, max(2000, args.respondents * 4), args.concurrency, args.timeout
-        )
-        stop(hello)
+        # The yardsticks run the same way, with the same worker count as one Mindgap instance
+        # of a single-instance run, before the respondents arrive.
+        yard_port = free_port()
+        yard = start_gunicorn("benchmarks.hello:app", yard_port, env, args.workers, args.threads)
+        calibration_requests = max(1500, args.respondents * 2)
+        yardsticks = {
+            "hello_world": yardstick(yard_port, "/", max(6000, args.respondents * 8), args.concurrency,
+                                     args.timeout, yard.pid),
+            "insert_only": yardstick(yard_port, "/insert", calibration_requests, args.concurrency,
+                                     args.timeout, yard.pid),
+            "form_only": yardstick(yard_port, "/form", calibration_requests, args.concurrency,
+                                   args.timeout, yard.pid),
+        }  # fmt: skip
+        stop(yard)
+        hello_figures = yardsticks["hello_world"]
 
         recorder = Recorder()
         server_cpu_before = sum(cpu_seconds(process.pid) for process in processes)
@@ -325,22 +356,25 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         server_cpu = sum(cpu_seconds(process.pid) for process in processes) - server_cpu_before
         client_cpu = time.process_time() - client_cpu_before
-        saves = recorder.latencies["save page (POST)"]
+        saves = recorder.latencies["save page"]
         result = {
             "respondents": args.respondents, "concurrency": args.concurrency, "instances": args.instances,
-            "workers_per_instance": workers, "threads": args.threads, "seconds": elapsed,
+            "workers_per_instance": workers, "threads": args.threads or default_threads(), "seconds": elapsed,
             "completed": sum(done), "server_errors": sum(n for s, n in recorder.statuses.items() if s >= 500),
             "statuses": dict(recorder.statuses), "errors": recorder.errors[:10],
             "steps": {step: summary(values) for step, values in recorder.latencies.items()},
             "page_saves_per_second": len(saves) / elapsed,
             "requests_per_second": sum(recorder.statuses.values()) / elapsed,
-            "hello_world": hello_figures,
+            **yardsticks,
+            "insert_vs_hello": yardsticks["insert_only"]["throughput"] / hello_figures["throughput"],
+            "form_vs_hello": yardsticks["form_only"]["throughput"] / hello_figures["throughput"],
             "server_cpu_seconds": server_cpu, "client_cpu_seconds": client_cpu,
             "server_cpu_ms_per_request": 1000 * server_cpu / max(sum(recorder.statuses.values()), 1),
         }  # fmt: skip
         result["save_vs_hello"] = result["page_saves_per_second"] / hello_figures["throughput"]
         result["requests_vs_hello"] = result["requests_per_second"] / hello_figures["throughput"]
         result["database"] = verify(url, len(tokens), sum(map(len, recorder.answers_sent.values())))
+        result["tokens_in_access_logs"] = tokens_logged(logs, tokens)
     finally:
         for process in processes:
             stop(process)
@@ -351,6 +385,7 @@ def main() -> int:
         args.json.write_text(json.dumps(result, indent=2))
     database = result["database"]
     ok = (result["server_errors"] == 0 and result["completed"] == args.respondents
+          and result["tokens_in_access_logs"] == 0
           and database["submitted"] == database["responses"] == args.respondents
           and database["answers"] == database["answers_sent"])  # fmt: skip
     print("OK" if ok else "FAILED: see above", file=sys.stderr)

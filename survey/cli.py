@@ -20,6 +20,7 @@ from survey.models import USER_ROLES
 from survey.services import ServiceError
 from survey.services.demo import load_demo
 from survey.services.users import create_user, get_organization_by_slug
+from survey.serving import gunicorn_command
 
 
 def _create_app(*_args) -> Flask:
@@ -82,7 +83,7 @@ def demo_command() -> None:
     "--workers",
     type=int,
     default=None,
-    help="gunicorn worker processes (default: 2 x CPU cores + 1, at most 9).",
+    help="gunicorn worker processes (default: CPU cores + 1, at most 9; or MINDGAP_WORKERS).",
 )
 @with_appcontext
 def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
@@ -95,17 +96,7 @@ def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
         app.debug = True
         run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
         return
-    workers = workers or min(2 * (os.cpu_count() or 1) + 1, 9)
-    args = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--timeout", "30",
-        "--graceful-timeout", "20",
-        "--access-logfile", "-",
-        "survey:create_app()",
-    ]  # fmt: skip
+    args = gunicorn_command(host, port, workers)
     os.execv(sys.executable, args)  # noqa: S606 (replaces this process with gunicorn)
 
 

@@ -1,0 +1,66 @@
+"""How production serves Mindgap: the gunicorn command line and an access log without secrets.
+
+``mindgap serve`` and the load benchmark both use :func:`gunicorn_command`, so what is
+measured is what runs.
+
+Workers: one process per CPU core plus one, one thread each. Survey requests spend most of
+their time in Python, so threads of one process mostly wait for each other's interpreter
+lock: measured on 2 cores, 4 threads per worker cost a third more CPU per request and tripled
+the 99th percentile (docs/PERFORMANCE.md). The extra process keeps a core busy while another
+waits for the database, and absorbs a slow report build. The ``gthread`` worker class, even
+with one thread, keeps browsers' connections alive between pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from gunicorn.glogging import Logger
+
+#: Survey links carry the respondent's only credential in their path: ``/s/<token>/...``.
+SURVEY_TOKEN = re.compile(r"(/s/)[^/?#\s\"]+")
+REDACTED = r"\1[token]"
+
+
+def default_workers() -> int:
+    """``MINDGAP_WORKERS``, or one worker per CPU core plus one (at most 9)."""
+    return int(os.environ.get("MINDGAP_WORKERS") or min((os.cpu_count() or 1) + 1, 9))
+
+
+def default_threads() -> int:
+    """``MINDGAP_THREADS``, or one thread per worker."""
+    return int(os.environ.get("MINDGAP_THREADS") or 1)
+
+
+def gunicorn_command(host: str, port: int, workers: int | None = None, threads: int | None = None,
+                     access_log: str = "-", app: str = "survey:create_app()") -> list[str]:  # fmt: skip
+    """The production gunicorn command line; ``access_log`` is a file name or ``-`` (stdout)."""
+    workers = workers or default_workers()
+    threads = threads or default_threads()
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--worker-class", "gthread",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--timeout", "30",
+        "--graceful-timeout", "20",
+        "--keep-alive", "5",
+        "--backlog", "2048",
+        "--access-logfile", access_log,
+        "--logger-class", "survey.serving.RedactingLogger",
+        app,
+    ]  # fmt: skip
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with survey tokens cut out of every access-log field that shows a URL."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key, value in atoms.items():
+            if isinstance(value, str) and "/s/" in value:
+                atoms[key] = SURVEY_TOKEN.sub(REDACTED, value)
+        return atoms
