@@ -385,28 +385,25 @@ def add_page_time(response_id: int, page: int, seconds: float) -> None:
     )
 
 
+_PAGE_ANSWERS = select(Answer.item_id, Answer.value).where(
+    Answer.response_id == bindparam("response"), Answer.item_id.in_(bindparam("ids", expanding=True))
+)
+_PAGE_COMMENTS = select(Comment.subject_id, Comment.text).where(
+    Comment.response_id == bindparam("response"), Comment.subject_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def answers_on(response: Response, page: SurveyPage) -> dict[str, int | None]:
     """The stored answers to the items of one page."""
     ids = [item.id for item in page.items]
-    return dict(
-        db.session.execute(
-            select(Answer.item_id, Answer.value).where(
-                Answer.response_id == response.id, Answer.item_id.in_(ids)
-            )
-        ).all()
-    )
+    return dict(db.session.connection().execute(_PAGE_ANSWERS, {"response": response.id, "ids": ids}).all())
 
 
 def comments_on(response: Response, page: SurveyPage) -> dict[str, str]:
     if not page.prompts:
         return {}
     ids = [prompt.id for prompt in page.prompts]
-    return dict(
-        db.session.execute(
-            select(Comment.subject_id, Comment.text).where(Comment.response_id == response.id,
-                                                           Comment.subject_id.in_(ids))
-        ).all()
-    )  # fmt: skip
+    return dict(db.session.connection().execute(_PAGE_COMMENTS, {"response": response.id, "ids": ids}).all())
 
 
 def answered_ids(response: Response) -> set[str]:
