@@ -53,6 +53,9 @@ class Response(db.Model):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     #: Index of the page to show when the respondent comes back.
     current_page: Mapped[int] = mapped_column(Integer, default=0)
+    #: Highest page index saved so far (-1: none yet); pages beyond it hold no answers, so they
+    #: are shown without reading any. NULL means unknown (always read).
+    furthest_page: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

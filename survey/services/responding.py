@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -212,24 +212,15 @@ _VISIT = (
     .outerjoin(Response, Response.invitation_id == Invitation.id)
     .where(Invitation.token_hash == bindparam("token_hash"))
 )  # fmt: skip
-#: Requests that change a response lock its invitation row first, so a save racing a
-#: submission waits and then sees the invitation used instead of changing answers after the
-#: fact. (The response itself cannot be locked here: it is on the nullable side of the join.)
-_VISIT_FOR_UPDATE = _VISIT.with_for_update(of=Invitation)
 
 
-def open_link(token_hash: str, lock: bool = False) -> Visit | None:
+def open_link(token_hash: str) -> Visit | None:
     """The invitation with this token hash, its wave, team at invitation time and response.
 
-    With ``lock`` the invitation's row is held until the transaction ends (PostgreSQL; SQLite
-    serialises writing transactions anyway), and a request that waited for it sees what the
-    other one committed: a submission shows as :attr:`Visit.done`.
+    Nothing is locked here: requests that change a response serialise on its row in
+    :func:`save_page`, which re-checks the status under that lock.
     """
-    row = db.session.execute(
-        _VISIT_FOR_UPDATE if lock else _VISIT,
-        {"token_hash": token_hash},
-        execution_options={"populate_existing": True} if lock else {},
-    ).first()
+    row = db.session.execute(_VISIT, {"token_hash": token_hash}).first()
     return None if row is None else Visit(*row)
 
 
@@ -250,9 +241,8 @@ def start_response(invitation: Invitation, team_id: int, locale: str, plan: Surv
         if existing.status == "in_progress":
             existing.locale = locale
         return existing
-    response = Response(
-        wave_id=invitation.wave_id, invitation_id=invitation.id, team_id=team_id, locale=locale
-    )
+    response = Response(wave_id=invitation.wave_id, invitation_id=invitation.id, team_id=team_id,
+                        locale=locale, furthest_page=-1)  # fmt: skip
     try:
         with db.session.begin_nested():
             db.session.add(response)
@@ -321,10 +311,28 @@ def _parse_value(item: Item, scale: Scale, raw: str) -> int | None:
 
 def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: float | None,
               next_page: int) -> None:  # fmt: skip
-    """Store a page's answers and comments (in bulk), its timing, and where to resume."""
+    """Store a page's answers and comments (in bulk), its timing, and where to resume.
+
+    The response's row is updated first, only while it is in progress: that holds its lock
+    until the commit, so a save racing a submission either finishes before it or finds the
+    response submitted and raises :class:`AlreadySubmittedError`, storing nothing.
+    """
     if response.status != "in_progress":
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
     now = utcnow()
+    progress = (
+        db.session.connection()
+        .execute(
+            _SAVE_PROGRESS, {"response": response.id, "page": next_page, "saved": page.number, "now": now}
+        )
+        .first()
+    )
+    if progress is None:
+        raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
+    # Keep the loaded object true without an ORM flush.
+    set_committed_value(response, "current_page", next_page)
+    set_committed_value(response, "updated_at", now)
+    set_committed_value(response, "furthest_page", progress.furthest_page)
     upsert(
         Answer,
         [
@@ -353,17 +361,22 @@ def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: fl
         )
     if seconds is not None:
         add_page_time(response.id, page.number, min(max(seconds, 0.0), MAX_PAGE_SECONDS))
-    # A plain UPDATE: cheaper than the ORM's flush on every save, and the loaded object is
-    # told the new values so it stays true for the rest of the request.
-    db.session.connection().execute(_PROGRESS, {"response": response.id, "page": next_page, "now": now})
-    set_committed_value(response, "current_page", next_page)
-    set_committed_value(response, "updated_at", now)
 
 
-_PROGRESS = (
-    update(Response.__table__)
-    .where(Response.__table__.c.id == bindparam("response"))
-    .values(current_page=bindparam("page"), updated_at=bindparam("now"))
+_RESPONSES = Response.__table__
+_SAVE_PROGRESS = (
+    update(_RESPONSES)
+    .where(_RESPONSES.c.id == bindparam("response"), _RESPONSES.c.status == "in_progress")
+    .values(
+        current_page=bindparam("page"),
+        updated_at=bindparam("now"),
+        # NULL (unknown, responses from before the column) stays NULL.
+        furthest_page=case(
+            (_RESPONSES.c.furthest_page < bindparam("saved"), bindparam("saved")),
+            else_=_RESPONSES.c.furthest_page,
+        ),
+    )
+    .returning(_RESPONSES.c.furthest_page)
 )
 
 
@@ -404,6 +417,17 @@ def comments_on(response: Response, page: SurveyPage) -> dict[str, str]:
         return {}
     ids = [prompt.id for prompt in page.prompts]
     return dict(db.session.connection().execute(_PAGE_COMMENTS, {"response": response.id, "ids": ids}).all())
+
+
+def stored_on(response: Response, page: SurveyPage) -> tuple[dict[str, int | None], dict[str, str]]:
+    """The stored answers and comments of one page.
+
+    A page past the furthest one saved holds nothing, so it is not read: moving forward
+    through a survey costs no query for the page shown next.
+    """
+    if response.furthest_page is not None and page.number > response.furthest_page:
+        return {}, {}
+    return answers_on(response, page), comments_on(response, page)
 
 
 def answered_ids(response: Response) -> set[str]:

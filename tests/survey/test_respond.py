@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from survey.extensions import db
 from survey.models import Answer, Comment, Invitation, PageTiming, Response
@@ -243,6 +244,78 @@ def test_page_timings_are_recorded(client, make_survey):
     assert timing.visits == 1
     assert 41 < timing.seconds < 60
     assert db.session.scalar(select(func.count(PageTiming.id))) == 1  # the unreadable time is not kept
+
+
+def test_moving_forward_reads_no_answers_and_writes_in_four_statements(client, app, make_survey):
+    setup = make_survey()
+    token, plan = setup.token(), setup.plan()
+    start(client, token)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith("BEGIN"):  # SQLite's explicit BEGIN IMMEDIATE
+            statements.append(statement.split(None, 1)[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        shown_at = f"{time.time() - 5:.3f}"
+        page = client.post(f"/s/{token}/p/1", data={**answer_all(plan.pages[0]), "action": "next",
+                                                    "shown_at": shown_at})  # fmt: skip
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert shown(page) == f"/s/{token}/p/2"
+    # Open the link; mark progress (and lock the response); store the answers; time the page.
+    # Page 2 was never saved, so nothing is read to show it.
+    assert statements == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+    assert db.session.scalar(select(Response.furthest_page)) == 0
+
+
+def test_pages_of_responses_without_a_known_furthest_page_are_read(client, make_survey):
+    """Responses started before the furthest page was recorded show their answers all the same."""
+    setup = make_survey()
+    token, plan = setup.token(), setup.plan()
+    start(client, token)
+    fill_pages(client, token, plan, 2, value="2")
+    db.session.execute(text("UPDATE response SET furthest_page = NULL"))
+    db.session.commit()
+    for number in (1, 2):
+        html = client.get(f"/s/{token}/p/{number}").get_data(as_text=True)
+        assert set(checked(html).values()) == {"2"}
+        assert len(checked(html)) == len(plan.pages[number - 1].items)
+    back = client.post(f"/s/{token}/p/3", data={"action": "back"})
+    assert len(checked(back.get_data(as_text=True))) == len(plan.pages[1].items)
+    assert db.session.scalar(select(Response.furthest_page)) is None
+
+
+def test_a_save_that_loses_the_race_with_a_submission_stores_nothing(app, make_survey):
+    from survey.services.invitations import hash_token
+    from survey.services.responding import AlreadySubmittedError, PageInput, open_link, plan_for, save_page
+
+    setup = make_survey()
+    token, plan = setup.token(), setup.plan()
+    client = app.test_client()
+    start(client, token)
+    fill_pages(client, token, plan, 1)
+    before = answers_stored()
+    with app.test_request_context(method="POST"):
+        visit = open_link(hash_token(token))
+        page = plan_for(visit.wave, visit.function).pages[1]
+        response = visit.response
+        assert response.status == "in_progress"  # what the slower request read
+        db.session.expunge(response)  # keep that stale picture
+        db.session.rollback()
+        # Meanwhile another request submits.
+        with db.engine.begin() as other:
+            other.execute(text("UPDATE response SET status = 'submitted', submitted_at = CURRENT_TIMESTAMP"))
+        data = PageInput({item.id: 1 for item in page.items}, {})
+        with pytest.raises(AlreadySubmittedError):
+            save_page(response, page, data, 10.0, 2)
+        db.session.rollback()
+    assert answers_stored() == before
+    assert db.session.scalar(select(func.count(PageTiming.id))) == 0
+    assert db.session.scalar(select(Response.current_page)) == 1
 
 
 # --- submission

@@ -25,7 +25,6 @@ from survey.services.responding import (
     answered_ids,
     answers_on,
     check_link,
-    comments_on,
     open_link,
     parse_page,
     plan_for,
@@ -33,6 +32,7 @@ from survey.services.responding import (
     resume_page,
     save_page,
     start_response,
+    stored_on,
     submit,
 )
 
@@ -68,9 +68,9 @@ def _render(template: str, language: str, status: int = 200, **context):
     return body, status
 
 
-def _visit(token: str, lock: bool = False) -> Visit:
+def _visit(token: str) -> Visit:
     """The link's state, or :class:`LinkError` (rendered as a clear 4xx page)."""
-    visit = open_link(hash_token(token), lock=lock) if token and len(token) <= 128 else None
+    visit = open_link(hash_token(token)) if token and len(token) <= 128 else None
     if visit is None:
         raise LinkError("unknown", 404)
     if not visit.done:
@@ -103,7 +103,7 @@ def entry(token: str):
 
 @bp.route("/<token>/start", methods=["POST"])
 def start(token: str):
-    visit = _visit(token, lock=True)
+    visit = _visit(token)
     if visit.done:
         return redirect(url_for("respond.thanks", token=token))
     plan = plan_for(visit.wave, visit.function)
@@ -126,7 +126,7 @@ def page(token: str, number: int):
     the same answers again, which stores nothing new.
     """
     posting = request.method == "POST"
-    visit = _visit(token, lock=posting)
+    visit = _visit(token)
     if visit.done:
         # A repeated submit (double click, browser retry, second tab) lands where the first did;
         # any other change after submission is refused.
@@ -154,7 +154,12 @@ def page(token: str, number: int):
     except InvalidSubmissionError as error:
         return _bad_request(str(error), language)
     target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
-    save_page(response, survey_page, data, _seconds_on_page(), target)
+    try:
+        save_page(response, survey_page, data, _seconds_on_page(), target)
+    except AlreadySubmittedError:  # submitted by another request a moment ago
+        if action == "submit":
+            return _thanks(token, visit, language)
+        return _already_submitted(language, token)
     if action == "back":
         return _show_page(token, plan, response, max(number - 1, 1))
     # The page posts every answer it shows, so stored answers are read only when some are missing.
@@ -188,8 +193,7 @@ def _show_page(token: str, plan, response, number: int, missing=()):
     read before the commit, so rendering runs outside the transaction and touches no row.
     """
     survey_page = plan.pages[number - 1]
-    answers = answers_on(response, survey_page)
-    comments = comments_on(response, survey_page)
+    answers, comments = stored_on(response, survey_page)
     language = response.locale
     db.session.commit()
     chosen = {
