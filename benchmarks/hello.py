@@ -25,6 +25,15 @@ answers = Table(
     Column("value", Integer),
 )  # fmt: skip
 engine = create_engine(os.environ["MINDGAP_DATABASE_URL"]) if os.environ.get("MINDGAP_DATABASE_URL") else None
+
+
+def create_table(url: str) -> None:
+    """Create the yardstick's table, once, before the workers start (they would race to)."""
+    setup = create_engine(url)
+    metadata.create_all(setup)
+    setup.dispose()
+
+
 FORM = """<!doctype html><title>Form</title><form method="post">
 {% for item in items %}<fieldset><legend>{{ item.text }}</legend>
 {% for value in values %}
@@ -53,7 +62,3 @@ def insert_answers():
 @app.get("/form")
 def form():
     return render_template_string(FORM, items=ITEMS, values=range(1, 6))
-
-
-if engine is not None:
-    metadata.create_all(engine)

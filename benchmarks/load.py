@@ -138,6 +138,20 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def database_cpu_seconds() -> float:
+    """CPU seconds of this machine's PostgreSQL processes (0 when the database runs elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = subprocess.run(["ps", "-C", "postgres", "-o", "pid="], capture_output=True, text=True)
+    total = 0.0
+    for pid in found.stdout.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -329,6 +343,9 @@ def main() -> int:
         ]
         # The yardsticks run the same way, with the same worker count as one Mindgap instance
         # of a single-instance run, before the respondents arrive.
+        from benchmarks.hello import create_table
+
+        create_table(url)
         yard_port = free_port()
         yard = start_gunicorn("benchmarks.hello:app", yard_port, env, args.workers, args.threads)
         calibration_requests = max(1500, args.respondents * 2)
@@ -345,6 +362,7 @@ def main() -> int:
 
         recorder = Recorder()
         server_cpu_before = sum(cpu_seconds(process.pid) for process in processes)
+        database_cpu_before = database_cpu_seconds()
         client_cpu_before = time.process_time()
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
@@ -355,6 +373,7 @@ def main() -> int:
             done = list(pool.map(one, range(len(tokens))))
         elapsed = time.perf_counter() - started
         server_cpu = sum(cpu_seconds(process.pid) for process in processes) - server_cpu_before
+        database_cpu = database_cpu_seconds() - database_cpu_before
         client_cpu = time.process_time() - client_cpu_before
         saves = recorder.latencies["save page"]
         result = {
@@ -370,6 +389,7 @@ def main() -> int:
             "form_vs_hello": yardsticks["form_only"]["throughput"] / hello_figures["throughput"],
             "server_cpu_seconds": server_cpu, "client_cpu_seconds": client_cpu,
             "server_cpu_ms_per_request": 1000 * server_cpu / max(sum(recorder.statuses.values()), 1),
+            "database_cpu_ms_per_request": 1000 * database_cpu / max(sum(recorder.statuses.values()), 1),
         }  # fmt: skip
         result["save_vs_hello"] = result["page_saves_per_second"] / hello_figures["throughput"]
         result["requests_vs_hello"] = result["requests_per_second"] / hello_figures["throughput"]
