@@ -12,8 +12,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import bindparam, case, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from instruments import Instrument, Item, Prompt, Scale
 from survey.db import dialect_insert, upsert
@@ -106,7 +104,7 @@ _PLANS: dict[tuple, SurveyPlan] = {}
 _MAX_PLANS = 512
 
 
-def plan_for(wave: Wave, function: str) -> SurveyPlan:
+def plan_for(wave: LinkWave | Wave, function: str) -> SurveyPlan:
     """The survey a member of a team with ``function`` answers in ``wave`` (cached per process)."""
     key = (wave.id, wave.created_at, function, tuple(wave.languages or ()))
     plan = _PLANS.get(key)
@@ -170,30 +168,48 @@ def _place_prompts(instrument: Instrument, pages: list[tuple[Item, ...]]) -> dic
 # --- invitations and responses
 
 
-def check_link(invitation: Invitation | None, now: datetime | None = None) -> Invitation:
-    """Return a usable invitation or raise :class:`LinkError` saying why it is not."""
-    now = now or utcnow()
-    if invitation is None:
-        raise LinkError("unknown", 404)
-    if invitation.revoked_at is not None:
-        raise LinkError("revoked", 410)
-    wave = invitation.wave
-    if wave.status == "closed" or (wave.closes_at is not None and wave.closes_at <= now):
-        raise LinkError("closed", 410)
-    if wave.status != "open" or (wave.opens_at is not None and wave.opens_at > now):
-        raise LinkError("not_open", 403)
-    return invitation
+@dataclass(frozen=True)
+class LinkInvitation:
+    id: int
+    wave_id: int
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkWave:
+    """The parts of a wave that taking its survey needs."""
+
+    id: int
+    created_at: datetime
+    languages: list[str] | None
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    mode: str
+    anonymity_threshold: int
+
+
+@dataclass
+class ResponseState:
+    """A response as a survey request sees it; the writes below keep it up to date."""
+
+    id: int
+    status: str
+    locale: str
+    #: See :attr:`survey.models.Response.furthest_page`.
+    furthest_page: int | None
 
 
 @dataclass
 class Visit:
     """What one survey request knows about its link, read in a single query."""
 
-    invitation: Invitation
-    wave: Wave
+    invitation: LinkInvitation
+    wave: LinkWave
     team_id: int
     function: str
-    response: Response | None
+    response: ResponseState | None
 
     @property
     def done(self) -> bool:
@@ -202,9 +218,25 @@ class Visit:
         )
 
 
-#: Built once: the invitation, its wave, the team at invitation time and the response.
+def check_link(invitation: LinkInvitation, wave: LinkWave, now: datetime | None = None) -> None:
+    """Raise :class:`LinkError` saying why an invitation cannot be used now, if it cannot."""
+    now = now or utcnow()
+    if invitation.revoked_at is not None:
+        raise LinkError("revoked", 410)
+    if wave.status == "closed" or (wave.closes_at is not None and wave.closes_at <= now):
+        raise LinkError("closed", 410)
+    if wave.status != "open" or (wave.opens_at is not None and wave.opens_at > now):
+        raise LinkError("not_open", 403)
+
+
+_INVITATION_COLUMNS = (Invitation.id, Invitation.wave_id, Invitation.used_at, Invitation.revoked_at)
+_WAVE_COLUMNS = (Wave.id, Wave.created_at, Wave.languages, Wave.status, Wave.opens_at, Wave.closes_at,
+                 Wave.mode, Wave.anonymity_threshold)  # fmt: skip
+_RESPONSE_COLUMNS = (Response.id, Response.status, Response.locale, Response.furthest_page)
+#: Built once: the invitation, its wave, the team at invitation time and the response, as
+#: plain columns (loading ORM objects cost more than the query on this, the busiest path).
 _VISIT = (
-    select(Invitation, Wave, Team.id, Team.function, Response)
+    select(*_INVITATION_COLUMNS, *_WAVE_COLUMNS, Team.id, Team.function, *_RESPONSE_COLUMNS)
     .join(Wave, Wave.id == Invitation.wave_id)
     .join(WaveMember, (WaveMember.wave_id == Invitation.wave_id)
           & (WaveMember.participant_id == Invitation.participant_id))
@@ -220,36 +252,52 @@ def open_link(token_hash: str) -> Visit | None:
     Nothing is locked here: requests that change a response serialise on its row in
     :func:`save_page`, which re-checks the status under that lock.
     """
-    row = db.session.execute(_VISIT, {"token_hash": token_hash}).first()
-    return None if row is None else Visit(*row)
+    row = db.session.connection().execute(_VISIT, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    i, w = len(_INVITATION_COLUMNS), len(_INVITATION_COLUMNS) + len(_WAVE_COLUMNS)
+    response = ResponseState(*row[w + 2 :]) if row[w + 2] is not None else None
+    return Visit(LinkInvitation(*row[:i]), LinkWave(*row[i:w]), row[w], row[w + 1], response)
 
 
-def response_of(invitation: Invitation) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.invitation_id == invitation.id))
+_RESPONSE_OF = select(*_RESPONSE_COLUMNS).where(Response.invitation_id == bindparam("invitation"))
 
 
-def start_response(invitation: Invitation, team_id: int, locale: str, plan: SurveyPlan) -> Response:
-    """Return the invitation's response, creating it (once, even under concurrent requests)."""
-    if invitation.used_at is not None:
+def _response_of(invitation_id: int) -> ResponseState | None:
+    row = db.session.connection().execute(_RESPONSE_OF, {"invitation": invitation_id}).first()
+    return None if row is None else ResponseState(*row)
+
+
+def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState:
+    """Return the link's response, creating it (once, even under concurrent requests)."""
+    if visit.invitation.used_at is not None:
         raise AlreadySubmittedError("This survey has been submitted.")
     if locale not in plan.languages:
         raise InvalidSubmissionError(
             f"Language {locale!r} is not offered; choose one of {', '.join(plan.languages)}."
         )
-    existing = response_of(invitation)
+    existing = visit.response
     if existing is not None:
-        if existing.status == "in_progress":
+        if existing.status == "in_progress" and existing.locale != locale:
+            db.session.execute(
+                update(Response)
+                .where(Response.id == existing.id, Response.status == "in_progress")
+                .values(locale=locale, updated_at=utcnow())
+            )
             existing.locale = locale
         return existing
-    response = Response(wave_id=invitation.wave_id, invitation_id=invitation.id, team_id=team_id,
-                        locale=locale, furthest_page=-1)  # fmt: skip
-    try:
-        with db.session.begin_nested():
-            db.session.add(response)
-    except IntegrityError:
+    table = Response.__table__
+    created = db.session.connection().execute(
+        dialect_insert()(table)
+        .values(wave_id=visit.invitation.wave_id, invitation_id=visit.invitation.id, team_id=visit.team_id,
+                locale=locale, furthest_page=-1)
+        .on_conflict_do_nothing(index_elements=["invitation_id"])
+        .returning(table.c.id)
+    ).first()  # fmt: skip
+    if created is None:
         # Another request created it a moment ago: the unique invitation_id says so.
-        return response_of(invitation)
-    return response
+        return _response_of(visit.invitation.id)
+    return ResponseState(created.id, "in_progress", locale, -1)
 
 
 @dataclass(frozen=True)
@@ -309,7 +357,7 @@ def _parse_value(item: Item, scale: Scale, raw: str) -> int | None:
     return value
 
 
-def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: float | None,
+def save_page(response: ResponseState, page: SurveyPage, data: PageInput, seconds: float | None,
               next_page: int) -> None:  # fmt: skip
     """Store a page's answers and comments (in bulk), its timing, and where to resume.
 
@@ -329,10 +377,7 @@ def save_page(response: Response, page: SurveyPage, data: PageInput, seconds: fl
     )
     if progress is None:
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
-    # Keep the loaded object true without an ORM flush.
-    set_committed_value(response, "current_page", next_page)
-    set_committed_value(response, "updated_at", now)
-    set_committed_value(response, "furthest_page", progress.furthest_page)
+    response.furthest_page = progress.furthest_page
     upsert(
         Answer,
         [
@@ -406,20 +451,20 @@ _PAGE_COMMENTS = select(Comment.subject_id, Comment.text).where(
 )
 
 
-def answers_on(response: Response, page: SurveyPage) -> dict[str, int | None]:
+def answers_on(response: ResponseState, page: SurveyPage) -> dict[str, int | None]:
     """The stored answers to the items of one page."""
     ids = [item.id for item in page.items]
     return dict(db.session.connection().execute(_PAGE_ANSWERS, {"response": response.id, "ids": ids}).all())
 
 
-def comments_on(response: Response, page: SurveyPage) -> dict[str, str]:
+def comments_on(response: ResponseState, page: SurveyPage) -> dict[str, str]:
     if not page.prompts:
         return {}
     ids = [prompt.id for prompt in page.prompts]
     return dict(db.session.connection().execute(_PAGE_COMMENTS, {"response": response.id, "ids": ids}).all())
 
 
-def stored_on(response: Response, page: SurveyPage) -> tuple[dict[str, int | None], dict[str, str]]:
+def stored_on(response: ResponseState, page: SurveyPage) -> tuple[dict[str, int | None], dict[str, str]]:
     """The stored answers and comments of one page.
 
     A page past the furthest one saved holds nothing, so it is not read: moving forward
@@ -430,7 +475,7 @@ def stored_on(response: Response, page: SurveyPage) -> tuple[dict[str, int | Non
     return answers_on(response, page), comments_on(response, page)
 
 
-def answered_ids(response: Response) -> set[str]:
+def answered_ids(response: ResponseState) -> set[str]:
     return set(db.session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
 
 
@@ -455,24 +500,22 @@ class IncompleteSubmissionError(ServiceError):
         self.first_page = first_page
 
 
-def submit(response: Response, plan: SurveyPlan) -> bool:
-    """Submit ``response`` exactly once; return ``True`` if this call submitted it.
+def submit(visit: Visit, plan: SurveyPlan) -> bool:
+    """Submit the visit's response exactly once; return ``True`` if this call submitted it.
 
     A second call (double click, retry, another tab) finds it submitted and returns
     ``False`` without changing anything: the conditional UPDATE is the arbiter, so two
     concurrent calls cannot both succeed. In anonymous waves the response is unlinked from
     its invitation and its timestamps are cut to the day, so it cannot be matched to a person.
     """
-    answered = set(db.session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
-    missing = missing_required(plan, answered)
+    response = visit.response
+    missing = missing_required(plan, answered_ids(response))
     if missing:
         first = next(p.number for p in plan.pages if any(i.id in missing for i in p.items))
         raise IncompleteSubmissionError(missing, first)
-    wave = response.wave
-    invitation_id = response.invitation_id
     now = utcnow()
     values: dict = {"status": "submitted", "submitted_at": now, "updated_at": now}
-    if wave.mode == "anonymous":
+    if visit.wave.mode == "anonymous":
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         values.update(invitation_id=None, submitted_at=day, updated_at=day, started_at=day)
         now = day
@@ -482,12 +525,10 @@ def submit(response: Response, plan: SurveyPlan) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    response.status = "submitted"
     if result.rowcount != 1:
-        db.session.refresh(response)
         return False
-    if invitation_id is not None:
-        db.session.execute(update(Invitation).where(Invitation.id == invitation_id).values(used_at=now))
-    db.session.expire(response)
+    db.session.execute(update(Invitation).where(Invitation.id == visit.invitation.id).values(used_at=now))
     return True
 
 

@@ -74,7 +74,7 @@ def _visit(token: str) -> Visit:
     if visit is None:
         raise LinkError("unknown", 404)
     if not visit.done:
-        check_link(visit.invitation)
+        check_link(visit.invitation, visit.wave)
     return visit
 
 
@@ -109,7 +109,7 @@ def start(token: str):
     plan = plan_for(visit.wave, visit.function)
     language = request.form.get("language") or _browser_language(plan.languages)
     try:
-        response = start_response(visit.invitation, visit.team_id, language, plan)
+        response = start_response(visit, language, plan)
     except InvalidSubmissionError as error:
         return _bad_request(str(error), _browser_language(plan.languages))
     first = 0 if response is not visit.response else resume_page(plan, answered_ids(response))
@@ -172,7 +172,7 @@ def page(token: str, number: int):
     if action == "next" and number < plan.page_count:
         return _show_page(token, plan, response, number + 1)
     try:
-        submit(response, plan)
+        submit(visit, plan)
     except IncompleteSubmissionError as incomplete:
         return _show_page(token, plan, response, incomplete.first_page + 1, incomplete.missing)
     return _thanks(token, visit, language)
