@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from survey.extensions import db
+from survey.security import redact_tokens
 
 
 def wants_json() -> bool:
@@ -48,7 +49,8 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001, S110 - the connection is gone; the pool will replace it
             pass
-        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        path = redact_tokens(request.path)
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, path, error)
         response, status = _render(ServiceUnavailable(
             "Mindgap cannot reach its database for a moment. Nothing you sent was lost or half-saved: "
             "please try again in a few seconds."
@@ -62,7 +64,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         if app.testing:
             raise error  # tests see the real traceback
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, redact_tokens(request.path))
         return _render(InternalServerError())
 
 

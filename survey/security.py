@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+import base64
+import hashlib
+import hmac
+import re
+
+from flask import Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.extensions import limiter
@@ -57,3 +62,30 @@ def security_headers(response):
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+#: Survey links carry the respondent's only credential in their path: ``/s/<token>/...``.
+SURVEY_TOKEN = re.compile(r"(/s/)[^/?#\s\"]+")
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with the token of every survey link in it replaced by ``[token]`` (for logs)."""
+    return SURVEY_TOKEN.sub(r"\1[token]", text) if "/s/" in text else text
+
+
+def link_form_token(link_token: str) -> str:
+    """The anti-forgery value that the survey forms of one invitation link carry.
+
+    An HMAC of the link's token under the secret key, so only a page this app served for
+    that link has it. It stands in for Flask-WTF's session-bound token on survey pages: the
+    link itself is the respondent's credential, so a value bound to it protects the same way,
+    and respondents need no cookie at all.
+    """
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(key, b"mindgap-survey-form\x00" + link_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def valid_link_form_token(link_token: str, sent: str) -> bool:
+    return hmac.compare_digest(link_form_token(link_token), sent)

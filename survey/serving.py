@@ -14,14 +14,11 @@ with one thread, keeps browsers' connections alive between pages.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from gunicorn.glogging import Logger
 
-#: Survey links carry the respondent's only credential in their path: ``/s/<token>/...``.
-SURVEY_TOKEN = re.compile(r"(/s/)[^/?#\s\"]+")
-REDACTED = r"\1[token]"
+from survey.security import redact_tokens
 
 
 def default_workers() -> int:
@@ -62,5 +59,5 @@ class RedactingLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         for key, value in atoms.items():
             if isinstance(value, str) and "/s/" in value:
-                atoms[key] = SURVEY_TOKEN.sub(REDACTED, value)
+                atoms[key] = redact_tokens(value)
         return atoms

@@ -435,12 +435,45 @@ def test_page_out_of_range_is_404(client, make_survey):
     assert client.get(f"/s/{token}/p/99").status_code == 404
 
 
+def form_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
 def test_csrf_is_required(app, make_survey):
     setup = make_survey()
     app.config["WTF_CSRF_ENABLED"] = True
-    response = app.test_client().post(f"/s/{setup.token()}/start", data={"language": "en"})
-    assert response.status_code == 400
+    client = app.test_client()
+    token, other = setup.token("marketing"), setup.token("sales")
+    welcome = client.get(f"/s/{token}").get_data(as_text=True)
+    for forged in ({}, {"csrf_token": ""}, {"csrf_token": "x" * 43},
+                   {"csrf_token": form_token(client.get(f"/s/{other}").get_data(as_text=True))}):  # fmt: skip
+        response = client.post(f"/s/{token}/start", data={"language": "en", **forged})
+        assert response.status_code == 400
+        assert "did not come from your survey link" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Response.id))) == 0
+    page = client.post(f"/s/{token}/start", data={"language": "en", "csrf_token": form_token(welcome)})
+    assert shown(page) == f"/s/{token}/p/1"
+    answers = {**answer_all(setup.plan("marketing").pages[0]), "action": "next"}
+    assert client.post(f"/s/{token}/p/1", data=answers).status_code == 400
+    assert answers_stored() == 0
+    answers["csrf_token"] = form_token(page.get_data(as_text=True))
+    save = client.post(f"/s/{token}/p/1", data=answers)
+    assert shown(save) == f"/s/{token}/p/2"
+
+
+def test_respondents_get_no_cookies(app, make_survey):
+    setup = make_survey()
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    token = setup.token()
+    responses = [client.get(f"/s/{token}")]
+    html = responses[-1].get_data(as_text=True)
+    start_form = {"language": "en", "csrf_token": form_token(html)}
+    responses.append(client.post(f"/s/{token}/start", data=start_form))
+    responses.append(client.get(f"/s/{token}/p/1"))
+    for response in responses:
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
 
 
 def test_twenty_simultaneous_submits_make_one_submitted_response(app, make_survey):

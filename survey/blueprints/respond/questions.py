@@ -35,6 +35,10 @@ FORMATS_TEMPLATE = "respond/formats.html"
 class LanguageForm(FlaskForm):
     language = RadioField("Language", validators=[Optional()])
 
+    class Meta:
+        # The welcome page's form carries the link-bound token instead (survey.security).
+        csrf = False
+
 
 def language_choices(languages, names) -> list[SelectChoice]:
     return [SelectChoice(code, names.get(code, code)) for code in languages]

@@ -13,7 +13,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
-from survey.extensions import db, limiter
+from survey.extensions import csrf, db, limiter
+from survey.security import link_form_token, valid_link_form_token
 from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
@@ -37,6 +38,9 @@ from survey.services.responding import (
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
+# Survey forms carry a value bound to their link instead of Flask-WTF's session-bound token
+# (see check_form_token): respondents get no cookie at all.
+csrf.exempt(bp)
 # Only failed lookups count: respondents clicking through their own survey are never limited.
 limiter.limit(
     lambda: current_app.config["INVITE_LOOKUP_LIMIT"],
@@ -47,6 +51,20 @@ limiter.limit(
 #: Form fields that are not answers.
 CONTROL_FIELDS = {"csrf_token", "action", "shown_at"}
 UI_LANGUAGES = ("en", "de")
+
+
+@bp.before_request
+def check_form_token():
+    """Refuse a POST whose form was not served by this app for this link (cross-site forgery)."""
+    if request.method != "POST" or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    token = (request.view_args or {}).get("token", "")
+    if valid_link_form_token(token, request.form.get("csrf_token", "")):
+        return None
+    language = _browser_language(UI_LANGUAGES)
+    t = translator(language)
+    return _render("respond/message.html", language, 400, title=t("bad_request_title"),
+                   message=t("form_expired"), hint=t("bad_request_hint"))  # fmt: skip
 
 
 @bp.after_request
@@ -96,7 +114,7 @@ def entry(token: str):
     introductions = [instrument.introduction.get(language, "") for instrument in plan.instruments]
     return _render(
         "respond/welcome.html", language, form=form, plan=plan, wave=visit.wave, token=token,
-        introductions=introductions, resuming=visit.response is not None,
+        introductions=introductions, resuming=visit.response is not None, form_token=link_form_token(token),
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
 
@@ -205,7 +223,7 @@ def _show_page(token: str, plan, response, number: int, missing=()):
         "respond/page.html", language, 422 if errors else 200, page=survey_page, plan=plan, number=number,
         errors=errors, percent=progress(plan, number - 1), comments=comments, shown_at=f"{time.time():.3f}",
         questions=question_markup(survey_page, language, chosen, errors, t),
-        page_url=url_for("respond.page", token=token, number=number),
+        page_url=url_for("respond.page", token=token, number=number), form_token=link_form_token(token),
     )  # fmt: skip
 
 
