@@ -15,9 +15,11 @@ def wants_json() -> bool:
 
 
 def _render(error: HTTPException):
+    # Keep what the error says in headers (Retry-After on 429 and 503, Allow on 405).
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if wants_json():
-        return jsonify(error=error.name, message=error.description, status=error.code), error.code
-    return render_template("errors/error.html", error=error), error.code
+        return jsonify(error=error.name, message=error.description, status=error.code), error.code, headers
+    return render_template("errors/error.html", error=error), error.code, headers
 
 
 def init_app(app: Flask) -> None:
@@ -51,13 +53,11 @@ def init_app(app: Flask) -> None:
             pass
         path = redact_tokens(request.path)
         app.logger.warning("Database unavailable on %s %s: %s", request.method, path, error)
-        response, status = _render(ServiceUnavailable(
+        return _render(ServiceUnavailable(
             "Mindgap cannot reach its database for a moment. Nothing you sent was lost or half-saved: "
-            "please try again in a few seconds."
+            "please try again in a few seconds.",
+            retry_after=int(app.config.get("RETRY_AFTER_SECONDS", 5)),
         ))  # fmt: skip
-        response = app.make_response((response, status))
-        response.headers["Retry-After"] = str(app.config.get("RETRY_AFTER_SECONDS", 5))
-        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -5,9 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
+import time
+from functools import lru_cache
 
 from flask import Flask, abort, current_app, request
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.extensions import limiter
@@ -89,3 +95,44 @@ def link_form_token(link_token: str) -> str:
 
 def valid_link_form_token(link_token: str, sent: str) -> bool:
     return hmac.compare_digest(link_form_token(link_token), sent)
+
+
+# --- guessing invitation links
+
+_LOOKUP_SCOPE = "invitation-lookup"
+
+
+@lru_cache(maxsize=8)
+def _parsed_limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def _lookup_limit() -> tuple[RateLimitItem, tuple[str, ...]]:
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", _LOOKUP_SCOPE, get_remote_address())
+    return _parsed_limit(current_app.config["INVITE_LOOKUP_LIMIT"]), key
+
+
+def check_lookup_limit() -> None:
+    """Refuse (429, with Retry-After) a client whose unknown-link lookups used up the limit.
+
+    Only failed lookups count (:func:`count_failed_lookup`), so respondents clicking through
+    their own survey are never limited, while an address that guesses tokens is stopped for
+    every lookup, found or not. Counters live in the limiter's storage (Redis when several app
+    instances run). One storage read per survey request, no response headers.
+    """
+    if not limiter.enabled:
+        return
+    item, key = _lookup_limit()
+    if limiter.limiter.test(item, *key):
+        return
+    reset, _ = limiter.limiter.get_window_stats(item, *key)
+    raise TooManyRequests(
+        "Too many unknown survey links were tried from your address. Please wait and try again.",
+        retry_after=max(1, math.ceil(reset - time.time())),
+    )
+
+
+def count_failed_lookup() -> None:
+    if limiter.enabled:
+        item, key = _lookup_limit()
+        limiter.limiter.hit(item, *key)

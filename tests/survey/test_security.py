@@ -66,6 +66,19 @@ def test_guessing_invitation_links_is_rate_limited(client, make_survey):
     assert client.get(f"/s/{setup.token()}", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200
 
 
+def test_only_unknown_links_count_towards_the_lookup_limit(client, make_survey):
+    setup = make_survey()
+    client.application.config["INVITE_LOOKUP_LIMIT"] = "3 per minute"
+    token = setup.token()
+    for _ in range(10):  # a respondent going back and forth through their own survey
+        assert client.get(f"/s/{token}").status_code == 200
+    assert [client.get(f"/s/guess-{n}").status_code for n in range(4)] == [404, 404, 404, 429]
+    limited = client.get(f"/s/{token}")  # once guessing is stopped, every lookup is
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert "X-RateLimit-Limit" not in limited.headers
+
+
 def test_rate_limits_hold_across_app_instances(database_url, other_app):
     redis = pytest.importorskip("redis")
     try:

@@ -13,8 +13,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
-from survey.extensions import csrf, db, limiter
-from survey.security import link_form_token, valid_link_form_token
+from survey.extensions import csrf, db
+from survey.security import check_lookup_limit, count_failed_lookup, link_form_token, valid_link_form_token
 from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
@@ -41,12 +41,6 @@ bp = Blueprint("respond", __name__, url_prefix="/s")
 # Survey forms carry a value bound to their link instead of Flask-WTF's session-bound token
 # (see check_form_token): respondents get no cookie at all.
 csrf.exempt(bp)
-# Only failed lookups count: respondents clicking through their own survey are never limited.
-limiter.limit(
-    lambda: current_app.config["INVITE_LOOKUP_LIMIT"],
-    deduct_when=lambda response: response.status_code == 404,
-    scope="invitation-lookup",
-)(bp)
 
 #: Form fields that are not answers.
 CONTROL_FIELDS = {"csrf_token", "action", "shown_at"}
@@ -88,8 +82,10 @@ def _render(template: str, language: str, status: int = 200, **context):
 
 def _visit(token: str) -> Visit:
     """The link's state, or :class:`LinkError` (rendered as a clear 4xx page)."""
+    check_lookup_limit()  # guessing defence: see survey.security
     visit = open_link(hash_token(token)) if token and len(token) <= 128 else None
     if visit is None:
+        count_failed_lookup()
         raise LinkError("unknown", 404)
     if not visit.done:
         check_link(visit.invitation, visit.wave)
