@@ -83,7 +83,7 @@ def demo_command() -> None:
     "--workers",
     type=int,
     default=None,
-    help="gunicorn worker processes (default: CPU cores + 1, at most 9; or MINDGAP_WORKERS).",
+    help="gunicorn worker processes (default: one per CPU core, at least 2; or MINDGAP_WORKERS).",
 )
 @with_appcontext
 def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:

@@ -3,12 +3,12 @@
 ``mindgap serve`` and the load benchmark both use :func:`gunicorn_command`, so what is
 measured is what runs.
 
-Workers: one process per CPU core plus one, one thread each. Survey requests spend most of
-their time in Python, so threads of one process mostly wait for each other's interpreter
-lock: measured on 2 cores, 4 threads per worker cost a third more CPU per request and tripled
-the 99th percentile (docs/PERFORMANCE.md). The extra process keeps a core busy while another
-waits for the database, and absorbs a slow report build. The ``gthread`` worker class, even
-with one thread, keeps browsers' connections alive between pages.
+Workers: one process per CPU core (at least two), one thread each. Survey requests spend most
+of their time in Python, so threads of one process mostly wait for each other's interpreter
+lock, and processes beyond the cores only add switching: measured on 2 cores with the database
+on the same machine, 4 threads per worker or 2 x cores + 1 workers cost 20-50 % more CPU per
+request and raised the 99th percentile latency (docs/PERFORMANCE.md). The ``gthread`` worker
+class, even with one thread, keeps browsers' connections alive between pages.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from survey.security import redact_tokens
 
 
 def default_workers() -> int:
-    """``MINDGAP_WORKERS``, or one worker per CPU core plus one (at most 9)."""
-    return int(os.environ.get("MINDGAP_WORKERS") or min((os.cpu_count() or 1) + 1, 9))
+    """``MINDGAP_WORKERS``, or one worker per CPU core (at least 2, at most 16)."""
+    return int(os.environ.get("MINDGAP_WORKERS") or min(max(os.cpu_count() or 1, 2), 16))
 
 
 def default_threads() -> int:

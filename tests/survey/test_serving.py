@@ -53,7 +53,7 @@ def test_production_command_uses_single_threaded_workers_and_the_redacting_logge
     assert option["--logger-class"] == "survey.serving.RedactingLogger"
     assert option["--threads"] == "1"
     assert option["--worker-class"] == "gthread"  # keeps browsers' connections alive
-    assert 2 <= int(option["--workers"]) <= 9
+    assert 2 <= int(option["--workers"]) <= 16
     assert command[-1] == "survey:create_app()"
     monkeypatch.setenv("MINDGAP_WORKERS", "6")
     monkeypatch.setenv("MINDGAP_THREADS", "2")
