@@ -28,7 +28,6 @@ spreadsheet row number (the header is row 1).
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ from typing import Any
 import yaml
 
 from .model import PERSPECTIVES, TARGETS, Instrument
+from .tables import read_cells, table_format
 from .validator import (
     FUNCTIONS,
     ID_PATTERN,
@@ -139,57 +139,23 @@ Row = tuple[int, dict[str, str]]
 def read_table(path: str | Path) -> tuple[list[str], list[Row]]:
     """Read a CSV or XLSX table: the normalised column names and the non-empty rows.
 
-    Column names are stripped and lower-cased; cells become stripped text (numbers that are whole
-    lose their ``.0``). Blank rows are skipped but keep their place in the row numbering.
+    Column names are stripped and lower-cased; cells become stripped text (see
+    :func:`instruments.tables.cell_text`). Blank rows are skipped but keep their place in the
+    row numbering. Raises :class:`~instruments.tables.TableError` (a ``ValueError``) for a file
+    that is not a readable table.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table = _read_csv(path)
-    elif suffix == ".xlsx":
-        table = _read_xlsx(path)
-    else:
-        raise ValueError(f"path must name a .csv or .xlsx file; got {path.name!r}")
+    table_format(path.name)  # before opening it: say so even for a missing file
+    table = read_cells(path.read_bytes(), path.name)
     if not table:
         return [], []
-    header = [_cell_text(name).lower() for name in table[0]]
+    header = [name.lower() for name in table[0]]
     rows = []
     for number, values in enumerate(table[1:], start=2):
-        cells = {name: _cell_text(value) for name, value in zip(header, values, strict=False) if name}
+        cells = {name: value for name, value in zip(header, values, strict=False) if name}
         if any(cells.values()):
             rows.append((number, cells))
     return header, rows
-
-
-def _read_csv(path: Path) -> list[list[str]]:
-    text = path.read_text(encoding="utf-8-sig")
-    first_line = text.split("\n", 1)[0]
-    try:
-        dialect: Any = csv.Sniffer().sniff(first_line, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
-
-
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook  # imported here: only this format needs it
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def write_table(columns: Sequence[str], rows: Iterable[Mapping[str, str]], path: str | Path) -> None:

@@ -8,14 +8,12 @@ already on the roster are updated (team, name, attributes), new ones are added.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 from sqlalchemy import select
 
+from instruments.tables import TableError, read_cells
 from survey.extensions import db
 from survey.models import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.services import ServiceError
@@ -64,60 +62,23 @@ class RosterPreview:
 def read_roster_file(filename: str, data: bytes) -> list[dict[str, str]]:
     """Read a ``.csv`` or ``.xlsx`` file into rows keyed by lower-case column name.
 
-    CSV files may be UTF-8 (with or without BOM) and separated by commas or semicolons
-    (spreadsheets in many European locales write semicolons).
+    CSV files may be UTF-8 (with or without BOM) and separated by commas, semicolons or tabs
+    (see :mod:`instruments.tables`).
     """
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix == "csv":
-        table = _read_csv(data)
-    elif suffix == "xlsx":
-        table = _read_xlsx(data)
-    else:
-        raise ServiceError(f"{filename or 'The file'} is neither .csv nor .xlsx.")
-    table = [row for row in table if any(cell.strip() for cell in row)]
+    try:
+        table = read_cells(data, filename)
+    except TableError as error:
+        raise ServiceError(str(error)) from error
+    table = [row for row in table if any(row)]
     if not table:
         raise ServiceError("The file is empty.")
-    header = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip().lower()) for cell in table[0]]
+    header = [COLUMN_ALIASES.get(cell.lower(), cell.lower()) for cell in table[0]]
     if len(table) - 1 > MAX_ROWS:
         raise ServiceError(f"The file has {len(table) - 1} rows; at most {MAX_ROWS} can be imported at once.")
     return [
-        {column: (row[i].strip() if i < len(row) else "") for i, column in enumerate(header) if column}
+        {column: (row[i] if i < len(row) else "") for i, column in enumerate(header) if column}
         for row in table[1:]
     ]
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ServiceError("The CSV file is not UTF-8 text; save it as 'CSV UTF-8'.") from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise ServiceError("The XLSX file cannot be read; is it an Excel workbook?") from error
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
 
 
 def preview_roster(organization: Organization, records: Sequence[dict[str, str]]) -> RosterPreview:

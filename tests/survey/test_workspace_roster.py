@@ -98,7 +98,7 @@ def test_semicolon_csv_with_bom_and_xlsx_read_alike(organization):
 @pytest.mark.parametrize(
     ("filename", "data", "message"),
     [
-        ("staff.txt", b"email,team\n", "neither .csv nor .xlsx"),
+        ("staff.txt", b"email,team\n", "neither a .csv nor an .xlsx file"),
         ("staff.csv", b"", "The file is empty"),
         ("staff.csv", "email,team\nä,Sales\n".encode("latin-1"), "not UTF-8"),
         ("staff.xlsx", b"not a workbook", "cannot be read"),
