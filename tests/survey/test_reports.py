@@ -192,6 +192,19 @@ def test_results_are_cached_until_responses_change(client, demo, monkeypatch):
     assert calls == [1, 1]  # a new response invalidates the cached report
 
 
+def test_pdf_prints_the_page_s_cached_report_without_computing_it_again(client, demo, monkeypatch):
+    sign_in(client)
+    calls = []
+    real = service.organization_report
+    monkeypatch.setattr(service, "organization_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert client.get(f"/reports/waves/{demo.wave.id}").status_code == 200
+    assert calls == [1]
+    pdf = client.get(f"/reports/waves/{demo.wave.id}/report.pdf")
+    assert pdf.status_code == 200
+    assert pdf.data.startswith(b"%PDF")
+    assert calls == [1]  # the PDF reused the page's report
+
+
 def test_access_to_reports(client, app, demo, make_organization, make_user):
     url = f"/reports/waves/{demo.wave.id}"
     assert client.get(url).status_code == 302  # sign in first

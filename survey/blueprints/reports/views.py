@@ -69,13 +69,23 @@ def _output(wave, kind: str, language: str, build) -> bytes:
     return payload
 
 
+def _cached_body(wave, language: str, state: str | None = None) -> bytes:
+    """The report body of the page and the PDF: built once per wave state and language."""
+
+    def build() -> bytes:
+        return _report_body(service.report_inputs(wave), language).encode()
+
+    return service.cached(wave, "html", language, build, state)
+
+
 @bp.route("/waves/<int:wave_id>")
 @login_required
 def wave_report(wave_id: int):
     """The organisation report of a wave, as a page."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
-    body = _output(wave, "html", language, lambda inputs: _report_body(inputs, language).encode())
+    body = _cached_body(wave, language)
+    db.session.commit()
     downloads = [
         ("PDF", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
         ("Results (Excel)", url_for("reports.wave_results", wave_id=wave.id, extension="xlsx")),
@@ -93,20 +103,19 @@ def wave_report_pdf(wave_id: int):
     """The same report as a print-quality PDF with page numbers."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
+    state = service.report_state(wave)
 
-    def build(inputs) -> bytes:
+    def build() -> bytes:
         from weasyprint import HTML
 
-        html = render_template(
-            "reports/print.html",
-            title=f"Alignment report · {wave.name}",
-            body=_report_body(inputs, language),
-            print_css=_print_css(),
-            language=language,
-        )
+        # The page's report body, from the cache when someone has looked at the page.
+        html = render_template("reports/print.html", title=f"Alignment report · {wave.name}",
+                               body=_cached_body(wave, language, state).decode(), print_css=_print_css(),
+                               language=language)  # fmt: skip
         return HTML(string=html).write_pdf()
 
-    pdf = _output(wave, "pdf", language, build)
+    pdf = service.cached(wave, "pdf", language, build, state)
+    db.session.commit()
     return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}.pdf")
 
 
