@@ -81,9 +81,12 @@ def dialect_insert(dialect: str | None = None):
 @lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]):
     statement = dialect_insert(dialect)(table)
+    # RETURNING is what makes SQLAlchemy send all rows as one multi-row INSERT ("insertmanyvalues");
+    # without it, an ON CONFLICT DO UPDATE goes row by row (one pipelined statement per row in
+    # psycopg), which took twice the app CPU of this upsert in the load benchmark.
     return statement.on_conflict_do_update(
         index_elements=list(key), set_={column: statement.excluded[column] for column in update}
-    )
+    ).returning(*(table.c[column] for column in key))
 
 
 def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
@@ -91,7 +94,8 @@ def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
 
     On PostgreSQL and SQLite alike (both have ON CONFLICT). The statement is built once per
     table and executed for all rows at once, so SQLAlchemy compiles it once per process and
-    sends the rows as one multi-row INSERT.
+    sends the rows as one multi-row INSERT (in batches of 1,000 rows). ``rows`` must not
+    repeat a key: one statement cannot update a row twice.
     """
     if not rows:
         return

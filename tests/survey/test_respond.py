@@ -254,7 +254,12 @@ def test_moving_forward_reads_no_answers_and_writes_in_four_statements(client, a
 
     def record(conn, cursor, statement, parameters, context, executemany):
         if not statement.startswith("BEGIN"):  # SQLite's explicit BEGIN IMMEDIATE
-            statements.append(statement.split(None, 1)[0].upper())
+            # Each statement is sent once: the answers as one multi-row INSERT, not row by row
+            # (an executemany passes a list of parameter sets; a multi-row INSERT one flat set).
+            row_by_row = (
+                executemany and isinstance(parameters, list) and isinstance(parameters[0], (dict, tuple))
+            )
+            statements.append(statement.split(None, 1)[0].upper() + (" row by row" if row_by_row else ""))
 
     with app.app_context():
         engine = db.engine
