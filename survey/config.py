@@ -34,7 +34,6 @@ class DefaultConfig:
     #: Where rate-limit counters live: ``memory://`` for one process, ``redis://host:6379`` for
     #: several app instances (``MINDGAP_RATELIMIT_STORAGE_URI``).
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
     #: Unknown invitation links tolerated per client address before 429 (guessing defence).
     INVITE_LOOKUP_LIMIT = "30 per minute"
     #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.

@@ -1,7 +1,5 @@
 """Flask extensions, created unbound and attached to the app in ``create_app``."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +28,3 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-#: Rate limits; the storage (``RATELIMIT_STORAGE_URI``) must be shared, e.g. Redis, when
-#: several app instances run, so that a limit holds across all of them.
-limiter = Limiter(key_func=get_remote_address)

@@ -11,12 +11,11 @@ import time
 from functools import lru_cache
 
 from flask import Flask, abort, current_app, request
-from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from survey.extensions import limiter
 
 #: No inline or third-party scripts anywhere; charts are inline SVG, which carries its own
 #: <style> element, hence 'unsafe-inline' for styles only.
@@ -45,7 +44,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("PREFERRED_URL_SCHEME", "https")
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
-    limiter.init_app(app)
+    app.extensions[_LIMITER] = _rate_limiter(app)
     app.before_request(refuse_nul_bytes)
     app.after_request(security_headers)
 
@@ -100,6 +99,18 @@ def valid_link_form_token(link_token: str, sent: str) -> bool:
 # --- guessing invitation links
 
 _LOOKUP_SCOPE = "invitation-lookup"
+_LIMITER = "mindgap.rate_limiter"
+
+
+def _rate_limiter(app: Flask) -> FixedWindowRateLimiter | None:
+    """Counters in ``RATELIMIT_STORAGE_URI``: ``memory://`` for one process, Redis for several.
+
+    Only checked where a limit applies, so requests that no limit concerns never touch the
+    storage. ``RATELIMIT_ENABLED = False`` turns the limits off.
+    """
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    return FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
 
 
 @lru_cache(maxsize=8)
@@ -108,7 +119,9 @@ def _parsed_limit(text: str) -> RateLimitItem:
 
 
 def _lookup_limit() -> tuple[RateLimitItem, tuple[str, ...]]:
-    key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", _LOOKUP_SCOPE, get_remote_address())
+    # Behind a proxy, remote_addr is the client's address once PROXY_COUNT is set (ProxyFix).
+    address = request.remote_addr or "unknown"
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", _LOOKUP_SCOPE, address)
     return _parsed_limit(current_app.config["INVITE_LOOKUP_LIMIT"]), key
 
 
@@ -117,15 +130,23 @@ def check_lookup_limit() -> None:
 
     Only failed lookups count (:func:`count_failed_lookup`), so respondents clicking through
     their own survey are never limited, while an address that guesses tokens is stopped for
-    every lookup, found or not. Counters live in the limiter's storage (Redis when several app
-    instances run). One storage read per survey request, no response headers.
+    every lookup, found or not. Counters live in the rate-limit storage (Redis when several app
+    instances run). One storage read per survey request, no response headers. When the
+    storage cannot be reached, the limit is not applied (and the error logged) rather than
+    turning every respondent away.
     """
-    if not limiter.enabled:
+    limiter = current_app.extensions[_LIMITER]
+    if limiter is None:
         return
     item, key = _lookup_limit()
-    if limiter.limiter.test(item, *key):
+    try:
+        if limiter.test(item, *key):
+            return
+        reset, _ = limiter.get_window_stats(item, *key)
+    except Exception:  # noqa: BLE001 - any storage failure: fail open, say so in the log
+        current_app.logger.warning("Rate-limit storage unreachable; invitation lookups are not limited",
+                                   exc_info=True)  # fmt: skip
         return
-    reset, _ = limiter.limiter.get_window_stats(item, *key)
     raise TooManyRequests(
         "Too many unknown survey links were tried from your address. Please wait and try again.",
         retry_after=max(1, math.ceil(reset - time.time())),
@@ -133,6 +154,12 @@ def check_lookup_limit() -> None:
 
 
 def count_failed_lookup() -> None:
-    if limiter.enabled:
-        item, key = _lookup_limit()
-        limiter.limiter.hit(item, *key)
+    limiter = current_app.extensions[_LIMITER]
+    if limiter is None:
+        return
+    item, key = _lookup_limit()
+    try:
+        limiter.hit(item, *key)
+    except Exception:  # noqa: BLE001 - see check_lookup_limit
+        current_app.logger.warning("Rate-limit storage unreachable; a failed lookup was not counted",
+                                   exc_info=True)  # fmt: skip

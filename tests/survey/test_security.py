@@ -99,6 +99,25 @@ def test_rate_limits_hold_across_app_instances(database_url, other_app):
     assert codes[4:] == [429, 429]
 
 
+def test_unreachable_rate_limit_storage_does_not_turn_respondents_away(database_url, other_app, make_survey,
+                                                                     caplog):  # fmt: skip
+    setup = make_survey()
+    app = other_app(
+        database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0", INVITE_LOOKUP_LIMIT="2 per minute"
+    )
+    client = app.test_client()
+    assert [client.get(f"/s/guess-{n}").status_code for n in range(4)] == [404, 404, 404, 404]
+    assert client.get(f"/s/{setup.token()}").status_code == 200
+    assert "Rate-limit storage unreachable" in caplog.text
+
+
+def test_rate_limits_can_be_turned_off(database_url, other_app):
+    client = other_app(
+        database_url, RATELIMIT_ENABLED=False, INVITE_LOOKUP_LIMIT="1 per minute"
+    ).test_client()
+    assert [client.get(f"/s/guess-{n}").status_code for n in range(3)] == [404, 404, 404]
+
+
 def test_database_outage_gives_503_with_retry_after():
     app = make_app("postgresql+psycopg://postgres@127.0.0.1:9/unreachable?connect_timeout=2")
     client = app.test_client()
