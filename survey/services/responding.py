@@ -475,8 +475,11 @@ def stored_on(response: ResponseState, page: SurveyPage) -> tuple[dict[str, int 
     return answers_on(response, page), comments_on(response, page)
 
 
+_ANSWERED = select(Answer.item_id).where(Answer.response_id == bindparam("response"))
+
+
 def answered_ids(response: ResponseState) -> set[str]:
-    return set(db.session.scalars(select(Answer.item_id).where(Answer.response_id == response.id)))
+    return set(db.session.connection().execute(_ANSWERED, {"response": response.id}).scalars())
 
 
 def missing_required(plan: SurveyPlan, answered: set[str], pages=None) -> list[str]:
@@ -514,22 +517,33 @@ def submit(visit: Visit, plan: SurveyPlan) -> bool:
         first = next(p.number for p in plan.pages if any(i.id in missing for i in p.items))
         raise IncompleteSubmissionError(missing, first)
     now = utcnow()
-    values: dict = {"status": "submitted", "submitted_at": now, "updated_at": now}
+    connection = db.session.connection()
     if visit.wave.mode == "anonymous":
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        values.update(invitation_id=None, submitted_at=day, updated_at=day, started_at=day)
+        result = connection.execute(_SUBMIT_ANONYMOUSLY, {"response": response.id, "day": day})
         now = day
-    result = db.session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == "in_progress")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    else:
+        result = connection.execute(_SUBMIT, {"response": response.id, "now": now})
     response.status = "submitted"
     if result.rowcount != 1:
         return False
-    db.session.execute(update(Invitation).where(Invitation.id == visit.invitation.id).values(used_at=now))
+    connection.execute(_MARK_USED, {"invitation": visit.invitation.id, "now": now})
     return True
+
+
+_IN_PROGRESS = update(_RESPONSES).where(
+    _RESPONSES.c.id == bindparam("response"), _RESPONSES.c.status == "in_progress"
+)
+_SUBMIT = _IN_PROGRESS.values(status="submitted", submitted_at=bindparam("now"), updated_at=bindparam("now"))
+#: Anonymous waves: no link to the invitation, timestamps cut to the day.
+_SUBMIT_ANONYMOUSLY = _IN_PROGRESS.values(
+    status="submitted", invitation_id=None, submitted_at=bindparam("day"), updated_at=bindparam("day"),
+    started_at=bindparam("day"),
+)  # fmt: skip
+_INVITATIONS = Invitation.__table__
+_MARK_USED = (
+    update(_INVITATIONS).where(_INVITATIONS.c.id == bindparam("invitation")).values(used_at=bindparam("now"))
+)
 
 
 def progress(plan: SurveyPlan, page_number: int) -> int:
