@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import ARRAY, Float, Integer, String, bindparam, case, select, text, update
 
 from instruments import Instrument, Item, Prompt, Scale
 from survey.db import dialect_insert, upsert
@@ -30,6 +30,7 @@ from survey.models import (
     WaveMember,
     utcnow,
 )
+from survey.models.types import UTCDateTime
 from survey.services import ServiceError
 from survey.services.instruments import parse_stored
 
@@ -132,8 +133,8 @@ def _plan(versions, function: str, wave_languages: tuple[str, ...]) -> SurveyPla
     pages: list[SurveyPage] = []
     items: dict[str, tuple[Item, Scale]] = {}
     languages: list[str] | None = None
-    for text, digest, key in versions:
-        instrument = parse_stored(text, digest, key)
+    for definition, digest, key in versions:
+        instrument = parse_stored(definition, digest, key)
         languages = [lang for lang in (languages or instrument.languages) if lang in instrument.languages]
         shown_pages = []
         for page_ids in instrument.pages:
@@ -368,16 +369,28 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
     if response.status != "in_progress":
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
     now = utcnow()
-    progress = (
-        db.session.connection()
-        .execute(
-            _SAVE_PROGRESS, {"response": response.id, "page": next_page, "saved": page.number, "now": now}
-        )
-        .first()
-    )
-    if progress is None:
+    if seconds is not None:
+        seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS)
+    connection = db.session.connection()
+    progress = {"response": response.id, "page": next_page, "saved": page.number, "now": now}
+    if connection.dialect.name == "postgresql":
+        answers = {"items": list(data.answers), "values": list(data.answers.values())}
+        furthest = connection.execute(
+            _SAVE_PAGE_POSTGRESQL, {**progress, **answers, "seconds": seconds}
+        ).first()
+    else:
+        furthest = connection.execute(_SAVE_PROGRESS, progress).first()
+        if furthest is not None:
+            _store_answers(response, data, now)
+            if seconds is not None:
+                add_page_time(response.id, page.number, seconds)
+    if furthest is None:
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
-    response.furthest_page = progress.furthest_page
+    response.furthest_page = furthest.furthest_page
+    _store_comments(response, data, now)
+
+
+def _store_answers(response: ResponseState, data: PageInput, now: datetime) -> None:
     upsert(
         Answer,
         [
@@ -387,6 +400,9 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
         key=["response_id", "item_id"],
         update=["value", "answered_at"],
     )
+
+
+def _store_comments(response: ResponseState, data: PageInput, now: datetime) -> None:
     kept = {k: v for k, v in data.comments.items() if v}
     upsert(
         Comment,
@@ -404,8 +420,6 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
                 Comment.response_id == response.id, Comment.subject_id.in_(cleared)
             )
         )
-    if seconds is not None:
-        add_page_time(response.id, page.number, min(max(seconds, 0.0), MAX_PAGE_SECONDS))
 
 
 _RESPONSES = Response.__table__
@@ -425,6 +439,42 @@ _SAVE_PROGRESS = (
 )
 
 
+#: On PostgreSQL a page is saved in one statement: :data:`_SAVE_PROGRESS`, then the answers
+#: and the page time as data-modifying CTEs that write only if the progress UPDATE found the
+#: response in progress (and so holds its row lock). One round trip instead of three, and
+#: about a third of the database's work (docs/PERFORMANCE.md). SQLite runs the three
+#: statements, which cost no round trips there. Keep the two in step: the tests run both.
+_SAVE_PAGE_POSTGRESQL = text(
+    """
+    WITH progress AS (
+        UPDATE response
+        SET current_page = :page, updated_at = :now,
+            furthest_page = CASE WHEN furthest_page < :saved THEN :saved ELSE furthest_page END
+        WHERE id = :response AND status = 'in_progress'
+        RETURNING furthest_page
+    ), answers AS (
+        INSERT INTO answer (response_id, item_id, value, answered_at)
+        SELECT :response, posted.item_id, posted.value, :now
+        FROM unnest(CAST(:items AS varchar[]), CAST(:values AS integer[])) AS posted (item_id, value)
+        WHERE EXISTS (SELECT FROM progress)
+        ON CONFLICT (response_id, item_id)
+        DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at
+    ), timing AS (
+        INSERT INTO page_timing (response_id, page, seconds, visits)
+        SELECT :response, :saved, CAST(:seconds AS double precision), 1
+        WHERE CAST(:seconds AS double precision) IS NOT NULL AND EXISTS (SELECT FROM progress)
+        ON CONFLICT (response_id, page)
+        DO UPDATE SET seconds = page_timing.seconds + excluded.seconds, visits = page_timing.visits + 1
+    )
+    SELECT furthest_page FROM progress
+    """
+).bindparams(
+    bindparam("response", type_=Integer), bindparam("page", type_=Integer), bindparam("saved", type_=Integer),
+    bindparam("now", type_=UTCDateTime()), bindparam("seconds", type_=Float),
+    bindparam("items", type_=ARRAY(String)), bindparam("values", type_=ARRAY(Integer)),
+).columns(furthest_page=Integer)  # fmt: skip
+
+
 @lru_cache(maxsize=4)
 def _page_time_statement(dialect: str):
     table = PageTiming.__table__
@@ -436,7 +486,7 @@ def _page_time_statement(dialect: str):
 
 
 def add_page_time(response_id: int, page: int, seconds: float) -> None:
-    """Add one visit of ``seconds`` to a page's timing, in one statement."""
+    """Add one visit of ``seconds`` to a page's timing, in one statement (SQLite's save)."""
     statement = _page_time_statement(db.session.get_bind().dialect.name)
     db.session.connection().execute(
         statement, {"response_id": response_id, "page": page, "seconds": seconds, "visits": 1}

@@ -246,7 +246,7 @@ def test_page_timings_are_recorded(client, make_survey):
     assert db.session.scalar(select(func.count(PageTiming.id))) == 1  # the unreadable time is not kept
 
 
-def test_moving_forward_reads_no_answers_and_writes_in_four_statements(client, app, make_survey):
+def test_moving_forward_reads_no_answers_and_writes_in_few_statements(client, app, make_survey):
     setup = make_survey()
     token, plan = setup.token(), setup.plan()
     start(client, token)
@@ -271,9 +271,13 @@ def test_moving_forward_reads_no_answers_and_writes_in_four_statements(client, a
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert shown(page) == f"/s/{token}/p/2"
-    # Open the link; mark progress (and lock the response); store the answers; time the page.
-    # Page 2 was never saved, so nothing is read to show it.
-    assert statements == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+    # Open the link; mark progress (and lock the response); store the answers; time the page:
+    # on PostgreSQL the last three are one statement. Page 2 was never saved, so nothing is
+    # read to show it.
+    if engine.dialect.name == "postgresql":
+        assert statements == ["SELECT", "WITH"]
+    else:
+        assert statements == ["SELECT", "UPDATE", "INSERT", "INSERT"]
     assert db.session.scalar(select(Response.furthest_page)) == 0
 
 
