@@ -7,12 +7,14 @@ Every request goes to 127.0.0.1 only; the run is bounded by --respondents and --
     python benchmarks/load.py --respondents 100 --concurrency 20         # the CI-sized run
 
 What it does: creates a fresh PostgreSQL database, migrates it, seeds an organisation with
-one open wave (the alignment instrument) and an invitation per respondent, starts gunicorn
+one open wave (the alignment instrument) and invitations for both runs below, starts gunicorn
 with the production settings (``mindgap serve``'s), then lets simulated respondents open
-their link, start, save every page and submit. Afterwards it checks the database: exactly
-one submitted response per respondent, every answer present, no 5xx. It reports throughput
-and p50 / p99 latency per step, and the same figures for a bare Flask "hello world" served
-the same way in the same run.
+their link, start, save every page and submit: once as a crowd (each respondent through the
+whole survey, ``--concurrency`` at a time), once step by step (all open, then all start, then
+all save), which gives each step a throughput of its own. Afterwards it checks the database:
+exactly one submitted response per invitation, every answer present, no 5xx. It reports
+throughput and p50 / p99 latency per step, and the same figures for a bare Flask "hello
+world" served the same way in the same run.
 """
 
 from __future__ import annotations
@@ -223,6 +225,10 @@ class Recorder:
                 self.errors.append(f"{method} {path} -> {status}")
         return status, headers, text
 
+    def failed(self, error: Exception) -> None:
+        with self.lock:
+            self.errors.append(f"{type(error).__name__}: {error}")
+
 
 def csrf_token(html: str) -> str:
     return next(group for group in CSRF.search(html).groups() if group)
@@ -244,20 +250,109 @@ def respondent(token: str, port: int, recorder: Recorder, timeout: float) -> boo
         status, _, html = recorder.timed("open link", browser, "GET", f"/s/{token}")
         status, _, html = recorder.timed("start", browser, "POST", f"/s/{token}/start",
                                          {"language": "en", "csrf_token": csrf_token(html)})  # fmt: skip
-        while status == 200:
-            location, form, last = page_form(html)
-            with recorder.lock:
-                recorder.answers_sent[token].update(name for name in form if name.startswith("item-"))
-            status, _, html = recorder.timed("save page", browser, "POST", location, form)
-            if last:
-                return status == 200 and THANKS in html
-        return False
+        return status == 200 and save_pages(token, html, browser, recorder)
     except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
-        with recorder.lock:
-            recorder.errors.append(f"{type(error).__name__}: {error}")
+        recorder.failed(error)
         return False
     finally:
         browser.close()
+
+
+def save_pages(token: str, html: str, browser: Browser, recorder: Recorder) -> bool:
+    """Save every page from the one in ``html`` on and submit; ``True`` when thanked."""
+    while True:
+        location, form, last = page_form(html)
+        with recorder.lock:
+            recorder.answers_sent[token].update(name for name in form if name.startswith("item-"))
+        status, _, html = recorder.timed("save page", browser, "POST", location, form)
+        if status != 200 or last:
+            return status == 200 and THANKS in html
+
+
+class StepByStep:
+    """Respondents taking the survey one step at a time: all open their link, then all start,
+    then all save their pages, ``concurrency`` at a time.
+
+    A crowd taking the survey (:func:`respondent`) mixes the steps, so its saves per second
+    are what is left for saving beside opening and starting. Running the steps one after the
+    other gives each its own throughput, measured like the yardsticks: one kind of request at
+    a time, the server's and the database's CPU per request included.
+    """
+
+    STEPS = ("open link", "start", "save page")
+
+    def __init__(self, tokens: list[str], ports: list[int], processes, recorder: Recorder, concurrency: int,
+                 timeout: float):  # fmt: skip
+        self.tokens, self.ports, self.processes = tokens, ports, processes
+        self.recorder, self.concurrency, self.timeout = recorder, concurrency, timeout
+        self.pages: dict[str, str] = {}  # the page each respondent has in front of them
+        self.local = threading.local()
+        self.browsers: list[Browser] = []
+
+    def browser(self, port: int) -> Browser:
+        # Respondents carry no cookie, so a thread's keep-alive connection can serve several.
+        mine = self.local.__dict__.setdefault("browsers", {})
+        if port not in mine:
+            mine[port] = Browser(port, self.timeout)
+            with self.recorder.lock:
+                self.browsers.append(mine[port])
+        return mine[port]
+
+    def open_link(self, n: int) -> bool:
+        token = self.tokens[n]
+        status, _, self.pages[token] = self.recorder.timed(
+            "open link", self.browser(self.ports[n % len(self.ports)]), "GET", f"/s/{token}"
+        )
+        return status == 200
+
+    def start(self, n: int) -> bool:
+        token = self.tokens[n]
+        form = {"language": "en", "csrf_token": csrf_token(self.pages[token])}
+        status, _, self.pages[token] = self.recorder.timed(
+            "start", self.browser(self.ports[n % len(self.ports)]), "POST", f"/s/{token}/start", form
+        )
+        return status == 200
+
+    def save_page(self, n: int) -> bool:
+        token = self.tokens[n]
+        browser = self.browser(self.ports[n % len(self.ports)])
+        return save_pages(token, self.pages[token], browser, self.recorder)
+
+    def run(self) -> tuple[dict, int]:
+        """Figures per step, and how many respondents submitted."""
+        figures, going = {}, list(range(len(self.tokens)))
+        for step, action in zip(self.STEPS, (self.open_link, self.start, self.save_page), strict=True):
+            before = len(self.recorder.latencies[step])
+            server_cpu = self.server_cpu()
+            database_cpu = database_cpu_seconds()
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                succeeded = list(pool.map(self.guarded(action), going))
+            elapsed = time.perf_counter() - started
+            requests = len(self.recorder.latencies[step]) - before
+            figures[step] = {
+                "requests": requests, "seconds": elapsed, "throughput": requests / elapsed,
+                "server_cpu_ms_per_request": 1000 * (self.server_cpu() - server_cpu) / requests,
+                "database_cpu_ms_per_request": 1000 * (database_cpu_seconds() - database_cpu) / requests,
+                **summary(self.recorder.latencies[step][before:]),
+            }  # fmt: skip
+            going = [n for n, ok in zip(going, succeeded, strict=True) if ok]
+        for browser in self.browsers:
+            browser.close()
+        return figures, len(going)
+
+    def server_cpu(self) -> float:
+        return sum(cpu_seconds(process.pid) for process in self.processes)
+
+    def guarded(self, action):
+        def run(n):
+            try:
+                return action(n)
+            except Exception as error:  # noqa: BLE001 - counted and reported, the run goes on
+                self.recorder.failed(error)
+                return False
+
+        return run
 
 
 def yardstick(port: int, path: str, requests: int, concurrency: int, timeout: float, pid: int) -> dict:
@@ -332,7 +427,9 @@ def main() -> int:
            "MINDGAP_INVITE_LOOKUP_LIMIT": '"100000 per minute"', "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
     processes, helpers = [], []
     try:
-        tokens = seed(env, args.respondents)
+        # One set of invitations for the crowd, another for the step-by-step run.
+        tokens = seed(env, 2 * args.respondents)
+        crowd_tokens, step_tokens = tokens[: args.respondents], tokens[args.respondents :]
         ports = [free_port() for _ in range(args.instances)]
         # With several instances the machine's cores are shared between them.
         workers = max(1, (args.workers or default_workers()) // args.instances)
@@ -355,6 +452,8 @@ def main() -> int:
         hello_requests = max(6000, args.respondents * 8)
 
         def measure(path, requests):
+            # Unmeasured first: connections, the database pool, first-request work.
+            yardstick(yard_port, path, requests // 10, args.concurrency, args.timeout, yard.pid)
             return yardstick(yard_port, path, requests, args.concurrency, args.timeout, yard.pid)
 
         yardsticks = {"hello_world_before": measure("/", hello_requests),
@@ -362,46 +461,41 @@ def main() -> int:
                       "form_only": measure("/form", calibration_requests)}  # fmt: skip
 
         recorder = Recorder()
-        server_cpu_before = sum(cpu_seconds(process.pid) for process in processes)
-        database_cpu_before = database_cpu_seconds()
-        client_cpu_before = time.process_time()
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-
-            def one(n):
-                return respondent(tokens[n], ports[n % len(ports)], recorder, args.timeout)
-
-            done = list(pool.map(one, range(len(tokens))))
-        elapsed = time.perf_counter() - started
-        server_cpu = sum(cpu_seconds(process.pid) for process in processes) - server_cpu_before
-        database_cpu = database_cpu_seconds() - database_cpu_before
-        client_cpu = time.process_time() - client_cpu_before
+        crowd = crowd_run(crowd_tokens, ports, processes, recorder, args.concurrency, args.timeout)
+        step_recorder = Recorder()
+        steps, step_completed = StepByStep(step_tokens, ports, processes, step_recorder, args.concurrency,
+                                           args.timeout).run()  # fmt: skip
         yardsticks["hello_world_after"] = measure("/", hello_requests)
         stop(yard)
-        hello_figures = {
+        hello = {
             key: (yardsticks["hello_world_before"][key] + yardsticks["hello_world_after"][key]) / 2
             for key in ("throughput", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
         }
-        yardsticks["hello_world"] = hello_figures
-        saves = recorder.latencies["save page"]
+        yardsticks["hello_world"] = hello
+        crowd["save_vs_hello"] = crowd["page_saves_per_second"] / hello["throughput"]
+        crowd["requests_vs_hello"] = crowd["requests_per_second"] / hello["throughput"]
+        for figures in steps.values():
+            figures["vs_hello"] = figures["throughput"] / hello["throughput"]
+        statuses = defaultdict(int)
+        for one in (recorder, step_recorder):
+            for status, n in one.statuses.items():
+                statuses[status] += n
         result = {
             "respondents": args.respondents, "concurrency": args.concurrency, "instances": args.instances,
-            "workers_per_instance": workers, "threads": args.threads or default_threads(), "seconds": elapsed,
-            "completed": sum(done), "server_errors": sum(n for s, n in recorder.statuses.items() if s >= 500),
-            "statuses": dict(recorder.statuses), "errors": recorder.errors[:10],
-            "steps": {step: summary(values) for step, values in recorder.latencies.items()},
-            "page_saves_per_second": len(saves) / elapsed,
-            "requests_per_second": sum(recorder.statuses.values()) / elapsed,
+            "workers_per_instance": workers, "threads": args.threads or default_threads(),
+            "save_vs_hello": steps["save page"]["vs_hello"],
+            "crowd": crowd, "step_by_step": {"completed": step_completed, "steps": steps},
+            "completed": crowd["completed"] + step_completed,
+            "server_errors": sum(n for status, n in statuses.items() if status >= 500),
+            "statuses": dict(statuses), "errors": (recorder.errors + step_recorder.errors)[:10],
             **yardsticks,
-            "insert_vs_hello": yardsticks["insert_only"]["throughput"] / hello_figures["throughput"],
-            "form_vs_hello": yardsticks["form_only"]["throughput"] / hello_figures["throughput"],
-            "server_cpu_seconds": server_cpu, "client_cpu_seconds": client_cpu,
-            "server_cpu_ms_per_request": 1000 * server_cpu / max(sum(recorder.statuses.values()), 1),
-            "database_cpu_ms_per_request": 1000 * database_cpu / max(sum(recorder.statuses.values()), 1),
+            "insert_vs_hello": yardsticks["insert_only"]["throughput"] / hello["throughput"],
+            "form_vs_hello": yardsticks["form_only"]["throughput"] / hello["throughput"],
         }  # fmt: skip
-        result["save_vs_hello"] = result["page_saves_per_second"] / hello_figures["throughput"]
-        result["requests_vs_hello"] = result["requests_per_second"] / hello_figures["throughput"]
-        result["database"] = verify(url, len(tokens), sum(map(len, recorder.answers_sent.values())))
+        answers_sent = sum(
+            len(sent) for one in (recorder, step_recorder) for sent in one.answers_sent.values()
+        )
+        result["database"] = verify(url, len(tokens), answers_sent)
         result["tokens_in_access_logs"] = tokens_logged(logs, tokens)
     finally:
         for process in processes + helpers:
@@ -412,12 +506,36 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     database = result["database"]
-    ok = (result["server_errors"] == 0 and result["completed"] == args.respondents
+    ok = (result["server_errors"] == 0 and result["completed"] == len(tokens)
           and result["tokens_in_access_logs"] == 0
-          and database["submitted"] == database["responses"] == args.respondents
+          and database["submitted"] == database["responses"] == len(tokens)
           and database["answers"] == database["answers_sent"])  # fmt: skip
     print("OK" if ok else "FAILED: see above", file=sys.stderr)
     return 0 if ok else 1
+
+
+def crowd_run(tokens: list[str], ports: list[int], processes, recorder: Recorder, concurrency: int,
+              timeout: float) -> dict:  # fmt: skip
+    """Respondents taking the whole survey, ``concurrency`` at a time: the launch of a survey."""
+    server_cpu_before = sum(cpu_seconds(process.pid) for process in processes)
+    database_cpu_before = database_cpu_seconds()
+    client_cpu_before = time.process_time()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        done = list(pool.map(lambda n: respondent(tokens[n], ports[n % len(ports)], recorder, timeout),
+                             range(len(tokens))))  # fmt: skip
+    elapsed = time.perf_counter() - started
+    requests = max(sum(recorder.statuses.values()), 1)
+    server_cpu = sum(cpu_seconds(process.pid) for process in processes) - server_cpu_before
+    return {
+        "respondents": len(tokens), "seconds": elapsed, "completed": sum(done),
+        "steps": {step: summary(values) for step, values in recorder.latencies.items()},
+        "page_saves_per_second": len(recorder.latencies["save page"]) / elapsed,
+        "requests_per_second": requests / elapsed,
+        "server_cpu_ms_per_request": 1000 * server_cpu / requests,
+        "database_cpu_ms_per_request": 1000 * (database_cpu_seconds() - database_cpu_before) / requests,
+        "client_cpu_seconds": time.process_time() - client_cpu_before,
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

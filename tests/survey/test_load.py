@@ -35,10 +35,15 @@ def test_respondents_under_load_lose_nothing(tmp_path, instances, respondents):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads(figures.read_text())
     assert result["server_errors"] == 0
-    assert result["completed"] == respondents
+    # ``respondents`` take the survey as a crowd, as many again step by step.
+    assert result["crowd"]["completed"] == result["step_by_step"]["completed"] == respondents
     database = result["database"]
-    assert database["submitted"] == database["responses"] == respondents
+    assert database["submitted"] == database["responses"] == 2 * respondents
     assert database["answers"] == database["answers_sent"] > 0
+    assert result["tokens_in_access_logs"] == 0
+    steps = result["step_by_step"]["steps"]
+    assert [steps[step]["requests"] for step in ("open link", "start")] == [respondents, respondents]
+    assert steps["save page"]["requests"] == result["crowd"]["steps"]["save page"]["n"] > respondents
 
 
 def test_killing_workers_mid_submission_loses_and_duplicates_nothing(tmp_path):
