@@ -125,6 +125,23 @@ def start_gunicorn(target: str, port: int, env: dict, workers: int | None = None
     raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
 
 
+def wait_until_idle(processes, timeout: float = 60.0) -> None:
+    """Wait until freshly started servers stop using the CPU.
+
+    gunicorn accepts connections as soon as its master listens, while its workers may still be
+    importing the app for a few seconds of CPU each. Measured then, the first yardstick came
+    out a third slower than the same measurement a minute later.
+    """
+    deadline = time.time() + timeout
+    before = sum(cpu_seconds(process.pid) for process in processes)
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now = sum(cpu_seconds(process.pid) for process in processes)
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its children (gunicorn master and workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -448,6 +465,7 @@ def main() -> int:
         yard_port = free_port()
         yard = start_gunicorn("benchmarks.hello:app", yard_port, env, args.workers, args.threads)
         helpers.append(yard)
+        wait_until_idle(processes + [yard])
         calibration_requests = max(1500, args.respondents * 2)
         hello_requests = max(6000, args.respondents * 8)
 
