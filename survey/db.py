@@ -104,3 +104,25 @@ def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
     dialect = db.session.get_bind().dialect.name
     statement = _upsert_statement(dialect, model.__table__, tuple(key), tuple(update))
     db.session.connection().execute(statement, rows)
+
+
+def fetch_plain_rows(statement) -> list[tuple]:
+    """The rows of a SELECT as the driver returns them: plain tuples, no column types applied.
+
+    For bulk reads of plain numbers and strings (a wave's answers): SQLAlchemy's rows cost
+    about three times the driver's own for hundreds of thousands of rows. The statement runs
+    on the session's connection, in its transaction, compiled for its database.
+    """
+    from survey.extensions import db
+
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    parameters = compiled.construct_params()
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from instruments import Instrument
+from survey.db import fetch_plain_rows
 from survey.extensions import db
 from survey.models import Answer, Comment, Invitation, Response, Team, Wave, WaveMember
 from survey.services.instruments import instrument_of
@@ -62,18 +63,19 @@ def load_wave_data(wave: Wave) -> WaveData:
     response_ids = np.array([row[0] for row in submitted], dtype=np.int64)
     values = np.full((len(response_ids), len(item_ids)), np.nan)
     if len(response_ids):
-        rows = db.session.execute(
+        rows = fetch_plain_rows(
             select(Answer.response_id, Answer.item_id, Answer.value)
             .join(Response, Response.id == Answer.response_id)
             .where(Response.wave_id == wave.id, Response.status == "submitted", Answer.value.is_not(None))
-        ).all()
+        )
         if rows:
-            answered = np.array([r[0] for r in rows], dtype=np.int64)
+            # One pass per column (zip(*rows) is several times slower on this many rows).
+            answered = np.array([row[0] for row in rows], dtype=np.int64)
             column_of = {item_id: n for n, item_id in enumerate(item_ids)}
-            columns = np.array([column_of.get(r[1], -1) for r in rows])
+            columns = np.array([column_of.get(row[1], -1) for row in rows], dtype=np.int64)
             known = columns >= 0  # answers to items no longer in the plan are ignored
             positions = np.searchsorted(response_ids, answered[known])
-            values[positions, columns[known]] = [r[2] for r, keep in zip(rows, known, strict=True) if keep]
+            values[positions, columns[known]] = np.array([row[2] for row in rows], dtype=float)[known]
     responses = pd.DataFrame(values, index=pd.Index(response_ids, name="response"), columns=item_ids)
     responses.insert(0, "team", np.array([row[1] for row in submitted], dtype=np.int64))
 
