@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import math
 import re
 import time
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
     app.extensions[_LIMITER] = _rate_limiter(app)
+    _redact_development_server_log()
     app.before_request(refuse_nul_bytes)
     app.after_request(security_headers)
 
@@ -76,6 +78,24 @@ SURVEY_TOKEN = re.compile(r"(/s/)[^/?#\s\"]+")
 def redact_tokens(text: str) -> str:
     """``text`` with the token of every survey link in it replaced by ``[token]`` (for logs)."""
     return SURVEY_TOKEN.sub(r"\1[token]", text) if "/s/" in text else text
+
+
+class RedactTokens(logging.Filter):
+    """Cuts survey tokens out of log records before any handler writes them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/s/" in message:
+            record.msg, record.args = redact_tokens(message), ()
+        return True
+
+
+def _redact_development_server_log() -> None:
+    """The development server (``mindgap serve --dev``, ``flask run``) logs every request line to
+    the ``werkzeug`` logger; gunicorn's access log is redacted by :mod:`survey.serving`."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(one, RedactTokens) for one in logger.filters):
+        logger.addFilter(RedactTokens())
 
 
 def link_form_token(link_token: str) -> str:

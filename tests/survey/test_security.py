@@ -136,3 +136,25 @@ def test_database_outage_gives_503_with_retry_after():
         from survey.extensions import db
 
         db.engine.dispose()
+
+
+def test_the_development_server_log_shows_no_survey_tokens(client, make_survey, caplog):
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    token = make_survey().token()
+    server = make_server("127.0.0.1", 0, client.application)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level("INFO", logger="werkzeug"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/s/{token}") as response:
+                assert response.status == 200
+    finally:
+        server.shutdown()
+        thread.join()
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "werkzeug")
+    assert "GET /s/[token] HTTP/1.1" in logged
+    assert token not in logged
