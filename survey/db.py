@@ -79,14 +79,18 @@ def dialect_insert(dialect: str | None = None):
 
 
 @lru_cache(maxsize=64)
-def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]):
+def _upsert_statement(
+    dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...], returning: bool
+):
     statement = dialect_insert(dialect)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: statement.excluded[column] for column in update}
+    )
     # RETURNING is what makes SQLAlchemy send all rows as one multi-row INSERT ("insertmanyvalues");
     # without it, an ON CONFLICT DO UPDATE goes row by row (one pipelined statement per row in
-    # psycopg), which took twice the app CPU of this upsert in the load benchmark.
-    return statement.on_conflict_do_update(
-        index_elements=list(key), set_={column: statement.excluded[column] for column in update}
-    ).returning(*(table.c[column] for column in key))
+    # psycopg), which took twice the app CPU of this upsert in the load benchmark. SQLite before
+    # 3.35 has no RETURNING; row by row costs no round trips there.
+    return statement.returning(*(table.c[column] for column in key)) if returning else statement
 
 
 def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
@@ -101,8 +105,10 @@ def upsert(model, rows: list[dict], key: list[str], update: list[str]) -> None:
         return
     from survey.extensions import db
 
-    dialect = db.session.get_bind().dialect.name
-    statement = _upsert_statement(dialect, model.__table__, tuple(key), tuple(update))
+    dialect = db.session.get_bind().dialect
+    statement = _upsert_statement(
+        dialect.name, model.__table__, tuple(key), tuple(update), dialect.insert_returning
+    )
     db.session.connection().execute(statement, rows)
 
 

@@ -507,3 +507,40 @@ def test_twenty_simultaneous_submits_make_one_submitted_response(app, make_surve
     assert db.session.scalar(select(Response.status)) == "submitted"
     assert db.session.scalar(select(func.count(Answer.id))) == sum(len(p.items) for p in plan.pages)
     assert db.session.execute(text("SELECT count(*) FROM invitation WHERE used_at IS NOT NULL")).scalar() == 1
+
+
+@pytest.mark.parametrize("returning", [True, False])  # False: SQLite before 3.35
+def test_upsert_inserts_then_updates_with_or_without_returning(client, make_survey, monkeypatch, returning):
+    from survey.db import upsert
+    from survey.models import utcnow
+
+    setup = make_survey()
+    start(client, setup.token())
+    response_id = db.session.scalar(select(Response.id))
+    engine = db.session.get_bind()
+    monkeypatch.setattr(engine.dialect, "insert_returning", returning)
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    now = utcnow()
+    rows = [
+        {"response_id": response_id, "item_id": f"x{n}", "value": 1, "answered_at": now} for n in range(3)
+    ]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        upsert(Answer, rows, key=["response_id", "item_id"], update=["value", "answered_at"])
+        upsert(
+            Answer, [{**rows[0], "value": 5}], key=["response_id", "item_id"], update=["value", "answered_at"]
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    db.session.commit()
+    stored = dict(
+        db.session.execute(select(Answer.item_id, Answer.value).where(Answer.item_id.like("x%"))).all()
+    )
+    assert stored == {"x0": 5, "x1": 1, "x2": 1}
+    inserts = [statement for statement in sent if statement.startswith("INSERT")]
+    assert inserts
+    assert all(("RETURNING" in statement) == returning for statement in inserts)
