@@ -442,7 +442,7 @@ _SAVE_PROGRESS = (
 #: On PostgreSQL a page is saved in one statement: :data:`_SAVE_PROGRESS`, then the answers
 #: and the page time as data-modifying CTEs that write only if the progress UPDATE found the
 #: response in progress (and so holds its row lock). One round trip instead of three, and
-#: about a third of the database's CPU for these writes (docs/PERFORMANCE.md). SQLite runs the three
+#: about a third less app CPU for these writes (docs/PERFORMANCE.md). SQLite runs the three
 #: statements, which cost no round trips there. Keep the two in step: the tests run both.
 _SAVE_PAGE_POSTGRESQL = text(
     """
