@@ -172,7 +172,7 @@ def page(token: str, number: int):
         save_page(response, survey_page, data, _seconds_on_page(), target)
     except AlreadySubmittedError:  # submitted by another request a moment ago
         if action == "submit":
-            return _thanks(token, visit, language)
+            return _thanks(token, visit)
         return _already_submitted(language, token)
     if action == "back":
         return _show_page(token, plan, response, max(number - 1, 1))
@@ -189,7 +189,7 @@ def page(token: str, number: int):
         submit(visit, plan)
     except IncompleteSubmissionError as incomplete:
         return _show_page(token, plan, response, incomplete.first_page + 1, incomplete.missing)
-    return _thanks(token, visit, language)
+    return _thanks(token, visit)
 
 
 @bp.route("/<token>/thanks")
@@ -223,9 +223,8 @@ def _show_page(token: str, plan, response, number: int, missing=()):
     )  # fmt: skip
 
 
-def _thanks(token: str, visit: Visit, language: str | None = None):
-    if language is None:
-        language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
+def _thanks(token: str, visit: Visit):
+    language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
     threshold = visit.wave.anonymity_threshold
     db.session.commit()
     return _render("respond/thanks.html", language, threshold=threshold,
