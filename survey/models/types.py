@@ -12,6 +12,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def day_of(moment: datetime) -> datetime:
+    """Midnight UTC of the day of ``moment`` (a timezone-aware time)."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def now_for(wave_mode: str) -> datetime:
+    """The time to record for something that happens in a wave of ``wave_mode``.
+
+    Anonymous waves keep no time finer than the day about their respondents (answers,
+    responses, invitations, e-mails, audit events about the wave): a precise time could be
+    matched with a sign-in, an e-mail or a calendar and so tell who answered. They get
+    midnight UTC of today; other waves get the exact time.
+    """
+    now = utcnow()
+    return day_of(now) if wave_mode == "anonymous" else now
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC and always returned timezone-aware.
 

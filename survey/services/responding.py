@@ -2,10 +2,14 @@
 
 Everything here receives plain values (the invitation, the posted fields as a mapping)
 and leaves the commit to the view, so a rejected request stores nothing.
+
+In anonymous waves nothing written here dates a visit finer than the day, and responses
+get random ids (:func:`random_response_id`); page timings keep durations only.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +34,7 @@ from survey.models import (
     WaveMember,
     utcnow,
 )
-from survey.models.types import UTCDateTime
+from survey.models.types import UTCDateTime, now_for
 from survey.services import ServiceError
 from survey.services.instruments import parse_stored
 
@@ -200,6 +204,8 @@ class ResponseState:
     locale: str
     #: See :attr:`survey.models.Response.furthest_page`.
     furthest_page: int | None
+    #: The wave's mode: in anonymous waves every time written for the response is the day's.
+    wave_mode: str
 
 
 @dataclass
@@ -257,16 +263,46 @@ def open_link(token_hash: str) -> Visit | None:
     if row is None:
         return None
     i, w = len(_INVITATION_COLUMNS), len(_INVITATION_COLUMNS) + len(_WAVE_COLUMNS)
-    response = ResponseState(*row[w + 2 :]) if row[w + 2] is not None else None
-    return Visit(LinkInvitation(*row[:i]), LinkWave(*row[i:w]), row[w], row[w + 1], response)
+    wave = LinkWave(*row[i:w])
+    response = ResponseState(*row[w + 2 :], wave.mode) if row[w + 2] is not None else None
+    return Visit(LinkInvitation(*row[:i]), wave, row[w], row[w + 1], response)
 
 
 _RESPONSE_OF = select(*_RESPONSE_COLUMNS).where(Response.invitation_id == bindparam("invitation"))
 
 
-def _response_of(invitation_id: int) -> ResponseState | None:
+def _response_of(invitation_id: int, wave_mode: str) -> ResponseState | None:
     row = db.session.connection().execute(_RESPONSE_OF, {"invitation": invitation_id}).first()
-    return None if row is None else ResponseState(*row)
+    return None if row is None else ResponseState(*row, wave_mode)
+
+
+#: Responses of anonymous waves get a random id from this range (both ends included), so that
+#: an id says nothing about when, or in which order, people answered. The range lies above
+#: the ids the sequence gives other responses (it counts up from 1) and within PostgreSQL's
+#: 32-bit ``integer``: about a billion ids, so a new one is taken with chance responses / 2**30.
+RANDOM_ID_RANGE = (2**30, 2**31 - 1)
+#: Draws before giving up on finding a free random id.
+RANDOM_ID_ATTEMPTS = 8
+
+
+def random_response_id() -> int:
+    """A response id drawn uniformly from :data:`RANDOM_ID_RANGE` (by the system's CSPRNG)."""
+    low, high = RANDOM_ID_RANGE
+    return low + secrets.randbelow(high - low + 1)
+
+
+@lru_cache(maxsize=4)
+def _create_statement(dialect: str, anonymous: bool):
+    table = Response.__table__
+    statement = dialect_insert(dialect)(table)
+    # An anonymous wave's random id may be taken: DO NOTHING on any conflict, and the caller
+    # tells the two apart. Other waves' ids come from the sequence; only the link can conflict.
+    statement = (
+        statement.on_conflict_do_nothing()
+        if anonymous
+        else statement.on_conflict_do_nothing(index_elements=["invitation_id"])
+    )
+    return statement.returning(table.c.id)
 
 
 def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState:
@@ -278,27 +314,35 @@ def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState
             f"Language {locale!r} is not offered; choose one of {', '.join(plan.languages)}."
         )
     existing = visit.response
+    mode = visit.wave.mode
     if existing is not None:
         if existing.status == "in_progress" and existing.locale != locale:
             db.session.execute(
                 update(Response)
                 .where(Response.id == existing.id, Response.status == "in_progress")
-                .values(locale=locale, updated_at=utcnow())
+                .values(locale=locale, updated_at=now_for(mode))
             )
             existing.locale = locale
         return existing
-    table = Response.__table__
-    created = db.session.connection().execute(
-        dialect_insert()(table)
-        .values(wave_id=visit.invitation.wave_id, invitation_id=visit.invitation.id, team_id=visit.team_id,
-                locale=locale, furthest_page=-1)
-        .on_conflict_do_nothing(index_elements=["invitation_id"])
-        .returning(table.c.id)
-    ).first()  # fmt: skip
-    if created is None:
-        # Another request created it a moment ago: the unique invitation_id says so.
-        return _response_of(visit.invitation.id)
-    return ResponseState(created.id, "in_progress", locale, -1)
+    connection = db.session.connection()
+    anonymous = mode == "anonymous"
+    statement = _create_statement(connection.dialect.name, anonymous)
+    now = now_for(mode)
+    row = {"wave_id": visit.invitation.wave_id, "invitation_id": visit.invitation.id,
+           "team_id": visit.team_id, "locale": locale, "furthest_page": -1, "started_at": now,
+           "updated_at": now}  # fmt: skip
+    for _ in range(RANDOM_ID_ATTEMPTS if anonymous else 1):
+        if anonymous:
+            row["id"] = random_response_id()
+        created = connection.execute(statement, row).first()
+        if created is not None:
+            return ResponseState(created.id, "in_progress", locale, -1, mode)
+        # Nothing was inserted: another request created the link's response a moment ago
+        # (the unique invitation_id says so) or, in an anonymous wave, the id was taken.
+        existing = _response_of(visit.invitation.id, mode)
+        if existing is not None or not anonymous:
+            return existing
+    raise ServiceError("No free response id was found; please try again.")
 
 
 @dataclass(frozen=True)
@@ -368,7 +412,7 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
     """
     if response.status != "in_progress":
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
-    now = utcnow()
+    now = now_for(response.wave_mode)
     if seconds is not None:
         seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS)
     connection = db.session.connection()
@@ -559,21 +603,18 @@ def submit(visit: Visit, plan: SurveyPlan) -> bool:
     A second call (double click, retry, another tab) finds it submitted and returns
     ``False`` without changing anything: the conditional UPDATE is the arbiter, so two
     concurrent calls cannot both succeed. In anonymous waves the response is unlinked from
-    its invitation and its timestamps are cut to the day, so it cannot be matched to a person.
+    its invitation, so it cannot be matched to a person: its id is random and every time
+    stored for it (as for its invitation) is midnight UTC of the day (:func:`now_for`).
     """
     response = visit.response
     missing = missing_required(plan, answered_ids(response))
     if missing:
         first = next(p.number for p in plan.pages if any(i.id in missing for i in p.items))
         raise IncompleteSubmissionError(missing, first)
-    now = utcnow()
+    statement = _SUBMIT_ANONYMOUSLY if visit.wave.mode == "anonymous" else _SUBMIT
+    now = now_for(visit.wave.mode)
     connection = db.session.connection()
-    if visit.wave.mode == "anonymous":
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        result = connection.execute(_SUBMIT_ANONYMOUSLY, {"response": response.id, "day": day})
-        now = day
-    else:
-        result = connection.execute(_SUBMIT, {"response": response.id, "now": now})
+    result = connection.execute(statement, {"response": response.id, "now": now})
     response.status = "submitted"
     if result.rowcount != 1:
         return False
@@ -585,10 +626,12 @@ _IN_PROGRESS = update(_RESPONSES).where(
     _RESPONSES.c.id == bindparam("response"), _RESPONSES.c.status == "in_progress"
 )
 _SUBMIT = _IN_PROGRESS.values(status="submitted", submitted_at=bindparam("now"), updated_at=bindparam("now"))
-#: Anonymous waves: no link to the invitation, timestamps cut to the day.
+#: Anonymous waves: no link to the invitation, and ``now`` is the day (see :func:`now_for`).
+#: The start becomes the day of submission, which also covers responses begun before times
+#: were cut to the day.
 _SUBMIT_ANONYMOUSLY = _IN_PROGRESS.values(
-    status="submitted", invitation_id=None, submitted_at=bindparam("day"), updated_at=bindparam("day"),
-    started_at=bindparam("day"),
+    status="submitted", invitation_id=None, submitted_at=bindparam("now"), updated_at=bindparam("now"),
+    started_at=bindparam("now"),
 )  # fmt: skip
 _INVITATIONS = Invitation.__table__
 _MARK_USED = (

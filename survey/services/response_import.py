@@ -6,12 +6,14 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from survey.extensions import db
 from survey.models import Answer, Response, Team, Wave, utcnow
+from survey.models.types import day_of
 from survey.services import ServiceError
 from survey.services.instruments import instrument_of
+from survey.services.responding import random_response_id
 
 
 def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "team",
@@ -20,7 +22,8 @@ def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "tea
 
     ``frame[team_column]`` holds team ids of the wave's organisation; item columns hold scale
     values (NaN = no answer). Values are checked against each item's scale and nothing is
-    written unless every row is valid.
+    written unless every row is valid. In an anonymous wave the responses get random ids and
+    the time is cut to its day, as for responses given online.
     """
     scales = {
         item.id: instrument.scales[item.scale]
@@ -40,7 +43,10 @@ def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "tea
         bad = np.setdiff1d(present, np.array(scales[item_id].values, dtype=float))
         if bad.size:
             raise ServiceError(f"Item {item_id!r} has values off its scale: {bad[:5].tolist()}.")
+    anonymous = wave.mode == "anonymous"
     when = submitted_at or utcnow()
+    if anonymous:
+        when = day_of(when)
     rows = [
         {
             "wave_id": wave.id,
@@ -55,6 +61,9 @@ def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "tea
     ]
     if not rows:
         return 0
+    if anonymous:
+        for row, response_id in zip(rows, _free_random_ids(len(rows)), strict=True):
+            row["id"] = response_id
     ids = db.session.scalars(
         insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
     ).all()
@@ -68,3 +77,17 @@ def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "tea
     if answers:
         db.session.execute(insert(Answer), answers)
     return len(ids)
+
+
+def _free_random_ids(count: int) -> list[int]:
+    """``count`` distinct random response ids that no response has yet, in the order drawn."""
+    chosen: dict[int, None] = {}
+    while len(chosen) < count:
+        drawn = [i for i in dict.fromkeys(random_response_id() for _ in range(count - len(chosen)))
+                 if i not in chosen]  # fmt: skip
+        taken = set()
+        for start in range(0, len(drawn), 5000):  # IN lists of a bounded size
+            batch = drawn[start : start + 5000]
+            taken.update(db.session.scalars(select(Response.id).where(Response.id.in_(batch))))
+        chosen.update(dict.fromkeys(i for i in drawn if i not in taken))
+    return list(chosen)
