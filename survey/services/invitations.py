@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import Invitation, Participant, Team, Wave, WaveMember
+from survey.models.types import now_for
 from survey.services import ServiceError
 
 #: 32 random bytes: 256 bits, far beyond guessing.
@@ -51,12 +52,15 @@ def invite(wave: Wave, participants: Iterable[Participant]) -> list[IssuedInvita
     and re-invite to hand out a new link).
     """
     invited = set(db.session.scalars(select(Invitation.participant_id).where(Invitation.wave_id == wave.id)))
+    created_at = now_for(wave.mode)
     issued = []
     for participant in participants:
         if participant.id in invited or participant.organization_id != wave.organization_id:
             continue
         token = new_token()
-        invitation = Invitation(wave=wave, participant=participant, token_hash=hash_token(token))
+        invitation = Invitation(
+            wave=wave, participant=participant, token_hash=hash_token(token), created_at=created_at
+        )
         db.session.add(invitation)
         db.session.merge(
             WaveMember(

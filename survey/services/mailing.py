@@ -17,15 +17,17 @@ import smtplib
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 
 from survey.extensions import db
 from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
+from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.invitations import reissue
 
@@ -190,8 +192,10 @@ def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | 
             EmailSend.invitation_id == invitation.id, EmailSend.kind == kind, EmailSend.round == round_number
         )
     )
+    now = now_for(invitation.wave.mode)
     if existing is None:
-        record = EmailSend(invitation=invitation, kind=kind, round=round_number, status="sending", attempts=1)
+        record = EmailSend(invitation=invitation, kind=kind, round=round_number, status="sending", attempts=1,
+                           created_at=now, updated_at=now)  # fmt: skip
         try:
             with db.session.begin_nested():
                 db.session.add(record)
@@ -202,7 +206,7 @@ def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | 
     claimed = db.session.execute(
         update(EmailSend)
         .where(EmailSend.id == existing.id, EmailSend.status == "failed")
-        .values(status="sending", attempts=EmailSend.attempts + 1, updated_at=utcnow())
+        .values(status="sending", attempts=EmailSend.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
@@ -249,7 +253,7 @@ def _send_round(
                 report.not_attempted = len(owed) - position - 1
                 return report
             else:
-                now = utcnow()
+                now = _touch(record, invitation)
                 record.status, record.sent_at, record.error = "sent", now, None
                 if kind == "invitation":
                     invitation.sent_at = now
@@ -269,7 +273,16 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def _touch(record: EmailSend, invitation: Invitation) -> datetime:
+    """Date a change of ``record`` (to the day in anonymous waves) and return that time."""
+    record.updated_at = now_for(invitation.wave.mode)
+    # Written even when unchanged (the same day): otherwise its onupdate writes the exact time.
+    flag_modified(record, "updated_at")
+    return record.updated_at
+
+
 def _fail(record: EmailSend, error: str, report: SendReport, invitation: Invitation) -> None:
+    _touch(record, invitation)
     record.status, record.error = "failed", error[:1000]
     report.failed.append((invitation.participant.email, error))
 
@@ -315,6 +328,12 @@ def send_reminders(
     """
     now = now or utcnow()
     number, started = latest_reminder_round(wave)
+    if wave.mode == "anonymous" and started is not None and day_of(now) <= started:
+        # Anonymous waves keep only the day of a round (see now_for): one round a day.
+        raise ServiceError(
+            "Reminders went out today; in an anonymous wave the next round is possible tomorrow "
+            "(UTC). Failed ones can be retried now."
+        )
     if started is not None and now - started < MIN_REMINDER_INTERVAL:
         raise ServiceError(
             f"Reminders went out at {started:%Y-%m-%d %H:%M} UTC; a new round is possible "
