@@ -13,11 +13,19 @@ from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j
 from .alignment import ProfileSimilarity, alignment_index, profile_similarity
 from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
+from .differencing import DifferencingCheck, Disclosure, disclosures
 from .factors import bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega
-from .report import OrganizationReport, TeamReport, organization_report, team_report
+from .report import (
+    EarlierWave,
+    OrganizationReport,
+    TeamReport,
+    organization_report,
+    published_groups,
+    team_report,
+)
 from .scoring import keyed_items, score, scored_dimensions
 from .simulate import FUNCTIONS, simulate, synthetic_instrument
 
@@ -61,11 +69,16 @@ __all__ = [
     "rwg_j",
     "trend",
     # reports and confidentiality
+    "DifferencingCheck",
+    "Disclosure",
+    "EarlierWave",
     "OrganizationReport",
     "Suppression",
     "TeamReport",
     "comment_visibility",
+    "disclosures",
     "organization_report",
+    "published_groups",
     "suppress_pairs",
     "suppress_rows",
     "suppression",

@@ -16,8 +16,10 @@ results may be shown. The rules (also in ``docs/ANALYSIS.md``):
    even though they are never shown as a group of their own.
 3. **Complementary suppression.** When a shown group has exactly one hidden part with
    responses (a sub-team or its direct members), that part could be found as
-   ``parent - sum(shown parts)``. The next-smallest shown part is then suppressed too
-   (ties broken by key), or, if there is none, the parent itself.
+   ``parent - sum(shown parts)``; the same holds for several hidden parts whose
+   responses together number fewer than the threshold (they would be found as one small
+   group). The next-smallest shown part is then suppressed too (ties broken by key), or,
+   if there is none, the parent itself.
 4. **No hidden group is the sum of shown ones.** A suppressed group whose parts are all
    shown could be found by adding them up; its smallest part is then suppressed as well.
 5. Rules 3 and 4 are repeated until nothing changes.
@@ -92,6 +94,14 @@ class Suppression:
     #: Statistics that pool respondents across the tree in another way (by function, for
     #: instance) must use only these teams' members.
     shown_members: frozenset = frozenset()
+
+    def __post_init__(self):
+        if not isinstance(self.suppressed, MappingProxyType):
+            object.__setattr__(self, "suppressed", MappingProxyType(dict(self.suppressed)))
+
+    def __reduce__(self):
+        # A read-only mapping cannot be pickled; it is rebuilt from a plain dict.
+        return (type(self), (self.threshold, self.root, self.shown, dict(self.suppressed), self.shown_members))
 
     def is_shown(self, group: Hashable) -> bool:
         """Whether ``group``'s results may be shown."""
@@ -249,8 +259,9 @@ def suppression(sizes, threshold: int, parents=None, *, root: Hashable = ORGANIZ
         for node in order:
             with_responses = [p for p in parts[node] if total(p) > 0]
             hidden_parts = [p for p in with_responses if p in hidden]
-            if node not in hidden and len(hidden_parts) == 1:
-                # Rule 3: the one hidden part would be parent - sum(shown parts).
+            hidden_total = sum(total(p) for p in hidden_parts)
+            if node not in hidden and (len(hidden_parts) == 1 or 0 < hidden_total < threshold):
+                # Rule 3: the hidden parts together would be parent - sum(shown parts).
                 candidates = by_size(p for p in with_responses if p not in hidden)
                 target = candidates[0] if candidates else node
                 hidden[target] = COMPLEMENTARY

@@ -51,6 +51,7 @@ __all__ = [
     "AgreementSection",
     "AlignmentSection",
     "DataQuality",
+    "EarlierWave",
     "Headline",
     "Heatmap",
     "OrganizationReport",
@@ -59,6 +60,7 @@ __all__ = [
     "TrendSection",
     "iter_tables",
     "organization_report",
+    "published_groups",
     "team_report",
 ]
 
@@ -227,6 +229,24 @@ class TeamReport:
     trend: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class EarlierWave:
+    """An earlier wave for the trend: its responses, and its own team tree and threshold.
+
+    A trend point must show exactly what that wave's own report showed: its groups, cut
+    with its tree and threshold, never this wave's (a lower threshold or a team moved since
+    must not reach back). ``teams`` and ``threshold`` default to those of the current wave.
+    """
+
+    label: str
+    #: One row per submitted response, in the shape of ``organization_report``'s ``responses``.
+    responses: pd.DataFrame
+    #: The wave's team tree (same shape as ``teams``); None: the current wave's.
+    teams: pd.DataFrame | None = None
+    #: The wave's anonymity threshold; None: the current wave's.
+    threshold: int | None = None
+
+
 # --------------------------------------------------------------------------- inputs
 
 
@@ -278,6 +298,28 @@ def _check_responses(responses, teams: pd.DataFrame, name: str = "responses") ->
     if unknown:
         raise ValueError(f"{name} has team keys that are not in teams: {', '.join(unknown[:5])}")
     return responses
+
+
+def _earlier_waves(history, teams: pd.DataFrame, threshold: int) -> list[EarlierWave]:
+    """``history`` as checked :class:`EarlierWave` objects (``(label, responses)`` pairs allowed)."""
+    checked = []
+    for position, entry in enumerate(history):
+        if isinstance(entry, EarlierWave):
+            earlier = entry
+        elif isinstance(entry, tuple | list) and len(entry) == 2:
+            earlier = EarlierWave(str(entry[0]), entry[1])
+        else:
+            raise ValueError(
+                f"history[{position}] must be an EarlierWave or a (label, responses) pair; got {entry!r}"
+            )
+        label = str(earlier.label)
+        own_teams = teams if earlier.teams is None else _check_teams(earlier.teams)
+        own_threshold = threshold if earlier.threshold is None else check_int(
+            earlier.threshold, f"history[{label!r}].threshold", minimum=1
+        )
+        frame = _check_responses(earlier.responses, own_teams, f"history[{label!r}]").reset_index(drop=True)
+        checked.append(EarlierWave(label, frame, own_teams, own_threshold))
+    return checked
 
 
 def _is_perception(instrument: Instrument) -> bool:
@@ -757,7 +799,7 @@ def organization_report(
     *,
     threshold: int,
     comment_threshold: int = 10,
-    history: Sequence[tuple[str, pd.DataFrame]] = (),
+    history: Sequence[EarlierWave | tuple[str, pd.DataFrame]] = (),
     invited=None,
     comments: pd.DataFrame | None = None,
     wave: str = "this wave",
@@ -782,9 +824,10 @@ def organization_report(
         The wave's anonymity threshold (smallest group shown, at least 1).
     comment_threshold : int
         Smallest pool a comment may be labelled with (default 10; at least ``threshold``).
-    history : sequence of (label, DataFrame)
-        Earlier waves, oldest first, as ``(label, responses)`` in the shape of
-        ``responses``, for the trend section.
+    history : sequence of EarlierWave or (label, DataFrame)
+        Earlier waves, oldest first, for the trend section: each with its responses (in the
+        shape of ``responses``) and, as :class:`EarlierWave`, its own team tree and
+        threshold, so that a trend point shows only what that wave's report showed.
     invited : Series or Mapping, optional
         Invitations per team key (own members), for response rates.
     comments : DataFrame, optional
@@ -811,9 +854,8 @@ def organization_report(
     threshold = check_int(threshold, "threshold", minimum=1)
     comment_threshold = check_int(comment_threshold, "comment_threshold", minimum=threshold)
     responses = _check_responses(responses, teams).reset_index(drop=True)
-    history = [(str(label), _check_responses(frame, teams, f"history[{label!r}]").reset_index(drop=True))
-               for label, frame in history]  # fmt: skip
-    labels = [label for label, _ in history] + [str(wave)]
+    history = _earlier_waves(history, teams, threshold)
+    labels = [earlier.label for earlier in history] + [str(wave)]
     if len(set(labels)) != len(labels):
         raise ValueError(f"history labels and wave must all differ; got {labels}")
     rng = np.random.default_rng(seed)
@@ -980,7 +1022,9 @@ def _heatmap(
 def _trend(
     history, label, current: _Wave, headline, headline_replicates, teams, instruments, threshold, info, rng
 ):
-    waves = [(wave_label, _prepare(frame, teams, instruments, threshold)) for wave_label, frame in history]
+    waves = [(earlier.label, _prepare(earlier.responses, earlier.teams, instruments, earlier.threshold))
+             for earlier in history]  # fmt: skip
+    own_teams = {earlier.label: earlier.teams for earlier in history}
     waves.append((label, current))
     perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
     dimension_rows, alignment_rows, replicates = [], [], {}
@@ -992,7 +1036,7 @@ def _trend(
         if prepared is current:
             point, boot = headline, headline_replicates
         else:
-            scores, functions, _ = _pooled(prepared, teams)
+            scores, functions, _ = _pooled(prepared, own_teams.get(wave_label, teams))
             point, boot = _headline(scores, functions, perception_dims, rng, BOOTSTRAP_REPLICATES)
         if point is not None:
             alignment_rows.append(
@@ -1063,7 +1107,7 @@ def team_report(
     team: Hashable,
     *,
     threshold: int,
-    history: Sequence[tuple[str, pd.DataFrame]] = (),
+    history: Sequence[EarlierWave | tuple[str, pd.DataFrame]] = (),
     invited=None,
     organization: OrganizationReport | None = None,
     wave: str = "this wave",
@@ -1116,17 +1160,21 @@ def team_report(
     profile = profile.rename_axis("dimension").reset_index()
 
     trend_rows = []
-    chains = _chains(teams, result.root)
     instruments = _check_instruments(instruments) if history else ()
-    for wave_label, frame in history:
-        frame = _check_responses(frame, teams, f"history[{wave_label!r}]").reset_index(drop=True)
-        prepared = _prepare(frame, teams, instruments, threshold)
+    for earlier in _earlier_waves(history, teams, threshold):
+        # The team as that wave's own tree and threshold had it, shown only where it was shown then.
+        if team not in earlier.teams.index:
+            continue
+        prepared = _prepare(earlier.responses, earlier.teams, instruments, earlier.threshold)
         if team not in prepared.suppression.shown:
             continue
-        inside = prepared.analysed["team"].map(lambda t: team in chains[t]).to_numpy(dtype=bool)
+        chains = _chains(earlier.teams, prepared.suppression.root)
+        inside = prepared.analysed["team"].map(lambda t, chains=chains: team in chains[t])
+        inside = inside.to_numpy(dtype=bool)
         trend_rows.append(
-            _describe(prepared.scores.loc[inside], pd.Series(wave_label, index=prepared.scores.index[inside]))
-        )
+            _describe(prepared.scores.loc[inside],
+                      pd.Series(earlier.label, index=prepared.scores.index[inside]))
+        )  # fmt: skip
     current = own.reset_index()[["dimension", "n", "mean", "sd", "ci_low", "ci_high"]].assign(
         team=organization.wave
     )
@@ -1143,6 +1191,54 @@ def team_report(
         alignment=_orient(organization.alignment.pairs, team),
         trend=trend_table,
     )
+
+
+def published_groups(responses: pd.DataFrame, teams: pd.DataFrame, instruments, *, threshold: int) -> dict:
+    """The respondents behind every figure that :func:`organization_report` publishes.
+
+    Every number of the report (counts aside) is a statistic of the analysed answers of
+    one of these groups, or of a pair of them: the organisation, each shown group (a team
+    and the teams under it), each team whose direct members are pooled (ICC), and sales and
+    marketing pooled from those members (headline, meta-perception). They are the input of
+    :func:`analysis.differencing.disclosures`, which checks that several reports held
+    together expose no small group.
+
+    Parameters
+    ----------
+    responses, teams, instruments, threshold
+        As for :func:`organization_report`.
+
+    Returns
+    -------
+    dict
+        Label (``"organization"``, ``"team:<key>"``, ``"members:<key>"``,
+        ``"function:<name>"``) -> frozenset of index labels of ``responses``. Groups the
+        report suppresses are left out.
+    """
+    teams = _check_teams(teams)
+    instruments = _check_instruments(instruments)
+    threshold = check_int(threshold, "threshold", minimum=1)
+    responses = _check_responses(responses, teams)
+    prepared = _prepare(responses, teams, instruments, threshold)
+    result = prepared.suppression
+    own = prepared.analysed["team"]
+    groups: dict = {}
+    if result.root in result.shown:
+        groups["organization"] = frozenset(own.index)
+    chains = _chains(teams, result.root)
+    for team in teams.index:
+        if team in result.shown:
+            inside = own.map(lambda t, team=team: team in chains[t]).to_numpy(dtype=bool)
+            groups[f"team:{team}"] = frozenset(own.index[inside])
+    pooled = own[own.isin(list(result.shown_members))]
+    for team in result.shown_members:
+        groups[f"members:{team}"] = frozenset(pooled.index[(pooled == team).to_numpy()])
+    functions = pooled.map(teams["function"])
+    for function in ("sales", "marketing"):
+        members = frozenset(pooled.index[(functions == function).to_numpy()])
+        if members:
+            groups[f"function:{function}"] = members
+    return {label: members for label, members in groups.items() if members}
 
 
 def iter_tables(report) -> Iterable[tuple[str, pd.DataFrame]]:
