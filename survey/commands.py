@@ -198,10 +198,10 @@ def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languag
             mode="anonymous" if anonymous else "confidential", languages=languages,
             opens_at=_datetime(opens), closes_at=_datetime(closes),
         )  # fmt: skip
-        audit.record(None, "wave.created", organization=organization, subject=_label(wave))
+        audit.record(None, "wave.created", organization=organization, subject=_label(wave), wave=wave)
         if open_now:
             open_wave(wave)
-            audit.record(None, "wave.opened", organization=organization, subject=_label(wave))
+            audit.record(None, "wave.opened", organization=organization, subject=_label(wave), wave=wave)
         db.session.commit()
     except ServiceError as error:
         _fail(error)
@@ -264,7 +264,7 @@ def _change_state(wave_id: int, change, action: str) -> None:
     wave = _wave(wave_id)
     try:
         change(wave)
-        audit.record(None, action, organization=wave.organization, subject=_label(wave))
+        audit.record(None, action, organization=wave.organization, subject=_label(wave), wave=wave)
         db.session.commit()
     except ServiceError as error:
         _fail(error)
@@ -295,7 +295,7 @@ def waves_close_due() -> None:
     for wave in due_to_close():
         close_wave(wave)
         audit.record(None, "wave.closed", organization=wave.organization, subject=_label(wave),
-                     details={"automatic": True})  # fmt: skip
+                     details={"automatic": True}, wave=wave)  # fmt: skip
         closed.append(wave)
     db.session.commit()
     for wave in closed:
@@ -321,7 +321,7 @@ def invitations_create(wave_id: int) -> None:
     try:
         issued = invite_roster(wave)
         audit.record(None, "invitations.created", organization=wave.organization, subject=_label(wave),
-                     details={"invited": len(issued)})  # fmt: skip
+                     details={"invited": len(issued)}, wave=wave)  # fmt: skip
         db.session.commit()
     except ServiceError as error:
         _fail(error)
@@ -341,7 +341,7 @@ def invitations_export(wave_id: int, out: Path) -> None:
     """
     wave = _wave(wave_id)
     rows = export_links(wave)
-    audit.record(None, "links.exported", organization=wave.organization, subject=_label(wave),
+    audit.record(None, "links.exported", organization=wave.organization, subject=_label(wave), wave=wave,
                  details={"links": sum(1 for row in rows if row.link), "file": out.name})  # fmt: skip
     out.write_text(links_csv(rows), encoding="utf-8")
     db.session.commit()
@@ -361,7 +361,7 @@ def _send(wave_id: int, send, action: str) -> None:
     except ServiceError as error:
         _fail(error)
     audit.record(None, action, organization=wave.organization, subject=_label(wave),
-                 details={"sent": len(report.sent), "failed": len(report.failed)})  # fmt: skip
+                 details={"sent": len(report.sent), "failed": len(report.failed)}, wave=wave)  # fmt: skip
     db.session.commit()
     for address, problem in report.failed:
         click.echo(f"failed: {address}: {problem}", err=True)

@@ -317,12 +317,12 @@ def new_wave(org_id: int):
                 languages=form.languages.data or (),
                 opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
             )  # fmt: skip
-            audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave))
+            audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave),
+                         wave=wave)  # fmt: skip
             if form.open_now.data:
                 open_wave(wave)
-                audit.record(
-                    current_user, "wave.opened", organization=organization, subject=_wave_label(wave)
-                )
+                audit.record(current_user, "wave.opened", organization=organization,
+                             subject=_wave_label(wave), wave=wave)  # fmt: skip
             db.session.commit()
         except ServiceError as error:
             _failed(error)
@@ -362,7 +362,9 @@ def _wave_action(wave_id: int, action, event: str, done: str):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         action(wave)
-        audit.record(current_user, event, organization=wave.organization, subject=_wave_label(wave))
+        audit.record(
+            current_user, event, organization=wave.organization, subject=_wave_label(wave), wave=wave
+        )
         db.session.commit()
     except ServiceError as error:
         _failed(error)
@@ -401,7 +403,7 @@ def clone(wave_id: int):
     try:
         new = clone_wave(wave, form.name.data)
         audit.record(current_user, "wave.cloned", organization=wave.organization, subject=_wave_label(new),
-                     details={"from_wave": wave.id})  # fmt: skip
+                     details={"from_wave": wave.id}, wave=new)  # fmt: skip
         db.session.commit()
     except ServiceError as error:
         _failed(error)
@@ -418,7 +420,7 @@ def links(wave_id: int):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     rows = export_links(wave)
     audit.record(current_user, "links.exported", organization=wave.organization, subject=_wave_label(wave),
-                 details={"links": sum(1 for row in rows if row.link)})  # fmt: skip
+                 details={"links": sum(1 for row in rows if row.link)}, wave=wave)  # fmt: skip
     db.session.commit()
     return Response(
         links_csv(rows),
@@ -446,7 +448,7 @@ def _mail(wave_id: int, send, event: str):
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     audit.record(current_user, event, organization=wave.organization, subject=_wave_label(wave),
-                 details={"sent": len(report.sent), "failed": len(report.failed)})  # fmt: skip
+                 details={"sent": len(report.sent), "failed": len(report.failed)}, wave=wave)  # fmt: skip
     db.session.commit()
     flash(report.summary(), "error" if report.failed or report.not_attempted else "success")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
