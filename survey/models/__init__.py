@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
+from survey.models.release import RELEASE_STATUSES, Release
 from survey.models.report import ReportCache
 from survey.models.response import (
     MAX_COMMENT_LENGTH,
@@ -15,6 +16,7 @@ from survey.models.types import UTCDateTime, utcnow
 from survey.models.user import MEMBERSHIP_ROLES, USER_ROLES, Membership, User
 from survey.models.wave import (
     MIN_ANONYMITY_THRESHOLD,
+    RELEASE_POLICIES,
     WAVE_MODES,
     WAVE_STATUSES,
     InstrumentVersion,
@@ -30,6 +32,8 @@ __all__ = [
     "MAX_COMMENT_LENGTH",
     "MEMBERSHIP_ROLES",
     "MIN_ANONYMITY_THRESHOLD",
+    "RELEASE_POLICIES",
+    "RELEASE_STATUSES",
     "RESPONSE_STATUSES",
     "TEAM_FUNCTIONS",
     "USER_ROLES",
@@ -47,6 +51,7 @@ __all__ = [
     "Organization",
     "PageTiming",
     "Participant",
+    "Release",
     "ReportCache",
     "Response",
     "Team",

@@ -13,6 +13,9 @@ from survey.models.types import UTCDateTime, utcnow
 
 WAVE_MODES = ("confidential", "anonymous")
 WAVE_STATUSES = ("draft", "open", "closed")
+#: ``at_close``: one release of results when the wave closes; ``live``: releases while it is
+#: open too, each only when nobody below the threshold can be derived from it and the earlier ones.
+RELEASE_POLICIES = ("at_close", "live")
 #: No wave may show groups smaller than this, whatever its settings.
 MIN_ANONYMITY_THRESHOLD = 3
 
@@ -68,6 +71,8 @@ class Wave(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     #: Languages offered to respondents; empty means every language of the instruments.
     languages: Mapped[list] = mapped_column(JSON, default=list)
+    #: When results are released: :data:`RELEASE_POLICIES`.
+    release_policy: Mapped[str] = mapped_column(String(20), default="at_close", server_default="at_close")
     #: The wave this one was cloned from, so trends line up.
     previous_wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,9 +86,11 @@ class Wave(db.Model):
         CheckConstraint(f"anonymity_threshold >= {MIN_ANONYMITY_THRESHOLD}", name="threshold_min"),
         CheckConstraint(f"mode IN {WAVE_MODES!r}", name="mode_known"),
         CheckConstraint(f"status IN {WAVE_STATUSES!r}", name="status_known"),
+        CheckConstraint(f"release_policy IN {RELEASE_POLICIES!r}", name="release_policy_known"),
         CheckConstraint(
             "opens_at IS NULL OR closes_at IS NULL OR closes_at > opens_at", name="closes_after_opening"
         ),
+        UniqueConstraint("organization_id", "name"),
     )
 
     def __repr__(self) -> str:

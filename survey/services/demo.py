@@ -12,6 +12,7 @@ from survey.extensions import db
 from survey.models import Invitation, Organization, Participant, Team, User, Wave
 from survey.services.invitations import invite, reissue
 from survey.services.organizations import create_organization, create_team
+from survey.services.releases import publish
 from survey.services.response_import import import_responses
 from survey.services.users import create_user
 from survey.services.waves import create_wave, open_wave
@@ -175,3 +176,5 @@ def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
         frame = pd.concat([frames[0], frames[1][items]], axis=1)
         frame["team"] = frame["team"].astype(int)
         import_responses(wave, frame, submitted_at=closes - timedelta(days=3))
+        db.session.flush()
+        publish(wave, made_by="demo")

@@ -1,99 +1,63 @@
-"""Alignment reports of a wave: inputs from the database, numbers from ``analysis``, outputs cached.
+"""Alignment reports of a wave: the latest release's numbers as tables, JSON, files and charts.
 
-Every number comes from :func:`analysis.organization_report` / :func:`analysis.team_report`,
-which suppress small groups before anything leaves them; this module only gathers the
-inputs, turns results into tables, JSON and files, and caches rendered outputs in the
-database (shared by all app instances) until the wave's results change.
+Every number comes from a results release (:mod:`survey.services.releases`), computed by
+:func:`analysis.organization_report` / :func:`analysis.team_report`, which suppress small
+groups before anything leaves them; this module turns them into tables, JSON and files, and
+caches rendered outputs in the database (shared by all app instances) per release.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import analysis
 from survey.db import upsert
 from survey.extensions import db
-from survey.models import ReportCache, Response, Wave, utcnow
-from survey.services.wave_data import WaveData, load_wave_data, wave_state
-
-#: Cell prefixes a spreadsheet would read as a formula (CSV/XLSX injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class ReportInputs:
-    wave: Wave
-    data: WaveData
-    #: Earlier waves of the organisation, oldest first: (label, responses).
-    history: tuple[tuple[str, pd.DataFrame], ...]
-    state: str
+from survey.models import Release, ReportCache, Wave, utcnow
+from survey.services import ServiceError
+from survey.services.releases import (
+    ReleaseInputs,
+    current_release,
+    not_released_text,
+    release_inputs,
+    release_report,
+)
+from survey.services.spreadsheets import neutralise
 
 
-def earlier_waves(wave: Wave) -> list[Wave]:
-    """The organisation's waves before ``wave`` (by opening date, then creation), drafts left out."""
-    waves = db.session.scalars(
-        select(Wave).where(Wave.organization_id == wave.organization_id, Wave.status != "draft")
-    ).all()
-
-    def order(w: Wave):
-        return (w.opens_at or w.created_at, w.id)
-
-    return sorted((w for w in waves if order(w) < order(wave)), key=order)
+def organization_report(inputs: ReleaseInputs, language: str = "en") -> analysis.OrganizationReport:
+    """The organisation report a release published."""
+    return release_report(inputs.release, language)
 
 
-def submitted_count(wave: Wave) -> int:
-    return db.session.scalar(
-        select(func.count(Response.id)).where(Response.wave_id == wave.id, Response.status == "submitted")
-    )
-
-
-def report_state(wave: Wave) -> str:
-    """Fingerprint of everything the report depends on: this wave and the earlier ones."""
-    parts = [wave_state(w) for w in [*earlier_waves(wave), wave]]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
-
-
-def report_inputs(wave: Wave) -> ReportInputs:
-    history = tuple((earlier.name, load_wave_data(earlier).responses) for earlier in earlier_waves(wave))
-    return ReportInputs(wave, load_wave_data(wave), history, report_state(wave))
-
-
-def organization_report(inputs: ReportInputs, language: str = "en") -> analysis.OrganizationReport:
-    data = inputs.data
-    return analysis.organization_report(
-        data.responses, data.teams, data.instruments, threshold=data.threshold, history=inputs.history,
-        invited=data.invited, comments=data.comments if len(data.comments) else None, wave=data.name,
-        language=language,
-    )  # fmt: skip
-
-
-def team_report(inputs: ReportInputs, team_id: int, organization=None) -> analysis.TeamReport:
+def team_report(inputs: ReleaseInputs, team_id: int, organization=None) -> analysis.TeamReport:
+    """One team's report from a release: its tree, threshold and the earlier waves' releases."""
     data = inputs.data
     return analysis.team_report(
-        data.responses, data.teams, data.instruments, team_id, threshold=data.threshold,
+        data.responses, data.teams, data.instruments, team_id, threshold=inputs.release.threshold,
         history=inputs.history, invited=data.invited, organization=organization,
     )  # fmt: skip
+
+
+def release_state(release: Release) -> str:
+    """Cache key of a release's outputs: a release never changes, so neither do they."""
+    return f"release-{release.id}"
 
 
 # --- caching
 
 
-def cached(
-    wave: Wave, kind: str, language: str, build: Callable[[], bytes], state: str | None = None
-) -> bytes:
-    """The cached ``kind`` output of ``wave``'s report, built (and stored) when missing or stale."""
-    state = state or report_state(wave)
+def cached(wave: Wave, kind: str, language: str, build: Callable[[], bytes], state: str) -> bytes:
+    """The cached ``kind`` output of ``wave``'s report for ``state``, built (and stored) when missing."""
     payload = db.session.scalar(
         select(ReportCache.payload).where(
             ReportCache.wave_id == wave.id, ReportCache.kind == kind, ReportCache.language == language,
@@ -182,13 +146,6 @@ def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame
     return {name: (table.reset_index() if table.index.name else table) for name, table in tables.items()}
 
 
-def neutralise(value):
-    """Stop a spreadsheet from reading a text cell as a formula (prefix it with an apostrophe)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [neutralise(str(column)) for column in frame.columns]
@@ -239,11 +196,12 @@ def _cell(value):
     return value
 
 
-def raw_responses_csv(inputs: ReportInputs, report: analysis.OrganizationReport) -> bytes:
-    """Submitted answers without anything that identifies a person: for consultants' own analyses.
+def raw_responses_csv(inputs: ReleaseInputs, report: analysis.OrganizationReport) -> bytes:
+    """A release's submitted answers without anything that identifies a person: for consultants.
 
-    No ids, no timestamps, rows in random order; the team is named only when the report shows
-    it, otherwise the row says "not shown (small group)"; free-text comments are left out.
+    No ids, no timestamps, rows in a new random order on every download; the team is named
+    (as it was named in the release) only when the release shows it, otherwise the row says
+    "not shown (small group)"; free-text comments are left out.
     """
     data = inputs.data
     shown = report.suppression.shown
@@ -252,7 +210,7 @@ def raw_responses_csv(inputs: ReportInputs, report: analysis.OrganizationReport)
     frame["team"] = [
         names.get(team, "") if team in shown else "not shown (small group)" for team in frame["team"]
     ]
-    frame = frame.sample(frac=1.0, random_state=np.random.default_rng()).reset_index(drop=True)
+    frame = frame.iloc[np.random.default_rng().permutation(len(frame))].reset_index(drop=True)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([neutralise(str(c)) for c in frame.columns])
@@ -364,23 +322,40 @@ def means_matrix(report: analysis.OrganizationReport) -> pd.DataFrame:
 def organization_trend(organization) -> dict:
     """Dimension means and the sales–marketing alignment index over the organisation's waves.
 
-    Taken from the report of the newest wave with answers, whose trend section covers every
-    earlier wave; cached with that report. ``latest_wave_id`` is ``None`` without answers.
+    Taken from the latest release of the newest wave with one, whose trend section holds
+    every earlier wave's own release (its tree and threshold); ``latest_wave_id`` is
+    ``None`` before any results are released.
     """
     from survey.services.waves import waves_of
 
     waves = [wave for wave in waves_of(organization) if wave.status != "draft"]
-    answered = [wave for wave in waves if submitted_count(wave)]
-    if not answered:
+    released = [(wave, current_release(wave)) for wave in waves]
+    released = [(wave, release) for wave, release in released if release is not None]
+    if not released:
         return {"organization_id": organization.id, "latest_wave_id": None, "waves": [], "dimensions": [],
                 "alignment": [], "latest_change": []}  # fmt: skip
-    latest = max(answered, key=lambda wave: (wave.opens_at or wave.created_at, wave.id))
+    latest, release = max(released, key=lambda pair: (pair[0].opens_at or pair[0].created_at, pair[0].id))
 
     def build() -> bytes:
-        report = organization_report(report_inputs(latest))
+        report = release_report(release)
         payload = report_payload(report.trend)
-        payload.update(organization_id=organization.id, latest_wave_id=latest.id,
-                       waves=[wave.name for wave in [*earlier_waves(latest), latest]])  # fmt: skip
+        labels = list(dict.fromkeys([*report.trend.dimensions["wave"], *report.trend.alignment["wave"]]))
+        payload.update(organization_id=organization.id, latest_wave_id=latest.id, release=release.number,
+                       waves=labels)  # fmt: skip
         return json.dumps(payload, allow_nan=False).encode()
 
-    return json.loads(cached(latest, "trend-json", "en", build))
+    return json.loads(cached(latest, "trend-json", "en", build, release_state(release)))
+
+
+def wave_release(wave: Wave) -> tuple[Release | None, ReleaseInputs | None]:
+    """The release every output of ``wave`` reads now (a due live step is made first), with inputs."""
+    release = current_release(wave)
+    return release, None if release is None else release_inputs(release)
+
+
+def report_inputs(wave: Wave) -> ReleaseInputs:
+    """The inputs of the release ``wave``'s outputs read now; a ServiceError when there is none."""
+    release, inputs = wave_release(wave)
+    if inputs is None:
+        raise ServiceError(not_released_text(wave))
+    return inputs

@@ -7,6 +7,7 @@ rows into frames, in a few bulk queries, whatever the size of the wave.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ class WaveData:
     #: Invited, started and submitted counts per team id.
     invited: pd.Series
     started: pd.Series
-    #: Columns ``team``, ``subject``, ``text``; for the comment threshold's eyes only.
+    #: Columns ``team``, ``subject``, ``text``, ``response``; for the comment threshold's eyes only.
     comments: pd.DataFrame
     instruments: tuple[Instrument, ...]
 
@@ -50,23 +51,37 @@ def wave_state(wave: Wave) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def load_wave_data(wave: Wave) -> WaveData:
-    """Everything a report of ``wave`` needs, read in four queries."""
+def load_wave_data(wave: Wave, response_ids: Iterable[int] | None = None) -> WaveData:
+    """Everything a report of ``wave`` needs, read in four queries.
+
+    With ``response_ids`` (a release's), only those submitted responses are read; the team
+    tree and counts are today's, and a release replaces them with its own snapshot.
+    """
     instruments = tuple(instrument_of(wi.instrument_version) for wi in wave.instruments)
     item_ids = [item_id for instrument in instruments for item_id in instrument.item_ids]
+    # A release's responses are a subset of the wave's submitted ones; they are read with
+    # the same statements and filtered here (no parameter list of thousands of ids).
+    wanted = None if response_ids is None else {int(i) for i in response_ids}
 
-    submitted = db.session.execute(
-        select(Response.id, Response.team_id)
-        .where(Response.wave_id == wave.id, Response.status == "submitted")
-        .order_by(Response.id)
-    ).all()
+    def chosen(rows: list, position: int = 0) -> list:
+        return rows if wanted is None else [row for row in rows if row[position] in wanted]
+
+    submitted = chosen(
+        db.session.execute(
+            select(Response.id, Response.team_id)
+            .where(Response.wave_id == wave.id, Response.status == "submitted")
+            .order_by(Response.id)
+        ).all()
+    )
     response_ids = np.array([row[0] for row in submitted], dtype=np.int64)
     values = np.full((len(response_ids), len(item_ids)), np.nan)
     if len(response_ids):
-        rows = fetch_plain_rows(
-            select(Answer.response_id, Answer.item_id, Answer.value)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.wave_id == wave.id, Response.status == "submitted", Answer.value.is_not(None))
+        rows = chosen(
+            fetch_plain_rows(
+                select(Answer.response_id, Answer.item_id, Answer.value)
+                .join(Response, Response.id == Answer.response_id)
+                .where(Response.wave_id == wave.id, Response.status == "submitted", Answer.value.is_not(None))
+            )
         )
         if rows:
             # One pass per column (zip(*rows) is several times slower on this many rows).
@@ -103,13 +118,16 @@ def load_wave_data(wave: Wave) -> WaveData:
         select(Response.team_id, func.count()).where(Response.wave_id == wave.id).group_by(Response.team_id),
         teams.index,
     )
-    comments = pd.DataFrame(
+    comment_rows = chosen(
         db.session.execute(
-            select(Response.team_id, Comment.subject_id, Comment.text)
+            select(Response.id, Response.team_id, Comment.subject_id, Comment.text)
             .join(Response, Response.id == Comment.response_id)
             .where(Response.wave_id == wave.id, Response.status == "submitted")
-        ).all(),
-        columns=["team", "subject", "text"],
+        ).all()
+    )
+    comments = pd.DataFrame(
+        [(row[1], row[2], row[3], row[0]) for row in comment_rows],
+        columns=["team", "subject", "text", "response"],
     )
     return WaveData(wave.id, wave.name, wave.anonymity_threshold, responses, teams, invited, started,
                     comments, instruments)  # fmt: skip

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import MIN_ANONYMITY_THRESHOLD, WAVE_MODES, Organization, Wave, WaveInstrument, utcnow
+from survey.models import (
+    MIN_ANONYMITY_THRESHOLD,
+    RELEASE_POLICIES,
+    WAVE_MODES,
+    Organization,
+    User,
+    Wave,
+    WaveInstrument,
+    utcnow,
+)
 from survey.services import ServiceError
 from survey.services.instruments import instrument_of, register_instrument_version
 
@@ -23,11 +32,18 @@ def create_wave(
     languages: Sequence[str] = (),
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    release_policy: str = "at_close",
 ) -> Wave:
-    """Create a draft wave administering ``instrument_refs`` (``"id"`` or ``"id@version"``) in order."""
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("A wave needs a name.")
+    """Create a draft wave administering ``instrument_refs`` (``"id"`` or ``"id@version"``) in order.
+
+    ``release_policy`` is ``at_close`` (results released once, when the wave closes) or
+    ``live`` (released in steps while it is open, each only when it exposes nobody).
+    """
+    name = _free_name(organization.id, name)
+    if release_policy not in RELEASE_POLICIES:
+        raise ServiceError(
+            f"Unknown release policy {release_policy!r}; choose one of {', '.join(RELEASE_POLICIES)}."
+        )
     if not instrument_refs:
         raise ServiceError("A wave needs at least one instrument.")
     if anonymity_threshold < MIN_ANONYMITY_THRESHOLD:
@@ -59,12 +75,29 @@ def create_wave(
         languages=list(languages),
         opens_at=opens_at,
         closes_at=closes_at,
+        release_policy=release_policy,
     )
     for position, version in enumerate(versions):
         wave.instruments.append(WaveInstrument(instrument_version=version, position=position))
     db.session.add(wave)
     db.session.flush()
     return wave
+
+
+def _free_name(organization_id: int, name: str | None) -> str:
+    """``name`` stripped, refused when empty or already used by a wave of the organisation."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("A wave needs a name.")
+    taken = db.session.scalar(
+        select(Wave.name).where(Wave.organization_id == organization_id, func.lower(Wave.name) == name.lower())
+    )
+    if taken is not None:
+        raise ServiceError(
+            f"The organisation already has a wave called {taken!r}; wave names tell rounds apart "
+            "in trends and reports, so choose another (e.g. with the month or year)."
+        )
+    return name
 
 
 def open_wave(wave: Wave) -> Wave:
@@ -76,13 +109,24 @@ def open_wave(wave: Wave) -> Wave:
     return wave
 
 
-def close_wave(wave: Wave) -> Wave:
+def close_wave(wave: Wave, actor: User | None = None) -> Wave:
+    """Close the wave (its links stop working) and release its results.
+
+    The release is checked like any other (:func:`survey.services.releases.publish`); when
+    it is withheld, the wave page says why.
+    """
+    from survey.services.releases import publish
+
     if wave.status == "draft":
         raise ServiceError("A draft wave was never opened; delete it instead.")
+    if wave.status == "closed":
+        raise ServiceError("The wave is closed already.")
     wave.status = "closed"
     now = utcnow()
     if wave.closes_at is None or wave.closes_at > now:
         wave.closes_at = now
+    db.session.flush()
+    publish(wave, actor=actor, made_by="wave closed")
     return wave
 
 
@@ -103,15 +147,14 @@ def clone_wave(wave: Wave, name: str) -> Wave:
     The same versions (not the newest files) keep the items identical, so the two waves'
     results line up in trends; dates are left for the new round to choose.
     """
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("The new wave needs a name.")
+    name = _free_name(wave.organization_id, name)
     clone = Wave(
         organization_id=wave.organization_id,
         name=name,
         anonymity_threshold=wave.anonymity_threshold,
         mode=wave.mode,
         languages=list(wave.languages or []),
+        release_policy=wave.release_policy,
         previous_wave_id=wave.id,
     )
     for link in wave.instruments:

@@ -18,6 +18,7 @@ from survey.models import Team, Wave
 from survey.services import reports as service
 from survey.services.accounts import create_api_token
 from survey.services.demo import DEMO_PASSWORD, load_demo
+from survey.services.releases import publish
 from survey.services.response_import import import_responses
 
 
@@ -173,7 +174,7 @@ def test_pdf_renders_every_page_with_the_same_numbers(client, demo, tmp_path):
     assert not any(hidden in rest for hidden in demo.hidden)
 
 
-def test_results_are_cached_until_responses_change(client, demo, monkeypatch):
+def test_results_are_cached_per_release_and_live_data_never_reaches_them(client, demo, monkeypatch):
     sign_in(client)
     calls = []
     real = service.organization_report
@@ -184,12 +185,19 @@ def test_results_are_cached_until_responses_change(client, demo, monkeypatch):
     assert client.get(url).data == first
     assert calls == [1]  # served from the cache
 
+    # A response added to the closed wave changes nothing that was released …
     data = service.report_inputs(demo.wave).data
     extra = data.responses[data.responses["team"] == data.responses["team"].iloc[0]].head(1)
     import_responses(demo.wave, extra.reset_index(drop=True))
     db.session.commit()
-    client.get(url)
-    assert calls == [1, 1]  # a new response invalidates the cached report
+    assert client.get(url).data == first
+    # … and releasing again is withheld: the one new answer would be the difference.
+    withheld = publish(demo.wave)
+    db.session.commit()
+    assert withheld.status == "withheld"
+    assert "fewer than 5 people" in withheld.reason
+    assert client.get(url).data == first
+    assert calls == [1]
 
 
 def test_pdf_prints_the_page_s_cached_report_without_computing_it_again(client, demo, monkeypatch):
@@ -260,6 +268,8 @@ def test_team_report(client, demo):
 def test_spreadsheet_cells_cannot_become_formulas(client, demo):
     team = db.session.scalar(select(Team).where(Team.name == "Sales North"))
     team.name = '=HYPERLINK("http://x")'
+    db.session.commit()
+    assert publish(demo.wave).status == "published"  # a rename reaches only a new release
     db.session.commit()
     sign_in(client)
     csv_text = client.get(f"/reports/waves/{demo.wave.id}/results.csv").data.decode("utf-8-sig")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
+from survey.services.releases import not_released_text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no forms: bearer tokens only
@@ -46,16 +47,20 @@ def _json(payload: bytes) -> Response:
 
 @bp.get("/waves/<int:wave_id>/report")
 def wave_report(wave_id: int):
-    """The organisation report of a wave, every section, suppressed as in the HTML."""
+    """The organisation report of a wave's latest release, every section, suppressed as in the HTML."""
     wave = access.wave_for(g.api_user, wave_id)
+    release, inputs = service.wave_release(wave)
+    db.session.commit()
+    if release is None:
+        abort(404, description=not_released_text(wave))
 
-    def build(inputs) -> bytes:
+    def build() -> bytes:
         payload = service.report_payload(service.organization_report(inputs))
         payload["wave_id"] = wave.id
+        payload["release"] = {"number": release.number, "released_on": release.created_at.date().isoformat()}
         return json.dumps(payload, allow_nan=False).encode()
 
-    state = service.report_state(wave)
-    body = service.cached(wave, "json", "en", lambda: build(service.report_inputs(wave)), state)
+    body = service.cached(wave, "json", "en", build, service.release_state(release))
     db.session.commit()
     return _json(body)
 

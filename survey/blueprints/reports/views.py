@@ -1,7 +1,8 @@
 """Alignment reports: HTML, PDF, CSV and XLSX of a wave, and a team's own report.
 
-Views only check access, pick the cached output and send it; the numbers come from
-``analysis`` through :mod:`survey.services.reports`.
+Views only check access, find the wave's latest results release, pick its cached output
+and send it; the numbers come from the release through :mod:`survey.services.reports`.
+A wave without a release answers 404 with a page that says when its results come.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask_login import current_user, login_required
 from survey.extensions import db
 from survey.services import access, audit
 from survey.services import reports as service
+from survey.services.releases import not_released_text
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LANGUAGES = ("en", "de")
@@ -45,13 +47,22 @@ def _language() -> str:
     return language if language in LANGUAGES else "en"
 
 
+def _released(wave):
+    """The release outputs read now, with its inputs; a 404 that says when results come if none."""
+    release, inputs = service.wave_release(wave)
+    db.session.commit()  # keep a release a live wave just made
+    if release is None:
+        abort(404, description=not_released_text(wave))
+    return release, inputs
+
+
 def _report_body(inputs, language: str) -> str:
     """The report itself, the same for every reader: this is what is cached and printed."""
     report = service.organization_report(inputs, language)
     return render_template(
-        "reports/_organization.html", report=report, wave=inputs.wave, charts=service.report_charts(report),
-        names=service.dimension_names(report), top_gaps=service.top_gaps(report),
-        matrix=service.means_matrix(report), language=language,
+        "reports/_organization.html", report=report, wave=inputs.release.wave, release=inputs.release,
+        charts=service.report_charts(report), names=service.dimension_names(report),
+        top_gaps=service.top_gaps(report), matrix=service.means_matrix(report), language=language,
     )  # fmt: skip
 
 
@@ -62,29 +73,20 @@ def _print_css() -> str:
         return screen.read() + "\n" + printed.read()
 
 
-def _output(wave, kind: str, language: str, build) -> bytes:
-    state = service.report_state(wave)
-    payload = service.cached(wave, kind, language, lambda: build(service.report_inputs(wave)), state)
-    db.session.commit()
-    return payload
-
-
-def _cached_body(wave, language: str, state: str | None = None) -> bytes:
-    """The report body of the page and the PDF: built once per wave state and language."""
-
-    def build() -> bytes:
-        return _report_body(service.report_inputs(wave), language).encode()
-
-    return service.cached(wave, "html", language, build, state)
+def _cached_body(wave, release, inputs, language: str) -> bytes:
+    """The report body of the page and the PDF: built once per release and language."""
+    return service.cached(wave, "html", language, lambda: _report_body(inputs, language).encode(),
+                          service.release_state(release))  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>")
 @login_required
 def wave_report(wave_id: int):
-    """The organisation report of a wave, as a page."""
+    """The organisation report of a wave's latest release, as a page."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
-    body = _cached_body(wave, language)
+    release, inputs = _released(wave)
+    body = _cached_body(wave, release, inputs, language)
     db.session.commit()
     downloads = [
         ("PDF", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
@@ -103,49 +105,51 @@ def wave_report_pdf(wave_id: int):
     """The same report as a print-quality PDF with page numbers."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
-    state = service.report_state(wave)
+    release, inputs = _released(wave)
 
     def build() -> bytes:
         from weasyprint import HTML
 
         # The page's report body, from the cache when someone has looked at the page.
         html = render_template("reports/print.html", title=f"Alignment report · {wave.name}",
-                               body=_cached_body(wave, language, state).decode(), print_css=_print_css(),
-                               language=language)  # fmt: skip
+                               body=_cached_body(wave, release, inputs, language).decode(),
+                               print_css=_print_css(), language=language)  # fmt: skip
         return HTML(string=html).write_pdf()
 
-    pdf = service.cached(wave, "pdf", language, build, state)
+    pdf = service.cached(wave, "pdf", language, build, service.release_state(release))
     db.session.commit()
-    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}.pdf")
+    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}-release-{release.number}.pdf")
 
 
 @bp.route("/waves/<int:wave_id>/results.<any(csv, xlsx):extension>")
 @login_required
 def wave_results(wave_id: int, extension: str):
-    """The aggregated, suppressed results as CSV or XLSX."""
+    """The aggregated, suppressed results of the latest release as CSV or XLSX."""
     wave = access.wave_for(current_user, wave_id)
+    release, inputs = _released(wave)
     build = service.results_csv if extension == "csv" else service.results_xlsx
-    payload = _output(wave, extension, "en", lambda inputs: build(service.organization_report(inputs)))
+    payload = service.cached(wave, extension, "en", lambda: build(service.organization_report(inputs)),
+                             service.release_state(release))  # fmt: skip
     audit.record(current_user, "results exported", organization=wave.organization, subject=f"wave {wave.id}",
-                 details={"format": extension})  # fmt: skip
+                 details={"format": extension, "release": release.number})  # fmt: skip
     db.session.commit()
     mimetype = "text/csv" if extension == "csv" else (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    return _download(payload, mimetype, f"mindgap-wave-{wave.id}-results.{extension}")
+    filename = f"mindgap-wave-{wave.id}-release-{release.number}-results.{extension}"
+    return _download(payload, mimetype, filename)
 
 
 @bp.route("/waves/<int:wave_id>/responses.csv")
 @login_required
 def wave_responses(wave_id: int):
-    """Anonymised raw responses, for consultants only (no ids, times or comments; small teams unnamed)."""
+    """A release's anonymised raw responses, for consultants only (no ids, times or comments)."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
-    inputs = service.report_inputs(wave)
+    release, inputs = _released(wave)
     payload = service.raw_responses_csv(inputs, service.organization_report(inputs))
-    audit.record(
-        current_user, "responses exported", organization=wave.organization, subject=f"wave {wave.id}"
-    )
+    audit.record(current_user, "responses exported", organization=wave.organization,
+                 subject=f"wave {wave.id}", details={"release": release.number})  # fmt: skip
     db.session.commit()
-    return _download(payload, "text/csv", f"mindgap-wave-{wave.id}-responses.csv")
+    return _download(payload, "text/csv", f"mindgap-wave-{wave.id}-release-{release.number}-responses.csv")
 
 
 @bp.route("/waves/<int:wave_id>/teams/<int:team_id>")
@@ -153,18 +157,21 @@ def wave_responses(wave_id: int):
 def team_report(wave_id: int, team_id: int):
     """One team against the organisation: profile, gaps to each other team, agreement, trend."""
     wave = access.wave_for(current_user, wave_id)
-    access.team_in(wave.organization, team_id)
+    release, inputs = _released(wave)
+    if team_id not in inputs.data.teams.index:
+        abort(404, description="This team was not part of the wave's released results.")
     language = _language()
 
-    def build(inputs) -> bytes:
+    def build() -> bytes:
         organization = service.organization_report(inputs, language)
         report = service.team_report(inputs, team_id, organization)
         return render_template(
-            "reports/_team.html", report=report, organization=organization, wave=inputs.wave,
+            "reports/_team.html", report=report, organization=organization, wave=wave, release=release,
             names=service.dimension_names(organization), charts=service.team_charts(report, organization),
         ).encode()  # fmt: skip
 
-    body = _output(wave, f"team-{team_id}", language, build)
+    body = service.cached(wave, f"team-{team_id}", language, build, service.release_state(release))
+    db.session.commit()
     return render_template(
         "reports/page.html", title=f"Team report · {wave.name}", body=body.decode(), downloads=[]
     )

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from survey.models import MIN_ANONYMITY_THRESHOLD, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
+from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
 from survey.services.users import MIN_PASSWORD_LENGTH
 
 
@@ -91,7 +91,29 @@ class WaveForm(FlaskForm):
             )
         ],
     )
+    release_policy = SelectField(
+        "When results are released",
+        choices=[
+            SelectChoice(policy, label)
+            for policy, label in zip(
+                RELEASE_POLICIES,
+                (
+                    "when the wave closes (recommended)",
+                    "in steps while it is open, each once enough new people have answered",
+                ),
+                strict=True,
+            )
+        ],
+        default="at_close",
+    )
     open_now = BooleanField("Open the wave right away")
+
+
+class ThresholdForm(FlaskForm):
+    threshold = IntegerField(
+        "Anonymity threshold",
+        validators=[DataRequired(), NumberRange(min=MIN_ANONYMITY_THRESHOLD, max=1000)],
+    )
 
 
 class CloneForm(FlaskForm):

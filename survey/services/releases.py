@@ -1,0 +1,424 @@
+"""Results releases: publishing a wave's results as immutable snapshots, and reading them.
+
+Every output of a wave — report page, PDF, CSV and Excel results, raw responses, the API,
+team pages, trends — reads the wave's latest *published* release, never live data. A
+release freezes what its numbers were computed from (the responses included, the team
+tree, invitation counts, thresholds and instrument versions) and the computed report.
+
+Before a release is published it is checked against every earlier release of the wave
+(:func:`analysis.disclosures`): no set of respondents below the threshold may follow from
+subtracting any published figures of one release from another's. A release that fails is
+kept as *withheld* with the reason in words, and nothing is published. Releases of other
+waves never share respondents with this one, so figures of different waves cannot be
+combined to isolate anyone; a wave's trend points are exactly what that wave's own release
+showed, with its own tree and threshold.
+
+When: a wave's ``release_policy`` is ``at_close`` (one release when it closes) or ``live``
+(also while it is open, each time enough new responses make the check pass; attempted when
+someone reads the results, or by hand).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+import analysis
+from survey.extensions import db
+from survey.models import Invitation, Release, Response, Team, User, Wave, WaveMember, utcnow
+from survey.services import ServiceError, audit
+from survey.services.wave_data import WaveData, load_wave_data
+
+#: Smallest pool a comment may be labelled with (see :func:`analysis.comment_visibility`).
+COMMENT_THRESHOLD = 10
+
+
+@dataclass(frozen=True)
+class ReleaseInputs:
+    """What a release's report was computed from, as the analysis library wants it."""
+
+    release: Release
+    data: WaveData
+    #: Earlier waves' latest releases, oldest first.
+    history: tuple[analysis.EarlierWave, ...]
+
+
+# --- reading
+
+
+def latest_release(wave: Wave) -> Release | None:
+    """The wave's newest published release, or ``None``."""
+    return db.session.scalar(
+        select(Release)
+        .where(Release.wave_id == wave.id, Release.status == "published")
+        .order_by(Release.number.desc())
+        .limit(1)
+    )
+
+
+def releases_of(wave: Wave) -> list[Release]:
+    """Every release and withheld attempt of the wave, newest first."""
+    return list(
+        db.session.scalars(
+            select(Release).where(Release.wave_id == wave.id).order_by(Release.id.desc())
+        )
+    )
+
+
+def last_attempt(wave: Wave) -> Release | None:
+    return db.session.scalar(
+        select(Release).where(Release.wave_id == wave.id).order_by(Release.id.desc()).limit(1)
+    )
+
+
+def current_release(wave: Wave) -> Release | None:
+    """The release outputs should read now; a live wave first tries a new step if one is due."""
+    try:
+        if wave.release_policy == "live" and wave.status == "open" and _step_due(wave):
+            publish(wave, made_by="live step")
+        elif wave.status == "closed" and last_attempt(wave) is None and _submitted(wave):
+            # A wave closed before releases existed.
+            publish(wave, made_by="wave closed")
+    except ServiceError:
+        pass  # published by someone else at the same moment: read theirs
+    return latest_release(wave)
+
+
+def _submitted(wave: Wave) -> int:
+    return db.session.scalar(
+        select(func.count(Response.id)).where(Response.wave_id == wave.id, Response.status == "submitted")
+    )
+
+
+def _step_due(wave: Wave) -> bool:
+    """Whether a live wave has enough new responses for a new release to be worth trying."""
+    count = _submitted(wave)
+    attempt = last_attempt(wave)
+    if attempt is not None and attempt.n_responses >= count:
+        return False  # nothing new since the last try
+    latest = latest_release(wave)
+    # Every shown group must grow by the threshold or not at all; the organisation at least must.
+    return count - (latest.n_responses if latest else 0) >= wave.anonymity_threshold
+
+
+def release_report(release: Release, language: str = "en") -> analysis.OrganizationReport:
+    """The report a release published (computed once, when it was made).
+
+    In another language than English the same frozen inputs are computed again (the
+    numbers are identical: the computation is deterministic); only names differ.
+    """
+    if release.payload is None:
+        raise ServiceError("This release was withheld; it has no results.")
+    if language == "en":
+        try:
+            return pickle.loads(release.payload)  # noqa: S301 - written by this application only
+        except Exception:  # noqa: BLE001, S110 - e.g. a newer pandas that cannot read an old pickle
+            pass
+    return _compute(release_inputs(release), language)
+
+
+def release_inputs(release: Release) -> ReleaseInputs:
+    """The frozen inputs of a release: its responses, tree, counts and the earlier waves' releases."""
+    wave = release.wave
+    earlier = [db.session.get(Release, number) for number in release.snapshot.get("history", [])]
+    return ReleaseInputs(release, _frozen_data(wave, release), _history_of([r for r in earlier if r]))
+
+
+def _frozen_data(wave: Wave, release: Release) -> WaveData:
+    snapshot = release.snapshot
+    data = load_wave_data(wave, snapshot["responses"])
+    teams = _teams_frame(snapshot["teams"])
+    invited = pd.Series({int(k): int(v) for k, v in snapshot["invited"].items()}, dtype=int)
+    invited = invited.reindex(teams.index, fill_value=0)
+    responses = data.responses[data.responses["team"].isin(teams.index)]
+    started = data.started.reindex(teams.index, fill_value=0)
+    return WaveData(wave.id, snapshot["wave_name"], release.threshold, responses, teams, invited, started,
+                    data.comments, data.instruments)  # fmt: skip
+
+
+def _teams_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["id", "key", "name", "function", "parent"])
+    frame = frame.rename(columns={"id": "team"}).set_index("team")
+    frame["parent"] = frame["parent"].astype(float)  # NaN for top-level teams, as load_wave_data gives
+    return frame[["name", "function", "parent"]]
+
+
+def earlier_waves(wave: Wave) -> list[Wave]:
+    """The organisation's waves before ``wave`` (by opening date, then creation), drafts left out."""
+    waves = db.session.scalars(
+        select(Wave).where(Wave.organization_id == wave.organization_id, Wave.status != "draft")
+    ).all()
+
+    def order(w: Wave):
+        return (w.opens_at or w.created_at, w.id)
+
+    return sorted((w for w in waves if order(w) < order(wave)), key=order)
+
+
+def trend_releases(wave: Wave) -> list[Release]:
+    """Each earlier wave's latest published release, oldest wave first."""
+    chosen = []
+    for earlier in earlier_waves(wave):
+        release = latest_release(earlier)
+        if release is not None:
+            chosen.append(release)
+    return chosen
+
+
+def _history_of(releases: list[Release]) -> tuple[analysis.EarlierWave, ...]:
+    """Earlier waves' releases for the trend, each with its own responses, tree and threshold."""
+    history = []
+    for release in releases:
+        data = _frozen_data(release.wave, release)
+        history.append(analysis.EarlierWave(data.name, data.responses, data.teams, release.threshold))
+    return tuple(history)
+
+
+def not_released_text(wave) -> str:
+    """Why a wave has no results to show yet, and when it will."""
+    if wave.status == "draft":
+        return "This wave has not been opened yet, so it has no results."
+    if wave.release_policy == "live" and wave.status == "open":
+        return (
+            "No results of this wave have been released yet. While it is open, results are released "
+            "in steps, each once enough new people have answered that no one's answers can be worked out "
+            "by comparing releases."
+        )
+    if wave.status == "open":
+        return "Results of this wave are released when it closes" + (
+            f" ({wave.closes_at:%d %B %Y})." if wave.closes_at else "."
+        )
+    return "No results of this wave were released: nobody submitted answers, or too few to show any group."
+
+
+# --- publishing
+
+
+def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Release:
+    """Try to release ``wave``'s results now: publish them, or withhold them and say why.
+
+    The candidate freezes today's submitted responses, team tree, invitation counts and
+    thresholds, computes the report, and is checked against every earlier release of the
+    wave. Returns the new :class:`Release` (``status`` says which); writes an audit record.
+    """
+    if wave.status == "draft":
+        raise ServiceError("A draft wave has no results to release; open it first.")
+    now = _day(utcnow()) if wave.mode == "anonymous" else utcnow()
+    made_by = made_by or (actor.email if actor is not None else audit.CLI_ACTOR)
+    snapshot = _snapshot(wave)
+    history = trend_releases(wave)
+    snapshot["history"] = [r.id for r in history]
+    earlier = list(
+        db.session.scalars(
+            select(Release)
+            .where(Release.wave_id == wave.id, Release.status == "published")
+            .order_by(Release.number)
+        )
+    )
+    threshold = max([wave.anonymity_threshold, *(r.threshold for r in earlier)])
+    comment_threshold = max([COMMENT_THRESHOLD, threshold, *(r.comment_threshold for r in earlier)])
+    release = Release(
+        wave_id=wave.id, status="withheld", n_responses=len(snapshot["responses"]), threshold=threshold,
+        comment_threshold=comment_threshold, snapshot=snapshot, groups={}, made_by=made_by[:320],
+        created_at=now, reason="",
+    )  # fmt: skip
+    inputs = ReleaseInputs(release, _frozen_data(wave, release), _history_of(history))
+    data = inputs.data
+    if not len(data.responses):
+        reason = "Nobody has submitted answers yet."
+    else:
+        groups = analysis.published_groups(data.responses, data.teams, data.instruments, threshold=threshold)
+        report = _compute(inputs)
+        comment_groups = _comment_groups(report, data)
+        release.groups = {"figures": _plain_groups(groups), "comments": _plain_groups(comment_groups)}
+        reason = _differencing_reason(release, earlier, data.teams)
+        if not reason:
+            release.payload = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+    if reason:
+        release.reason = reason
+        release.groups = {}
+        # Only the newest withheld attempt is kept; the audit log has them all.
+        db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
+        db.session.add(release)
+        audit.record(actor, "results.withheld", organization=wave.organization,
+                     subject=f'wave {wave.id} "{wave.name}"', details={"reason": reason})  # fmt: skip
+        db.session.flush()
+        return release
+    release.status = "published"
+    release.number = (earlier[-1].number + 1) if earlier else 1
+    db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
+    db.session.add(release)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        # Another instance published the same step a moment ago: that one stands.
+        raise ServiceError("Another release of this wave was being published at the same time.") from error
+    audit.record(actor, "results.released", organization=wave.organization,
+                 subject=f'wave {wave.id} "{wave.name}"', details={"release": release.number})  # fmt: skip
+    return release
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _snapshot(wave: Wave) -> dict:
+    responses = db.session.scalars(
+        select(Response.id).where(Response.wave_id == wave.id, Response.status == "submitted")
+    ).all()
+    teams = db.session.execute(
+        select(Team.id, Team.key, Team.name, Team.function, Team.parent_id)
+        .where(Team.organization_id == wave.organization_id)
+        .order_by(Team.id)
+    ).all()
+    invited = dict(
+        db.session.execute(
+            select(WaveMember.team_id, func.count())
+            .join(
+                Invitation,
+                (Invitation.participant_id == WaveMember.participant_id)
+                & (Invitation.wave_id == WaveMember.wave_id),
+            )  # fmt: skip
+            .where(WaveMember.wave_id == wave.id, Invitation.revoked_at.is_(None))
+            .group_by(WaveMember.team_id)
+        ).all()
+    )
+    return {
+        "wave_name": wave.name,
+        "responses": sorted(int(r) for r in responses),
+        "teams": [
+            {"id": t.id, "key": t.key, "name": t.name, "function": t.function, "parent": t.parent_id}
+            for t in teams
+        ],
+        "invited": {str(team): int(count) for team, count in invited.items()},
+        "instrument_versions": [link.instrument_version_id for link in wave.instruments],
+        # Comments are published only once the wave is closed: no release shows some and a
+        # later one more, which would point at who wrote the new ones.
+        "comments": wave.status == "closed",
+    }
+
+
+def _compute(inputs: ReleaseInputs, language: str = "en") -> analysis.OrganizationReport:
+    data, release = inputs.data, inputs.release
+    comments = data.comments if release.snapshot.get("comments") and len(data.comments) else None
+    return analysis.organization_report(
+        data.responses, data.teams, data.instruments, threshold=release.threshold,
+        comment_threshold=release.comment_threshold, history=inputs.history, invited=data.invited,
+        comments=comments, wave=data.name, language=language,
+    )  # fmt: skip
+
+
+def _comment_groups(report: analysis.OrganizationReport, data: WaveData) -> dict:
+    """The respondents of each pool a shown comment is labelled with."""
+    if not len(report.comments):
+        return {}
+    root = report.suppression.root
+    parents = {
+        team: (None if pd.isna(parent) else int(parent)) for team, parent in data.teams["parent"].items()
+    }
+
+    def inside(team, label) -> bool:
+        while team is not None:
+            if team == label:
+                return True
+            team = parents.get(team)
+        return False
+
+    teams = data.responses["team"]
+    groups = {}
+    for label in pd.unique(report.comments["team"]):
+        members = teams.index if label == root else teams.index[[inside(t, label) for t in teams]]
+        groups[f"comments:{label}"] = frozenset(int(m) for m in members)
+    return groups
+
+
+def _plain_groups(groups: dict) -> dict:
+    return {str(label): sorted(int(m) for m in members) for label, members in groups.items()}
+
+
+def _differencing_reason(candidate: Release, earlier: list[Release], teams: pd.DataFrame) -> str:
+    """Why publishing ``candidate`` next to ``earlier`` would expose a small group ("" if it would not)."""
+    problems = []
+    for kind, threshold in (("figures", candidate.threshold), ("comments", candidate.comment_threshold)):
+        groups = {}
+        for release in [*earlier, candidate]:  # the candidate has no number yet: "these results"
+            for label, members in (release.groups or {}).get(kind, {}).items():
+                groups[(release.number, label)] = members
+        check = analysis.disclosures(groups, threshold)
+        if not check.complete:
+            problems.append(
+                "the earlier releases and this one overlap in too many small ways to be checked, "
+                "so nothing new is published"
+            )
+        for disclosure in check.disclosures[:3]:
+            problems.append(_describe(disclosure, kind, threshold, teams))
+    if not problems:
+        return ""
+    return (
+        "Not published: someone holding the results already released and these could work out "
+        + "; and ".join(problems)
+        + ". Results are released again once more people have answered (or when the wave closes)."
+    )
+
+
+def _describe(disclosure: analysis.Disclosure, kind: str, threshold: int, teams: pd.DataFrame) -> str:
+    what = "the comments" if kind == "comments" else "the answers"
+    plus = [_label(label, teams) for label, weight in disclosure.combination if weight > 0]
+    minus = [_label(label, teams) for label, weight in disclosure.combination if weight < 0]
+    how = f"from {', '.join(dict.fromkeys(plus))}"
+    if minus:
+        how += f" minus {', '.join(dict.fromkeys(minus))}"
+    return f"{what} of fewer than {threshold} people ({how})"
+
+
+def _label(label, teams: pd.DataFrame) -> str:
+    number, name = label
+    where = "these results" if number is None else f"release {number}"
+    kind, _, key = str(name).partition(":")
+    if kind == "organization" or (kind == "comments" and key == analysis.anonymity.ORGANIZATION):
+        group = "the whole organisation"
+    elif kind == "function":
+        group = f"{key} (all teams pooled)"
+    else:
+        team = int(key) if key.lstrip("-").isdigit() else key
+        team_name = str(teams["name"].get(team, "a team"))
+        group = f"the direct members of {team_name}" if kind == "members" else team_name
+    return f"{group} in {where}"
+
+
+# --- thresholds
+
+
+def change_threshold(wave: Wave, threshold: int, *, actor: User | None = None) -> Wave:
+    """Set the wave's anonymity threshold; never below what a published release promised."""
+    from survey.models import MIN_ANONYMITY_THRESHOLD
+
+    if threshold < MIN_ANONYMITY_THRESHOLD:
+        raise ServiceError(f"The anonymity threshold cannot be below {MIN_ANONYMITY_THRESHOLD}.")
+    promised = db.session.scalar(
+        select(func.max(Release.threshold)).where(Release.wave_id == wave.id, Release.status == "published")
+    )
+    if promised is not None and threshold < promised:
+        raise ServiceError(
+            f"Results of this wave were released with a threshold of {promised}; it cannot be lowered "
+            "below that (respondents were promised it)."
+        )
+    before = wave.anonymity_threshold
+    wave.anonymity_threshold = threshold
+    audit.record(
+        actor, "wave.threshold_changed", organization=wave.organization,
+        subject=f'wave {wave.id} "{wave.name}"', details={"from": before, "to": threshold},
+    )  # fmt: skip
+    return wave
+
+
+def response_order(ids: list[int]) -> np.ndarray:
+    """A random order of a release's rows for raw exports (no submission order survives)."""
+    return np.random.default_rng().permutation(len(ids))
