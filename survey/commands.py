@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 from survey.extensions import db
 from survey.models import TEAM_FUNCTIONS, Team, Wave
 from survey.services import ServiceError, audit
-from survey.services.accounts import create_api_token
+from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import (
@@ -29,7 +29,7 @@ from survey.services.mailing import (
 )
 from survey.services.organizations import create_organization, create_team
 from survey.services.roster import import_roster, preview_roster, read_roster_file
-from survey.services.users import get_organization_by_slug
+from survey.services.users import get_organization_by_slug, get_user_by_email
 from survey.services.waves import (
     close_wave,
     create_wave,
@@ -413,5 +413,27 @@ def api_token_create(email: str, label: str) -> None:
     click.echo(f"API token {issued.api_token.id} for {owner}: store it now, it is not shown again.", err=True)
 
 
+# --- users
+
+
+@click.group("users")
+def users_group() -> None:
+    """People who sign in (``mindgap create-user`` adds them)."""
+
+
+@users_group.command("end-sessions")
+@click.argument("email")
+@with_appcontext
+def users_end_sessions(email: str) -> None:
+    """Sign a user out everywhere: every sign-in of theirs ends at its next request."""
+    try:
+        user = get_user_by_email(email)
+        ended = end_sessions(None, user)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Ended {ended} sign-in(s) of {user.email}.")
+
+
 #: Registered on the app's CLI by :func:`survey.cli.init_app`.
-GROUPS = (orgs_group, teams_group, roster_group, waves_group, invitations_group, api_token_group)
+GROUPS = (orgs_group, teams_group, roster_group, waves_group, invitations_group, api_token_group, users_group)

@@ -7,6 +7,7 @@ Order (later wins): these defaults → ``instance/config.py`` (git-ignored) →
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 #: The development secret key. Fine on a laptop, refused anywhere else.
@@ -30,6 +31,14 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: How long a sign-in lasts at most, without and with "keep me signed in" (a timedelta, or
+    #: seconds: ``MINDGAP_SIGNIN_LIFETIME=43200``). The remember-me cookie expires with it.
+    SIGNIN_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    #: Failed sign-ins tolerated per client address, whatever the accounts, before 429; and
+    #: wrong current passwords on the change-password form, per account and per address.
+    SIGNIN_ADDRESS_LIMIT = "30 per 10 minutes"
+    PASSWORD_CHECK_LIMIT = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
     WTF_CSRF_TIME_LIMIT = None
     #: Where rate-limit counters live: ``memory://`` for one process, ``redis://host:6379`` for
     #: several app instances (``MINDGAP_RATELIMIT_STORAGE_URI``).

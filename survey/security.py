@@ -133,6 +133,11 @@ def _rate_limiter(app: Flask) -> FixedWindowRateLimiter | None:
     return FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
 
 
+def rate_limiter() -> FixedWindowRateLimiter | None:
+    """The app's rate limiter on the shared counter storage; ``None`` when limits are off."""
+    return current_app.extensions[_LIMITER]
+
+
 @lru_cache(maxsize=8)
 def _parsed_limit(text: str) -> RateLimitItem:
     return parse(text)

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
-from datetime import datetime
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 import analysis
 from survey.extensions import db
 from survey.models import Invitation, Release, Response, Team, User, Wave, WaveMember, utcnow
+from survey.models.types import day_of
 from survey.services import ServiceError, audit
 from survey.services.wave_data import WaveData, load_wave_data
 
@@ -209,7 +208,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     """
     if wave.status == "draft":
         raise ServiceError("A draft wave has no results to release; open it first.")
-    now = _day(utcnow()) if wave.mode == "anonymous" else utcnow()
+    now = day_of(utcnow()) if wave.mode == "anonymous" else utcnow()
     made_by = made_by or (actor.email if actor is not None else audit.CLI_ACTOR)
     snapshot = _snapshot(wave)
     history = trend_releases(wave)
@@ -263,10 +262,6 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     audit.record(actor, "results.released", organization=wave.organization,
                  subject=f'wave {wave.id} "{wave.name}"', details={"release": release.number})  # fmt: skip
     return release
-
-
-def _day(moment: datetime) -> datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _snapshot(wave: Wave) -> dict:
@@ -417,8 +412,3 @@ def change_threshold(wave: Wave, threshold: int, *, actor: User | None = None) -
         subject=f'wave {wave.id} "{wave.name}"', details={"from": before, "to": threshold},
     )  # fmt: skip
     return wave
-
-
-def response_order(ids: list[int]) -> np.ndarray:
-    """A random order of a release's rows for raw exports (no submission order survives)."""
-    return np.random.default_rng().permutation(len(ids))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import MEMBERSHIP_ROLES, USER_ROLES, Membership, Organization, User
+from survey.models.user import check_no_password
 from survey.services import ServiceError
 
 #: A pragmatic e-mail check: something@domain.tld, no spaces.
@@ -25,6 +26,13 @@ def normalise_email(email: str) -> str:
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def get_user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        raise ServiceError(f"No user with the e-mail address {email}.")
+    return user
 
 
 def get_organization_by_slug(slug: str) -> Organization:
@@ -70,9 +78,16 @@ def add_membership(user: User, organization: Organization, role: str) -> Members
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or ``None`` (never says which part was wrong)."""
+    """Return the active user with these credentials, or ``None`` (never says which part was wrong).
+
+    Every outcome costs one password check, an unknown address included (against a hash
+    that matches nothing), so the time taken does not tell which addresses have accounts.
+    """
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        check_no_password(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
 

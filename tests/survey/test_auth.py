@@ -63,3 +63,24 @@ def test_login_requires_csrf_token(app, make_user):
     app.config["WTF_CSRF_ENABLED"] = True
     response = app.test_client().post("/auth/login", data={"email": "a@example.org", "password": PASSWORD})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "target", ["/%0Aevil", "/orgs%0D%0ASet-Cookie:%20x=1", "/%09/evil.example", "/\t/evil.example", "/%7F"]
+)
+def test_control_characters_in_next_go_home_instead_of_failing(client, make_user, target):
+    make_user("a@example.org")
+    response = client.post(
+        f"/auth/login?next={target}", data={"email": "a@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/", "http://mindgap.test/")
+    assert "Set-Cookie: x" not in str(response.headers)
+
+
+def test_a_plain_next_is_followed(client, make_user):
+    make_user("a@example.org")
+    response = client.post(
+        "/auth/login?next=/users%3Fa%3D1", data={"email": "a@example.org", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/users?a=1"

@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from survey.blueprints.auth import throttle
 from survey.blueprints.auth.forms import ChangePasswordForm, LoginForm
 from survey.extensions import db, login_manager
-from survey.models import User, utcnow
+from survey.models import User
 from survey.services import ServiceError
-from survey.services.accounts import change_password, clear_login_failures, login_delay, record_login_failure
-from survey.services.users import authenticate
+from survey.services.accounts import (
+    WrongPasswordError,
+    change_password,
+    end_session,
+    sign_in,
+    user_for_session,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token: str) -> User | None:
+    """The user of the sign-in whose token the session or remember-me cookie carries."""
+    return user_for_session(session_token)
 
 
 def _safe_next(target: str | None) -> str:
     """Only redirect within this site after sign-in (no open redirects)."""
-    # Browsers read "/\\host" like "//host", so backslashes are refused too.
+    # Browsers read "/\\host" like "//host", and drop tabs and newlines from URLs ("/\t/host"),
+    # so backslashes and control characters are refused too (a newline cannot be a header).
     if (
         target
         and target.startswith("/")
         and "\\" not in target
+        and not any(char < " " or char == "\x7f" for char in target)
         and not target.startswith("//")
         and not urlsplit(target).netloc
     ):
@@ -36,27 +46,44 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def _duration(name: str) -> timedelta:
+    value = current_app.config[name]
+    return value if isinstance(value, timedelta) else timedelta(seconds=int(value))
+
+
+def _too_many(template: str, form, message: str, wait: int):
+    flash(message.format(wait=wait), "error")
+    return render_template(template, form=form), 429, {"Retry-After": str(wait)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Sign in with e-mail address and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        wait = login_delay(form.email.data)
+        wait = throttle.retry_after("signin")
         if wait:
-            # Counted per typed address, so this too reads the same with or without an account.
-            flash(f"Too many failed sign-ins with this address. Try again in {wait} seconds.", "error")
-            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            user.last_login_at = utcnow()
-            clear_login_failures(form.email.data)
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
-        record_login_failure(form.email.data)
+            message = "Too many failed sign-ins from your network address. Try again in {wait} seconds."
+            return _too_many("auth/login.html", form, message, wait)
+        attempt = sign_in(
+            form.email.data,
+            form.password.data,
+            remember=form.remember.data,
+            lifetime=_duration("SIGNIN_LIFETIME"),
+            remember_lifetime=_duration("REMEMBER_COOKIE_DURATION"),
+        )
         db.session.commit()
+        if attempt.wait:
+            # Counted per typed address, so this too reads the same with or without an account.
+            message = "Too many failed sign-ins with this address. Try again in {wait} seconds."
+            return _too_many("auth/login.html", form, message, attempt.wait)
+        if attempt.user is not None:
+            login_user(attempt.user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        throttle.count_failure("signin")
         # One message for an unknown address and a wrong password: no account probing.
         flash("That e-mail address and password do not match an account.", "error")
         status = 401
@@ -68,6 +95,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Sign out: this sign-in ends, also for any copy of its cookies."""
+    end_session(current_user.session_token)
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -76,15 +106,27 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
+    """Change one's password; every other sign-in of the account ends."""
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
+        wait = throttle.retry_after("password", current_user.id)
+        if wait:
+            message = "Too many wrong current passwords. Try again in {wait} seconds."
+            return _too_many("auth/password.html", form, message, wait)
         try:
-            change_password(current_user, form.current.data, form.new.data)
+            ended = change_password(current_user, form.current.data, form.new.data)
         except ServiceError as error:
             db.session.rollback()
+            if isinstance(error, WrongPasswordError):
+                throttle.count_failure("password", current_user.id)
             flash(str(error), "error")
+            status = 400
         else:
             db.session.commit()
-            flash("Your password is changed.", "success")
+            elsewhere = f" You are signed out on {ended} other sign-in(s)." if ended else ""
+            flash("Your password is changed." + elsewhere, "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/password.html", form=form)
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/password.html", form=form), status

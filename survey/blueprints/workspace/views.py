@@ -39,6 +39,7 @@ from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
 from survey.models import User
 from survey.services import ServiceError, access, audit, reports
+from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import (
@@ -127,7 +128,23 @@ def users():
             flash(f"Created {user.role} {user.email}.", "success")
             return redirect(url_for("workspace.users"))
     everyone = db.session.scalars(db.select(User).order_by(User.email)).all()
-    return render_template("workspace/users.html", form=form, users=everyone)
+    return render_template(
+        "workspace/users.html", form=form, users=everyone, sessions=active_sessions(), action=ActionForm()
+    )
+
+
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+def end_user_sessions(user_id: int):
+    """Sign a user out everywhere (admins only)."""
+    access.require_admin(current_user)
+    user = db.get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.users"))
+    ended = end_sessions(current_user, user)
+    db.session.commit()
+    flash(f"Ended {ended} sign-in(s) of {user.email}.", "success")
+    return redirect(url_for("workspace.users"))
 
 
 # --- an organisation
