@@ -62,3 +62,27 @@ def test_db_upgrade_command(migrated_app):
     assert user_tables() == set(db.metadata.tables)
     again = migrated_app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output  # nothing left to do is no error
+
+
+def test_upgrade_renames_waves_that_share_a_name(migrated_app):
+    """Duplicate wave names made reports and trends answer 500; the upgrade makes them unique."""
+    upgrade(revision="5c0f1d7a9b3e")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO organization (id, name, slug, created_at) "
+                                   "VALUES (1, 'Acme', 'acme', '2026-01-01')"))  # fmt: skip
+        for wave_id, name in ((1, "Spring"), (2, "Spring"), (3, "Spring (2)"), (4, "Autumn")):
+            connection.execute(
+                sa.text("INSERT INTO wave (id, organization_id, name, anonymity_threshold, mode, status, "
+                        "languages, created_at) VALUES (:id, 1, :name, 5, 'confidential', 'closed', '[]', "
+                        "'2026-01-01')"),
+                {"id": wave_id, "name": name},
+            )  # fmt: skip
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT id, name, release_policy FROM wave ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "Spring", "at_close"), (2, "Spring (3)", "at_close"), (3, "Spring (2)", "at_close"),
+        (4, "Autumn", "at_close"),
+    ]  # fmt: skip
+    downgrade(revision="5c0f1d7a9b3e")  # and back down with the renamed rows in place
+    upgrade()
