@@ -6,7 +6,6 @@ rows into frames, in a few bulk queries, whatever the size of the wave.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,18 +36,6 @@ class WaveData:
     #: Columns ``team``, ``subject``, ``text``, ``response``; for the comment threshold's eyes only.
     comments: pd.DataFrame
     instruments: tuple[Instrument, ...]
-
-
-def wave_state(wave: Wave) -> str:
-    """A fingerprint that changes whenever the wave's results could: cached results are keyed by it."""
-    count, latest = db.session.execute(
-        select(func.count(Response.id), func.max(Response.updated_at)).where(
-            Response.wave_id == wave.id, Response.status == "submitted"
-        )
-    ).one()
-    versions = ",".join(wi.instrument_version.content_hash[:12] for wi in wave.instruments)
-    raw = f"{wave.id}|{wave.anonymity_threshold}|{count}|{latest}|{versions}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def load_wave_data(wave: Wave, response_ids: Iterable[int] | None = None) -> WaveData:
