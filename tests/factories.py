@@ -163,8 +163,9 @@ def make_workspace(app, make_user):
             }
             if side == "own":
                 for role in ("consultant", "manager"):
-                    create_user(f"{role}@own.example.org", PASSWORD, role, organization)
+                    user = create_user(f"{role}@own.example.org", PASSWORD, role, organization)
                     workspace.users[role] = f"{role}@own.example.org"
+                workspace.ids[side]["user_id"] = user.id  # the manager: a user page's subject
         create_user("admin@example.org", PASSWORD, "admin")
         workspace.users["admin"] = "admin@example.org"
         db.session.commit()

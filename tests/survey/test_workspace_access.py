@@ -38,6 +38,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auth.password": (SIGNED_IN, ()),
     "workspace.new_organization": (CREATE, ()),
     "workspace.users": (ADMIN, ()),
+    "workspace.end_user_sessions": (ADMIN, ("user_id",)),
     "workspace.organization": (VIEW, ORG),
     "workspace.teams": (MANAGE, ORG),
     "workspace.edit_team": (MANAGE, ("org_id", "team_id")),
