@@ -127,6 +127,4 @@ def password():
             elsewhere = f" You are signed out on {ended} other sign-in(s)." if ended else ""
             flash("Your password is changed." + elsewhere, "success")
             return redirect(url_for("main.index"))
-    elif form.is_submitted():
-        status = 400
     return render_template("auth/password.html", form=form), status
