@@ -12,6 +12,11 @@ import numpy as np
 import pandas as pd
 
 
+def _plain(label):
+    """A numpy scalar label as the Python value, so messages show ``3`` and not ``np.int64(3)``."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def check_choice(value, name: str, allowed: Iterable[str]):
     """Return ``value`` if it is one of ``allowed``, else raise a ``ValueError``."""
     allowed = tuple(allowed)
@@ -36,7 +41,8 @@ def as_items(items, name: str = "items", *, min_columns: int = 1, min_rows: int 
     """Return ``items`` as a float DataFrame (rows = respondents, columns = items).
 
     Accepts a DataFrame or a 2-D array; NaN marks a missing answer. Raises a
-    ``ValueError`` naming ``name`` for non-numeric columns or too small a table.
+    ``ValueError`` naming ``name`` for non-numeric columns, infinite values (naming the
+    columns and the first row) or too small a table.
     """
     if isinstance(items, pd.DataFrame):
         frame = items
@@ -54,17 +60,32 @@ def as_items(items, name: str = "items", *, min_columns: int = 1, min_rows: int 
         raise ValueError(f"{name} needs at least {min_columns} columns; got {frame.shape[1]}")
     if frame.shape[0] < min_rows:
         raise ValueError(f"{name} needs at least {min_rows} rows; got {frame.shape[0]}")
-    return frame.astype(float)
+    frame = frame.astype(float)
+    infinite = np.isinf(frame.to_numpy())
+    if infinite.any():
+        positions = np.flatnonzero(infinite.any(axis=0))
+        columns = [str(frame.columns[i]) for i in positions[:5]]
+        row = _plain(frame.index[np.flatnonzero(infinite[:, positions[0]])[0]])
+        raise ValueError(
+            f"{name} must be finite (NaN marks a missing answer); infinite values in {columns}, "
+            f"the first in row {row!r} of {columns[0]!r}"
+        )
+    return frame
 
 
 def as_values(values, name: str = "values") -> pd.Series:
-    """Return a 1-D numeric input as a float Series (NaN = missing)."""
+    """Return a 1-D numeric input as a float Series (NaN = missing); infinite values are refused."""
     if isinstance(values, pd.DataFrame):
         raise ValueError(f"{name} must be one-dimensional; got a DataFrame")
     series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
     if not pd.api.types.is_numeric_dtype(series):
         raise ValueError(f"{name} must be numeric; got dtype {series.dtype}")
-    return series.astype(float)
+    series = series.astype(float)
+    infinite = np.isinf(series.to_numpy())
+    if infinite.any():
+        labels = [_plain(series.index[i]) for i in np.flatnonzero(infinite)[:5]]
+        raise ValueError(f"{name} must be finite (NaN marks a missing value); infinite at index {labels!r}")
+    return series
 
 
 def as_groups(groups, index: pd.Index, name: str = "groups") -> pd.Series:
@@ -85,3 +106,12 @@ def as_groups(groups, index: pd.Index, name: str = "groups") -> pd.Series:
     if groups.isna().any():
         raise ValueError(f"{name} has {int(groups.isna().sum())} missing labels; drop those rows first")
     return groups
+
+
+def label_order(labels: pd.Series) -> pd.Index:
+    """The distinct labels of ``labels``, sorted as ``groupby(sort=True)`` sorts them.
+
+    That order also holds when labels mix numbers and text (numbers first, then text),
+    which plain sorting refuses; a categorical keeps its categories' order.
+    """
+    return labels.groupby(labels, sort=True, observed=True).size().index

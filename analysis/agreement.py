@@ -12,9 +12,12 @@ handling of small groups, so the numbers can be checked against it:
 * several items are deleted *listwise* (a member missing any item is left out), as
   ``multilevel`` does through ``na.exclude``; ``missing="pairwise"`` uses every
   available answer per item instead;
-* teams are returned sorted by label. Teams left with no member after missing answers
-  are removed stay in the table with ``n = 0`` and a missing value (``multilevel``
-  drops them), so the table can be joined to other team tables.
+* values must be finite: an infinite value raises a ``ValueError`` naming the argument
+  and the item (NaN marks a missing answer);
+* teams are returned sorted by label (numbers before text when the labels mix both, as
+  pandas' ``groupby`` sorts them). Teams left with no member after missing answers are
+  removed stay in the table with ``n = 0`` and a missing value (``multilevel`` drops
+  them), so the table can be joined to other team tables.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import as_groups, as_items, as_values, check_choice, check_int
+from ._validation import as_groups, as_items, as_values, check_choice, check_int, label_order
 
 __all__ = ["ad_index", "awg", "icc1", "icc2", "rwg", "rwg_j"]
 
 _MISSING = ("listwise", "pairwise")
+_EPS = np.finfo(float).eps
 
 
 def _uniform_null_variance(n_options: int) -> float:
@@ -54,7 +58,7 @@ def _items_and_groups(items, groups, name: str, missing: str) -> tuple[pd.DataFr
 
 
 def _team_index(labels: pd.Series) -> pd.Index:
-    index = pd.Index(pd.unique(labels)).sort_values()
+    index = label_order(labels).copy()
     index.name = labels.name if labels.name is not None else "team"
     return index
 
@@ -132,7 +136,7 @@ def rwg_j(items, groups, n_options: int, *, missing: str = "listwise") -> pd.Dat
                          {J (1 - \bar s^2_{x_j} / \sigma_{EU}^2) + \bar s^2_{x_j} / \sigma_{EU}^2}
 
     with :math:`\bar s^2_{x_j}` the mean of the team's item variances, ``J`` the number
-    of items and :math:`\sigma_{EU}^2 = (A^2 - 1)/12` the uniform null variance. As in
+    of items that enter that mean and :math:`\sigma_{EU}^2 = (A^2 - 1)/12` the uniform null variance. As in
     ``multilevel::rwg.j``, a mean variance above the null variance is truncated to it
     (r_wg(j) = 0).
 
@@ -146,7 +150,9 @@ def rwg_j(items, groups, n_options: int, *, missing: str = "listwise") -> pd.Dat
         Number of answer options ``A`` (at least 2).
     missing : {"listwise", "pairwise"}
         ``"listwise"`` (as ``multilevel``) drops a respondent missing any item;
-        ``"pairwise"`` computes each item's variance from the answers available.
+        ``"pairwise"`` computes each item's variance from the answers available, and an
+        item that fewer than two of a team's members answered is left out of that team's
+        mean variance and of its ``J``.
 
     Returns
     -------
@@ -163,7 +169,9 @@ def rwg_j(items, groups, n_options: int, *, missing: str = "listwise") -> pd.Dat
     frame, labels = _items_and_groups(items, groups, "items", missing)
     null_variance = _uniform_null_variance(n_options)
     variances, sizes, _ = _item_variances(frame, labels, missing)
-    n_items = frame.shape[1]
+    # J counts the items whose variance the team has (with pairwise use an item answered
+    # by fewer than two members has none), so J and the mean variance agree.
+    n_items = variances.notna().sum(axis=1)
     ratio = variances.mean(axis=1).clip(upper=null_variance) / null_variance
     value = n_items * (1 - ratio) / (n_items * (1 - ratio) + ratio)
     value[sizes.reindex(value.index) < 2] = np.nan
@@ -308,8 +316,15 @@ def _one_way_mean_squares(values, groups) -> tuple[float, float, int, int]:
             "values need at least two groups and more answers than groups for a one-way ANOVA; "
             f"got {n_groups} groups and {n_total} answers"
         )
+    if series.min() == series.max():
+        raise ValueError(
+            f"values have no variance (every value is {series.iloc[0]:g}), so the ICC is undefined"
+        )
     grand_mean = series.mean()
     between = float(np.sum(sizes * (means - grand_mean) ** 2))
+    # Team means that differ by less than the rounding error of a mean are equal.
+    if np.abs(means - grand_mean).max() <= n_total * _EPS * np.abs(series).max():
+        between = 0.0
     within = float(((series - grouped.transform("mean")) ** 2).sum())
     return between / (n_groups - 1), within / (n_total - n_groups), n_total, n_groups
 
@@ -337,6 +352,12 @@ def icc1(values, groups) -> float:
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        For fewer than two teams or no more answers than teams, an infinite value, or
+        values without any variance (where ``multilevel`` returns NaN).
 
     References
     ----------
@@ -369,9 +390,19 @@ def icc2(values, groups) -> float:
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        As :func:`icc1`, and when every team has the same mean (``MS_B = 0``; ``multilevel``
+        then returns a rounding artefact such as -4e31).
+
     References
     ----------
     Bliese, P. D. (2000), see :func:`icc1`.
     """
     ms_between, ms_within, _, _ = _one_way_mean_squares(values, groups)
+    if ms_between == 0:
+        raise ValueError(
+            "values: every team has the same mean (MS_B = 0), so ICC(2) = 1 - MS_W / MS_B is undefined"
+        )
     return float((ms_between - ms_within) / ms_between)

@@ -19,7 +19,8 @@ Conventions (also in ``docs/ANALYSIS.md``):
   and 4.24).
 * ``t``, ``df`` and ``p`` are Welch's unequal-variance t-test, as R's
   ``t.test(a, b, var.equal = FALSE)``; ``p`` is two-sided.
-* Missing values are dropped. Statistics that need more data than there is (fewer than
+* Missing values are dropped; infinite values raise a ``ValueError`` naming the argument
+  and the column or position. Statistics that need more data than there is (fewer than
   two answers in a group, no variance at all) are NaN rather than errors.
 """
 
@@ -154,7 +155,8 @@ def gap(a, b) -> Gap:
     Parameters
     ----------
     a, b : Series or 1-D array
-        The two samples (e.g. the members' scores of two teams); NaN values are dropped.
+        The two samples (e.g. the members' scores of two teams); NaN values are dropped,
+        an infinite value raises a ``ValueError`` naming ``a`` or ``b`` and its position.
 
     Returns
     -------
@@ -266,8 +268,12 @@ def perception_gaps(scores, teams, *, dimensions: Iterable[str] | None = None, p
     non_numeric = [c for c in scores.columns if not pd.api.types.is_numeric_dtype(scores[c])]
     if non_numeric:
         raise ValueError(f"scores must be numeric; non-numeric columns: {non_numeric[:5]}")
+    scores = scores.astype(float)
+    infinite = [str(c) for c, bad in np.isinf(scores).any().items() if bad]
+    if infinite:
+        raise ValueError(f"scores must be finite (NaN marks a missing score); infinite in {infinite[:5]}")
     labels = as_groups(teams, scores.index, "teams")
-    team_index, counts, means, variances = _team_summaries(scores.astype(float), labels)
+    team_index, counts, means, variances = _team_summaries(scores, labels)
     position_a, position_b = _pair_positions(team_index, pairs)
     statistics = _gap_arrays(
         counts[position_a], means[position_a], variances[position_a],

@@ -1,6 +1,8 @@
 """Agreement indices and ICCs against R's multilevel package (bh1996, lq2002, bhr2000).
 
-Reference values: tests/analysis/reference/agreement_gaps.R -> agreement_gaps.json.
+Reference values: tests/analysis/reference/agreement_gaps.R -> agreement_gaps.json, and for
+team labels mixing numbers and text and for ICCs without variance
+tests/analysis/reference/edge_cases.R -> edge_cases.json.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ LQ_SCALES = {
 @pytest.fixture(scope="module")
 def expected():
     return json.loads((REFERENCE / "agreement_gaps.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def edge():
+    return json.loads((REFERENCE / "edge_cases.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -254,3 +261,85 @@ def test_ad_index_by_hand():
 def test_arguments_are_checked(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---------------------------------------------------------------------------
+# inputs at the edge
+
+
+def test_icc_of_values_without_variance_is_an_error_not_a_crash(edge):
+    # multilevel gives NaN for both; the CLI shows a statistic's ValueError as a blank.
+    assert edge["icc_degenerate"]["constant"] == {"icc1": None, "icc2": None}
+    groups = ["a", "a", "b", "b", "c", "c"]
+    for icc in (analysis.icc1, analysis.icc2):
+        with pytest.raises(ValueError, match=r"values have no variance \(every value is 3\)"):
+            icc([3.0] * 6, groups)
+        with pytest.raises(ValueError, match="no variance"):
+            icc(pd.Series([0.1] * 6), groups)  # a mean of 0.1s is not exactly 0.1
+
+
+def test_icc_with_equal_team_means(edge):
+    reference = edge["icc_degenerate"]["equal_means"]
+    assert analysis.icc1([1, 3, 1, 3], ["a", "a", "b", "b"]) == pytest.approx(reference["icc1"])
+    # multilevel's ICC(2) is 1 - MS_W / MS_B with MS_B a rounding error (-4e31).
+    assert reference["icc2"] < -1e30
+    with pytest.raises(ValueError, match=r"every team has the same mean \(MS_B = 0\)"):
+        analysis.icc2([1, 3, 1, 3], ["a", "a", "b", "b"])
+    with pytest.raises(ValueError, match="same mean"):
+        analysis.icc2([0.1, 0.3, 0.3, 0.1, 0.1, 0.3], ["a", "a", "b", "b", "c", "c"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda v, t: analysis.icc1(v["x"], t), r"values must be finite .*infinite at index \[2\]"),
+        (lambda v, t: analysis.icc2(v["x"], t), r"values must be finite .*infinite at index \[2\]"),
+        (lambda v, t: analysis.rwg(v["x"], t, 5), r"values must be finite .*infinite at index \[2\]"),
+        (lambda v, t: analysis.rwg_j(v, t, 5), r"items must be finite .*\['x'\], the first in row 2 of 'x'"),
+        (lambda v, t: analysis.awg(v, t, 1, 5), r"values_or_items must be finite .*\['x'\]"),
+        (lambda v, t: analysis.ad_index(v, t), r"items must be finite .*\['x'\]"),
+    ],
+)
+@pytest.mark.parametrize("infinity", [np.inf, -np.inf])
+def test_infinite_values_are_refused(call, message, infinity):
+    values = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 1], "x": [1.0, 2, infinity, 4, 5, 1]})
+    teams = ["a", "a", "b", "b", "c", "c"]
+    with pytest.raises(ValueError, match=message):
+        call(values, teams)
+
+
+def test_rwg_j_pairwise_counts_only_items_with_a_variance():
+    # In team b only one member answered y: J is 1 there, as if y were not in the scale.
+    items = pd.DataFrame({"x": [1, 2, 3, 4, 5, 3], "y": [2, 3, 3, np.nan, np.nan, 4]})
+    groups = ["a", "a", "a", "b", "b", "b"]
+    pairwise = analysis.rwg_j(items, groups, n_options=5, missing="pairwise")
+    alone = analysis.rwg_j(items[["x"]], groups, n_options=5, missing="pairwise")
+    assert pairwise.loc["b", "rwg_j"] == pytest.approx(alone.loc["b", "rwg_j"])
+    assert pairwise.loc["b", "n"] == 3
+    # Team a has both variances (1 and 1/3): J = 2.
+    ratio = (1 + 1 / 3) / 2 / 2
+    assert pairwise.loc["a", "rwg_j"] == pytest.approx(2 * (1 - ratio) / (2 * (1 - ratio) + ratio))
+
+
+MIXED_CASES = {
+    "rwg": lambda b, labels, items: analysis.rwg(b["AF06"], labels, n_options=5),
+    "rwg_j": lambda b, labels, items: analysis.rwg_j(b[items], labels, n_options=5),
+    "awg": lambda b, labels, items: analysis.awg(b[items], labels, low=1, high=5),
+    "ad": lambda b, labels, items: analysis.ad_index(b[items], labels, type="mean"),
+}
+
+
+@pytest.mark.parametrize("index", list(MIXED_CASES))
+def test_team_labels_mixing_numbers_and_text(bhr2000, edge, index):
+    # The R script renames bhr2000's even-numbered groups "team<n>"; here they mix with ints.
+    labels = [g if g % 2 else f"team{g}" for g in bhr2000["GRP"]]
+    items = [c for c in bhr2000.columns if c != "GRP"]
+    table = MIXED_CASES[index](bhr2000, labels, items)
+    numbers = [label for label in table.index if isinstance(label, int)]
+    texts = [label for label in table.index if isinstance(label, str)]
+    assert list(table.index) == sorted(numbers) + sorted(texts)
+    reference = edge["mixed_labels"][index]
+    ours = table.set_axis(table.index.map(str)).loc[reference["group"]]
+    theirs = np.array([np.nan if v is None else v for v in reference["value"]], dtype=float)
+    np.testing.assert_allclose(ours[index].to_numpy(), theirs, rtol=0, atol=TOLERANCE, equal_nan=True)
+    np.testing.assert_array_equal(ours["n"].to_numpy(), reference["n"])

@@ -160,6 +160,23 @@ def test_perception_gaps_checks_arguments(kwargs, message):
         analysis.perception_gaps(scores, ["a", "a", "b", "b"], **kwargs)
 
 
+def test_infinite_scores_are_refused():
+    with pytest.raises(ValueError, match=r"a must be finite .*infinite at index \[1\]"):
+        analysis.gap([1.0, np.inf, 3.0], [1.0, 2.0, 4.0])
+    with pytest.raises(ValueError, match=r"b must be finite"):
+        analysis.gap([1.0, 2.0, 3.0], pd.Series([1.0, -np.inf, 4.0]))
+    scores = pd.DataFrame({"trust": [1.0, 2.0, 3.0, 4.0], "goals": [1.0, np.inf, 3.0, 4.0]})
+    with pytest.raises(ValueError, match=r"scores must be finite .*infinite in \['goals'\]"):
+        analysis.perception_gaps(scores, ["a", "a", "b", "b"])
+
+
+def test_perception_gaps_with_team_labels_mixing_numbers_and_text():
+    scores = pd.DataFrame({"trust": [1.0, 2.0, 3.0, 5.0, 4.0, 4.5]})
+    table = analysis.perception_gaps(scores, [1, 1, "b", "b", 2, 2])
+    assert list(zip(table["team_a"], table["team_b"], strict=True)) == [(1, 2), (1, "b"), (2, "b")]
+    assert table["g"].iloc[1] == pytest.approx(analysis.gap([1.0, 2.0], [3.0, 5.0]).g)
+
+
 def test_perception_gaps_for_200_teams_is_fast():
     import time
 
