@@ -124,7 +124,7 @@ def main() -> int:
             inputs = reports.report_inputs(wave)
             figures["read_release_inputs"] = time.perf_counter() - begin
             begin = time.perf_counter()
-            report = reports.organization_report(inputs)
+            report = reports.organization_report(inputs.release)
             figures["read_release_report"] = time.perf_counter() - begin
             begin = time.perf_counter()
             analysis.organization_report(

@@ -34,18 +34,24 @@ from survey.services.releases import (
 from survey.services.spreadsheets import neutralise
 
 
-def organization_report(inputs: ReleaseInputs, language: str = "en") -> analysis.OrganizationReport:
+def organization_report(release: Release, language: str = "en") -> analysis.OrganizationReport:
     """The organisation report a release published."""
-    return release_report(inputs.release, language)
+    return release_report(release, language)
 
 
-def team_report(inputs: ReleaseInputs, team_id: int, organization=None) -> analysis.TeamReport:
+def team_report(release: Release, team_id: int, organization=None) -> analysis.TeamReport:
     """One team's report from a release: its tree, threshold and the earlier waves' releases."""
+    inputs = release_inputs(release)
     data = inputs.data
     return analysis.team_report(
-        data.responses, data.teams, data.instruments, team_id, threshold=inputs.release.threshold,
+        data.responses, data.teams, data.instruments, team_id, threshold=release.threshold,
         history=inputs.history, invited=data.invited, organization=organization,
     )  # fmt: skip
+
+
+def release_teams(release: Release) -> set[int]:
+    """Ids of the teams in a release's tree."""
+    return {int(team["id"]) for team in release.snapshot["teams"]}
 
 
 def release_state(release: Release) -> str:
@@ -196,14 +202,14 @@ def _cell(value):
     return value
 
 
-def raw_responses_csv(inputs: ReleaseInputs, report: analysis.OrganizationReport) -> bytes:
+def raw_responses_csv(release: Release, report: analysis.OrganizationReport) -> bytes:
     """A release's submitted answers without anything that identifies a person: for consultants.
 
     No ids, no timestamps, rows in a new random order on every download; the team is named
     (as it was named in the release) only when the release shows it, otherwise the row says
     "not shown (small group)"; free-text comments are left out.
     """
-    data = inputs.data
+    data = release_inputs(release).data
     shown = report.suppression.shown
     names = data.teams["name"]
     frame = data.responses.copy()
@@ -347,15 +353,14 @@ def organization_trend(organization) -> dict:
     return json.loads(cached(latest, "trend-json", "en", build, release_state(release)))
 
 
-def wave_release(wave: Wave) -> tuple[Release | None, ReleaseInputs | None]:
-    """The release every output of ``wave`` reads now (a due live step is made first), with inputs."""
-    release = current_release(wave)
-    return release, None if release is None else release_inputs(release)
+def wave_release(wave: Wave) -> Release | None:
+    """The release every output of ``wave`` reads now (a due live step is made first)."""
+    return current_release(wave)
 
 
 def report_inputs(wave: Wave) -> ReleaseInputs:
-    """The inputs of the release ``wave``'s outputs read now; a ServiceError when there is none."""
-    release, inputs = wave_release(wave)
-    if inputs is None:
+    """The frozen inputs of the release ``wave``'s outputs read now; a ServiceError when there is none."""
+    release = wave_release(wave)
+    if release is None:
         raise ServiceError(not_released_text(wave))
-    return inputs
+    return release_inputs(release)

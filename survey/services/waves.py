@@ -89,9 +89,8 @@ def _free_name(organization_id: int, name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise ServiceError("A wave needs a name.")
-    taken = db.session.scalar(
-        select(Wave.name).where(Wave.organization_id == organization_id, func.lower(Wave.name) == name.lower())
-    )
+    same = (Wave.organization_id == organization_id) & (func.lower(Wave.name) == name.lower())
+    taken = db.session.scalar(select(Wave.name).where(same))
     if taken is not None:
         raise ServiceError(
             f"The organisation already has a wave called {taken!r}; wave names tell rounds apart "

@@ -52,7 +52,8 @@ def test_only_minimal_sets_are_reported_and_large_ones_are_not_disclosures():
 def test_the_search_says_when_it_could_not_finish():
     groups = {f"g{i}": {i} for i in range(30)} | {"all": set(range(30)) | {99, 100, 101, 102, 103}}
     partial = disclosures(groups, 5, limit=3)
-    assert not partial.complete and not partial.safe
+    assert not partial.complete
+    assert not partial.safe
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def test_no_small_group_can_be_read_or_derived(client, app, tmp_path):
         own = Counter(data.responses["team"])  # true direct members per team
         small = {team for team, n in own.items() if 0 < n < wave.anonymity_threshold}
         assert small, "the demo must contain a group below the threshold"
-        report = service.organization_report(service.report_inputs(wave))
+        report = service.organization_report(service.wave_release(wave))
         hidden = set(report.suppression.suppressed)
         assert small <= hidden
 

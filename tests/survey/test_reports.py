@@ -28,7 +28,7 @@ def demo(app):
     db.session.commit()
     waves = db.session.scalars(select(Wave).order_by(Wave.id)).all()
     wave = waves[2]  # the latest closed wave, with two earlier ones for the trend
-    report = service.organization_report(service.report_inputs(wave))
+    report = service.organization_report(service.wave_release(wave))
     teams = {team.id: team.name for team in db.session.scalars(select(Team))}
     hidden = [teams[team] for team in report.suppression.suppressed]
     return SimpleNamespace(wave=wave, report=report, hidden=hidden, teams=teams)
@@ -143,7 +143,7 @@ def test_exports_and_api_carry_the_same_numbers(client, demo):
     assert api["threshold"] == 5
 
     trend = client.get(f"/api/v1/organizations/{demo.wave.organization_id}/trend", headers=headers).get_json()
-    latest = service.organization_report(service.report_inputs(db.session.get(Wave, trend["latest_wave_id"])))
+    latest = service.organization_report(service.wave_release(db.session.get(Wave, trend["latest_wave_id"])))
     assert [row["mean"] for row in trend["dimensions"]] == pytest.approx(
         latest.trend.dimensions["mean"].tolist()
     )

@@ -49,13 +49,13 @@ def _json(payload: bytes) -> Response:
 def wave_report(wave_id: int):
     """The organisation report of a wave's latest release, every section, suppressed as in the HTML."""
     wave = access.wave_for(g.api_user, wave_id)
-    release, inputs = service.wave_release(wave)
+    release = service.wave_release(wave)
     db.session.commit()
     if release is None:
         abort(404, description=not_released_text(wave))
 
     def build() -> bytes:
-        payload = service.report_payload(service.organization_report(inputs))
+        payload = service.report_payload(service.organization_report(release))
         payload["wave_id"] = wave.id
         payload["release"] = {"number": release.number, "released_on": release.created_at.date().isoformat()}
         return json.dumps(payload, allow_nan=False).encode()

@@ -48,19 +48,19 @@ def _language() -> str:
 
 
 def _released(wave):
-    """The release outputs read now, with its inputs; a 404 that says when results come if none."""
-    release, inputs = service.wave_release(wave)
+    """The release outputs read now; a 404 that says when results come if there is none."""
+    release = service.wave_release(wave)
     db.session.commit()  # keep a release a live wave just made
     if release is None:
         abort(404, description=not_released_text(wave))
-    return release, inputs
+    return release
 
 
-def _report_body(inputs, language: str) -> str:
+def _report_body(release, language: str) -> str:
     """The report itself, the same for every reader: this is what is cached and printed."""
-    report = service.organization_report(inputs, language)
+    report = service.organization_report(release, language)
     return render_template(
-        "reports/_organization.html", report=report, wave=inputs.release.wave, release=inputs.release,
+        "reports/_organization.html", report=report, wave=release.wave, release=release,
         charts=service.report_charts(report), names=service.dimension_names(report),
         top_gaps=service.top_gaps(report), matrix=service.means_matrix(report), language=language,
     )  # fmt: skip
@@ -73,9 +73,9 @@ def _print_css() -> str:
         return screen.read() + "\n" + printed.read()
 
 
-def _cached_body(wave, release, inputs, language: str) -> bytes:
+def _cached_body(wave, release, language: str) -> bytes:
     """The report body of the page and the PDF: built once per release and language."""
-    return service.cached(wave, "html", language, lambda: _report_body(inputs, language).encode(),
+    return service.cached(wave, "html", language, lambda: _report_body(release, language).encode(),
                           service.release_state(release))  # fmt: skip
 
 
@@ -85,8 +85,8 @@ def wave_report(wave_id: int):
     """The organisation report of a wave's latest release, as a page."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
-    release, inputs = _released(wave)
-    body = _cached_body(wave, release, inputs, language)
+    release = _released(wave)
+    body = _cached_body(wave, release, language)
     db.session.commit()
     downloads = [
         ("PDF", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
@@ -105,14 +105,14 @@ def wave_report_pdf(wave_id: int):
     """The same report as a print-quality PDF with page numbers."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
-    release, inputs = _released(wave)
+    release = _released(wave)
 
     def build() -> bytes:
         from weasyprint import HTML
 
         # The page's report body, from the cache when someone has looked at the page.
         html = render_template("reports/print.html", title=f"Alignment report · {wave.name}",
-                               body=_cached_body(wave, release, inputs, language).decode(),
+                               body=_cached_body(wave, release, language).decode(),
                                print_css=_print_css(), language=language)  # fmt: skip
         return HTML(string=html).write_pdf()
 
@@ -126,9 +126,9 @@ def wave_report_pdf(wave_id: int):
 def wave_results(wave_id: int, extension: str):
     """The aggregated, suppressed results of the latest release as CSV or XLSX."""
     wave = access.wave_for(current_user, wave_id)
-    release, inputs = _released(wave)
+    release = _released(wave)
     build = service.results_csv if extension == "csv" else service.results_xlsx
-    payload = service.cached(wave, extension, "en", lambda: build(service.organization_report(inputs)),
+    payload = service.cached(wave, extension, "en", lambda: build(service.organization_report(release)),
                              service.release_state(release))  # fmt: skip
     audit.record(current_user, "results exported", organization=wave.organization, subject=f"wave {wave.id}",
                  details={"format": extension, "release": release.number})  # fmt: skip
@@ -144,8 +144,8 @@ def wave_results(wave_id: int, extension: str):
 def wave_responses(wave_id: int):
     """A release's anonymised raw responses, for consultants only (no ids, times or comments)."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
-    release, inputs = _released(wave)
-    payload = service.raw_responses_csv(inputs, service.organization_report(inputs))
+    release = _released(wave)
+    payload = service.raw_responses_csv(release, service.organization_report(release))
     audit.record(current_user, "responses exported", organization=wave.organization,
                  subject=f"wave {wave.id}", details={"release": release.number})  # fmt: skip
     db.session.commit()
@@ -157,14 +157,14 @@ def wave_responses(wave_id: int):
 def team_report(wave_id: int, team_id: int):
     """One team against the organisation: profile, gaps to each other team, agreement, trend."""
     wave = access.wave_for(current_user, wave_id)
-    release, inputs = _released(wave)
-    if team_id not in inputs.data.teams.index:
+    release = _released(wave)
+    if team_id not in service.release_teams(release):
         abort(404, description="This team was not part of the wave's released results.")
     language = _language()
 
     def build() -> bytes:
-        organization = service.organization_report(inputs, language)
-        report = service.team_report(inputs, team_id, organization)
+        organization = service.organization_report(release, language)
+        report = service.team_report(release, team_id, organization)
         return render_template(
             "reports/_team.html", report=report, organization=organization, wave=wave, release=release,
             names=service.dimension_names(organization), charts=service.team_charts(report, organization),
