@@ -14,7 +14,7 @@ from .alignment import ProfileSimilarity, alignment_index, profile_similarity
 from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
-from .factors import bartlett, efa, kmo, parallel_analysis
+from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega
@@ -38,6 +38,7 @@ __all__ = [
     "simulate",
     "synthetic_instrument",
     # reliability and factor structure
+    "FactorSolutionWarning",
     "bartlett",
     "correlation_matrix",
     "covariance_matrix",

@@ -23,7 +23,14 @@ loadings). The steps, each mirroring psych and GPArotation:
    ``stats::promax`` and factor_analyzer's);
 4. columns signed again and ordered by the variance they explain,
    ``diag(Phi P'P)``, with ``Phi`` reordered alongside;
-5. fit statistics as ``psych::factor.stats`` computes them.
+5. fit statistics as ``psych::factor.stats`` computes them, with its fallback to a
+   residual-based chi-square when the determinant of the smoothed matrices is zero.
+
+Where psych warns about a degenerate solution, so do these functions, with a
+:class:`FactorSolutionWarning`: a correlation matrix that is not positive definite
+and is smoothed for the fit statistics, an ultra-Heywood case (a communality above
+1), the residual-based fallback. Where psych stops (maximum likelihood on a singular
+correlation matrix) they raise a ``ValueError`` naming the items.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from .correlation import MISSING_POLICIES, correlation_matrix
 __all__ = [
     "BartlettResult",
     "EFAResult",
+    "FactorSolutionWarning",
     "KMOResult",
     "ParallelAnalysisResult",
     "bartlett",
@@ -52,6 +60,16 @@ __all__ = [
 EXTRACTION_METHODS = ("minres", "ml")
 ROTATIONS = ("oblimin", "promax", "varimax", None)
 _EPS = np.finfo(float).eps
+
+
+class FactorSolutionWarning(UserWarning):
+    """A factor solution or fit statistic that psych flags as degenerate, computed as psych does.
+
+    Raised as a warning (not an error) where ``psych::fa`` warns: the correlation
+    matrix or the fitted model is not positive definite and was smoothed, a
+    communality exceeds 1 (an ultra-Heywood case), or the fit statistics fall back
+    to the residuals. The numbers are psych's; read them with care.
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -77,6 +95,38 @@ def _checked_correlation(items, missing: str, name: str = "items") -> tuple[pd.D
     return corr, n_obs
 
 
+def _dependent_items(r: np.ndarray, names, n_rows: int) -> str | None:
+    """Why ``r`` is not positive definite, naming the items involved; None if it is.
+
+    The test is numpy's ``matrix_rank`` tolerance: an eigenvalue at most ``p * eps``
+    times the largest counts as zero. The items named are those that carry the
+    eigenvectors of the zero or negative eigenvalues (for a duplicated item, the item
+    and its copy).
+    """
+    values, vectors = _eigh_desc(r)
+    n_items = r.shape[0]
+    tolerance = n_items * _EPS * values[0]
+    bad = values <= tolerance
+    if not bad.any():
+        return None
+    weight = (vectors[:, bad] ** 2).sum(axis=1)
+    heaviest = np.argsort(-weight, kind="stable")
+    heaviest = heaviest[weight[heaviest] >= 0.1 * weight[heaviest[0]]]
+    involved = [str(names[i]) for i in sorted(heaviest[:5])]  # in column order
+    shown = ", ".join(repr(name) for name in involved) + (", ..." if len(heaviest) > 5 else "")
+    if n_rows <= n_items:
+        return (
+            f"singular: {n_rows} respondents cannot determine the correlations of {n_items} items "
+            "(at least one more respondent than items is needed)"
+        )
+    if values[-1] < -tolerance:
+        return (
+            f"not positive definite (smallest eigenvalue {values[-1]:.3g}, a pairwise matrix that "
+            f"no data could give), mostly through items {shown}"
+        )
+    return f"singular: items {shown} are linearly dependent (one is a copy or a combination of the others)"
+
+
 def _pinv(matrix: np.ndarray) -> np.ndarray:
     # psych::Pinv: singular values below sqrt(eps) x the largest are dropped.
     return np.linalg.pinv(matrix, rcond=np.sqrt(_EPS))
@@ -93,17 +143,38 @@ def _eigh_desc(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[::-1], vectors[:, ::-1]
 
 
-def _cor_smooth(corr: np.ndarray) -> np.ndarray:
-    """psych::cor.smooth: lift eigenvalues below machine epsilon, rescale to a correlation matrix."""
+def _cor_smooth(corr: np.ndarray) -> tuple[np.ndarray, bool]:
+    """psych::cor.smooth: lift eigenvalues below machine epsilon, rescale to a correlation matrix.
+
+    Returns the matrix and whether it had to be smoothed (where psych warns "Matrix was
+    not positive definite, smoothing was done"). psych smooths when the smallest
+    eigenvalue is below machine epsilon; a singular matrix's zero eigenvalue comes out
+    of any computation as rounding noise on either side of that, so an eigenvalue
+    within numpy's ``matrix_rank`` tolerance (``p * eps`` times the largest) counts as
+    zero too, and a singular matrix is smoothed whatever its rounding.
+    """
     values, vectors = _eigh_desc(corr)
-    if values.min() >= _EPS:
-        return corr
+    if values.min() >= max(_EPS, corr.shape[0] * _EPS * values[0]):
+        return corr, False
     tol = 1e-12
     values = np.where(values < tol, 100 * tol, values)
     values = values * corr.shape[0] / values.sum()
     smoothed = (vectors * values) @ vectors.T
     scale = 1.0 / np.sqrt(np.diag(smoothed))
-    return smoothed * np.outer(scale, scale)
+    return smoothed * np.outer(scale, scale), True
+
+
+def _log_det_as_r(matrix: np.ndarray) -> float:
+    """``log(det(matrix))`` as R computes it.
+
+    R's ``det`` is ``sign * exp(log|det|)`` from the LU factors: it underflows to 0 (so
+    the logarithm is ``-inf``) below about 1e-308, and a negative determinant gives NaN.
+    psych's fit statistics depend on both, so they are kept rather than using the
+    log-determinant directly.
+    """
+    sign, log_abs = np.linalg.slogdet(matrix)
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        return float(np.log(sign * np.exp(log_abs)))
 
 
 # ---------------------------------------------------------------------------
@@ -151,15 +222,23 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
     -------
     KMOResult
 
+    Raises
+    ------
+    ValueError
+        When R's ``solve`` would refuse to invert the correlation matrix (reciprocal
+        condition number below machine epsilon), naming the items that make it
+        singular. psych then uses ``R`` in place of its inverse and reports a number.
+
     References
     ----------
     Kaiser, H. F. (1970). A second generation little jiffy. *Psychometrika*, 35, 401-415.
     """
-    corr, _ = _checked_correlation(items, missing)
+    corr, n_obs = _checked_correlation(items, missing)
     r = corr.to_numpy()
     # R's solve() refuses a reciprocal condition number below machine epsilon.
     if 1.0 / np.linalg.cond(r, 1) < _EPS:
-        raise ValueError("items: the correlation matrix is singular, so KMO is undefined")
+        reason = _dependent_items(r, corr.columns, n_obs) or "singular"
+        raise ValueError(f"items: the correlation matrix is {reason}, so KMO is undefined")
     inverse = np.linalg.inv(r)
     scale = 1.0 / np.sqrt(np.diag(inverse))
     partial = inverse * np.outer(scale, scale)
@@ -202,6 +281,15 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     -------
     BartlettResult
 
+    Raises
+    ------
+    ValueError
+        When ``R`` is singular or not positive definite by numpy's ``matrix_rank``
+        tolerance (smallest eigenvalue at most ``p * eps`` times the largest), naming
+        the items involved, e.g. an item and its duplicate, or with no more respondents
+        than items. psych computes ``-log(det(R))`` regardless: for a duplicated item
+        chi2 = Inf, or a huge finite chi2 where rounding leaves the determinant positive.
+
     References
     ----------
     Bartlett, M. S. (1951). The effect of standardization on a chi square
@@ -209,11 +297,10 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     """
     corr, n_obs = _checked_correlation(items, missing)
     p = corr.shape[0]
-    sign, logdet = np.linalg.slogdet(corr.to_numpy())
-    if sign <= 0:
-        raise ValueError(
-            "items: the correlation matrix is not positive definite, Bartlett's test is undefined"
-        )
+    reason = _dependent_items(corr.to_numpy(), corr.columns, n_obs)
+    if reason is not None:
+        raise ValueError(f"items: the correlation matrix is {reason}, so Bartlett's test is undefined")
+    logdet = np.linalg.slogdet(corr.to_numpy())[1]
     chi2 = float(-logdet * (n_obs - 1 - (2 * p + 5) / 6))
     df = p * (p - 1) // 2
     return BartlettResult(chi2=chi2, df=df, p=float(stats.chi2.sf(chi2, df)), n=n_obs)
@@ -505,6 +592,20 @@ def _sign_and_sort(loadings: np.ndarray, phi: np.ndarray | None) -> tuple[np.nda
     return loadings, phi
 
 
+def _warn_heywood(communalities: np.ndarray, names, caller: str) -> None:
+    """Warn, as psych's ``fa`` does, when a communality exceeds 1 (an ultra-Heywood case)."""
+    above = np.flatnonzero(communalities > 1)
+    if above.size:
+        shown = ", ".join(f"{names[i]!s} ({communalities[i]:.3f})" for i in above[:5])
+        warnings.warn(
+            f"{caller}: ultra-Heywood case, communalities above 1 for {shown}: an improper "
+            "solution (psych warns too); try fewer factors or look for items that are nearly "
+            "sums of others",
+            FactorSolutionWarning,
+            stacklevel=3,
+        )
+
+
 def _fa(r: np.ndarray, n_factors: int, method: str, rotation: str | None):
     """psych::fa on a correlation matrix: sorted, signed pattern loadings and Phi."""
     loadings = _extract(r, n_factors, method)
@@ -516,25 +617,62 @@ def _fa(r: np.ndarray, n_factors: int, method: str, rotation: str | None):
 # fit statistics (psych::factor.stats)
 
 
-def _fit_statistics(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs: int) -> dict:
+def _fit_statistics(
+    r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs: int, names
+) -> tuple[dict, list[str]]:
+    """psych's fit statistics, and the warnings psych gives on the way (as sentences)."""
     n_items, n_factors = loadings.shape
+    notes: list[str] = []
     dof = n_items * (n_items - 1) / 2 - n_items * n_factors + n_factors * (n_factors - 1) / 2
     model = loadings @ (np.eye(n_factors) if phi is None else phi) @ loadings.T
+    residual_ss = float(((r - model) ** 2).sum())  # psych's fallback objective, diagonal included
     np.fill_diagonal(model, np.diag(r))
-    model = _cor_smooth(model)
-    smoothed = _cor_smooth(r)
-    ratio = np.linalg.solve(model, smoothed)
-    objective = float(np.trace(ratio) - np.linalg.slogdet(ratio)[1] - n_items)
+    model, model_smoothed = _cor_smooth(model)
+    smoothed, r_smoothed = _cor_smooth(r)
+    if model_smoothed:
+        notes.append(
+            "the fitted correlation matrix P Phi P' + U^2 is not positive definite; it was smoothed "
+            "for the fit statistics, as psych's cor.smooth does"
+        )
+    if r_smoothed:
+        reason = _dependent_items(r, names, n_obs) or "not positive definite"
+        notes.append(
+            f"the items' correlation matrix is {reason}; it was smoothed for the fit statistics, "
+            "as psych's cor.smooth does"
+        )
+    # R's solve() refuses a reciprocal condition number below machine epsilon; psych then
+    # uses the identity matrix.
+    with np.errstate(divide="ignore"):
+        model_rcond = 1.0 / np.linalg.cond(model, 1)
+    if not model_rcond >= _EPS:
+        notes.append(
+            "the fitted correlation matrix is singular; as psych does, the identity matrix stands "
+            "in for its inverse times R, so the fit statistics are not meaningful"
+        )
+        ratio = np.eye(n_items)
+    else:
+        ratio = np.linalg.solve(model, smoothed)
+    objective = float(np.trace(ratio) - _log_det_as_r(ratio) - n_items)
+    if np.isinf(objective):
+        objective = residual_ss
+        notes.append(
+            "the determinant of the smoothed correlation matrix is zero, so the likelihood "
+            "objective is undefined; as psych does, objective and chi2 are the sum of squared "
+            "residuals (and its multiple)"
+        )
     multiplier = (n_obs - 1) - (2 * n_items + 5) / 6 - (2 * n_factors) / 3
     chi2 = objective * multiplier
-    null_objective = float(np.trace(smoothed) - np.linalg.slogdet(smoothed)[1] - n_items)
+    null_objective = float(np.trace(smoothed) - _log_det_as_r(smoothed) - n_items)
+    if np.isinf(null_objective):
+        # psych's null model then uses the sum of squared correlations (diagonal included).
+        null_objective = float((r**2).sum())
     null_per_df = null_objective * 2 / (n_items * (n_items - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         model_per_df = objective / dof if dof != 0 else np.nan
         tli = (null_per_df - model_per_df) / (null_per_df - 1 / multiplier)
     # psych takes RMSEA from the chi-square before it clips negatives to zero.
     rmsea = float(np.sqrt(max(chi2 / (dof * n_obs) - 1 / (n_obs - 1), 0.0))) if dof > 0 else np.nan
-    return {
+    statistics = {
         "objective": objective,
         "chi2": max(chi2, 0.0),
         "df": dof,
@@ -542,6 +680,7 @@ def _fit_statistics(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
         "rmsea": rmsea,
         "tli": float(tli),
     }
+    return statistics, notes
 
 
 # ---------------------------------------------------------------------------
@@ -615,7 +754,12 @@ def efa(
     * ``tli`` :math:`= (M_0 - M_k)/(M_0 - 1/m)` with :math:`M_0 = 2F_0/(p(p-1))`,
       :math:`M_k = F/df` and :math:`m` the multiplier of ``chi2``.
 
-    See the module docstring for the steps of extraction and rotation.
+    See the module docstring for the steps of extraction and rotation. As in
+    ``psych::factor.stats``, ``R`` and the fitted matrix are smoothed (``cor.smooth``)
+    when they are not positive definite, and when the determinant of the smoothed
+    matrices underflows to zero (many more items than respondents) ``objective``
+    becomes the sum of squared residuals :math:`\sum (R - P\Phi P')^2` and ``chi2``
+    that times the multiplier; ``tli`` then uses :math:`F_0 = \sum R^2`.
 
     Parameters
     ----------
@@ -637,6 +781,21 @@ def efa(
     -------
     EFAResult
 
+    Raises
+    ------
+    ValueError
+        For ``method="ml"`` on a correlation matrix that is singular or not positive
+        definite (no more respondents than items, an item duplicating or summing
+        others), naming the items, where psych stops with an optimiser error; for an
+        item whose correlations cannot be computed; for infinite answers.
+
+    Warns
+    -----
+    FactorSolutionWarning
+        Where psych warns: a communality above 1 (ultra-Heywood case), ``R`` or the
+        fitted matrix smoothed, the residual-based chi-square. psych's warnings about
+        factor-score weights have no counterpart, since no scores are computed.
+
     References
     ----------
     Revelle, W. (2022). psych: Procedures for Psychological, Psychometric, and
@@ -653,6 +812,13 @@ def efa(
     n_items = corr.shape[0]
     n_factors = check_int(n_factors, "n_factors", minimum=1, maximum=n_items - 1)
     r = corr.to_numpy()
+    if method == "ml":
+        reason = _dependent_items(r, corr.columns, n_obs)
+        if reason is not None:
+            raise ValueError(
+                f"items: the correlation matrix is {reason}; maximum likelihood needs a positive "
+                "definite matrix (psych stops here too). Use method='minres' or drop items"
+            )
     loadings, phi = _fa(r, n_factors, method, rotation)
     factor_names = [f"F{i + 1}" for i in range(n_factors)]
     phi_or_identity = np.eye(n_factors) if phi is None else phi
@@ -660,7 +826,10 @@ def efa(
     ss_loadings = np.diag(phi_or_identity @ loadings.T @ loadings)
     # psych divides by the total variance, sum(communalities + uniquenesses) = p.
     proportion = ss_loadings / np.trace(r)
-    fit = _fit_statistics(r, loadings, phi, n_obs)
+    fit, notes = _fit_statistics(r, loadings, phi, n_obs, corr.columns)
+    _warn_heywood(communalities, corr.index, "efa")
+    for note in notes:
+        warnings.warn(f"efa: {note}", FactorSolutionWarning, stacklevel=2)
     return EFAResult(
         loadings=pd.DataFrame(loadings, index=corr.index, columns=factor_names),
         communalities=pd.Series(communalities, index=corr.index, name="communality"),

@@ -18,7 +18,7 @@ from scipy import stats
 
 from ._validation import as_items, check_choice, check_int
 from .correlation import MISSING_POLICIES, correlation_matrix, covariance_array
-from .factors import _fa, _oblimin
+from .factors import _fa, _oblimin, _warn_heywood
 
 __all__ = ["AlphaResult", "OmegaResult", "cronbach_alpha", "feldt_interval", "omega"]
 
@@ -83,6 +83,24 @@ def feldt_interval(alpha: float, n_obs: int, n_items: int, level: float = 0.95) 
     return float(low), float(high)
 
 
+def _check_covariances(cov: np.ndarray, names: pd.Index) -> None:
+    """Raise a ``ValueError`` naming the items whose (co)variances leave alpha undefined."""
+    variances = np.diag(cov)
+    flat = [str(names[i]) for i in np.flatnonzero(~(variances > 0))]
+    if flat:
+        raise ValueError(
+            f"items: {flat[:5]} have no variance (constant, or fewer than two answers); "
+            "alpha needs every item to vary: drop those items"
+        )
+    first, second = np.nonzero(np.triu(np.isnan(cov), k=1))
+    if first.size:
+        pairs = [(str(names[i]), str(names[j])) for i, j in zip(first[:5], second[:5], strict=True)]
+        raise ValueError(
+            f"items: the pairs {pairs} have fewer than two joint answers, so their covariance "
+            "is undefined; drop one item of each pair"
+        )
+
+
 def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
     r"""Cronbach's alpha, standardised alpha and item statistics, as ``psych::alpha``.
 
@@ -116,6 +134,12 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
     -------
     AlphaResult
 
+    Raises
+    ------
+    ValueError
+        Naming the items: an infinite answer, an item without variance (constant or
+        answered fewer than twice), or a pair of items with fewer than two joint answers.
+
     Notes
     -----
     With exactly two items psych reports, for the item dropped, the other
@@ -135,11 +159,7 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
         if len(values) < 2:
             raise ValueError(f"items has {len(values)} complete rows; listwise deletion needs at least 2")
     cov = covariance_array(values)
-    if np.isnan(cov).any() or (np.diag(cov) <= 0).any():
-        raise ValueError(
-            "items: every item needs answers with some variance and every pair needs at least two "
-            "joint answers; drop constant or empty items"
-        )
+    _check_covariances(cov, frame.columns)
     n_items = cov.shape[0]
     n_obs = len(values)
     sd = np.sqrt(np.diag(cov))
@@ -257,6 +277,12 @@ def omega(items, n_factors: int = 3, missing: str = "pairwise") -> OmegaResult:
     -------
     OmegaResult
 
+    Warns
+    -----
+    FactorSolutionWarning
+        When a communality of the minres solution exceeds 1 (an ultra-Heywood case),
+        where ``psych::omega`` warns as well.
+
     References
     ----------
     McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
@@ -285,6 +311,7 @@ def omega(items, n_factors: int = 3, missing: str = "pairwise") -> OmegaResult:
     higher_order = _general_loadings_on_factors(phi)
     general = pattern @ higher_order
     communalities = (orthogonal**2).sum(axis=1)
+    _warn_heywood(communalities, corr_frame.index, "omega")
     residual_sq = np.clip(pattern**2 * (1.0 - higher_order**2), 0.0, None)
     group = np.sign(pattern) * np.sqrt(residual_sq)
 

@@ -1,12 +1,16 @@
 """Correlation helpers, KMO, Bartlett, parallel analysis and EFA against R's psych package.
 
 Reference values: tests/analysis/reference/reliability_factors.R -> reliability_factors.json
-(psych::fa on the correlation matrix with n.obs, psych::KMO, psych::cortest.bartlett).
+(psych::fa on the correlation matrix with n.obs, psych::KMO, psych::cortest.bartlett), and for
+degenerate solutions and parallel analysis on klein2000
+tests/analysis/reference/edge_cases.R -> edge_cases.json.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +48,11 @@ EFA_CASES = [
 @pytest.fixture(scope="module")
 def expected():
     return json.loads((REFERENCE / "reliability_factors.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def edge():
+    return json.loads((REFERENCE / "edge_cases.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +310,145 @@ def test_efa_rejects_bad_arguments(holzinger, kwargs, message):
     arguments = {"items": holzinger, "n_factors": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         analysis.efa(**arguments)
+
+
+# ---------------------------------------------------------------------------
+# inputs at the edge
+
+
+@pytest.fixture(scope="module")
+def bfi_duplicated(bfi):
+    return bfi.assign(A1_copy=bfi["A1"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda items: analysis.kmo(items),
+        lambda items: analysis.bartlett(items),
+        lambda items: analysis.efa(items, 1),
+        lambda items: analysis.parallel_analysis(items, n_iter=2, seed=1),
+        lambda items: analysis.correlation_matrix(items),
+    ],
+)
+def test_infinite_answers_are_refused_naming_the_item(holzinger, call):
+    items = holzinger.copy()
+    items.loc[4, "x7"] = np.inf
+    with pytest.raises(ValueError, match=r"items must be finite .*\['x7'\], the first in row 4 of 'x7'"):
+        call(items)
+
+
+def test_bartlett_refuses_a_duplicated_item(edge, bfi_duplicated, holzinger):
+    # psych: det(R) of the duplicated bfi item is zero, chi2 = Inf and p = 0.
+    assert edge["bartlett_duplicated"]["chi2"] == "Inf"
+    message = r"singular: items 'A1', 'A1_copy' are linearly dependent.*Bartlett's test is undefined"
+    with pytest.raises(ValueError, match=message):
+        analysis.bartlett(bfi_duplicated)
+    # Rounding can leave the determinant of such a matrix positive (chi2 in the hundred
+    # thousands): the test looks at the eigenvalues, not at the sign of det(R).
+    for missing in ("pairwise", "listwise"):
+        with pytest.raises(ValueError, match="'A1', 'A1_copy' are linearly dependent"):
+            analysis.bartlett(bfi_duplicated, missing=missing)
+    summed = holzinger.assign(total=holzinger[["x1", "x2", "x3"]].sum(axis=1))
+    with pytest.raises(ValueError, match="items 'x1', 'x2', 'x3', 'total' are linearly dependent"):
+        analysis.bartlett(summed)
+
+
+def test_kmo_names_the_items_of_a_singular_matrix(edge, bfi_duplicated):
+    assert edge["kmo_duplicated"]["messages"] == ["matrix is not invertible, image not found"]
+    with pytest.raises(ValueError, match="singular: items 'A1', 'A1_copy' are linearly dependent"):
+        analysis.kmo(bfi_duplicated)
+
+
+def test_bartlett_with_fewer_respondents_than_items(bfi):
+    with pytest.raises(ValueError, match="24 respondents cannot determine the correlations of 25 items"):
+        analysis.bartlett(bfi.dropna().iloc[:24])
+
+
+def _edge_data(case, bfi, bfi_duplicated):
+    if case.startswith("epi"):
+        return pd.read_csv(DATA / "epi_bfi.csv")
+    if case.startswith("spi"):
+        return pd.read_csv(DATA / "spi_40x80.csv")
+    if case.startswith("bfi_24"):
+        return bfi.dropna().iloc[:24]
+    return bfi_duplicated
+
+
+@pytest.mark.parametrize("case", ["bfi_24_ml_2", "bfi_duplicated_ml_5"])
+def test_efa_ml_stops_where_psych_stops(edge, bfi, bfi_duplicated, case):
+    ref = edge["efa"][case]
+    assert ref["error"] == "L-BFGS-B needs finite values of 'fn'"
+    items = _edge_data(case, bfi, bfi_duplicated)
+    assert list(items.columns) == ref["items"]
+    reason = "24 respondents cannot determine" if case.startswith("bfi_24") else "items 'A1', 'A1_copy' are"
+    with pytest.raises(
+        ValueError, match=f"items: the correlation matrix is singular: {reason}.*maximum likelihood"
+    ):
+        analysis.efa(items, ref["n_factors"], method="ml", rotation=ref["rotation"])
+
+
+# Each degenerate case, the warning psych gives and ours.
+DEGENERATE_CASES = {
+    "epi_minres_3": (
+        "An ultra-Heywood case was detected",
+        r"ultra-Heywood case, communalities above 1 for epiE",
+    ),
+    "spi_minres_2": ("Chi square is based upon observed residuals", "chi2 are the sum of squared residuals"),
+    "bfi_24_minres_2": (
+        "Matrix was not positive definite, smoothing was done",
+        r"singular: 24 respondents cannot determine .* it was smoothed",
+    ),
+    "bfi_duplicated_minres_5": (
+        "Matrix was not positive definite, smoothing was done",
+        r"singular: items 'A1', 'A1_copy' are linearly dependent .* it was smoothed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DEGENERATE_CASES))
+def test_efa_warns_where_psych_warns_and_matches_its_numbers(edge, bfi, bfi_duplicated, case):
+    ref = edge["efa"][case]
+    theirs, ours = DEGENERATE_CASES[case]
+    assert any(theirs in text for text in ref["warnings"] + ref["messages"])
+    items = _edge_data(case, bfi, bfi_duplicated)
+    assert list(items.columns) == ref["items"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = analysis.efa(items, ref["n_factors"], method=ref["method"], rotation=ref["rotation"])
+    assert {type(w.message) for w in seen} == {analysis.FactorSolutionWarning}
+    assert any(re.search(ours, str(w.message)) for w in seen), [str(w.message) for w in seen]
+    # The ultra-Heywood solution sits at the optimiser's bound, where R's and scipy's
+    # L-BFGS-B stop about 1e-5 apart; the others agree as closely as the regular cases.
+    tolerance = 1e-3 if case.startswith("epi") else TOLERANCE
+    loadings = np.reshape(ref["loadings"], (len(ref["items"]), ref["n_factors"]))
+    np.testing.assert_allclose(result.loadings, loadings, atol=tolerance)
+    np.testing.assert_allclose(result.communalities, ref["communalities"], atol=tolerance)
+    assert result.df == ref["df"]
+    assert result.objective == pytest.approx(ref["objective"], rel=tolerance / 10)
+    assert result.chi2 == pytest.approx(ref["chi2"], rel=tolerance / 10)
+    assert result.tli == pytest.approx(ref["tli"], abs=tolerance / 10)
+    assert result.rmsea == pytest.approx(ref["rmsea"], abs=tolerance / 10)
+
+
+def test_residual_based_chi_square_is_psychs(edge):
+    # With 40 respondents and 80 items det(R) underflows: psych's objective becomes the sum
+    # of squared residuals, including the diagonal.
+    ref = edge["efa"]["spi_minres_2"]
+    items = pd.read_csv(DATA / "spi_40x80.csv")
+    with pytest.warns(analysis.FactorSolutionWarning):
+        result = analysis.efa(items, 2, method="minres", rotation="oblimin")
+    r = analysis.correlation_matrix(items).to_numpy()
+    pattern, phi = result.loadings.to_numpy(), result.phi.to_numpy()
+    assert result.objective == pytest.approx(((r - pattern @ phi @ pattern.T) ** 2).sum(), rel=1e-12)
+    assert result.objective == pytest.approx(ref["objective"], rel=1e-9)
+
+
+def test_efa_on_well_behaved_data_does_not_warn(holzinger):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysis.efa(holzinger, 3, method="ml")
+
+
+def test_factor_solution_warning_is_a_user_warning():
+    assert issubclass(analysis.FactorSolutionWarning, UserWarning)

@@ -1,6 +1,7 @@
 """Cronbach's alpha and McDonald's omega against R's psych package (bfi, HolzingerSwineford1939).
 
-Reference values: tests/analysis/reference/reliability_factors.R -> reliability_factors.json.
+Reference values: tests/analysis/reference/reliability_factors.R -> reliability_factors.json;
+for an ultra-Heywood case tests/analysis/reference/edge_cases.R -> edge_cases.json.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ def test_alpha_result_is_frozen(holzinger):
         ({"missing": "mean"}, "missing must be one of"),
         ({"items": pd.DataFrame({"a": [1.0, 2.0, 3.0]})}, "at least 2 columns"),
         ({"items": pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [2.0, 2.0, 2.0]})}, "variance"),
-        ({"items": pd.DataFrame({"a": [1.0, 2.0, np.nan], "b": [np.nan, np.nan, 3.0]})}, "joint answers"),
+        (
+            {"items": pd.DataFrame({"a": [1.0, 2.0, np.nan, np.nan], "b": [np.nan, np.nan, 3.0, 4.0]})},
+            r"the pairs \[\('a', 'b'\)\] have fewer than two joint answers",
+        ),
         ({"items": pd.DataFrame({"a": ["x", "y"], "b": [1, 2]})}, "must be numeric"),
     ],
 )
@@ -136,6 +140,28 @@ def test_alpha_rejects_bad_arguments(holzinger, kwargs, message):
     arguments = {"items": holzinger[["x1", "x2", "x3"]], **kwargs}
     with pytest.raises(ValueError, match=message):
         analysis.cronbach_alpha(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (
+            {"A1": [1.0, 2, 3, 4], "A2": [2.0, 2, 2, 2], "A3": [1.0, 3, 2, 4]},
+            r"items: \['A2'\] have no variance",
+        ),
+        (
+            {"A1": [1.0, 2, 3, 4], "A2": [np.nan, 2, np.nan, np.nan], "A3": [1.0, 3, 2, 4]},
+            r"\['A2'\] have no",
+        ),
+        (
+            {"A1": [1.0, 2, 3, 4], "A2": [2.0, np.inf, 3, 1], "A3": [1.0, 3, 2, 4]},
+            r"items must be finite .*infinite values in \['A2'\], the first in row 1 of 'A2'",
+        ),
+    ],
+)
+def test_alpha_names_the_item_it_cannot_use(items, message):
+    with pytest.raises(ValueError, match=message):
+        analysis.cronbach_alpha(pd.DataFrame(items))
 
 
 # ---------------------------------------------------------------------------
@@ -184,3 +210,13 @@ def test_omega_refuses_fewer_than_two_factors(holzinger, n_factors):
 def test_omega_rejects_bad_missing_policy(holzinger):
     with pytest.raises(ValueError, match="missing must be one of"):
         analysis.omega(holzinger, missing="none")
+
+
+def test_omega_warns_of_an_ultra_heywood_case_as_psych_does():
+    edge = json.loads((REFERENCE / "edge_cases.json").read_text())["omega_epi_3"]
+    assert any("ultra-Heywood" in warning for warning in edge["warnings"])
+    items = pd.read_csv(DATA / "epi_bfi.csv")
+    with pytest.warns(analysis.FactorSolutionWarning, match=r"omega: ultra-Heywood case.*epiE \(1\.050\)"):
+        result = analysis.omega(items, n_factors=3)
+    # At the boundary R's and scipy's L-BFGS-B stop a little apart: hold it to 1e-3.
+    np.testing.assert_allclose(result.communalities, edge["communalities"], atol=1e-3)
