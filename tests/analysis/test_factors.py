@@ -156,7 +156,7 @@ def test_parallel_analysis_finds_three_holzinger_factors(expected, holzinger):
         result = analysis.parallel_analysis(holzinger, n_iter=20, seed=seed)
         assert result.n_factors == 3
     np.testing.assert_allclose(result.observed, expected["eigenvalues"]["holzinger"], atol=1e-10)
-    assert result.threshold == "mean"
+    assert result.threshold == "p95"
     assert result.n_iter == 20
 
 
@@ -452,3 +452,31 @@ def test_efa_on_well_behaved_data_does_not_warn(holzinger):
 
 def test_factor_solution_warning_is_a_user_warning():
     assert issubclass(analysis.FactorSolutionWarning, UserWarning)
+
+
+@pytest.fixture(scope="module")
+def klein(edge):
+    items = pd.read_csv(DATA / "klein2000_350.csv").drop(columns="GRPID")
+    assert list(items.columns) == edge["parallel_klein2000"]["items"]
+    return items
+
+
+def test_parallel_analysis_default_rule_is_psychs_on_klein2000(edge, klein):
+    # On these 350 respondents the 95th-percentile rule (psych's ncomp) retains one
+    # component and the mean rule three, however the random data fall.
+    ref = edge["parallel_klein2000"]
+    assert set(ref["ncomp_200"]) == {1}
+    for seed in range(10):
+        default = analysis.parallel_analysis(klein, n_iter=200, seed=seed)
+        assert default.n_factors == 1
+        assert default.threshold == "p95"
+        assert analysis.parallel_analysis(klein, n_iter=200, seed=seed, threshold="mean").n_factors == 3
+    np.testing.assert_allclose(default.observed, ref["observed"], atol=1e-12)
+
+
+def test_parallel_analysis_varies_with_the_seed_as_psych_does(edge, klein):
+    # With psych's 20 data sets, psych retains 1 component for most seeds and 2 for some;
+    # the shares agree within Monte Carlo error (two binomial SEs of 100 runs each).
+    ref = np.array(edge["parallel_klein2000"]["ncomp_20"])
+    ours = np.array([analysis.parallel_analysis(klein, seed=seed).n_factors for seed in range(100)])
+    assert abs((ours == 1).mean() - (ref == 1).mean()) < 2 * np.sqrt(2 * 0.88 * 0.12 / 100)
