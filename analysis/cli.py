@@ -1,7 +1,11 @@
 """``mindgap analyze``: the team analysis of a response export, from the command line.
 
-Works on a CSV from any survey tool: one row per respondent, one column per item id
-of the instrument, plus a team column. :func:`team_analysis` does the work and returns
+Works on an export from any survey tool, CSV or XLSX: one row per respondent, one column
+per item id of the instrument, plus a team column. :func:`read_responses` reads the file
+with the shared table reader (:mod:`instruments.tables`: ``,``, ``;`` or tab separated
+UTF-8 CSV, or an XLSX workbook's first sheet) and skips extra header rows;
+:func:`item_columns` matches LimeSurvey's ``question[subquestion]`` headings and a column
+map to item ids. :func:`team_analysis` blanks missing codes, does the work and returns
 plain data (also written with ``--json``); the ``analyze`` command prints it.
 """
 
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -17,6 +23,7 @@ import pandas as pd
 
 import instruments
 from instruments.model import Instrument
+from instruments.tables import TableError, read_cells
 
 from .agreement import icc1, icc2, rwg_j
 from .alignment import alignment_index
@@ -25,7 +32,7 @@ from .quality import careless
 from .reliability import cronbach_alpha
 from .scoring import keyed_items, score, scored_dimensions
 
-__all__ = ["analyze", "team_analysis", "to_json"]
+__all__ = ["analyze", "item_columns", "read_responses", "team_analysis", "to_json"]
 
 
 class BadInput(click.ClickException):
@@ -78,6 +85,33 @@ def to_json(result: dict) -> str:
     return "".join(parts) + "}"
 
 
+def _blank_missing_codes(responses: pd.DataFrame, columns: list[str], codes: Iterable) -> pd.DataFrame:
+    """``responses`` with the cells of ``columns`` that equal a code (as number or text) set to NaN."""
+    codes = [str(code).strip() for code in codes]
+    if not codes:
+        return responses
+    numbers = pd.to_numeric(pd.Series(codes, dtype=object), errors="coerce").dropna().tolist()
+    responses = responses.copy()
+    for column in columns:
+        values = responses[column]
+        missing = values.notna() & values.astype(str).str.strip().isin(codes)
+        if numbers:
+            missing |= pd.to_numeric(values, errors="coerce").isin(numbers)
+        responses[column] = values.mask(missing)
+    return responses
+
+
+def _team_labels(labels: pd.Series) -> pd.Series:
+    """Team labels as text; a whole number keeps no ``.0`` (a column with blanks is float)."""
+
+    def text(label) -> str:
+        if isinstance(label, float | np.floating) and float(label).is_integer():
+            return str(int(label))
+        return str(label)
+
+    return labels.map(text)
+
+
 def team_analysis(
     responses: pd.DataFrame,
     instrument: Instrument,
@@ -86,6 +120,7 @@ def team_analysis(
     min_n: int = 5,
     drop_careless: bool = False,
     strict: bool = False,
+    missing_codes: Iterable = (),
 ) -> dict:
     """Score and analyse one response table by team.
 
@@ -107,6 +142,9 @@ def team_analysis(
         Refuse columns that are neither items nor the team column (by default they are
         ignored and listed in ``ignored_columns``), e.g. to catch items renamed in another
         version of the instrument.
+    missing_codes : iterable
+        Answer codes that mean "no answer" (such as ``-99``): an item's cell equal to one,
+        as a number or as text, counts as missing. The team column is left as it is.
 
     Returns
     -------
@@ -143,7 +181,7 @@ def team_analysis(
         )
     absent = [i for i in instrument.item_ids if i not in responses.columns]
 
-    responses = responses[responses[team_column].notna()]
+    responses = _blank_missing_codes(responses[responses[team_column].notna()], present, missing_codes)
     scores = score(responses, instrument)  # validates every answer against its scale
     raw = keyed_items(responses, instrument, reverse=False)  # careless() reads answers as given
     answered = raw.columns[raw.notna().any().to_numpy()]
@@ -153,7 +191,7 @@ def team_analysis(
         keep = ~responses.index.isin(careless_rows)
         responses, scores = responses[keep], scores[keep]
 
-    groups = responses[team_column].astype(str).astype("category")
+    groups = _team_labels(responses[team_column]).astype("category")
     sizes = groups.value_counts(sort=False).sort_index()
     shown_teams = [t for t, n in sizes.items() if n >= min_n]
 
@@ -230,6 +268,10 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     careless_info = result["careless"]
     verb = "left out" if careless_info["dropped"] else "kept in the analysis"
     out.append(f"Careless respondents flagged: {careless_info['count']} ({verb})")
+    renamed = result.get("renamed_columns") or {}
+    if renamed:
+        pairs = [f"{column} as {item}" for column, item in renamed.items()]
+        out.append("Columns read as items: " + ", ".join(pairs[:10]) + (", ..." if len(pairs) > 10 else ""))
     if result["ignored_columns"]:
         out.append("Columns ignored (not items): " + ", ".join(result["ignored_columns"][:10]))
     if result["absent_items"]:
@@ -294,11 +336,128 @@ def _load_instrument(reference: str) -> Instrument:
         raise BadInput(f"--instrument {reference!r}: {error}") from error
 
 
-def _read_responses(path: Path) -> pd.DataFrame:
+#: LimeSurvey heads a subquestion's column ``question[subquestion]``.
+_BRACKETED = re.compile(r"^(?P<question>[^\[\]]+)\[(?P<subquestion>[^\[\]]+)\]$")
+
+
+def _table_cells(path: Path) -> list[list[str]]:
     try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read {path} as CSV: {error}") from error
+        return read_cells(path.read_bytes(), path.name)
+    except TableError as error:
+        raise ValueError(f"cannot read {path}: {error}") from error
+
+
+def read_responses(path: Path, *, header_rows: int = 1) -> pd.DataFrame:
+    """A response export (``.csv`` or ``.xlsx``) as a table of cell text, empty cells as NaN.
+
+    The file is read with :func:`instruments.tables.read_cells`. Its first row names the
+    columns; the ``header_rows - 1`` rows after it are dropped (a Qualtrics export has 3
+    header rows: names, question texts, import ids). Blank rows are skipped. Cells stay
+    text, so team ids keep the form they have in the file (``7``, not ``7.0``);
+    :func:`analysis.score` reads answers written as numerals.
+
+    Raises
+    ------
+    ValueError
+        For an unreadable or empty file, a file with nothing below its header rows, column
+        names that are empty or repeated, a cell beyond the named columns, or what looks
+        like a Qualtrics export read with one header row.
+    """
+    cells = _table_cells(path)
+    if not cells or not cells[0]:
+        raise ValueError(f"cannot read {path}: its first row, which should name the columns, is empty")
+    names = cells[0]
+    _check_column_names(names, path)
+    if header_rows == 1 and len(cells) > 2 and any(c.startswith('{"ImportId"') for c in cells[2]):
+        raise ValueError(
+            f"{path.name} looks like a Qualtrics export (its third row holds import ids): "
+            "pass --header-rows 3"
+        )
+    rows = []
+    for number, row in enumerate(cells[header_rows:], start=header_rows + 1):
+        if not any(row):
+            continue
+        if len(row) > len(names):
+            raise ValueError(
+                f"row {number} of {path.name} has {len(row)} cells but only {len(names)} columns are named"
+            )
+        rows.append(row + [""] * (len(names) - len(row)))
+    if not rows:
+        raise ValueError(f"{path.name} has no respondents below its {header_rows} header row(s)")
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    return frame.mask(frame == "")
+
+
+def _check_column_names(names: list[str], path: Path) -> None:
+    unnamed = [str(i) for i, name in enumerate(names, start=1) if not name]
+    if unnamed:
+        raise ValueError(f"{path.name}: column(s) {', '.join(unnamed[:5])} of the first row have no name")
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise ValueError(f"{path.name}: column names repeat: {', '.join(repr(n) for n in repeated[:5])}")
+
+
+def item_columns(
+    columns: Iterable[str], instrument: Instrument, column_map: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Which columns hold which items, for columns not already named by an item id.
+
+    A column named in ``column_map`` (export column -> item id) takes that item. A
+    LimeSurvey heading ``question[subquestion]`` takes the item ``subquestion`` or
+    ``question_subquestion`` if the instrument has it (LimeSurvey codes allow no ``_``, so
+    ``sd[1]`` reads as item ``sd_1``). Returns the renaming ``{column: item id}``.
+
+    Raises
+    ------
+    ValueError
+        For a map naming columns the file lacks or item ids the instrument lacks, or two
+        columns that would hold the same item.
+    """
+    columns = list(columns)
+    item_ids = set(instrument.item_ids)
+    column_map = dict(column_map or {})
+    unknown_columns = [c for c in column_map if c not in columns]
+    if unknown_columns:
+        raise ValueError(f"the column map names columns the file does not have: {unknown_columns[:5]}")
+    unknown_items = sorted({i for i in column_map.values() if i not in item_ids})
+    if unknown_items:
+        raise ValueError(f"the column map names items {instrument.key} does not have: {unknown_items[:5]}")
+    renaming = {}
+    for column in columns:
+        if column in column_map:
+            renaming[column] = column_map[column]
+            continue
+        match = _BRACKETED.match(column)
+        if column in item_ids or match is None:
+            continue
+        question, subquestion = match["question"].strip(), match["subquestion"].strip()
+        for candidate in (subquestion, f"{question}_{subquestion}"):
+            if candidate in item_ids:
+                renaming[column] = candidate
+                break
+    targets: dict[str, list[str]] = {}
+    for column in columns:
+        targets.setdefault(renaming.get(column, column), []).append(column)
+    clashes = {item: held for item, held in targets.items() if item in item_ids and len(held) > 1}
+    if clashes:
+        item, held = next(iter(clashes.items()))
+        raise ValueError(f"columns {held} would all hold item {item!r}; keep one")
+    return renaming
+
+
+def _read_column_map(path: Path) -> dict[str, str]:
+    rows = [(number, row) for number, row in enumerate(_table_cells(path)[1:], start=2) if any(row)]
+    bad = [str(number) for number, row in rows if len(row) != 2 or not all(row)]
+    if bad:
+        raise ValueError(
+            f"--column-map {path.name}: rows {', '.join(bad[:5])} do not hold two cells "
+            "(the column in the export, then the item id)"
+        )
+    return {column: item for _, (column, item) in rows}
 
 
 @click.command("analyze")
@@ -324,6 +483,16 @@ def _read_responses(path: Path) -> pd.DataFrame:
               help="How many gaps and team pairs to print.")  # fmt: skip
 @click.option("--drop-careless", is_flag=True, help="Leave out respondents flagged as careless.")
 @click.option("--strict", is_flag=True, help="Fail on columns that are neither items nor the team column.")
+@click.option("--header-rows", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Rows above the answers; the first names the columns (Qualtrics exports: 3).")  # fmt: skip
+@click.option("--missing-code", "missing_codes", multiple=True, metavar="CODE",
+              help="An answer code meaning 'no answer', such as -99; repeat for several.")  # fmt: skip
+@click.option(
+    "--column-map",
+    "column_map_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV/XLSX with a header row, then per row a column of the export and its item id.",
+)
 def analyze(
     responses_file: Path,
     instrument_reference: str,
@@ -333,25 +502,40 @@ def analyze(
     top: int,
     drop_careless: bool,
     strict: bool,
+    header_rows: int,
+    missing_codes: tuple[str, ...],
+    column_map_path: Path | None,
 ) -> None:
-    """Score and analyse a response export (CSV) by team.
+    """Score and analyse a response export (CSV or XLSX) by team.
 
     RESPONSES_FILE has one row per respondent and one column per item id of the
     instrument (answers as numbers, empty = missing) plus a team column; other columns
-    are ignored (listed in the summary; --strict refuses them). Prints respondents per
-    team, alpha, r_wg(j), ICC(1) and ICC(2) per dimension, dimension means per team, the
-    largest team gaps (Hedges' g with 95 % CI), the alignment index of each pair of
-    teams and the number of careless respondents. Exits with status 2 on unusable input.
+    are ignored (listed in the summary; --strict refuses them). CSV files are UTF-8 with
+    commas, semicolons or tabs; XLSX files are read from their first sheet. LimeSurvey
+    headings such as sd[1] or Q[sd_1] are read as item sd_1; --column-map names the item
+    of any other column. Prints respondents per team, alpha, r_wg(j), ICC(1) and ICC(2)
+    per dimension, dimension means per team, the largest team gaps (Hedges' g with 95 %
+    CI), the alignment index of each pair of teams and the number of careless
+    respondents. Exits with status 2 on unusable input.
     """
     instrument = _load_instrument(instrument_reference)
-    responses = _read_responses(responses_file)
     try:
+        column_map = _read_column_map(column_map_path) if column_map_path is not None else None
+        responses = read_responses(responses_file, header_rows=header_rows)
+        renaming = item_columns(responses.columns, instrument, column_map)
         result = team_analysis(
-            responses, instrument, team_column, min_n=min_n, drop_careless=drop_careless, strict=strict
+            responses.rename(columns=renaming),
+            instrument,
+            team_column,
+            min_n=min_n,
+            drop_careless=drop_careless,
+            strict=strict,
+            missing_codes=missing_codes,
         )
     except ValueError as error:
         raise BadInput(str(error)) from error
     result["file"] = str(responses_file)
+    result["renamed_columns"] = renaming
     click.echo(f"Mindgap analysis of {responses_file.name}")
     click.echo(format_summary(result, top=top))
     if json_path is not None:

@@ -171,3 +171,146 @@ def test_strict_refuses_unknown_columns(export):
     result = invoke(export, "--instrument", "alignment", "--strict")
     assert result.exit_code == 2
     assert "unknown columns (not items of alignment@1.0, not the team column): respondent_id" in result.output
+
+
+# ---------------------------------------------------------------------------
+# exports as consultants receive them
+
+
+def results_of(path, *arguments, tmp_path):
+    """Run the command on ``path`` and return what it writes with --json (file names left out)."""
+    out = tmp_path / f"{path.stem}.json"
+    result = invoke(path, "--instrument", "alignment", "--json", out, *arguments)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    data.pop("file")
+    data.pop("renamed_columns")
+    return data, result.output
+
+
+def test_a_dimension_answered_alike_leaves_its_icc_blank(export, tmp_path, alignment):
+    frame = pd.read_csv(export)
+    trust = [item.id for item in alignment.items if item.dimension == "trust" and item.perspective != "meta"]
+    frame[trust] = 3
+    path = tmp_path / "alike.csv"
+    frame.to_csv(path, index=False)
+    data, output = results_of(path, tmp_path=tmp_path)
+    assert data["dimensions"]["trust"]["icc1"] is None
+    assert data["dimensions"]["trust"]["icc2"] is None
+    assert data["dimensions"]["trust"]["rwg_j_mean"] == 1.0
+    trust_row = next(line for line in output.splitlines() if line.strip().startswith("trust"))
+    assert trust_row.split()[-2:] == ["–", "–"]
+    assert data["dimensions"]["strategy"]["icc1"] is not None
+
+
+def test_semicolon_csv_and_xlsx_give_the_same_results(export, tmp_path):
+    expected, _ = results_of(export, tmp_path=tmp_path)
+    frame = pd.read_csv(export)
+    semicolon = tmp_path / "deutsch.csv"
+    frame.to_csv(semicolon, sep=";", index=False)
+    workbook = tmp_path / "export.xlsx"
+    frame.to_excel(workbook, index=False)
+    assert results_of(semicolon, tmp_path=tmp_path)[0] == expected
+    assert results_of(workbook, tmp_path=tmp_path)[0] == expected
+
+
+def test_qualtrics_export_with_three_header_rows(export, tmp_path):
+    expected, _ = results_of(export, tmp_path=tmp_path)
+    lines = export.read_text().splitlines()
+    names = lines[0].split(",")
+    texts = ",".join(f'"Question text of {name}, as shown"' for name in names)
+    import_ids = ",".join('"{""ImportId"":""QID' + str(i) + '""}"' for i in range(len(names)))
+    path = tmp_path / "qualtrics.csv"
+    path.write_text("\n".join([lines[0], texts, import_ids, *lines[1:]]) + "\n")
+    assert results_of(path, "--header-rows", "3", tmp_path=tmp_path)[0] == expected
+    refused = invoke(path, "--instrument", "alignment")
+    assert refused.exit_code == 2
+    assert "looks like a Qualtrics export" in refused.output
+    assert "--header-rows 3" in refused.output
+
+
+def test_limesurvey_headings_are_read_as_items(export, tmp_path, alignment):
+    expected, _ = results_of(export, tmp_path=tmp_path)
+    frame = pd.read_csv(export)
+    # Question "sd" with subquestions 1..4 reads as sd_1..sd_4; other subquestion codes
+    # may be the item ids themselves.
+    renamed = {
+        item: (f"{item.split('_')[0]}[{item.split('_')[1]}]" if item.startswith("sd_") else f"G1Q1[{item}]")
+        for item in alignment.item_ids
+        if item in frame.columns
+    }
+    path = tmp_path / "limesurvey.csv"
+    frame.rename(columns=renamed).to_csv(path, index=False)
+    data, output = results_of(path, tmp_path=tmp_path)
+    assert data == expected
+    assert "Columns read as items: sd[1] as sd_1, sd[2] as sd_2" in output
+
+
+def test_column_map_names_the_item_of_any_column(export, tmp_path):
+    expected, _ = results_of(export, tmp_path=tmp_path)
+    frame = pd.read_csv(export)
+    items = [c for c in frame.columns if c not in ("respondent_id", "team")]
+    codes = {item: f"Q1[SQ{i + 1:03d}]" for i, item in enumerate(items)}
+    path = tmp_path / "coded.csv"
+    frame.rename(columns=codes).to_csv(path, index=False)
+    mapping = tmp_path / "map.csv"
+    pd.DataFrame({"column": list(codes.values()), "item": list(codes)}).to_csv(mapping, index=False)
+    assert results_of(path, "--column-map", mapping, tmp_path=tmp_path)[0] == expected
+    wrong = tmp_path / "wrong.csv"
+    pd.DataFrame({"column": ["Q1[SQ001]"], "item": ["no_such_item"]}).to_csv(wrong, index=False)
+    refused = invoke(path, "--instrument", "alignment", "--column-map", wrong)
+    assert refused.exit_code == 2
+    assert "the column map names items alignment@1.0 does not have: ['no_such_item']" in refused.output
+
+
+def test_missing_codes(export, tmp_path):
+    frame = pd.read_csv(export)
+    blanked = frame.copy()
+    blanked.loc[[1, 5, 8], "tr_2"] = np.nan
+    blanked.loc[3, "sd_1"] = np.nan
+    plain = tmp_path / "blank.csv"
+    blanked.to_csv(plain, index=False)
+    expected, _ = results_of(plain, tmp_path=tmp_path)
+    coded = frame.copy()
+    coded.loc[[1, 5, 8], "tr_2"] = -99
+    coded.loc[3, "sd_1"] = 99
+    path = tmp_path / "coded.csv"
+    coded.to_csv(path, index=False)
+    refused = invoke(path, "--instrument", "alignment")
+    assert refused.exit_code == 2
+    assert "outside scale" in refused.output
+    data, _ = results_of(path, "--missing-code", "-99", "--missing-code", "99", tmp_path=tmp_path)
+    assert data == expected
+
+
+def test_numeric_team_ids_with_blanks_keep_their_form(export, tmp_path, alignment):
+    frame = pd.read_csv(export)
+    numbers = {team: i + 1 for i, team in enumerate(sorted(SIZES))}
+    frame["team"] = frame["team"].map(numbers).astype("Int64")
+    frame.loc[[0, 7], "team"] = pd.NA  # respondents without a team
+    path = tmp_path / "numbered.csv"
+    frame.to_csv(path, index=False)
+    assert pd.read_csv(path)["team"].dtype == float  # which pandas reads as 1.0, 2.0, ...
+    data, output = results_of(path, tmp_path=tmp_path)
+    assert set(data["teams"]) == {"1", "2", "3", "4", "5"}
+    team_table = output.split("Respondents per team\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[0] for line in team_table[1:]] == ["1", "2", "3", "4", "5"]
+    library = team_analysis(pd.read_csv(path), alignment)  # pandas reads the ids as floats
+    assert set(library["teams"]) == {"1", "2", "3", "4", "5"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("team,sd_1\nA,3,4\n", "row 2 of bad.csv has 3 cells but only 2 columns are named"),
+        ("team,sd_1,sd_1\nA,3,4\n", "column names repeat: 'sd_1'"),
+        ("team,,sd_1\nA,3,4\n", "column(s) 2 of the first row have no name"),
+        ("team,sd_1\n", "no respondents below its 1 header row(s)"),
+    ],
+)
+def test_malformed_exports_exit_2(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = invoke(path, "--instrument", "alignment")
+    assert result.exit_code == 2
+    assert message in result.output
