@@ -16,6 +16,7 @@ from survey.extensions import db
 from survey.models import Invitation, Participant, Team, Wave, WaveMember
 from survey.models.types import now_for
 from survey.services import ServiceError
+from survey.services.spreadsheets import neutralise
 
 #: 32 random bytes: 256 bits, far beyond guessing.
 TOKEN_BYTES = 32
@@ -145,10 +146,14 @@ def export_links(wave: Wave) -> list[LinkRow]:
 
 
 def links_csv(rows: Iterable[LinkRow]) -> str:
-    """The rows of :func:`export_links` as CSV text (participant, name, team, status, link)."""
+    """The rows of :func:`export_links` as CSV text (participant, name, team, status, link).
+
+    Roster and team names are typed by people: every cell is neutralised, so a spreadsheet
+    shows ``=HYPERLINK(...)`` as text instead of running it.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["participant", "name", "team", "status", "link"])
     for row in rows:
-        writer.writerow([row.email, row.name, row.team, row.status, row.link])
+        writer.writerow([neutralise(cell) for cell in (row.email, row.name, row.team, row.status, row.link)])
     return buffer.getvalue()

@@ -164,3 +164,19 @@ def test_manager_home_shows_rates_not_drafts(client, auth, make_user, make_surve
     assert "Sales team" in page  # 3 responses: at the threshold of 3
     assert "100 %" in page
     assert 'id="alignment"' in page
+
+
+def test_links_csv_neutralises_names_typed_by_people(client, runner, tmp_path, consultant_setup):
+    wave = consultant_setup.wave
+    person = db.session.scalar(select(Participant).where(Participant.email == "sales1@example.org"))
+    person.display_name = '=HYPERLINK("http://evil.test","Click")'
+    consultant_setup.teams["sales"].name = "@SUM(1+1)"
+    db.session.commit()
+    web = client.post(f"/waves/{wave.id}/links.csv").get_data(as_text=True)
+    out = tmp_path / "links.csv"
+    assert runner.invoke(args=["invitations", "export", str(wave.id), "--out", str(out)]).exit_code == 0
+    for text in (web, out.read_text(encoding="utf-8")):
+        row = next(r for r in csv.DictReader(io.StringIO(text)) if r["participant"] == "sales1@example.org")
+        assert row["name"] == '\'=HYPERLINK("http://evil.test","Click")'
+        assert row["team"] == "'@SUM(1+1)"
+        assert row["link"].startswith("http://mindgap.test/s/")
