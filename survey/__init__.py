@@ -7,6 +7,7 @@ import os
 from flask import Flask
 
 from survey.config import DEV_SECRET_KEY, DefaultConfig, database_url, project_root
+from survey.converters import IdConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.environ.get("MINDGAP_INSTANCE_PATH") or None,
         template_folder=str(root / "templates"),
     )
+    # Before any route exists: every <int:...> in a URL is bounded to ids the database can hold.
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("MINDGAP")

@@ -140,3 +140,41 @@ def test_nul_bytes_are_refused_everywhere(client, make_user, make_survey):
         assert response.status_code == 400
         assert b"NUL character" in response.data
     assert stored_state() == before
+
+
+# --- ids, timestamps and waves nobody should reach
+
+
+def _paths_with_id(app, number: int):
+    """Every route with an integer in its path, each integer set to ``number``: (method, path)."""
+    for rule in app.url_map.iter_rules():
+        integers = [name for name, converter in rule._converters.items() if converter.regex == r"\d+"]
+        if not integers:
+            continue
+        values = {name: number for name in integers}
+        for name in rule.arguments - set(integers):
+            values[name] = "csv" if name == "extension" else "some-token"
+        # Werkzeug builds a URL from the values without converting them back through the converter.
+        path = rule.build(values, append_unknown=False)[1]
+        yield ("GET" if "GET" in rule.methods else "POST"), path
+
+
+def test_ids_beyond_the_database_range_are_404_everywhere(client, app, make_user, auth):
+    from survey.services.accounts import create_api_token
+
+    make_user("admin@example.org")
+    auth.login("admin@example.org")
+    token = create_api_token("admin@example.org").token
+    db.session.commit()
+    checked = 0
+    for number in (2**31, 2**63, 10**30):
+        for method, path in _paths_with_id(app, number):
+            headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") else {}
+            response = client.open(path, method=method, headers=headers)
+            assert response.status_code == 404, (method, path, response.status_code)
+            if path.startswith("/api/"):
+                assert response.get_json()["status"] == 404
+            checked += 1
+    assert checked >= 3 * 20
+    assert client.get("/api/v1/waves/2147483647/report", headers={"Authorization": f"Bearer {token}"}
+                      ).status_code == 404  # fmt: skip
