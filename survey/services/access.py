@@ -83,14 +83,26 @@ def organization_for(user: User, organization_id: int, capability: str = VIEW) -
 
 
 def wave_for(user: User, wave_id: int, capability: str = VIEW) -> Wave:
-    """The wave with ``wave_id`` if ``user`` may reach its organisation with ``capability``."""
+    """The wave with ``wave_id`` if ``user`` may reach its organisation with ``capability``.
+
+    Looking a wave up to ``view`` it means reading its results (reports, exports, the API),
+    and a draft has none: for a draft that is :class:`NotFoundError` for everyone, admins
+    included. Those who may manage the wave are told it is a draft; for everyone else, who
+    never sees drafts listed, it does not exist. Setting a draft up asks for ``manage``.
+    """
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         raise NotFoundError("No such wave.")
     try:
-        organization_for(user, wave.organization_id, capability)
+        organization = organization_for(user, wave.organization_id, capability)
     except NotFoundError:
         raise NotFoundError("No such wave.") from None
+    if capability == VIEW and wave.status == "draft":
+        if can(user, organization, MANAGE):
+            raise NotFoundError(
+                f"The wave {wave.name!r} is a draft: it has no results until it is opened and people answer."
+            )
+        raise NotFoundError("No such wave.")
     return wave
 
 

@@ -178,3 +178,33 @@ def test_ids_beyond_the_database_range_are_404_everywhere(client, app, make_user
     assert checked >= 3 * 20
     assert client.get("/api/v1/waves/2147483647/report", headers={"Authorization": f"Bearer {token}"}
                       ).status_code == 404  # fmt: skip
+
+
+def test_reports_of_a_draft_wave_are_404_for_everyone(client, auth, make_user, make_survey):
+    from survey.services.accounts import create_api_token
+
+    setup = make_survey(status="draft")
+    wave, organization = setup.wave, setup.wave.organization
+    make_user("admin@example.org")
+    make_user("consultant@example.org", role="consultant", organization=organization)
+    make_user("manager@example.org", role="manager", organization=organization)
+    paths = [f"/reports/waves/{wave.id}", f"/reports/waves/{wave.id}/report.pdf",
+             f"/reports/waves/{wave.id}/results.csv", f"/reports/waves/{wave.id}/results.xlsx",
+             f"/reports/waves/{wave.id}/teams/{setup.teams['sales'].id}"]  # fmt: skip
+    for email, message in [
+        ("admin@example.org", b"is a draft: it has no results until it is opened"),
+        ("consultant@example.org", b"is a draft: it has no results until it is opened"),
+        ("manager@example.org", b"No such wave."),
+    ]:
+        auth.login(email)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 404, (email, path)
+            assert message in response.data, (email, path)
+        api = client.get(f"/api/v1/waves/{wave.id}/report",
+                         headers={"Authorization": f"Bearer {create_api_token(email).token}"})  # fmt: skip
+        assert api.status_code == 404
+        auth.logout()
+    # Setting the draft up still works.
+    auth.login("consultant@example.org")
+    assert client.get(f"/waves/{wave.id}").status_code == 200
