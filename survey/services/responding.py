@@ -9,6 +9,7 @@ get random ids (:func:`random_response_id`); page timings keep durations only.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -414,7 +415,7 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
         raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
     now = now_for(response.wave_mode)
     if seconds is not None:
-        seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS)
+        seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS) if math.isfinite(seconds) else None
     connection = db.session.connection()
     progress = {"response": response.id, "page": next_page, "saved": page.number, "now": now}
     if connection.dialect.name == "postgresql":

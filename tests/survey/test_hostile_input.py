@@ -180,6 +180,24 @@ def test_ids_beyond_the_database_range_are_404_everywhere(client, app, make_user
                       ).status_code == 404  # fmt: skip
 
 
+def test_a_timestamp_that_is_not_a_time_is_refused_and_nothing_stored(client, make_survey):
+    setup = make_survey()
+    token = setup.token()
+    client.post(f"/s/{token}/start", data={"language": "en"})
+    page = setup.plan().pages[0]
+    form = {f"item-{item.id}": "3" for item in page.items} | {"action": "next"}
+    before = stored_state()
+    for shown_at in ("nan", "NaN", "inf", "-inf", "1e999", "soon"):
+        response = client.post(f"/s/{token}/p/1", data=form | {"shown_at": shown_at})
+        assert response.status_code == 400
+        assert b"hidden timestamp is not a time" in response.data
+        assert stored_state() == before
+    assert client.post(f"/s/{token}/p/1", data=form | {"shown_at": "0"}).status_code == 200
+    seconds = db.session.scalars(select(PageTiming.seconds)).all()
+    assert len(seconds) == 1
+    assert 0 <= seconds[0] <= 3600
+
+
 def test_reports_of_a_draft_wave_are_404_for_everyone(client, auth, make_user, make_survey):
     from survey.services.accounts import create_api_token
 

@@ -7,6 +7,7 @@ in one query (:func:`~survey.services.responding.open_link`) and writes in bulk.
 
 from __future__ import annotations
 
+import math
 import time
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -165,11 +166,12 @@ def page(token: str, number: int):
         return _bad_request(f"Unknown action {action[:20]!r}.", language)
     try:
         data = parse_page(survey_page, request.form.to_dict(flat=False), CONTROL_FIELDS)
+        seconds = _seconds_on_page()
     except InvalidSubmissionError as error:
         return _bad_request(str(error), language)
     target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
     try:
-        save_page(response, survey_page, data, _seconds_on_page(), target)
+        save_page(response, survey_page, data, seconds, target)
     except AlreadySubmittedError:  # submitted by another request a moment ago
         if action == "submit":
             return _thanks(token, visit)
@@ -232,11 +234,20 @@ def _thanks(token: str, visit: Visit):
 
 
 def _seconds_on_page() -> float | None:
-    """Seconds since the page was rendered, from its hidden timestamp (for quality checks only)."""
-    try:
-        shown = float(request.form.get("shown_at", ""))
-    except ValueError:
+    """Seconds since the page was rendered, from its hidden timestamp (for quality checks only).
+
+    ``None`` when the form has no timestamp; :class:`InvalidSubmissionError` when it has one
+    that is not a finite number, which no page of ours sends.
+    """
+    sent = request.form.get("shown_at", "")
+    if not sent:
         return None
+    try:
+        shown = float(sent)
+    except ValueError:
+        shown = math.nan
+    if not math.isfinite(shown):
+        raise InvalidSubmissionError("The page's hidden timestamp is not a time; reload the page.")
     return time.time() - shown
 
 
