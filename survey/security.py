@@ -150,41 +150,32 @@ def _lookup_limit() -> tuple[RateLimitItem, tuple[str, ...]]:
     return _parsed_limit(current_app.config["INVITE_LOOKUP_LIMIT"]), key
 
 
-def check_lookup_limit() -> None:
-    """Refuse (429, with Retry-After) a client whose unknown-link lookups used up the limit.
+def count_unknown_link() -> None:
+    """Count a lookup of a survey link that does not exist; 429 (with Retry-After) beyond the limit.
 
-    Only failed lookups count (:func:`count_failed_lookup`), so respondents clicking through
-    their own survey are never limited, while an address that guesses tokens is stopped for
-    every lookup, found or not. Counters live in the rate-limit storage (Redis when several app
-    instances run). One storage read per survey request, no response headers. When the
+    Called only once a lookup has found nothing, so the limit is on guesses alone: a valid
+    link always opens, also from an address over the limit, and one device guessing behind a
+    company's NAT locks none of its colleagues out. (A link carries 256 random bits, so no
+    rate of guessing finds one; the limit slows scanners down and tells them to stop.)
+    Counters live in the rate-limit storage (Redis when several app instances run): one
+    storage write per unknown link, none for a known one, no response headers. When the
     storage cannot be reached, the limit is not applied (and the error logged) rather than
-    turning every respondent away.
+    turning anyone away.
     """
     limiter = current_app.extensions[_LIMITER]
     if limiter is None:
         return
     item, key = _lookup_limit()
     try:
-        if limiter.test(item, *key):
+        if limiter.hit(item, *key):
             return
         reset, _ = limiter.get_window_stats(item, *key)
     except Exception:  # noqa: BLE001 - any storage failure: fail open, say so in the log
-        current_app.logger.warning("Rate-limit storage unreachable; invitation lookups are not limited",
+        current_app.logger.warning("Rate-limit storage unreachable; unknown survey links are not limited",
                                    exc_info=True)  # fmt: skip
         return
     raise TooManyRequests(
-        "Too many unknown survey links were tried from your address. Please wait and try again.",
+        "Too many unknown survey links were tried from your address. Check that the link is complete "
+        "as your invitation gives it, or wait a minute and try again.",
         retry_after=max(1, math.ceil(reset - time.time())),
     )
-
-
-def count_failed_lookup() -> None:
-    limiter = current_app.extensions[_LIMITER]
-    if limiter is None:
-        return
-    item, key = _lookup_limit()
-    try:
-        limiter.hit(item, *key)
-    except Exception:  # noqa: BLE001 - see check_lookup_limit
-        current_app.logger.warning("Rate-limit storage unreachable; a failed lookup was not counted",
-                                   exc_info=True)  # fmt: skip

@@ -73,10 +73,25 @@ def test_only_unknown_links_count_towards_the_lookup_limit(client, make_survey):
     for _ in range(10):  # a respondent going back and forth through their own survey
         assert client.get(f"/s/{token}").status_code == 200
     assert [client.get(f"/s/guess-{n}").status_code for n in range(4)] == [404, 404, 404, 429]
-    limited = client.get(f"/s/{token}")  # once guessing is stopped, every lookup is
-    assert limited.status_code == 429
+    limited = client.get("/s/guess-5")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert "X-RateLimit-Limit" not in limited.headers
+    assert client.get(f"/s/{token}").status_code == 200  # a valid link is never refused
+
+
+def test_guessing_behind_a_shared_address_locks_out_no_respondent(client, make_survey):
+    """A company's NAT: one device guesses links, its colleagues answer the survey meanwhile."""
+    setup = make_survey(per_team=3)
+    client.application.config["INVITE_LOOKUP_LIMIT"] = "3 per minute"
+    office = {"REMOTE_ADDR": "198.51.100.7"}
+    guesses = [client.get(f"/s/guess-{n}", environ_base=office).status_code for n in range(10)]
+    assert guesses == [404] * 3 + [429] * 7
+    for token in setup.tokens.values():
+        assert client.get(f"/s/{token}", environ_base=office).status_code == 200
+        assert (
+            client.post(f"/s/{token}/start", data={"language": "en"}, environ_base=office).status_code == 200
+        )
+    assert client.get("/s/guess-again", environ_base=office).status_code == 429
 
 
 def test_rate_limits_hold_across_app_instances(database_url, other_app):

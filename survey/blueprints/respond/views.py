@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
 from survey.extensions import csrf, db
-from survey.security import check_lookup_limit, count_failed_lookup, link_form_token, valid_link_form_token
+from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
@@ -83,10 +83,9 @@ def _render(template: str, language: str, status: int = 200, **context):
 
 def _visit(token: str) -> Visit:
     """The link's state, or :class:`LinkError` (rendered as a clear 4xx page)."""
-    check_lookup_limit()  # guessing defence: see survey.security
     visit = open_link(hash_token(token)) if token and len(token) <= 128 else None
     if visit is None:
-        count_failed_lookup()
+        count_unknown_link()  # guessing defence, 429 beyond the limit: see survey.security
         raise LinkError("unknown", 404)
     if not visit.done:
         check_link(visit.invitation, visit.wave)
