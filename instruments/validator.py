@@ -83,6 +83,13 @@ ITEM_FIELDS = {
 PROMPT_FIELDS = {"id": True, "dimension": False, "text": True}
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+#: Most values (mapping entries, list elements and plain values) a definition may hold once
+#: its YAML aliases are expanded; the shipped instruments hold about 600. An alias may repeat
+#: a value that itself repeats others, so a short file can stand for billions of values (the
+#: "billion laughs"); such a file is refused instead of expanded.
+MAX_VALUES = 100_000
+#: Deepest nesting of mappings and lists; a definition needs five levels.
+MAX_DEPTH = 32
 #: libyaml's loader composes about ten times faster and keeps the same line marks.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -190,16 +197,67 @@ def parse(text: str | bytes, source: str = "<string>") -> ParsedDefinition:
         reason = getattr(error, "problem", None) or str(error)
         parsed.problems.append(Problem(source, line, "", f"YAML syntax error: {reason}"))
         return parsed
+    except RecursionError:  # the pure-Python composer recurses once per level
+        parsed.add((), _too_deep())
+        return parsed
     if root is None:
         parsed.add((), "the file is empty")
         return parsed
     constructor = yaml.SafeLoader("")
-    parsed.data = _to_data(root, (), parsed, constructor)
+    try:
+        parsed.data = _to_data(root, (), parsed, constructor, _Walk())
+    except _TooManyValuesError:
+        parsed.data = None
+        parsed.add(
+            (),
+            f"the file holds more than {MAX_VALUES:,} values once its YAML aliases (*name) are expanded; "
+            "write the values out instead of repeating aliases of aliases",
+        )
     return parsed
 
 
-def _to_data(node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constructor: yaml.SafeLoader) -> Any:
+class _TooManyValuesError(Exception):
+    """Raised out of the walk over a file that expands beyond :data:`MAX_VALUES`."""
+
+
+class _Walk:
+    """What the walk over one file has seen: values so far, and the collections it is inside."""
+
+    def __init__(self) -> None:
+        self.values = 0
+        self.inside: set[int] = set()
+
+
+def _too_deep() -> str:
+    return f"the values are nested more than {MAX_DEPTH} levels deep; a definition needs five"
+
+
+def _to_data(
+    node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constructor: yaml.SafeLoader, walk: _Walk
+) -> Any:
     parsed.lines.setdefault(path, node.start_mark.line + 1)
+    walk.values += 1
+    if walk.values > MAX_VALUES:
+        raise _TooManyValuesError
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # An alias to a collection that contains the alias would be walked forever.
+        if id(node) in walk.inside:
+            parsed.add(path, "a YAML alias (*name) refers to a value that contains it; write the value out")
+            return None
+        if len(path) >= MAX_DEPTH:
+            parsed.add(path, _too_deep())
+            return None
+        walk.inside.add(id(node))
+        try:
+            return _collection(node, path, parsed, constructor, walk)
+        finally:
+            walk.inside.discard(id(node))
+    return _construct(node, path, parsed, constructor)
+
+
+def _collection(
+    node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constructor: yaml.SafeLoader, walk: _Walk
+) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -229,13 +287,11 @@ def _to_data(node: yaml.Node, path: FieldPath, parsed: ParsedDefinition, constru
                 )
                 continue
             parsed.lines[child] = key_line
-            result[key] = _to_data(value_node, child, parsed, constructor)
+            result[key] = _to_data(value_node, child, parsed, constructor, walk)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _to_data(child, (*path, index), parsed, constructor) for index, child in enumerate(node.value)
-        ]
-    return _construct(node, path, parsed, constructor)
+    return [
+        _to_data(child, (*path, index), parsed, constructor, walk) for index, child in enumerate(node.value)
+    ]
 
 
 def _duplicate_key_message(path: FieldPath, key: Any, first_line: int) -> str:

@@ -175,3 +175,35 @@ def test_export_of_an_unknown_instrument(runner, tmp_path):
     result = runner.invoke(cli, ["export", "no_such_thing", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 1
     assert "no instrument 'no_such_thing' is shipped" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("id: &a [*a]\n", "id[0]: a YAML alias (*name) refers to a value that contains it"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+                for p, n in zip("abcdefg", "bcdefgh", strict=True)
+            )
+            + "id: *h\n",
+            "the file holds more than 100,000 values once its YAML aliases (*name) are expanded",
+        ),
+        ("a: " + "[" * 40 + "]" * 40 + "\n", "the values are nested more than 32 levels deep"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "the values are nested more than 32 levels deep"),
+    ],
+    ids=["recursive alias", "billion laughs", "deep", "deeper than libyaml goes"],
+)
+def test_check_reports_hostile_yaml_as_a_problem(runner, tmp_path, text, problem):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert problem in result.output
+
+
+def test_loading_hostile_yaml_is_an_instrument_error():
+    with pytest.raises(instruments.InstrumentError, match="refers to a value that contains it"):
+        loads("id: &a [*a]\n")
