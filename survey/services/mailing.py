@@ -9,17 +9,26 @@ unknown and never retried automatically.
 
 Tokens exist only when issued, so each message carries a newly issued link; any earlier
 link of that invitation stops working, saved answers stay.
+
+Failures are per message: an address that cannot be sent to (see
+:mod:`survey.services.addresses`; an internationalised one needs a server with SMTPUTF8), a
+refusal by the server, even a dropped connection (the run connects again) fail that message
+alone, with the reason recorded for the wave page, and the others go on. An address that
+cannot be sent to is refused before its link is reissued, so a link handed out another way
+keeps working.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,11 +38,14 @@ from survey.extensions import db
 from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
 from survey.models.types import day_of, now_for
 from survey.services import ServiceError
+from survey.services.addresses import AddressError, Recipient, recipient
 from survey.services.invitations import reissue
 
 #: Shortest time between two reminder rounds of one wave (a double click must not send twice).
 MIN_REMINDER_INTERVAL = timedelta(hours=12)
 SMTP_TIMEOUT_SECONDS = 30
+#: How often one run connects again after the server dropped the connection.
+MAX_RECONNECTS = 3
 
 #: Subject and body per language and kind. Fields: {organization}, {wave}, {link}, {closes}.
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
@@ -133,18 +145,28 @@ def language_for(wave: Wave, participant: Participant) -> str:
 def compose(
     wave: Wave, participant: Participant, kind: str, link: str, settings: MailSettings
 ) -> EmailMessage:
-    """The message of ``kind`` (``invitation`` or ``reminder``) in the participant's language."""
+    """The message of ``kind`` (``invitation`` or ``reminder``) in the participant's language.
+
+    Raises :class:`~survey.services.addresses.AddressError` when the participant's address
+    cannot be sent to. Line breaks and control characters in names become spaces: a header
+    holds one line.
+    """
     texts = MESSAGES[language_for(wave, participant)]
     subject, body = texts[kind]
     closes = texts["closes"][1].format(date=wave.closes_at.strftime("%Y-%m-%d")) if wave.closes_at else ""
     fields = {"organization": wave.organization.name, "wave": wave.name, "link": link, "closes": closes}
+    to = recipient(participant.email or "")
     message = EmailMessage()
-    message["Subject"] = subject.format(**fields)
+    message["Subject"] = _one_line(subject.format(**fields))
     message["From"] = settings.sender
-    message["To"] = formataddr((participant.display_name or "", participant.email))
+    message["To"] = Address(_one_line(participant.display_name or ""), to.username, to.domain)
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     message.set_content(body.format(**fields))
     return message
+
+
+def _one_line(text: str) -> str:
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
 def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
@@ -154,6 +176,7 @@ def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
             smtp.starttls(context=ssl.create_default_context())
         if settings.username:
             smtp.login(settings.username, settings.password)
+        smtp.ehlo_or_helo_if_needed()  # so that has_extn() knows what the server offers
     except BaseException:
         smtp.close()
         raise
@@ -230,28 +253,36 @@ def _send_round(
         report.not_attempted = len(owed)
         where = f"{settings.host}:{settings.port}"
         raise MailServerError(f"Cannot reach the mail server {where}: {error}", report) from error
+    reconnects = 0
     try:
         for position, invitation in enumerate(owed):
             record = _claim(invitation, kind, round_number)
             if record is None:
+                continue
+            problem = _unsendable(invitation.participant.email or "", smtp, settings)
+            if problem:
+                # Refused before the link is reissued: a link handed out another way keeps working.
+                _fail(record, problem, report, invitation)
+                checkpoint()
                 continue
             issued = reissue(invitation)
             message = compose(wave, invitation.participant, kind, issued.link, settings)
             # Record first: once committed, a crash cannot lead to this message being sent again.
             checkpoint()
             try:
-                smtp.send_message(message)
-            except smtplib.SMTPResponseException as error:
-                _fail(record, f"{error.smtp_code} {_text(error.smtp_error)}", report, invitation)
-            except smtplib.SMTPRecipientsRefused as error:
-                code, text = next(iter(error.recipients.values()))
-                _fail(record, f"{code} {_text(text)}", report, invitation)
-            except (OSError, smtplib.SMTPException) as error:
-                # The connection broke: this message failed, the rest were not attempted.
+                problem = _deliver(smtp, message)
+            except _ConnectionLostError as error:
+                # This message failed; connect again for the rest (a few times per run at most).
                 _fail(record, f"connection lost: {error}", report, invitation)
                 checkpoint()
-                report.not_attempted = len(owed) - position - 1
-                return report
+                smtp = _reconnect(smtp, settings, again=reconnects < MAX_RECONNECTS)
+                reconnects += 1
+                if smtp is None:
+                    report.not_attempted = len(owed) - position - 1
+                    return report
+                continue
+            if problem:
+                _fail(record, problem, report, invitation)
             else:
                 now = _touch(record, invitation)
                 record.status, record.sent_at, record.error = "sent", now, None
@@ -262,11 +293,73 @@ def _send_round(
                 report.sent.append(invitation.participant.email)
             checkpoint()
     finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
     return report
+
+
+class _ConnectionLostError(Exception):
+    """The connection to the mail server broke while a message was being sent."""
+
+
+def _unsendable(address: str, smtp: smtplib.SMTP, settings: MailSettings) -> str:
+    """Why nothing can be sent to ``address`` over ``smtp`` (``""``: it can)."""
+    try:
+        to: Recipient = recipient(address)
+    except AddressError as error:
+        return str(error)
+    if to.smtputf8 and not smtp.has_extn("smtputf8"):
+        return (
+            f"the mail server {settings.host}:{settings.port} does not support internationalised "
+            "addresses (SMTPUTF8), which this one is, so nothing was sent to it; give this person "
+            "their link from the links download, or send through a server that supports SMTPUTF8"
+        )
+    return ""
+
+
+def _deliver(smtp: smtplib.SMTP, message: EmailMessage) -> str:
+    """Send ``message``; the server's refusal as text, ``""`` when it was accepted.
+
+    Raises :class:`_ConnectionLostError` when the connection broke (or the server closed it).
+    """
+    try:
+        smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        code, text = next(iter(error.recipients.values()))
+        return f"{code} {_text(text)}"
+    except smtplib.SMTPResponseException as error:
+        if error.smtp_code == 421:  # the server is closing the connection
+            raise _ConnectionLostError(f"{error.smtp_code} {_text(error.smtp_error)}") from error
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    except smtplib.SMTPNotSupportedError as error:
+        return f"the mail server cannot take this message: {error}"
+    except UnicodeError as error:
+        _reset(smtp)
+        return f"the message could not be encoded for the mail server: {error}"
+    except (OSError, smtplib.SMTPException) as error:
+        raise _ConnectionLostError(str(error) or type(error).__name__) from error
+    return ""
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        pass  # a broken connection shows at the next message
+
+
+def _reconnect(smtp: smtplib.SMTP, settings: MailSettings, again: bool) -> smtplib.SMTP | None:
+    """Close ``smtp``; with ``again``, return a new connection (``None`` if there is none)."""
+    smtp.close()
+    if not again:
+        return None
+    try:
+        return _open_smtp(settings)
+    except (OSError, smtplib.SMTPException):
+        return None
 
 
 def _text(value) -> str:

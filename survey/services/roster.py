@@ -17,7 +17,7 @@ from instruments.tables import TableError, read_cells
 from survey.extensions import db
 from survey.models import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.services import ServiceError
-from survey.services.users import EMAIL_PATTERN
+from survey.services.addresses import address_problem
 
 #: Column names (lower-case) and the spellings accepted for them.
 COLUMN_ALIASES = {"e-mail": "email", "mail": "email", "display_name": "name", "full name": "name"}
@@ -101,8 +101,8 @@ def preview_roster(organization: Organization, records: Sequence[dict[str, str]]
         errors = []
         if not email:
             errors.append("no e-mail address")
-        elif not EMAIL_PATTERN.match(email) or len(email) > 320:
-            errors.append(f"{email!r} is not a valid e-mail address")
+        elif problem := address_problem(email):
+            errors.append(f"{email!r} is not a valid e-mail address ({problem})")
         elif email in first_row_of:
             errors.append(f"duplicate: {email} is also on row {first_row_of[email]}")
         else:
@@ -182,8 +182,8 @@ def update_participant(
     if team.organization_id != participant.organization_id:
         raise ServiceError("The team must belong to the same organisation.")
     email = (email or "").strip().lower() or None
-    if email is not None and (not EMAIL_PATTERN.match(email) or len(email) > 320):
-        raise ServiceError(f"{email!r} is not a valid e-mail address.")
+    if email is not None and (problem := address_problem(email)):
+        raise ServiceError(f"{email!r} is not a valid e-mail address ({problem}).")
     if email is not None and email != participant.email:
         taken = db.session.scalar(
             select(Participant.id).where(

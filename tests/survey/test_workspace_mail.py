@@ -61,6 +61,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def smtp_server(app):
+    """A server like most today: it offers SMTPUTF8 (aiosmtpd does unless told not to)."""
     handler = RecordingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -248,3 +249,151 @@ def test_cli_send_and_remind(runner, wave, smtp_server):
     result = runner.invoke(args=["invitations", "remind", str(wave.id)])
     assert result.exit_code == 0, result.output
     assert "6 sent." in result.output
+
+
+# --- addresses that are unusual, and failures that concern one message
+
+
+@pytest.fixture
+def ascii_server(app):
+    """A server without SMTPUTF8: it takes no internationalised address (smtp_server does)."""
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="surveys@mindgap.test")
+    yield handler
+    controller.stop()
+
+
+def participant(email: str) -> Participant:
+    return db.session.scalar(select(Participant).where(Participant.email == email))
+
+
+def change(address: str, **values) -> None:
+    person = participant(address)
+    for name, value in values.items():
+        setattr(person, name, value)
+    db.session.commit()
+
+
+def test_an_internationalised_address_goes_out_where_the_server_supports_smtputf8(
+    wave, settings, smtp_server
+):
+    change("sales1@example.org", email="jürgen.mueller@example.org", display_name="Jürgen Müller")
+    report = send_invitations(wave, settings, db.session.commit)
+    assert (len(report.sent), report.failed) == (6, [])
+    assert smtp_server.received()["jürgen.mueller@example.org"] == 1
+    message = next(m for r, m in smtp_server.messages if r == "jürgen.mueller@example.org")
+    assert message["To"] == "Jürgen Müller <jürgen.mueller@example.org>"
+    token = link_token(smtp_server.body_for("jürgen.mueller@example.org"))
+    assert find_invitation(token).participant.email == "jürgen.mueller@example.org"
+
+
+def test_without_smtputf8_that_address_fails_clearly_and_the_others_go(app, wave, ascii_server):
+    settings = MailSettings.from_config(app.config)
+    change("sales1@example.org", email="jürgen.mueller@example.org")
+    invitation = db.session.scalar(
+        select(Invitation).join(Participant).where(Participant.email == "jürgen.mueller@example.org")
+    )
+    link_before = invitation.token_hash
+    report = send_invitations(wave, settings, db.session.commit)
+    assert len(report.sent) == 5
+    [(address, reason)] = report.failed
+    assert address == "jürgen.mueller@example.org"
+    assert "does not support internationalised addresses (SMTPUTF8)" in reason
+    assert "links download" in reason
+    assert "jürgen.mueller@example.org" not in ascii_server.received()
+    # Nothing went out, so the link handed out some other way still works.
+    assert invitation.token_hash == link_before
+    # A retry tries that one again, and only that one.
+    again = send_invitations(wave, settings, db.session.commit)
+    assert (again.sent, [a for a, _ in again.failed]) == ([], ["jürgen.mueller@example.org"])
+    assert len(ascii_server.messages) == 5
+
+
+def test_an_internationalised_domain_goes_out_in_ascii_to_any_server(app, wave, ascii_server):
+    change("sales1@example.org", email="anna@bücher.example.org")
+    report = send_invitations(wave, MailSettings.from_config(app.config), db.session.commit)
+    assert (len(report.sent), report.failed) == (6, [])
+    assert ascii_server.received()["anna@xn--bcher-kva.example.org"] == 1
+
+
+def test_line_breaks_in_names_stay_out_of_the_headers(wave, settings, smtp_server):
+    change("sales1@example.org", display_name="Jane\nDoe\r\nBcc: victim@example.org")
+    wave.name = "Wave\n1"
+    db.session.commit()
+    report = send_invitations(wave, settings, db.session.commit)
+    assert (len(report.sent), report.failed) == (6, [])
+    message = next(m for r, m in smtp_server.messages if r == "sales1@example.org")
+    assert message["To"] == '"Jane Doe Bcc: victim@example.org" <sales1@example.org>'
+    assert message["Bcc"] is None
+    assert "Wave 1" in message["Subject"]
+    assert "victim@example.org" not in smtp_server.received()
+
+
+def test_an_address_with_a_comma_is_refused_not_split(wave, settings, smtp_server):
+    """Stored before addresses were checked at import: it must not reach doe@example.org."""
+    change("sales1@example.org", email="jane,doe@example.org")
+    report = send_invitations(wave, settings, db.session.commit)
+    assert len(report.sent) == 5
+    [(address, reason)] = report.failed
+    assert address == "jane,doe@example.org"
+    assert reason.startswith("not a valid e-mail address (")
+    assert "correct it on the roster" in reason
+    assert "doe@example.org" not in smtp_server.received()
+    assert {address for address, _, _ in send_status(wave).failures} == {"jane,doe@example.org"}
+
+
+class DroppingHandler(RecordingHandler):
+    """Closes the conversation (421) at the message for the recipients in :attr:`drop`."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop: set[str] = set()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.drop & set(envelope.rcpt_tos):
+            return "421 4.3.0 Closing connection"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_dropped_connection_fails_one_message_and_the_run_goes_on(app, wave):
+    handler = DroppingHandler()
+    handler.drop = {"marketing1@example.org"}
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = MailSettings("127.0.0.1", controller.port, False, "", "", "surveys@mindgap.test")
+        report = send_invitations(wave, settings, db.session.commit)
+    finally:
+        controller.stop()
+    assert (len(report.sent), report.not_attempted) == (5, 0)
+    [(address, reason)] = report.failed
+    assert (address, reason) == ("marketing1@example.org", "connection lost: 421 4.3.0 Closing connection")
+
+
+def test_the_wave_page_lists_what_failed_and_why(client, auth, make_user, wave, ascii_server):
+    change("sales1@example.org", email="jürgen.mueller@example.org")
+    change("sales2@example.org", email="jane,doe@example.org")
+    consultant = make_user("c@example.org", role="consultant", organization=wave.organization)
+    auth.login(consultant.email)
+    response = client.post(f"/waves/{wave.id}/send", follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "4 sent, 2 failed." in page
+    assert "jürgen.mueller@example.org" in page
+    assert "does not support internationalised addresses (SMTPUTF8)" in page
+    assert "jane,doe@example.org" in page
+    assert "correct it on the roster" in page
+    retried = client.post(f"/waves/{wave.id}/retry", follow_redirects=True)
+    assert retried.status_code == 200
+    assert "0 sent, 2 failed." in retried.get_data(as_text=True)
+    assert len(ascii_server.messages) == 4
+
+
+def test_cli_names_each_failure(runner, wave, ascii_server):
+    change("sales1@example.org", email="jürgen.mueller@example.org")
+    result = runner.invoke(args=["invitations", "send", str(wave.id)])
+    assert result.exit_code == 1
+    assert "5 sent, 1 failed." in result.output
+    assert "failed: jürgen.mueller@example.org: the mail server" in result.output

@@ -73,7 +73,7 @@ def test_every_row_error_is_reported_and_nothing_is_written(organization):
     errors = {row.number: row.errors for row in preview.rows}
     assert errors == {
         2: (),
-        3: ("'not-an-address' is not a valid e-mail address",),
+        3: ("'not-an-address' is not a valid e-mail address (an email address must have an @-sign)",),
         4: ("unknown team 'Legal'",),
         5: ("duplicate: ann@example.org is also on row 2",),
         6: ("no e-mail address",),
