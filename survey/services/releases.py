@@ -208,6 +208,10 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     """
     if wave.status == "draft":
         raise ServiceError("A draft wave has no results to release; open it first.")
+    if wave.status == "open" and wave.release_policy == "at_close":
+        raise ServiceError(
+            "This wave's results are released when it closes; nobody sees any result while it is open."
+        )
     now = day_of(utcnow()) if wave.mode == "anonymous" else utcnow()
     made_by = made_by or (actor.email if actor is not None else audit.CLI_ACTOR)
     snapshot = _snapshot(wave)
