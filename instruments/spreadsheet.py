@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from .model import PERSPECTIVES, TARGETS, Instrument
-from .tables import read_cells, table_format
+from .tables import read_cells, stray_cells, table_format
 from .validator import (
     FUNCTIONS,
     ID_PATTERN,
@@ -142,7 +142,8 @@ def read_table(path: str | Path) -> tuple[list[str], list[Row]]:
     Column names are stripped and lower-cased; cells become stripped text (see
     :func:`instruments.tables.cell_text`). Blank rows are skipped but keep their place in the
     row numbering. Raises :class:`~instruments.tables.TableError` (a ``ValueError``) for a file
-    that is not a readable table.
+    that is not a readable table, and :class:`SpreadsheetError` naming every row that has a
+    value in a column without a heading (such a value belongs to no field).
     """
     path = Path(path)
     table_format(path.name)  # before opening it: say so even for a missing file
@@ -150,11 +151,21 @@ def read_table(path: str | Path) -> tuple[list[str], list[Row]]:
     if not table:
         return [], []
     header = [name.lower() for name in table[0]]
-    rows = []
+    rows, stray = [], []
     for number, values in enumerate(table[1:], start=2):
+        letters = stray_cells(header, values)
+        if letters:
+            message = (
+                f"a value in column {letters[0]}, which has no heading"
+                if len(letters) == 1
+                else f"values in columns {', '.join(letters)}, which have no heading"
+            )
+            stray.append(TableProblem(number, message))
         cells = {name: value for name, value in zip(header, values, strict=False) if name}
         if any(cells.values()):
             rows.append((number, cells))
+    if stray:
+        raise SpreadsheetError(str(path), stray)
     return header, rows
 
 

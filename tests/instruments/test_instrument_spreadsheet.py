@@ -182,6 +182,35 @@ def test_every_row_error_is_reported_at_once(tmp_path):
     ]
 
 
+def test_quoted_texts_keep_their_quotes(tmp_path):
+    table = write_csv(
+        tmp_path / "bank.csv",
+        HEADER,
+        'q_1,quality,agree5,no,"A ""qualified lead"" is defined.","Ein ""guter Lead"" ist definiert."',
+        'q_2,quality,agree5,no,"Leads are scored; both teams agree.",Beide Teams stimmen zu.',
+        "q_3,quality,agree5,no,We agree.,Wir sind uns einig.",
+    )
+    instrument = loads(import_table(table, instrument_id="bank", version="1.0"))
+    assert [dict(item.text) for item in instrument.items[:2]] == [
+        {"en": 'A "qualified lead" is defined.', "de": 'Ein "guter Lead" ist definiert.'},
+        {"en": "Leads are scored; both teams agree.", "de": "Beide Teams stimmen zu."},
+    ]
+
+
+def test_values_outside_the_named_columns_are_reported(tmp_path):
+    table = write_csv(
+        tmp_path / "bank.csv",
+        HEADER + ",,required",
+        "a_1,team,agree5,no,One,Eins,,yes",
+        "a_2,team,agree5,no,Two,Zwei,stray,yes",
+        "a_3,team,agree5,no,Three,Drei,,yes,more,and more",
+    )
+    assert import_errors(table) == [
+        "row 3: a value in column G, which has no heading",
+        "row 4: values in columns I, J, which have no heading",
+    ]
+
+
 def test_header_errors(tmp_path):
     table = write_csv(
         tmp_path / "bad.csv", "item_id,dimenson,scale,text_fr,dimension_name_en,colour", "a,b,c,d,e,f"
