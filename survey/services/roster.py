@@ -1,19 +1,26 @@
 """The roster: reading a CSV or XLSX file, previewing it row by row, and writing it.
 
 Import is two steps. :func:`preview_roster` checks every row against the organisation
-(unknown team, bad or missing e-mail, the same address twice) and writes nothing;
-:func:`import_roster` writes the rows only when the preview found no error. Addresses
-already on the roster are updated (team, name, attributes), new ones are added.
+(unknown team, bad or missing e-mail, the same address twice, values outside any column,
+characters no roster holds, values too long) and the table as a whole (required columns, row
+cap), and writes nothing; :func:`import_roster` writes the rows only when the preview found no
+error. Addresses already on the roster are updated (team, name, attributes), new ones are added.
+Between the two steps the checked rows travel through the browser (:func:`roster_payload`,
+:func:`records_from_payload`), so the confirmation runs :func:`preview_roster` again: whatever
+comes back is checked as strictly as the file was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from instruments.tables import TableError, read_cells
+from instruments.tables import DEFAULT_LIMITS, TableError, column_letter, read_rows, stray_cells
 from survey.extensions import db
 from survey.models import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.services import ServiceError
@@ -24,6 +31,25 @@ COLUMN_ALIASES = {"e-mail": "email", "mail": "email", "display_name": "name", "f
 REQUIRED_COLUMNS = ("email", "team")
 #: Most rows one import may hold; bigger rosters are split into several files.
 MAX_ROWS = 20_000
+#: Most attribute columns (beyond email, name and team) one roster may have.
+MAX_ATTRIBUTE_COLUMNS = 20
+#: Longest column name, and longest name or attribute value, in characters.
+MAX_COLUMN_NAME = 64
+MAX_VALUE_LENGTH = 200
+#: Longest e-mail address (RFC 5321 allows 254 in practice; the column holds 320).
+MAX_EMAIL_LENGTH = 320
+#: What reading a roster file may cost (see :class:`instruments.tables.ReadLimits`).
+READ_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_rows=MAX_ROWS, max_columns=256)
+
+
+@dataclass(frozen=True)
+class RosterRecord:
+    """One row of a roster as read, before any check."""
+
+    number: int  #: the row number a spreadsheet shows (header is row 1)
+    cells: Mapping[str, str]  #: values by lower-case column name
+    #: Letters of the columns where the row has a value but the header names no column.
+    stray: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,7 @@ class RosterRow:
 @dataclass(frozen=True)
 class RosterPreview:
     rows: tuple[RosterRow, ...]
-    #: Problems with the file as a whole (missing columns, unreadable file).
+    #: Problems with the file as a whole (missing columns, too many rows, unreadable file).
     file_errors: tuple[str, ...] = ()
     attribute_columns: tuple[str, ...] = field(default_factory=tuple)
 
@@ -59,70 +85,188 @@ class RosterPreview:
         return sum(1 for row in self.rows if row.action == action and not row.errors)
 
 
-def read_roster_file(filename: str, data: bytes) -> list[dict[str, str]]:
-    """Read a ``.csv`` or ``.xlsx`` file into rows keyed by lower-case column name.
+def read_roster_file(filename: str, data: bytes) -> list[RosterRecord]:
+    """Read a ``.csv`` or ``.xlsx`` file into records keyed by lower-case column name.
 
-    CSV files may be UTF-8 (with or without BOM) and separated by commas, semicolons or tabs
-    (see :mod:`instruments.tables`).
+    CSV files may be UTF-8 (with or without BOM) and separated by commas, semicolons or tabs;
+    reading is bounded in time and memory (see :mod:`instruments.tables`). An unreadable file,
+    an empty one and a header naming a column twice are a :class:`ServiceError`; everything
+    else is for :func:`preview_roster` to report.
     """
     try:
-        table = read_cells(data, filename)
+        rows = read_rows(data, filename, limits=READ_LIMITS)
     except TableError as error:
         raise ServiceError(str(error)) from error
-    table = [row for row in table if any(row)]
-    if not table:
+    if not rows:
         raise ServiceError("The file is empty.")
-    header = [COLUMN_ALIASES.get(cell.lower(), cell.lower()) for cell in table[0]]
-    if len(table) - 1 > MAX_ROWS:
-        raise ServiceError(f"The file has {len(table) - 1} rows; at most {MAX_ROWS} can be imported at once.")
+    header = [COLUMN_ALIASES.get(cell.lower(), cell.lower()) for cell in rows[0][1]]
+    first_column: dict[str, int] = {}
+    for index, column in enumerate(header, start=1):
+        if column and column in first_column:
+            raise ServiceError(
+                f"The column {column!r} appears twice in the header (columns "
+                f"{column_letter(first_column[column])} and {column_letter(index)}); keep one."
+            )
+        first_column.setdefault(column, index)
+    if len(rows) == 1:
+        raise ServiceError("The file has a header but no rows below it.")
     return [
-        {column: (row[i] if i < len(row) else "") for i, column in enumerate(header) if column}
-        for row in table[1:]
+        RosterRecord(
+            number,
+            {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header) if column},
+            tuple(stray_cells(header, cells)),
+        )
+        for number, cells in rows[1:]
     ]
 
 
-def preview_roster(organization: Organization, records: Sequence[dict[str, str]]) -> RosterPreview:
-    """Check ``records`` (from :func:`read_roster_file`) against ``organization``; write nothing."""
-    columns = list(records[0]) if records else []
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+def roster_payload(records: Sequence[RosterRecord]) -> str:
+    """``records`` as the JSON text the preview page sends back on confirmation."""
+    return json.dumps(
+        [{"row": r.number, "cells": dict(r.cells), "stray": list(r.stray)} for r in records],
+        ensure_ascii=False,
+    )
+
+
+def records_from_payload(text: str) -> list[RosterRecord]:
+    """Read back what :func:`roster_payload` wrote; :class:`ServiceError` for anything else.
+
+    Only the shape is checked here (a list of rows of text cells); the rows themselves are
+    checked by :func:`preview_roster`, as those of a file are.
+    """
+    unreadable = ServiceError("The preview could not be read back; upload the file again.")
+    try:
+        rows = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise unreadable from None
+    if not isinstance(rows, list):
+        raise unreadable
+    records = []
+    for row in rows:
+        if not isinstance(row, dict) or set(row) - {"row", "cells", "stray"}:
+            raise unreadable
+        number, cells, stray = row.get("row"), row.get("cells"), row.get("stray", [])
+        if isinstance(number, bool) or not isinstance(number, int) or not 2 <= number <= 2**31 - 1:
+            raise unreadable
+        if not isinstance(cells, dict) or not all(isinstance(v, str) for v in cells.values()):
+            raise unreadable
+        if not isinstance(stray, list) or not all(isinstance(letter, str) for letter in stray):
+            raise unreadable
+        records.append(RosterRecord(number, cells, tuple(stray)))
+    return records
+
+
+def preview_roster(organization: Organization, records: Sequence[RosterRecord]) -> RosterPreview:
+    """Check ``records`` (from :func:`read_roster_file` or :func:`records_from_payload`) against
+    ``organization``; write nothing."""
+    if not records:
+        return RosterPreview((), ("The file has no rows below its header.",))
+    if len(records) > MAX_ROWS:
+        return RosterPreview(
+            (), (f"The roster has {len(records):,} rows; at most {MAX_ROWS:,} can be imported at once.",)
+        )
+    columns = list(dict.fromkeys(column for record in records for column in record.cells))
     attribute_columns = tuple(c for c in columns if c not in ("email", "name", "team"))
-    if missing:
-        return RosterPreview((), (f"The file has no {' or '.join(missing)} column.",), attribute_columns)
+    file_errors = _column_problems(columns, attribute_columns)
+    if file_errors:
+        return RosterPreview((), tuple(file_errors), attribute_columns)
     teams = {team.name.casefold(): team for team in _teams(organization)}
     existing = set(
         db.session.scalars(select(Participant.email).where(Participant.organization_id == organization.id))
     )
     first_row_of: dict[str, int] = {}
     rows = []
-    for offset, record in enumerate(records):
-        number = offset + 2
-        email = record.get("email", "").strip().lower()
-        team_name = record.get("team", "").strip()
+    for record in records:
+        cells = record.cells
+        email = cells.get("email", "").strip().lower()
+        team_name = cells.get("team", "").strip()
+        name = cells.get("name", "").strip()
+        attributes = {c: cells[c].strip() for c in attribute_columns if cells.get(c, "").strip()}
         errors = []
+        if record.stray:
+            letters = ", ".join(record.stray)
+            errors.append(
+                f"column {letters} has a value but no heading"
+                if len(record.stray) == 1
+                else f"columns {letters} have values but no heading"
+            )
+        for column, value in (("e-mail address", email), ("team", team_name), ("name", name),
+                              *((f"value of {c}", v) for c, v in attributes.items())):  # fmt: skip
+            character = _unacceptable_character(value)
+            if character:
+                errors.append(f"the {column} contains {character}, which a roster cannot hold")
         if not email:
             errors.append("no e-mail address")
+        elif _unacceptable_character(email):
+            pass  # reported above
         elif problem := address_problem(email):
-            errors.append(f"{email!r} is not a valid e-mail address ({problem})")
+            errors.append(f"{_shown(email)!r} is not a valid e-mail address ({problem})")
         elif email in first_row_of:
             errors.append(f"duplicate: {email} is also on row {first_row_of[email]}")
         else:
-            first_row_of[email] = number
+            first_row_of[email] = record.number
         if not team_name:
             errors.append("no team")
         elif team_name.casefold() not in teams:
-            errors.append(f"unknown team {team_name!r}")
+            errors.append(f"unknown team {_shown(team_name)!r}")
+        if len(name) > MAX_VALUE_LENGTH:
+            errors.append(f"the name is longer than {MAX_VALUE_LENGTH} characters")
+        errors.extend(
+            f"the value of {column} is longer than {MAX_VALUE_LENGTH} characters"
+            for column, value in attributes.items()
+            if len(value) > MAX_VALUE_LENGTH
+        )
         rows.append(
             RosterRow(
-                number=number,
-                email=email,
-                name=record.get("name", "").strip()[:200],
-                team=teams[team_name.casefold()].name if team_name.casefold() in teams else team_name,
-                attributes={c: record.get(c, "") for c in attribute_columns if record.get(c, "")},
+                number=record.number,
+                email=_shown(email),
+                name=_shown(name),
+                team=teams[team_name.casefold()].name if team_name.casefold() in teams else _shown(team_name),
+                attributes={column: _shown(value) for column, value in attributes.items()},
                 errors=tuple(errors),
                 action="update" if email in existing else "add",
             )
         )
     return RosterPreview(tuple(rows), (), attribute_columns)
+
+
+def _column_problems(columns: Sequence[str], attribute_columns: Sequence[str]) -> list[str]:
+    problems = []
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        problems.append(f"The file has no {' or '.join(missing)} column.")
+    for column in columns:
+        if not column.strip() or _unacceptable_character(column) or len(column) > MAX_COLUMN_NAME:
+            problems.append(
+                f"The column name {_shown(column[:MAX_COLUMN_NAME])!r} is not usable: a column name has 1 to "
+                f"{MAX_COLUMN_NAME} characters, none of them control characters."
+            )
+    if len(attribute_columns) > MAX_ATTRIBUTE_COLUMNS:
+        problems.append(
+            f"The file has {len(attribute_columns)} attribute columns besides email, name and team; "
+            f"a roster may have at most {MAX_ATTRIBUTE_COLUMNS}."
+        )
+    return problems
+
+
+def _unacceptable_character(value: str) -> str:
+    """A description of the first control character or lone surrogate in ``value``, or ``""``.
+
+    Neither belongs in a name, an address or an attribute: NUL cannot even be stored, line
+    breaks would end up in e-mail headers, and a lone surrogate cannot be written as UTF-8.
+    """
+    for character in value:
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cs") or character in "\u2028\u2029":
+            return f"the character U+{ord(character):04X}"
+    return ""
+
+
+def _shown(value: str) -> str:
+    """``value`` safe to show on a page: unacceptable characters become U+FFFD."""
+    if not _unacceptable_character(value):
+        return value
+    return "".join("\ufffd" if _unacceptable_character(character) else character for character in value)
 
 
 @dataclass(frozen=True)
@@ -182,6 +326,11 @@ def update_participant(
     if team.organization_id != participant.organization_id:
         raise ServiceError("The team must belong to the same organisation.")
     email = (email or "").strip().lower() or None
+    name = (name or "").strip()
+    for what, value in (("e-mail address", email or ""), ("name", name)):
+        character = _unacceptable_character(value)
+        if character:
+            raise ServiceError(f"The {what} contains {character}, which a roster cannot hold.")
     if email is not None and (problem := address_problem(email)):
         raise ServiceError(f"{email!r} is not a valid e-mail address ({problem}).")
     if email is not None and email != participant.email:
@@ -193,7 +342,7 @@ def update_participant(
         if taken is not None:
             raise ServiceError(f"{email} is already on the roster.")
     participant.email = email
-    participant.display_name = (name or "").strip()[:200] or None
+    participant.display_name = name[:MAX_VALUE_LENGTH] or None
     participant.team = team
     participant.active = active
     db.session.flush()

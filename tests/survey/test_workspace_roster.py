@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import AuditEvent, Participant
 from survey.services import ServiceError
-from survey.services.roster import import_roster, preview_roster, read_roster_file
+from survey.services.roster import (
+    MAX_ROWS,
+    RosterRecord,
+    import_roster,
+    preview_roster,
+    read_roster_file,
+    update_participant,
+)
+from tests.workbooks import EXTERNAL, LAUGHS, SHEET, edit_part, with_dimension, with_doctype, workbook_bytes
 
 GOOD_CSV = (
     "Email,Name,Team,language,tenure\nann@example.org,Ann,Sales,de,2-5y\nBOB@example.org,,marketing,,\n"
@@ -36,14 +44,7 @@ def organization(make_organization, make_team):
     return organization
 
 
-def xlsx_bytes(rows) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+xlsx_bytes = workbook_bytes
 
 
 def participants() -> dict[str, Participant]:
@@ -90,7 +91,7 @@ def test_semicolon_csv_with_bom_and_xlsx_read_alike(organization):
     workbook = xlsx_bytes(
         [["email", "team", "name"], ["ann@example.org", "Sales", "Ann"], [None, None, None]]
     )
-    expected = [{"email": "ann@example.org", "team": "Sales", "name": "Ann"}]
+    expected = [RosterRecord(2, {"email": "ann@example.org", "team": "Sales", "name": "Ann"})]
     assert read_roster_file("a.csv", semicolons) == expected
     assert read_roster_file("a.XLSX", workbook) == expected
 
@@ -156,7 +157,8 @@ def test_web_upload_preview_and_confirm(client, auth, make_user, organization):
     page = good.get_data(as_text=True)
     assert "No problems: 1 to add, 0 to update" in page
     assert participants() == {}
-    records = [{"email": "x@example.org", "team": "Sales"}]
+    assert 'name="payload"' in page
+    records = [{"row": 2, "cells": {"email": "x@example.org", "team": "Sales"}}]
     done = client.post(url, data={"payload": json.dumps(records)})
     assert done.status_code == 302
     assert list(participants()) == ["x@example.org"]
@@ -171,7 +173,7 @@ def test_web_upload_preview_and_confirm(client, auth, make_user, organization):
 def test_confirmation_is_checked_again(client, auth, make_user, organization):
     consultant = make_user("c@example.org", role="consultant", organization=organization)
     auth.login(consultant.email)
-    tampered = [{"email": "x@example.org", "team": "Board of Directors"}]
+    tampered = [{"row": 2, "cells": {"email": "x@example.org", "team": "Board of Directors"}}]
     response = client.post(f"/orgs/{organization.id}/roster/import", data={"payload": json.dumps(tampered)})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Participant.id))) == 0
@@ -192,3 +194,182 @@ def test_edit_a_roster_entry(client, auth, make_user, organization):
     db.session.expire_all()
     ann = db.session.get(Participant, ann.id)
     assert (ann.email, ann.team.name, ann.active) == ("ann@new.example.org", "Marketing", False)
+
+
+# --- hostile and unusual files, and a confirmation that comes back changed
+
+
+def test_quotes_blank_rows_and_cells_outside_the_columns(organization):
+    data = (
+        b'email,name,team\n"ann@example.org","John ""Johnny"" Smith",Sales\n\n'
+        b"bob@example.org,Bob,Sales,surplus\ncarl@example.org,Carl,Sales,,\n"
+    )
+    preview = preview_roster(organization, read_roster_file("a.csv", data))
+    assert [(row.number, row.name, row.errors) for row in preview.rows] == [
+        (2, 'John "Johnny" Smith', ()),
+        (4, "Bob", ("column D has a value but no heading",)),
+        (5, "Carl", ()),
+    ]
+    assert not preview.ok
+
+
+@pytest.mark.parametrize(
+    ("cells", "problem"),
+    [
+        ({"name": "A\x00B"}, "the name contains the character U+0000, which a roster cannot hold"),
+        ({"email": "a\x00@example.org"}, "the e-mail address contains the character U+0000"),
+        ({"name": "Ann\nBcc: x@evil.test"}, "the name contains the character U+000A"),
+        ({"name": "\ud800"}, "the name contains the character U+D800"),
+        ({"level": "\x1b[31m"}, "the value of level contains the character U+001B"),
+        ({"name": "x" * 201}, "the name is longer than 200 characters"),
+        ({"level": "x" * 201}, "the value of level is longer than 200 characters"),
+    ],
+)
+def test_values_a_roster_cannot_hold_are_row_problems(organization, cells, problem):
+    record = RosterRecord(2, {"email": "ann@example.org", "team": "Sales", **cells})
+    preview = preview_roster(organization, [record])
+    assert any(problem in error for error in preview.rows[0].errors), preview.rows[0].errors
+    assert "\x00" not in preview.rows[0].name + preview.rows[0].email  # shown as U+FFFD instead
+    with pytest.raises(ServiceError):
+        import_roster(organization, preview)
+
+
+def test_unusable_headers(organization):
+    with pytest.raises(
+        ServiceError, match=r"The column 'email' appears twice in the header \(columns A and C\)"
+    ):
+        read_roster_file("a.csv", b"email,team,Email\nann@example.org,Sales,bob@example.org\n")
+    for header, message in [
+        ("email,team," + ",".join(f"a{n}" for n in range(21)), "a roster may have at most 20"),
+        ("email,team," + "x" * 65, "is not usable"),
+    ]:
+        preview = preview_roster(
+            organization, read_roster_file("a.csv", f"{header}\nann@example.org,Sales\n".encode())
+        )
+        assert message in " ".join(preview.file_errors)
+        assert not preview.ok
+
+
+def test_editing_an_entry_refuses_control_characters(organization):
+    import_roster(organization, preview_roster(organization, read_roster_file("a.csv", GOOD_CSV.encode())))
+    ann = participants()["ann@example.org"]
+    with pytest.raises(ServiceError, match=r"The name contains the character U\+000A"):
+        update_participant(ann, email=ann.email, name="Ann\nB", team=ann.team, active=True)
+
+
+@pytest.fixture
+def consultant(client, auth, make_user, organization):
+    user = make_user("c@example.org", role="consultant", organization=organization)
+    auth.login(user.email)
+    return user
+
+
+def upload(client, organization, data: bytes, filename: str):
+    return client.post(f"/orgs/{organization.id}/roster/import", data={"file": (io.BytesIO(data), filename)})
+
+
+ROWS = [["email", "team"], *([f"p{n}@example.org", "Sales"] for n in range(4))]
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        (
+            "big.csv",
+            b"email,team,note\nann@example.org,Sales," + b"x" * (128 * 1024 + 1) + b"\n",
+            "Line 2: the cell holds more than 32,767 characters",
+        ),
+        ("quotes.csv", b'email,team\n"ann@example.org,Sales\n', "Line 2 of the CSV file cannot be read"),
+        ("damaged.xlsx", edit_part(xlsx_bytes(ROWS), SHEET, lambda xml: xml[:-200]), "cannot be read"),
+        ("truncated.xlsx", xlsx_bytes(ROWS)[:-100], "cannot be read"),
+        ("laughs.xlsx", with_doctype(xlsx_bytes(ROWS), LAUGHS, "p0@example.org", "&d;"), "XML entity"),
+        (
+            "external.xlsx",
+            with_doctype(xlsx_bytes(ROWS), EXTERNAL, "p0@example.org", "&secret;"),
+            "external references",
+        ),
+        (
+            "many.csv",
+            b"email,team\n" + b"x@example.org,Sales\n" * (MAX_ROWS + 1),
+            "more than 20,000 rows below its header",
+        ),
+    ],  # fmt: skip
+    ids=[
+        "field over 128 KiB",
+        "broken quotes",
+        "damaged sheet",
+        "truncated zip",
+        "entity expansion",
+        "external entity",
+        "row cap",
+    ],  # fmt: skip
+)
+def test_hostile_roster_files_are_refused_with_a_message(client, consultant, organization, filename, data,
+                                                         message):  # fmt: skip
+    response = upload(client, organization, data, filename)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert participants() == {}
+
+
+def test_every_row_of_a_workbook_is_previewed_whatever_size_its_sheet_claims(
+    client, consultant, organization
+):
+    stale = upload(client, organization, with_dimension(xlsx_bytes(ROWS), "A1:B1"), "stale.xlsx")
+    assert "No problems: 4 to add, 0 to update" in stale.get_data(as_text=True)
+    started = time.monotonic()
+    huge = with_dimension(xlsx_bytes(ROWS), "A1:XFD1048576")
+    assert len(huge) < 11 * 1024
+    response = upload(client, organization, huge, "huge.xlsx")
+    assert time.monotonic() - started < 10
+    assert "No problems: 4 to add, 0 to update" in response.get_data(as_text=True)
+
+
+def _payload(*cells: dict, start: int = 2) -> str:
+    return json.dumps([{"row": n, "cells": c} for n, c in enumerate(cells, start=start)])
+
+
+ANN = {"email": "ann@example.org", "team": "Sales"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (_payload(ANN | {"name": "A\x00B"}), "the name contains the character U+0000"),
+        (
+            _payload(ANN | {"email": "ann\x00@example.org"}),
+            "the e-mail address contains the character U+0000",
+        ),
+        (_payload(ANN | {"name": "\ud800"}), "U+D800"),
+        (
+            _payload(*({"email": f"p{n}@example.org", "team": "Sales"} for n in range(MAX_ROWS + 1))),
+            "at most 20,000 can be imported at once",
+        ),
+        (json.dumps([{"row": 2, "cells": ANN, "stray": ["C"]}]), "column C has a value but no heading"),
+        (_payload(ANN | {f"a{n}": "x" for n in range(21)}), "a roster may have at most 20"),
+        ("[" * 100_000 + "]" * 100_000, "The preview could not be read back"),
+        (json.dumps([{"row": 2, "cells": {"email": ["nested"]}}]), "The preview could not be read back"),
+        (json.dumps([{"row": True, "cells": ANN}]), "The preview could not be read back"),
+        (json.dumps({"rows": []}), "The preview could not be read back"),
+        ("not json", "The preview could not be read back"),
+    ],  # fmt: skip
+    ids=[
+        "NUL in name",
+        "NUL in e-mail",
+        "lone surrogate",
+        "row cap",
+        "stray cells",
+        "attribute columns",
+        "deeply nested",
+        "nested cell",
+        "row number",
+        "not a list",
+        "not JSON",
+    ],  # fmt: skip
+)
+def test_the_confirmation_checks_everything_the_preview_checked(client, consultant, organization, payload,
+                                                                message):  # fmt: skip
+    response = client.post(f"/orgs/{organization.id}/roster/import", data={"payload": payload})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Participant.id))) == 0

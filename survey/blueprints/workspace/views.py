@@ -7,7 +7,6 @@ capability in one's own organisation 403.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 
 from flask import (
@@ -56,6 +55,8 @@ from survey.services.roster import (
     participants_of,
     preview_roster,
     read_roster_file,
+    records_from_payload,
+    roster_payload,
     update_participant,
     update_team,
 )
@@ -235,14 +236,14 @@ def roster_import(org_id: int):
     upload, confirm = RosterUploadForm(), RosterConfirmForm()
     if confirm.payload.data and confirm.validate_on_submit():
         try:
-            records = json.loads(confirm.payload.data)
-            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-                raise ValueError("not a list of rows")
-        except ValueError:
-            flash("The preview could not be read back; upload the file again.", "error")
-            return redirect(url_for("workspace.roster_import", org_id=org_id))
+            records = records_from_payload(confirm.payload.data)
+        except ServiceError as error:
+            flash(str(error), "error")
+            return render_template(
+                "workspace/roster_import.html", organization=organization, form=upload
+            ), 400
         # Checked again: the roster may have changed, and the payload came back from the browser.
-        preview = preview_roster(organization, [{str(k): str(v) for k, v in r.items()} for r in records])
+        preview = preview_roster(organization, records)
         try:
             result = import_roster(organization, preview)
             audit.record(current_user, "roster.imported", organization=organization,
@@ -265,7 +266,7 @@ def roster_import(org_id: int):
                 "workspace/roster_import.html", organization=organization, form=upload
             ), 400
         preview = preview_roster(organization, records)
-        confirm.payload.data = json.dumps(records, ensure_ascii=False)
+        confirm.payload.data = roster_payload(records)
         return render_template("workspace/roster_preview.html", organization=organization, preview=preview,
                                form=confirm)  # fmt: skip
     return render_template("workspace/roster_import.html", organization=organization, form=upload)
