@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from survey.extensions import db
-from survey.models import TEAM_FUNCTIONS, Team, Wave
+from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, Team, Wave
 from survey.services import ServiceError, audit
 from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
@@ -28,6 +28,7 @@ from survey.services.mailing import (
     send_reminders,
 )
 from survey.services.organizations import create_organization, create_team
+from survey.services.releases import change_threshold, publish, releases_of
 from survey.services.roster import import_roster, preview_roster, read_roster_file
 from survey.services.users import get_organization_by_slug, get_user_by_email
 from survey.services.waves import (
@@ -186,9 +187,13 @@ def _datetime(value: str | None) -> datetime | None:
 @click.option("--language", "languages", multiple=True, help="Offer only these languages (repeatable).")
 @click.option("--opens", help="Opening time, ISO 8601, UTC unless given.")
 @click.option("--closes", help="Closing time, ISO 8601, UTC unless given; `waves close-due` closes it then.")
+@click.option("--release", "release_policy", type=click.Choice(RELEASE_POLICIES), default="at_close",
+              show_default=True,
+              help="When results are released: once at close, or in checked steps while open.")  # fmt: skip
 @click.option("--open", "open_now", is_flag=True, help="Open the wave right away.")
 @with_appcontext
-def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languages, opens, closes, open_now):
+def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languages, opens, closes,
+                 release_policy, open_now):  # fmt: skip
     """Create a wave (a draft unless --open)."""
     try:
         organization = get_organization_by_slug(org_slug)
@@ -196,7 +201,7 @@ def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languag
             organization, name, list(instrument_refs_),
             anonymity_threshold=threshold or current_app.config["DEFAULT_ANONYMITY_THRESHOLD"],
             mode="anonymous" if anonymous else "confidential", languages=languages,
-            opens_at=_datetime(opens), closes_at=_datetime(closes),
+            opens_at=_datetime(opens), closes_at=_datetime(closes), release_policy=release_policy,
         )  # fmt: skip
         audit.record(None, "wave.created", organization=organization, subject=_label(wave), wave=wave)
         if open_now:
@@ -220,6 +225,7 @@ def _wave_record(wave: Wave) -> dict:
         "opens_at": _when(wave.opens_at),
         "closes_at": _when(wave.closes_at),
         "previous_wave_id": wave.previous_wave_id,
+        "release_policy": wave.release_policy,
     }
 
 
@@ -302,6 +308,75 @@ def waves_close_due() -> None:
         click.echo(f"Closed wave {wave.id} ({wave.name}).")
     if not closed:
         click.echo("No wave was due to close.")
+
+
+@waves_group.command("threshold")
+@click.argument("wave_id", type=int)
+@click.argument("threshold", type=int)
+@with_appcontext
+def waves_threshold(wave_id: int, threshold: int) -> None:
+    """Change a wave's anonymity threshold (never below that of a release of its results)."""
+    wave = _wave(wave_id)
+    try:
+        change_threshold(wave, threshold)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Wave {wave.id} ({wave.name}): anonymity threshold {wave.anonymity_threshold}.")
+
+
+# --- results releases
+
+
+@click.group("releases")
+def releases_group() -> None:
+    """Results releases: the immutable snapshots every report and export reads."""
+
+
+@releases_group.command("create")
+@click.argument("wave_id", type=int)
+@with_appcontext
+def releases_create(wave_id: int) -> None:
+    """Release a wave's results now, if no small group can be derived with the earlier releases.
+
+    For a closed wave this releases it again with today's team tree; it is checked against
+    every earlier release like any other. Exits with 1 and says why when it is withheld.
+    """
+    wave = _wave(wave_id)
+    try:
+        release = publish(wave)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    if release.status != "published":
+        click.echo(release.reason, err=True)
+        raise SystemExit(1)
+    click.echo(f"Released the results of wave {wave.id} ({wave.name}): release {release.number}, "
+               f"{release.n_responses} responses.")  # fmt: skip
+
+
+@releases_group.command("list")
+@click.argument("wave_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def releases_list(wave_id: int, as_json: bool) -> None:
+    """A wave's releases, newest first, and the latest withheld attempt with its reason."""
+    wave = _wave(wave_id)
+    records = [
+        {"number": r.number, "status": r.status, "date": r.created_at.date().isoformat(),
+         "responses": r.n_responses, "threshold": r.threshold, "made_by": r.made_by, "reason": r.reason}
+        for r in releases_of(wave)
+    ]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    if not records:
+        click.echo(f"Wave {wave.id} ({wave.name}) has no release yet.")
+    for record in records:
+        label = f"release {record['number']}" if record["number"] else "withheld"
+        click.echo(f"{label:<12} {record['date']}  {record['responses']:>6} responses  {record['made_by']}")
+        if record["reason"]:
+            click.echo(f"             {record['reason']}")
 
 
 # --- invitations
@@ -436,4 +511,7 @@ def users_end_sessions(email: str) -> None:
 
 
 #: Registered on the app's CLI by :func:`survey.cli.init_app`.
-GROUPS = (orgs_group, teams_group, roster_group, waves_group, invitations_group, api_token_group, users_group)
+GROUPS = (
+    orgs_group, teams_group, roster_group, waves_group, releases_group, invitations_group, api_token_group,
+    users_group,
+)  # fmt: skip

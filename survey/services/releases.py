@@ -205,6 +205,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     The candidate freezes today's submitted responses, team tree, invitation counts and
     thresholds, computes the report, and is checked against every earlier release of the
     wave. Returns the new :class:`Release` (``status`` says which); writes an audit record.
+    Without any submitted response nothing is stored and a withheld, unsaved release says so.
     """
     if wave.status == "draft":
         raise ServiceError("A draft wave has no results to release; open it first.")
@@ -234,7 +235,9 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     inputs = ReleaseInputs(release, _frozen_data(wave, release), _history_of(history))
     data = inputs.data
     if not len(data.responses):
-        reason = "Nobody has submitted answers yet."
+        # Nothing to release and nothing to record: the wave page says nobody has answered.
+        release.reason = "Nobody has submitted answers yet."
+        return release
     else:
         groups = analysis.published_groups(data.responses, data.teams, data.instruments, threshold=threshold)
         report = _compute(inputs)

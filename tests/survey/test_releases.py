@@ -330,3 +330,40 @@ def test_two_waves_of_the_same_organisation_no_longer_break_its_pages(client, or
     trend = client.get(f"/api/v1/organizations/{org.organization.id}/trend", headers=org.headers)
     assert trend.status_code == 200
     assert trend.get_json()["waves"] == ["Round", "Round (2)"]
+
+
+# --- the wave page
+
+
+def test_the_wave_page_releases_and_says_why_a_release_was_withheld(client, org):
+    wave = new_wave(org, release_policy="live")
+    submit(wave, org.north, 6, 1)
+    submit(wave, org.marketing, 6, 2)
+    sign_in(client)
+    page = client.post(f"/waves/{wave.id}/release", follow_redirects=True).get_data(as_text=True)
+    assert "Results released (release 1)." in page
+    submit(wave, org.north, 2, 3)
+    page = client.post(f"/waves/{wave.id}/release", follow_redirects=True).get_data(as_text=True)
+    assert "Not published: someone holding the results already released" in page
+    assert "Sales North in release 1" in page
+    assert latest_release(wave).number == 1
+    lowered = client.post(f"/waves/{wave.id}/threshold", data={"threshold": 3}, follow_redirects=True)
+    assert "cannot be lowered below that" in lowered.get_data(as_text=True)
+    raised = client.post(f"/waves/{wave.id}/threshold", data={"threshold": 6}, follow_redirects=True)
+    assert "Saved the anonymity threshold." in raised.get_data(as_text=True)
+    assert db.session.get(Wave, wave.id).anonymity_threshold == 6
+
+
+def test_an_at_close_wave_cannot_be_released_while_open(org, runner):
+    wave = new_wave(org)
+    submit(wave, org.north, 9, 1)
+    with pytest.raises(ServiceError, match="released when it closes"):
+        publish(wave)
+    db.session.rollback()
+    result = runner.invoke(args=["releases", "create", str(wave.id)])
+    assert result.exit_code != 0
+    assert "released when it closes" in result.output
+    close_wave(wave)
+    db.session.commit()
+    listed = runner.invoke(args=["releases", "list", str(wave.id), "--json"])
+    assert json.loads(listed.output)[0]["number"] == 1

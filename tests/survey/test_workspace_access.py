@@ -50,6 +50,8 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.wave": (MANAGE, WAVE),
     "workspace.open_wave_view": (MANAGE, WAVE),
     "workspace.close_wave_view": (MANAGE, WAVE),
+    "workspace.release": (MANAGE, WAVE),
+    "workspace.threshold": (MANAGE, WAVE),
     "workspace.invite": (MANAGE, WAVE),
     "workspace.clone": (MANAGE, WAVE),
     "workspace.links": (MANAGE, WAVE),
@@ -133,7 +135,10 @@ def test_route_access(app, client, auth, make_workspace, quick_hashes, endpoint,
             assert response.status_code == 302, outcome
             assert "/auth/login" in response.headers["Location"], outcome
         elif expected == "allowed":
-            assert response.status_code in (200, 302), outcome
+            # Reports of the fixture's open wave have no release yet: past the access check they
+            # answer with the page that says when results come.
+            unreleased = response.status_code == 404 and b"released when it closes" in response.data
+            assert response.status_code in (200, 302) or unreleased, outcome
             assert "/auth/login?next=" not in response.headers.get("Location", ""), outcome
         else:
             assert response.status_code == int(expected), outcome

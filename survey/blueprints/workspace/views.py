@@ -32,11 +32,12 @@ from survey.blueprints.workspace.forms import (
     RosterConfirmForm,
     RosterUploadForm,
     TeamForm,
+    ThresholdForm,
     UserForm,
 )
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
-from survey.models import User
+from survey.models import MIN_ANONYMITY_THRESHOLD, User
 from survey.services import ServiceError, access, audit, reports
 from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import wave_progress
@@ -50,6 +51,7 @@ from survey.services.mailing import (
     send_status,
 )
 from survey.services.organizations import create_organization, create_team
+from survey.services.releases import change_threshold, latest_release, not_released_text, publish, releases_of
 from survey.services.roster import (
     import_roster,
     participants_of,
@@ -163,12 +165,14 @@ def organization(org_id: int):
         if manages or wave.status != "draft"
     ]
     trend = reports.organization_trend(organization)
+    released = {wave.id: latest_release(wave) for wave in waves}
     db.session.commit()  # keeps a freshly computed trend in the report cache
     return render_template(
         "workspace/organization.html",
         organization=organization,
         manages=manages,
         waves=waves,
+        released=released,
         progress=progress,
         trend=trend,
         roster_size=len(participants_of(organization)) if manages else None,
@@ -334,6 +338,7 @@ def new_wave(org_id: int):
                 anonymity_threshold=form.anonymity_threshold.data, mode=form.mode.data,
                 languages=form.languages.data or (),
                 opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
+                release_policy=form.release_policy.data,
             )  # fmt: skip
             audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave),
                          wave=wave)  # fmt: skip
@@ -368,6 +373,9 @@ def wave(wave_id: int):
         progress=wave_progress(wave),
         instruments=instrument_refs(wave),
         mail=send_status(wave),
+        releases=releases_of(wave),
+        not_released=not_released_text(wave),
+        threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
         action=ActionForm(),
         clone=CloneForm(name=f"{wave.name} (next round)"),
     )
@@ -380,9 +388,10 @@ def _wave_action(wave_id: int, action, event: str, done: str):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         action(wave)
-        audit.record(
-            current_user, event, organization=wave.organization, subject=_wave_label(wave), wave=wave
-        )
+        if event:  # services that write their own audit record are passed no event
+            audit.record(
+                current_user, event, organization=wave.organization, subject=_wave_label(wave), wave=wave
+            )
         db.session.commit()
     except ServiceError as error:
         _failed(error)
@@ -399,7 +408,35 @@ def open_wave_view(wave_id: int):
 
 @bp.route("/waves/<int:wave_id>/close", methods=["POST"])
 def close_wave_view(wave_id: int):
-    return _wave_action(wave_id, close_wave, "wave.closed", "The wave is closed: links no longer work.")
+    """Close the wave and release its results."""
+    return _wave_action(wave_id, lambda wave: close_wave(wave, actor=current_user), "wave.closed",
+                        "The wave is closed: links no longer work.")  # fmt: skip
+
+
+@bp.route("/waves/<int:wave_id>/release", methods=["POST"])
+def release(wave_id: int):
+    """Release the wave's results now (checked against every earlier release)."""
+
+    def publish_now(wave):
+        made = publish(wave, actor=current_user)
+        if made.status == "published":
+            flash(f"Results released (release {made.number}).", "success")
+        else:
+            flash(made.reason, "error")
+
+    return _wave_action(wave_id, publish_now, "", "")
+
+
+@bp.route("/waves/<int:wave_id>/threshold", methods=["POST"])
+def threshold(wave_id: int):
+    """Change the wave's anonymity threshold (never below a released one)."""
+    access.wave_for(current_user, wave_id, access.MANAGE)
+    form = ThresholdForm()
+    if not form.validate_on_submit():
+        flash(f"The threshold must be a whole number of at least {MIN_ANONYMITY_THRESHOLD}.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    return _wave_action(wave_id, lambda wave: change_threshold(wave, form.threshold.data, actor=current_user),
+                        "", "Saved the anonymity threshold.")  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>/invite", methods=["POST"])
