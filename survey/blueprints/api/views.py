@@ -2,15 +2,19 @@
 
 Authenticated with a bearer token (``mindgap api-token create EMAIL``); the token's user
 sees exactly what they see in the browser, and the numbers are those of the HTML report.
+The answers are described by the models of :mod:`survey.blueprints.api.models`, from which
+``/api/v1/openapi.json`` is generated.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
+from survey.blueprints.api.models import openapi_document
 from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
@@ -76,114 +80,10 @@ def organization_trend(organization_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI 3.1 description of this API."""
-    return current_app.response_class(json.dumps(OPENAPI, indent=2), mimetype="application/json")
+    """The OpenAPI 3.1 description of this API, generated from the answers' models."""
+    return current_app.response_class(_openapi_json(), mimetype="application/json")
 
 
-_error = {"$ref": "#/components/schemas/Error"}
-OPENAPI = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Mindgap read-only API",
-        "version": "1.0.0",
-        "description": "Alignment reports and trends. Groups below a wave's anonymity threshold are never "
-        "included. Authenticate with 'Authorization: Bearer <token>' (create one with "
-        "`mindgap api-token create EMAIL`).",
-    },
-    "servers": [{"url": "/api/v1"}],
-    "security": [{"bearer": []}],
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "properties": {
-                    "error": {"type": "string"},
-                    "message": {"type": "string"},
-                    "status": {"type": "integer"},
-                },  # fmt: skip
-                "required": ["error", "message", "status"],
-            },
-            "Table": {"type": "array", "items": {"type": "object"}, "description": "Rows of a result table."},
-            "Report": {
-                "type": "object",
-                "description": "Every section of the organisation report; numbers as in the HTML report.",
-                "properties": {
-                    "wave_id": {"type": "integer"},
-                    "wave": {"type": "string"},
-                    "threshold": {"type": "integer"},
-                    "overview": {"type": "object"},
-                    "means": {"$ref": "#/components/schemas/Table"},
-                    "gaps": {"$ref": "#/components/schemas/Table"},
-                    "alignment": {"type": "object"},
-                    "meta_perception": {"$ref": "#/components/schemas/Table"},
-                    "profiles": {"$ref": "#/components/schemas/Table"},
-                    "profile_similarity": {"$ref": "#/components/schemas/Table"},
-                    "agreement": {"type": "object"},
-                    "quality": {"type": "object"},
-                    "trend": {"type": "object"},
-                    "recommendations": {"type": "array", "items": {"type": "object"}},
-                },
-                "required": ["wave_id", "threshold", "overview", "gaps", "alignment"],
-            },
-            "Trend": {
-                "type": "object",
-                "properties": {
-                    "organization_id": {"type": "integer"},
-                    "latest_wave_id": {"type": "integer"},
-                    "waves": {"type": "array", "items": {"type": "string"}},
-                    "dimensions": {"$ref": "#/components/schemas/Table"},
-                    "alignment": {"$ref": "#/components/schemas/Table"},
-                    "latest_change": {"$ref": "#/components/schemas/Table"},
-                },
-                "required": ["organization_id", "dimensions", "alignment"],
-            },
-        },
-    },
-    "paths": {
-        "/waves/{wave_id}/report": {
-            "get": {
-                "summary": "The organisation report of a wave",
-                "parameters": [
-                    {"name": "wave_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The report",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Report"}}},
-                    },
-                    "401": {
-                        "description": "No valid token",
-                        "content": {"application/json": {"schema": _error}},
-                    },
-                    "404": {
-                        "description": "No such wave for this user",
-                        "content": {"application/json": {"schema": _error}},
-                    },
-                },
-            }  # fmt: skip
-        },
-        "/organizations/{organization_id}/trend": {
-            "get": {
-                "summary": "Dimension means and alignment over the organisation's waves",
-                "parameters": [
-                    {"name": "organization_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The trend",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Trend"}}},
-                    },
-                    "401": {
-                        "description": "No valid token",
-                        "content": {"application/json": {"schema": _error}},
-                    },
-                    "404": {
-                        "description": "No such organisation for this user",
-                        "content": {"application/json": {"schema": _error}},
-                    },
-                },
-            }  # fmt: skip
-        },
-    },
-}
+@functools.cache
+def _openapi_json() -> str:
+    return json.dumps(openapi_document(), indent=2)
