@@ -341,8 +341,10 @@ _BRACKETED = re.compile(r"^(?P<question>[^\[\]]+)\[(?P<subquestion>[^\[\]]+)\]$"
 
 
 def _table_cells(path: Path) -> list[list[str]]:
+    # The command reads a file its user chose, on their own machine: in this process and
+    # without the limits that guard the web server against uploads (large exports pass).
     try:
-        return read_cells(path.read_bytes(), path.name)
+        return read_cells(path.read_bytes(), path.name, limits=None)
     except TableError as error:
         raise ValueError(f"cannot read {path}: {error}") from error
 
@@ -350,7 +352,8 @@ def _table_cells(path: Path) -> list[list[str]]:
 def read_responses(path: Path, *, header_rows: int = 1) -> pd.DataFrame:
     """A response export (``.csv`` or ``.xlsx``) as a table of cell text, empty cells as NaN.
 
-    The file is read with :func:`instruments.tables.read_cells`. Its first row names the
+    The file is read with :func:`instruments.tables.read_cells` (without its upload
+    limits: ``limits=None``). Its first row names the
     columns; the ``header_rows - 1`` rows after it are dropped (a Qualtrics export has 3
     header rows: names, question texts, import ids). Blank rows are skipped. Cells stay
     text, so team ids keep the form they have in the file (``7``, not ``7.0``);
