@@ -86,3 +86,39 @@ def test_upgrade_renames_waves_that_share_a_name(migrated_app):
     ]  # fmt: skip
     downgrade(revision="5c0f1d7a9b3e")  # and back down with the renamed rows in place
     upgrade()
+
+
+def test_upgrade_cuts_times_of_anonymous_waves_to_the_day(migrated_app):
+    upgrade(revision="8b2d5f0e3c71")
+    exact = "2026-05-04 13:45:10.123456"
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO organization (id, name, slug, created_at) "
+                                   "VALUES (1, 'Acme', 'acme', :t)"), {"t": exact})  # fmt: skip
+        connection.execute(sa.text("INSERT INTO team (id, organization_id, name, function, key, created_at) "
+                                   "VALUES (1, 1, 'Sales', 'sales', 'k1', :t)"), {"t": exact})  # fmt: skip
+        for wave_id, mode in ((1, "anonymous"), (2, "confidential")):
+            connection.execute(
+                sa.text("INSERT INTO wave (id, organization_id, name, anonymity_threshold, mode, status, "
+                        "languages, created_at, release_policy) "
+                        "VALUES (:id, 1, :name, 5, :mode, 'open', '[]', :t, 'at_close')"),
+                {"id": wave_id, "name": f"W{wave_id}", "mode": mode, "t": exact},
+            )  # fmt: skip
+            connection.execute(
+                sa.text("INSERT INTO response (id, wave_id, team_id, status, locale, current_page, "
+                        "started_at, updated_at, submitted_at) "
+                        "VALUES (:id, :id, 1, 'submitted', 'en', 0, :t, :t, :t)"),
+                {"id": wave_id, "t": exact},
+            )  # fmt: skip
+            connection.execute(
+                sa.text("INSERT INTO answer (id, response_id, item_id, value, answered_at) "
+                        "VALUES (:id, :id, 'q1', 3, :t)"),
+                {"id": wave_id, "t": exact},
+            )  # fmt: skip
+    upgrade()
+    with db.engine.connect() as connection:
+        times = connection.execute(sa.text(
+            "SELECT r.id, r.started_at, r.submitted_at, a.answered_at FROM response r "
+            "JOIN answer a ON a.response_id = r.id ORDER BY r.id")).all()  # fmt: skip
+    anonymous, confidential = ([str(value) for value in row[1:]] for row in times)
+    assert all(value.startswith("2026-05-04 00:00:00") for value in anonymous), anonymous
+    assert all("13:45:10" in value for value in confidential), confidential
