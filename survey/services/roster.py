@@ -36,10 +36,10 @@ MAX_ATTRIBUTE_COLUMNS = 20
 #: Longest column name, and longest name or attribute value, in characters.
 MAX_COLUMN_NAME = 64
 MAX_VALUE_LENGTH = 200
-#: Longest e-mail address (RFC 5321 allows 254 in practice; the column holds 320).
-MAX_EMAIL_LENGTH = 320
-#: What reading a roster file may cost (see :class:`instruments.tables.ReadLimits`).
-READ_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_rows=MAX_ROWS, max_columns=256)
+#: What reading a roster file may cost (see :class:`instruments.tables.ReadLimits`): 10 s of
+#: processor time and 256 MB as for any table, and no more rows, columns or cells than a roster
+#: that could be imported has (20,000 rows of email, name, team and 20 attributes, with room).
+READ_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_rows=MAX_ROWS, max_columns=256, max_cells=500_000)
 
 
 @dataclass(frozen=True)

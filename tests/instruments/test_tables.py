@@ -124,7 +124,12 @@ def test_a_damaged_sheet_is_a_clear_error():
     ("limits", "data", "message"),
     [
         ({"max_rows": 2}, b"h\n1\n2\n3\n", "more than 2 rows below its header"),
-        ({"max_columns": 3}, b"a,b,c,d\n", "Row 1 has 4 cells; a table may have at most 3 columns"),
+        (
+            {"max_columns": 3},
+            b"a,b,c,d\n",
+            "Line 1 has more than 3 cells; a table may have at most 3 columns",
+        ),
+        ({"max_columns": 3}, b'a,"b,c,d"\n"e\nf",g,"h""i",j\n', "Line 3 has more than 3 cells"),
         ({"max_cells": 5}, b"a,b\nc,d\ne,f\n", "more than 5 cells"),
         ({"max_text_chars": 5}, b"abc\ndef\n", "more than 5 characters of text"),
     ],
@@ -141,15 +146,111 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_unread():
 
 
 def test_time_and_memory_are_hard_limits():
-    # 400,000 short rows take longer than a fifth of a second to read, and more than 40 MB.
+    # 400,000 short rows take more than a fifth of a second of processor time to read, and more
+    # than 40 MB; no reader starts and answers within 10 milliseconds.
     data = b"n\n" + b"1,2,3\n" * 400_000
-    with pytest.raises(TableError, match="took longer than 0.2 seconds"):
-        read_rows(data, "a.csv", limits=dataclasses.replace(DEFAULT_LIMITS, seconds=0.2))
-    with pytest.raises(TableError, match="more than 40 MB of memory"):
-        read_rows(data, "a.csv", limits=dataclasses.replace(DEFAULT_LIMITS, memory_bytes=40 * 2**20))
+    many = dataclasses.replace(DEFAULT_LIMITS, max_rows=10**6, max_cells=10**7)
+    with pytest.raises(TableError, match="took more than 0.2 seconds of processor time"):
+        read_rows(data, "a.csv", limits=dataclasses.replace(many, seconds=0.2))
+    with pytest.raises(TableError, match="needed more than 40 MB of memory"):
+        read_rows(data, "a.csv", limits=dataclasses.replace(many, memory_bytes=40 * 2**20))
+    with pytest.raises(TableError, match="did not finish within 0.01 seconds"):
+        read_rows(data, "a.csv", limits=dataclasses.replace(DEFAULT_LIMITS, wall_seconds=0.01))
 
 
 def test_limits_are_checked():
     with pytest.raises(ValueError, match="seconds must be a positive number"):
         ReadLimits(seconds=0)
     assert read_rows(b"a\n", "a.csv", limits=None) == [(1, ["a"])]
+
+
+def _openpyxl_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """What openpyxl reads from the first sheet, as text: the reference for the reader."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()
+    rows = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [cell_text(value) for value in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells:
+            rows.append((number, cells))
+    workbook.close()
+    return rows
+
+
+def _kinds_of_cells(write_only: bool) -> bytes:
+    from datetime import time as clock
+    from datetime import timedelta
+
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    workbook = Workbook(write_only=write_only)
+    sheet = workbook.create_sheet("first") if write_only else workbook.active
+    rows = [
+        ["text", "  padded  ", "Jürgen Müller", "日本語", "=not a formula?", "line\nbreak"],
+        [3, -7, 0.25, 1e-3, 12345678901234, 2.5e300],
+        [
+            date(2026, 11, 2),
+            datetime(2026, 11, 2, 9, 30, 15),
+            clock(9, 30),
+            datetime(1900, 2, 28),
+            date(1900, 3, 1),
+        ],
+        [True, False, None, "", None, "after gaps"],
+        [timedelta(hours=30, minutes=15)],
+    ]
+    for row in rows:
+        sheet.append(row)
+    if not write_only:
+        sheet.append([CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")]), "=1+2"])
+        sheet["D9"] = "far away"
+        sheet["B9"].number_format = "0.00%"
+        sheet["B9"] = 0.125
+        sheet["C9"] = 45678
+        sheet["C9"].number_format = "dd/mm/yyyy"
+        sheet["E9"] = 1.5
+        sheet["E9"].number_format = '"€"#,##0.00;[Red]-"€"#,##0.00'
+        workbook.create_sheet("second").append(["never read"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("write_only", [False, True], ids=["inline strings", "shared strings"])
+def test_workbooks_read_as_openpyxl_reads_them(write_only):
+    data = _kinds_of_cells(write_only)
+    assert read_rows(data, "kinds.xlsx") == _openpyxl_rows(data)
+    assert read_rows(data, "kinds.xlsx", limits=None) == _openpyxl_rows(data)
+
+
+def test_workbooks_of_1904_and_escaped_characters():
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    workbook = Workbook()
+    workbook.epoch = CALENDAR_MAC_1904
+    workbook.active.append([date(2026, 1, 5), "a_x000D_b"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert read_rows(buffer.getvalue(), "mac.xlsx") == [(1, ["2026-01-05T00:00:00", "a\rb"])]
+
+
+def test_a_workbook_row_beyond_the_columns_allowed_is_refused_before_it_is_built():
+    workbook = Workbook()
+    workbook.active["A1"] = "email"
+    workbook.active["XFD1"] = "far right"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(
+        TableError, match="Row 1 has a value in column XFD; a table may have at most 256 columns"
+    ):
+        read_rows(buffer.getvalue(), "a.xlsx", limits=dataclasses.replace(DEFAULT_LIMITS, max_columns=256))
+    with pytest.raises(
+        TableError, match="Row 1 has a value in column XFD; a table may have at most 1,000 columns"
+    ):
+        read_rows(buffer.getvalue(), "a.xlsx")
+    assert read_rows(buffer.getvalue(), "a.xlsx", limits=None)[0][1][-1] == "far right"
