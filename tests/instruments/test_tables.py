@@ -9,6 +9,8 @@ import time
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from instruments.tables import (
@@ -254,3 +256,31 @@ def test_a_workbook_row_beyond_the_columns_allowed_is_refused_before_it_is_built
     ):
         read_rows(buffer.getvalue(), "a.xlsx")
     assert read_rows(buffer.getvalue(), "a.xlsx", limits=None)[0][1][-1] == "far right"
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=400) | st.text(',;\t"\r\n ab').map(str.encode))
+def test_any_bytes_are_rows_or_a_table_error(data):
+    for filename in ("any.csv", "any.xlsx"):
+        try:
+            rows = read_rows(data, filename, limits=None)
+        except TableError:
+            continue
+        assert all(isinstance(n, int) and all(isinstance(c, str) for c in cells) for n, cells in rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8), max_size=4),
+        max_size=5,
+    ),
+    cut=st.integers(min_value=0, max_value=3000),
+)
+def test_damaged_workbooks_are_rows_or_a_table_error(rows, cut):
+    data = workbook_bytes(rows)
+    data = data[:cut] + data[cut + 1 :] if cut < len(data) else data
+    try:
+        read_rows(data, "damaged.xlsx", limits=None)
+    except TableError:
+        pass
