@@ -18,8 +18,9 @@ results may be shown. The rules (also in ``docs/ANALYSIS.md``):
    responses (a sub-team or its direct members), that part could be found as
    ``parent - sum(shown parts)``; the same holds for several hidden parts whose
    responses together number fewer than the threshold (they would be found as one small
-   group). The next-smallest shown part is then suppressed too (ties broken by key), or,
-   if there is none, the parent itself.
+   group), and for what is left of a shown group after subtracting every shown group
+   below it, looking through hidden sub-teams. The next-smallest shown part is then
+   suppressed too (ties broken by key), or, if there is none, the parent itself.
 4. **No hidden group is the sum of shown ones.** A suppressed group whose parts are all
    shown could be found by adding them up; its smallest part is then suppressed as well.
 5. Rules 3 and 4 are repeated until nothing changes.
@@ -101,7 +102,8 @@ class Suppression:
 
     def __reduce__(self):
         # A read-only mapping cannot be pickled; it is rebuilt from a plain dict.
-        return (type(self), (self.threshold, self.root, self.shown, dict(self.suppressed), self.shown_members))
+        fields = (self.threshold, self.root, self.shown, dict(self.suppressed), self.shown_members)
+        return (type(self), fields)
 
     def is_shown(self, group: Hashable) -> bool:
         """Whether ``group``'s results may be shown."""
@@ -253,6 +255,17 @@ def suppression(sizes, threshold: int, parents=None, *, root: Hashable = ORGANIZ
     def by_size(nodes):
         return sorted(nodes, key=lambda n: (total(n), _sort_key(n)))
 
+    def shown_below(node) -> list:
+        """The highest shown parts under ``node``, looking through hidden sub-teams."""
+        found, stack = [], list(parts[node])
+        while stack:
+            part = stack.pop()
+            if part not in hidden:
+                found.append(part)
+            elif not isinstance(part, _Direct):
+                stack.extend(parts[part])
+        return found
+
     changed = True
     while changed:
         changed = False
@@ -270,6 +283,15 @@ def suppression(sizes, threshold: int, parents=None, *, root: Hashable = ORGANIZ
                 # Rule 4: a hidden group must not be the sum of shown parts.
                 hidden[by_size(with_responses)[0]] = COMPLEMENTARY
                 changed = True
+            elif node not in hidden:
+                # Rule 3 through hidden teams: the group minus every shown group below it
+                # (found also inside hidden sub-teams) must be empty or reach the threshold.
+                frontier = shown_below(node)
+                remainder = total(node) - sum(total(p) for p in frontier)
+                if 0 < remainder < threshold:
+                    candidates = by_size(p for p in frontier if total(p) > 0)
+                    hidden[candidates[0] if candidates else node] = COMPLEMENTARY
+                    changed = True
 
     shown = frozenset(node for node in order if node not in hidden)
     suppressed = {node: reason for node, reason in hidden.items() if not isinstance(node, _Direct)}

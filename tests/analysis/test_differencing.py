@@ -136,7 +136,7 @@ def team_trees(draw):
     return parents, sizes
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(team_trees(), st.integers(3, 6))
 def test_a_single_report_exposes_nobody(tree, threshold):
     parents, sizes = tree
