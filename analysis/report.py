@@ -640,63 +640,47 @@ def _quadrant(level: np.ndarray, alignment: np.ndarray, midpoint: float) -> np.n
 
 
 def _recommendations(gap_table, organization_means, dimension_info, limit_gaps=3, limit_levels=2):
+    """Up to ``limit_gaps`` significant sales-marketing gaps (largest first), then up to
+    ``limit_levels`` of the lowest-rated remaining dimensions rated below the scale's midpoint.
+
+    Codes and numbers only: the application words them (``survey/services/presenter.py``).
+    """
     chosen: list[Recommendation] = []
     perception = [d for d in dimension_info.index if d in PRACTICES]
-    names = dimension_info["name"]
-    scale_text = {
-        d: f"{dimension_info.at[d, 'scale_min']}-{dimension_info.at[d, 'scale_max']}" for d in perception
-    }
+
+    def scale(dimension):
+        info = dimension_info.loc[dimension]
+        return float(info["scale_min"]), float(info["scale_max"])
+
     if not gap_table.empty:
         candidates = gap_table[gap_table["dimension"].isin(perception) & gap_table["significant"]]
         candidates = candidates.iloc[np.argsort(-candidates["g"].abs().to_numpy(), kind="stable")]
         for row in candidates.head(limit_gaps).itertuples(index=False):
-            practice = PRACTICES[row.dimension]
-            higher, lower = ("Sales", "marketing") if row.g > 0 else ("Marketing", "sales")
-            text = (
-                f"{names[row.dimension]}: sales rate it {row.mean_a:.2f} and marketing {row.mean_b:.2f} "
-                f"on the {scale_text[row.dimension]} scale. {higher} sees it more favourably than {lower} "
-                f"by {abs(row.g):.2f} standard deviations (Hedges' g, 95 % CI {row.g_ci_low:.2f} to "
-                f"{row.g_ci_high:.2f}, adjusted p = {row.p_adjusted:.3g}). {practice.action}"
-            )
-            chosen.append(
-                Recommendation(
-                    dimension=row.dimension,
-                    basis="gap",
-                    title=practice.title,
-                    text=text,
-                    g=float(row.g),
-                    p_adjusted=float(row.p_adjusted),
-                    mean=float(organization_means.get(row.dimension, np.nan)),
-                )
-            )
+            low, high = scale(row.dimension)
+            gap = Recommendation(
+                dimension=row.dimension, basis="gap", g=float(row.g), p_adjusted=float(row.p_adjusted),
+                mean=float(organization_means.get(row.dimension, np.nan)), cause=PRACTICES[row.dimension],
+                g_ci_low=float(row.g_ci_low), g_ci_high=float(row.g_ci_high),
+                mean_sales=float(row.mean_a), mean_marketing=float(row.mean_b), scale_min=low, scale_max=high,
+            )  # fmt: skip
+            chosen.append(gap)
     taken = {r.dimension for r in chosen}
     levels = []
     for dimension in perception:
         mean = organization_means.get(dimension, np.nan)
         if dimension in taken or not np.isfinite(mean):
             continue
-        low, high = dimension_info.at[dimension, "scale_min"], dimension_info.at[dimension, "scale_max"]
+        low, high = scale(dimension)
         levels.append(((mean - low) / (high - low), dimension, mean))
     for relative, dimension, mean in sorted(levels)[:limit_levels]:
         if relative >= 0.5:  # only dimensions rated below the scale's midpoint
             break
-        practice = PRACTICES[dimension]
-        text = (
-            f"{names[dimension]}: the organisation rates it {mean:.2f} on the {scale_text[dimension]} scale, "
-            f"below the midpoint and among its lowest dimensions; both teams see a problem here. "
-            f"{practice.action}"
-        )
-        chosen.append(
-            Recommendation(
-                dimension=dimension,
-                basis="level",
-                title=practice.title,
-                text=text,
-                g=float("nan"),
-                p_adjusted=float("nan"),
-                mean=float(mean),
-            )
-        )
+        low, high = scale(dimension)
+        level = Recommendation(
+            dimension=dimension, basis="level", g=float("nan"), p_adjusted=float("nan"), mean=float(mean),
+            cause=PRACTICES[dimension], scale_min=low, scale_max=high,
+        )  # fmt: skip
+        chosen.append(level)
     return tuple(chosen)
 
 
