@@ -30,7 +30,9 @@ def outputs(client, wave: Wave, teams, headers, tmp_path) -> dict[str, str]:
     team, small ones with a note instead of numbers) cut away."""
     base = f"/reports/waves/{wave.id}"
     html = client.get(base).get_data(as_text=True)
-    found = {"html": html[html.index('id="alignment"') :]}
+    # The appendix's response rates list every team (small ones with a note, not numbers).
+    found = {"html": html[html.index('id="summary"') : html.index('id="responses"')]
+             + html[html.index('id="reliability"') :]}  # fmt: skip
     for team in teams:
         page = client.get(f"{base}/teams/{team.id}").get_data(as_text=True)
         if 'class="notice"' in page:  # a hidden team's own page: its name and why, nothing else
@@ -58,7 +60,8 @@ def outputs(client, wave: Wave, teams, headers, tmp_path) -> dict[str, str]:
         pdf = tmp_path / f"wave-{wave.id}.pdf"
         pdf.write_bytes(client.get(f"{base}/report.pdf").data)
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        found["pdf"] = text[text.index("Alignment between teams") :]
+        found["pdf"] = text[text.index("The decision in one page") : text.index("Who answered")]
+        found["pdf"] += text[text.index("Reliability of the scales") :]
     return found
 
 

@@ -15,11 +15,15 @@ from sqlalchemy import select
 import analysis
 from survey.extensions import db
 from survey.models import Team, Wave
+from survey.services import exports
 from survey.services import reports as service
 from survey.services.accounts import create_api_token
 from survey.services.demo import DEMO_PASSWORD, load_demo
 from survey.services.releases import publish
 from survey.services.response_import import import_responses
+from survey.services.sections import TABLE_ROWS
+from survey.services.spreadsheets import neutralise
+from survey.services.wording import PRACTICES
 
 
 @pytest.fixture
@@ -47,35 +51,51 @@ def test_demo_report_has_suppressed_teams(demo):
     assert set(demo.hidden) == {"Sales Enablement", "Sales South"}
 
 
+def _minus(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}".replace("-", "\u2212")
+
+
 def test_html_report_shows_the_analysis_numbers_and_every_chart(client, demo):
     sign_in(client)
     html = client.get(f"/reports/waves/{demo.wave.id}").get_data(as_text=True)
     report = demo.report
     assert f'<span class="big">{report.alignment.headline.alignment:.0f}</span>' in html
-    for row in service.records(report.overview.reliability):
+    for row in exports.records(report.overview.reliability):
         assert f'<td class="n">{row["alpha"]:.2f}</td>' in html
-    for row in service.records(service.top_gaps(report)):
-        assert f'<td class="n">{row["g"]:.2f}</td>' in html
-    for row in service.records(report.agreement.icc):
-        assert f'<td class="n">{row["icc1"]:.2f}</td>' in html
-    for recommendation in report.recommendations:
-        assert recommendation.title in html
-    assert html.count("<svg") == 7
-    for heading in ("Alignment quadrant", "Within-team agreement", "Trend over waves", "Mindset profiles"):
+    gaps = report.gaps[report.gaps["significant"].astype(bool)]
+    for g in gaps.reindex(gaps["g"].abs().sort_values(ascending=False).index)["g"].head(TABLE_ROWS):
+        assert f'<td class="n">{_minus(g)}</td>' in html
+    for row in exports.records(report.agreement.icc):
+        assert f'<td class="n">{_minus(row["icc1"])}</td>' in html
+    names = report.dimensions["name"]
+    for recommendation in report.recommendations:  # worded by the presenter
+        if recommendation.basis == "level":  # what everyone rates low, and what to do about it
+            assert PRACTICES["en"][recommendation.cause][0] in html
+        assert names[recommendation.dimension] in html
+    # Quadrant, gaps, meta-perception, profiles, agreement, and one small chart per trend panel.
+    panels = 1 + len(report.dimensions)
+    assert html.count("<svg") == 5 + panels
+    assert html.count('<div class="panel">') == panels
+    assert 'class="heatmap"' in html  # statement by statement, as a table for a few teams
+    for heading in ("Alignment quadrant", "Agreement within teams", "What changed over the waves",
+                    "Mindset profiles", "Appendix: method and data quality"):  # fmt: skip
         assert heading in html
+    assert html.index('id="summary"') < html.index('id="alignment"') < html.index('id="appendix"')
     assert "no consensus" in html or (report.means["consensus"].astype(bool).all())
     assert f"{report.quality.n_careless} of {report.quality.n_submitted} responses looked careless" in html
 
 
-def _after_overview(text: str, marker: str) -> str:
-    return text[text.index(marker) :]
+def _without_team_list(html: str) -> str:
+    """The report after its cover, without the appendix's list of teams (which names them all)."""
+    start, end = html.index('id="responses"'), html.index('id="reliability"')
+    return html[html.index('id="summary"') : start] + html[end:]
 
 
 def test_no_format_shows_a_suppressed_team(client, demo):
     sign_in(client)
     wave = demo.wave.id
     html = client.get(f"/reports/waves/{wave}").get_data(as_text=True)
-    rest = _after_overview(html, 'id="alignment"')
+    rest = _without_team_list(html)
     for name in demo.hidden:
         assert name in html  # listed among the teams, with its note …
         assert name not in rest  # … and nowhere else
@@ -162,15 +182,16 @@ def test_pdf_renders_every_page_with_the_same_numbers(client, demo, tmp_path):
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert f"{demo.report.alignment.headline.alignment:.0f}" in text
-    for row in service.records(demo.report.overview.reliability):
+    for row in exports.records(demo.report.overview.reliability):
         assert f"{row['alpha']:.2f}" in text
-    assert "Page 1 of" in text
+    assert "Page 2 of" in text  # the cover has no page number
     pages = int(next(line.split()[-1] for line in subprocess.run(
         ["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
         if line.startswith("Pages:")))  # fmt: skip
     subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")], check=True)
     assert len(list(tmp_path.glob("page-*.png"))) == pages > 1
-    rest = text[text.index("Alignment between teams") :]
+    rest = text[text.index("Alignment between teams") : text.index("Who answered")]
+    rest += text[text.index("Reliability of the scales") :]
     assert not any(hidden in rest for hidden in demo.hidden)
 
 
@@ -261,7 +282,11 @@ def test_team_report(client, demo):
     assert "Gaps to each other team" in html
     for hidden_id in demo.report.suppression.suppressed:
         hidden = client.get(f"/reports/waves/{demo.wave.id}/teams/{hidden_id}").get_data(as_text=True)
-        assert demo.report.suppression.note(hidden_id) in hidden  # "fewer than 5 …" or "to protect …"
+        reason = demo.report.suppression.suppressed[hidden_id]
+        expected = (
+            "fewer than 5 responses" if reason == "below threshold" else "so that a smaller team cannot"
+        )
+        assert expected in hidden
         assert "Gaps to each other team" not in hidden
 
 
@@ -287,5 +312,5 @@ def test_spreadsheet_cells_cannot_become_formulas(client, demo):
         ("ok", "ok"),
         (3, 3),
     ]:
-        assert service.neutralise(value) == expected
+        assert neutralise(value) == expected
     assert isinstance(analysis.OrganizationReport, type)

@@ -65,6 +65,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "reports.wave_results": (VIEW, ("wave_id", "extension")),
     "reports.wave_responses": (MANAGE, WAVE),
     "reports.team_report": (VIEW, ("wave_id", "team_id")),
+    "reports.font": (PUBLIC, ()),  # the font of report pages, shipped with matplotlib
     "api.openapi": (PUBLIC, ()),
     "api.wave_report": (TOKEN, WAVE),
     "api.organization_trend": (TOKEN, ("organization_id",)),

@@ -1,34 +1,60 @@
 """Alignment reports: HTML, PDF, CSV and XLSX of a wave, and a team's own report.
 
 Views only check access, find the wave's latest results release, pick its cached output
-and send it; the numbers come from the release through :mod:`survey.services.reports`.
-A wave without a release answers 404 with a page that says when its results come.
+and send it; the numbers come from the release through :mod:`survey.services.reports`,
+the words and charts from :mod:`survey.services.presenter`, the files from
+:mod:`survey.services.exports`. A wave without a release answers 404 with a page that
+shows its progress and says when its results come.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+import base64
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
+from analysis.charts import font_path
 from survey.extensions import db
-from survey.services import access, audit
+from survey.services import access, audit, exports, presenter
 from survey.services import reports as service
+from survey.services.board import wave_progress
 from survey.services.releases import not_released_text
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 LANGUAGES = ("en", "de")
+#: ``?paper=`` values of the PDF and their CSS page sizes.
+PAPERS = {"a4": "A4", "letter": "Letter"}
+#: The font files pages load: name -> (bold, italic).
+FONTS = {
+    "DejaVuSans.ttf": (False, False),
+    "DejaVuSans-Bold.ttf": (True, False),
+    "DejaVuSans-Oblique.ttf": (False, True),
+    "DejaVuSans-BoldOblique.ttf": (True, True),
+}
 
 
 @bp.app_template_filter("rows")
 def rows_filter(frame):
     """A DataFrame as a list of plain dicts (NaN as None), for templates."""
-    return service.records(frame)
+    return exports.records(frame)
 
 
 @bp.app_template_filter("num")
 def number_filter(value, digits: int = 2) -> str:
     """A number for people: fixed decimals, a dash for missing values."""
-    value = service.plain(value)
+    value = exports.plain(value)
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
@@ -38,8 +64,14 @@ def number_filter(value, digits: int = 2) -> str:
 
 @bp.app_template_filter("pct")
 def percent_filter(value) -> str:
-    value = service.plain(value)
+    value = exports.plain(value)
     return "–" if value is None else f"{100 * value:.0f} %"
+
+
+@bp.app_template_global("results_due")
+def results_due(wave) -> str:
+    """When a wave without released results will have them, in a sentence (for wave lists)."""
+    return not_released_text(wave)
 
 
 def _language() -> str:
@@ -48,35 +80,85 @@ def _language() -> str:
 
 
 def _released(wave):
-    """The release outputs read now; a 404 that says when results come if there is none."""
+    """The release outputs read now; a 404 page with the wave's progress if there is none."""
     release = service.wave_release(wave)
     db.session.commit()  # keep a release a live wave just made
     if release is None:
-        abort(404, description=not_released_text(wave))
+        manages = access.can(current_user, wave.organization, access.MANAGE)
+        progress = None
+        if wave.status != "draft":
+            progress = wave_progress(wave, merge_below=0 if manages else wave.anonymity_threshold)
+        trend = service.organization_trend(wave.organization)
+        db.session.commit()
+        latest = trend["latest_wave_id"] if trend["latest_wave_id"] != wave.id else None
+        page = render_template("reports/not_released.html", wave=wave, organization=wave.organization,
+                               reason=not_released_text(wave), progress=progress, latest=latest)  # fmt: skip
+        abort(make_response(page, 404))
     return release
+
+
+def _linked(release, report) -> set[int]:
+    """Teams whose names link to their team reports: shown, and in the release's tree."""
+    shown = report.suppression.shown
+    return {team for team in service.release_teams(release) if team in shown}
 
 
 def _report_body(release, language: str) -> str:
     """The report itself, the same for every reader: this is what is cached and printed."""
     report = service.organization_report(release, language)
-    return render_template(
-        "reports/_organization.html", report=report, wave=release.wave, release=release,
-        charts=service.report_charts(report), names=service.dimension_names(report),
-        top_gaps=service.top_gaps(report), matrix=service.means_matrix(report), language=language,
+    view = presenter.organization_view(
+        report, wave=release.wave, release=release, organization_name=release.wave.organization.name,
+        instruments=service.release_instruments(release), linked=_linked(release, report), language=language,
     )  # fmt: skip
+    return render_template("reports/_organization.html", view=view, wave=release.wave, release=release)
 
 
-def _print_css() -> str:
-    """The stylesheets inlined, so the PDF renderer never fetches anything over the network."""
+def _print_css(paper: str) -> str:
+    """The stylesheets inlined, so the PDF renderer fetches nothing but the shipped font."""
     with current_app.open_resource("static/mindgap.css", "r") as screen, \
             current_app.open_resource("static/report-print.css", "r") as printed:  # fmt: skip
-        return screen.read() + "\n" + printed.read()
+        css = screen.read() + "\n" + printed.read()
+    faces = "".join(
+        f'@font-face {{ font-family: "DejaVu Sans"; font-weight: {"bold" if bold else "normal"}; '
+        f"font-style: {'italic' if italic else 'normal'}; "
+        f'src: url("{font_path(bold, italic).as_uri()}"); }}\n'
+        for bold, italic in FONTS.values()
+    )
+    return faces + css + f"\n@page {{ size: {PAPERS[paper]}; }}\n"
+
+
+def _font_fetcher():
+    """WeasyPrint's fetcher, limited to the shipped font files and inline data (no network)."""
+    from weasyprint import URLFetcher
+
+    allowed = {font_path(bold, italic).as_uri() for bold in (False, True) for italic in (False, True)}
+
+    class FontsOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url in allowed or url.startswith("data:"):
+                return super().fetch(url, headers)
+            raise ValueError(f"The report PDF loads nothing from {url[:60]!r}")
+
+    return FontsOnly(allowed_protocols=("file", "data"))
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+def _svg_as_image(match: re.Match) -> str:
+    """An inline chart as an image: WeasyPrint then parses and styles it apart from the page."""
+    data = base64.b64encode(match.group(0).encode()).decode()
+    return f'<img class="svg" alt="" src="data:image/svg+xml;base64,{data}">'
 
 
 def _cached_body(wave, release, language: str) -> bytes:
     """The report body of the page and the PDF: built once per release and language."""
     return service.cached(wave, "html", language, lambda: _report_body(release, language).encode(),
                           service.release_state(release))  # fmt: skip
+
+
+def _fonts() -> list[str]:
+    return [url_for("reports.font", name=name) for name in FONTS]
 
 
 @bp.route("/waves/<int:wave_id>")
@@ -89,36 +171,42 @@ def wave_report(wave_id: int):
     body = _cached_body(wave, release, language)
     db.session.commit()
     downloads = [
-        ("PDF", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
+        ("PDF (A4)", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
+        ("PDF (Letter)", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language, paper="letter")),
         ("Results (Excel)", url_for("reports.wave_results", wave_id=wave.id, extension="xlsx")),
         ("Results (CSV)", url_for("reports.wave_results", wave_id=wave.id, extension="csv")),
     ]
     if access.can(current_user, wave.organization, access.MANAGE):
         downloads.append(("Anonymised responses (CSV)", url_for("reports.wave_responses", wave_id=wave.id)))
-    return render_template("reports/page.html", title=f"Alignment report · {wave.name}",
-                           body=body.decode(), downloads=downloads)  # fmt: skip
+    return render_template("reports/page.html", title=f"Alignment report · {wave.name}", body=body.decode(),
+                           downloads=downloads, organization=wave.organization, fonts=_fonts())  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>/report.pdf")
 @login_required
 def wave_report_pdf(wave_id: int):
-    """The same report as a print-quality PDF with page numbers."""
+    """The same report as a print-quality PDF: a cover, page numbers, A4 or ``?paper=letter``."""
     wave = access.wave_for(current_user, wave_id)
     language = _language()
+    paper = request.args.get("paper", "a4").lower()
+    if paper not in PAPERS:
+        abort(404, description="The PDF comes in A4 (paper=a4) or Letter (paper=letter).")
     release = _released(wave)
 
     def build() -> bytes:
         from weasyprint import HTML
 
         # The page's report body, from the cache when someone has looked at the page.
-        html = render_template("reports/print.html", title=f"Alignment report · {wave.name}",
-                               body=_cached_body(wave, release, language).decode(),
-                               print_css=_print_css(), language=language)  # fmt: skip
-        return HTML(string=html).write_pdf()
+        body = _SVG.sub(_svg_as_image, _cached_body(wave, release, language).decode())
+        html = render_template("reports/print.html", title=f"Alignment report · {wave.name}", body=body,
+                               print_css=_print_css(paper), language=language)  # fmt: skip
+        return HTML(string=html, url_fetcher=_font_fetcher()).write_pdf()
 
-    pdf = service.cached(wave, "pdf", language, build, service.release_state(release))
+    kind = "pdf" if paper == "a4" else f"pdf-{paper}"
+    pdf = service.cached(wave, kind, language, build, service.release_state(release))
     db.session.commit()
-    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}-release-{release.number}.pdf")
+    suffix = "" if paper == "a4" else f"-{paper}"
+    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}-release-{release.number}{suffix}.pdf")
 
 
 @bp.route("/waves/<int:wave_id>/results.<any(csv, xlsx):extension>")
@@ -127,7 +215,7 @@ def wave_results(wave_id: int, extension: str):
     """The aggregated, suppressed results of the latest release as CSV or XLSX."""
     wave = access.wave_for(current_user, wave_id)
     release = _released(wave)
-    build = service.results_csv if extension == "csv" else service.results_xlsx
+    build = exports.results_csv if extension == "csv" else exports.results_xlsx
     payload = service.cached(wave, extension, "en", lambda: build(service.organization_report(release)),
                              service.release_state(release))  # fmt: skip
     audit.record(current_user, "results exported", organization=wave.organization, subject=f"wave {wave.id}",
@@ -145,7 +233,7 @@ def wave_responses(wave_id: int):
     """A release's anonymised raw responses, for consultants only (no ids, times or comments)."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     release = _released(wave)
-    payload = service.raw_responses_csv(release, service.organization_report(release))
+    payload = exports.raw_responses_csv(release, service.organization_report(release))
     audit.record(current_user, "responses exported", organization=wave.organization,
                  subject=f"wave {wave.id}", details={"release": release.number})  # fmt: skip
     db.session.commit()
@@ -165,16 +253,24 @@ def team_report(wave_id: int, team_id: int):
     def build() -> bytes:
         organization = service.organization_report(release, language)
         report = service.team_report(release, team_id, organization)
-        return render_template(
-            "reports/_team.html", report=report, organization=organization, wave=wave, release=release,
-            names=service.dimension_names(organization), charts=service.team_charts(report, organization),
-        ).encode()  # fmt: skip
+        view = presenter.team_view(
+            report, organization, organization_name=wave.organization.name, release=release,
+            linked=_linked(release, organization), language=language,
+        )  # fmt: skip
+        return render_template("reports/_team.html", view=view, wave=wave, release=release).encode()
 
     body = service.cached(wave, f"team-{team_id}", language, build, service.release_state(release))
     db.session.commit()
-    return render_template(
-        "reports/page.html", title=f"Team report · {wave.name}", body=body.decode(), downloads=[]
-    )
+    return render_template("reports/page.html", title=f"Team report · {wave.name}", body=body.decode(),
+                           downloads=[], organization=wave.organization, fonts=_fonts())  # fmt: skip
+
+
+@bp.route("/fonts/<name>")
+def font(name: str):
+    """The report's one font (DejaVu Sans, as matplotlib ships it), for pages and their charts."""
+    if name not in FONTS:
+        abort(404)
+    return send_file(font_path(*FONTS[name]), mimetype="font/ttf", max_age=7 * 24 * 3600)
 
 
 def _download(payload: bytes, mimetype: str, filename: str) -> Response:
