@@ -495,6 +495,8 @@ def trend(earlier, later, *, paired: bool = False, confidence: float = 0.95) -> 
         joined = pd.concat({"earlier": earlier, "later": later}, axis=1, join="inner").dropna()
         earlier, later = joined["earlier"], joined["later"]
     effect = gap(later, earlier)
+    if not (effect.n_a and effect.n_b):
+        raise ValueError("earlier and later need at least one value each (after dropping missing ones)")
     if paired:
         changes = (later - earlier).to_numpy()
         n = len(changes)

@@ -76,10 +76,19 @@ def feldt_interval(alpha: float, n_obs: int, n_items: int, level: float = 0.95) 
     Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
     coefficient alpha. *Applied Psychological Measurement*, 11, 93-103.
     """
+    n_obs = check_int(n_obs, "n_obs", minimum=2)
+    n_items = check_int(n_items, "n_items", minimum=2)
+    if not (isinstance(level, int | float) and 0 < level < 1):
+        raise ValueError(f"level must be a number between 0 and 1; got {level!r}")
+    if not (isinstance(alpha, int | float) and np.isfinite(alpha) and alpha <= 1):
+        raise ValueError(f"alpha must be a finite number of at most 1; got {alpha!r}")
     tail = (1.0 - level) / 2
     df1, df2 = n_obs - 1, (n_obs - 1) * (n_items - 1)
-    low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - tail, df1, df2)
-    high = 1.0 - (1.0 - alpha) * stats.f.ppf(tail, df1, df2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        low = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - tail, df1, df2)
+        high = 1.0 - (1.0 - alpha) * stats.f.ppf(tail, df1, df2)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"alpha = {alpha!r} is too far below 0 for Feldt's interval to be computed")
     return float(low), float(high)
 
 
