@@ -17,8 +17,8 @@ Accessibility: colours are the Okabe-Ito palette (distinguishable with the commo
 vision deficiencies), and every series also has its own marker and line style, so the
 charts read in greyscale print. The diverging heatmap uses ``PuOr``, which stays readable
 for red-green deficiencies, is centred on the organisation's mean with
-:class:`~matplotlib.colors.TwoSlopeNorm`, and prints the difference in each cell when
-there are few teams.
+:class:`~matplotlib.colors.TwoSlopeNorm`, and with few teams prints the difference on the
+cells that stand out.
 """
 
 from __future__ import annotations
@@ -627,7 +627,7 @@ def agreement_chart(
         ``OrganizationReport.agreement.rwg_j`` (``team, dimension, rwg_j``).
     """
     dimensions = list(dict.fromkeys(rwg["dimension"])) if not rwg.empty else []
-    figure = _figure(PAGE_WIDTH, 0.3 * max(len(dimensions), 5) + 1.8)
+    figure = _figure(PAGE_WIDTH, 0.24 * max(len(dimensions), 5) + 1.6)
     axes = figure.add_subplot()
     _title(axes, title)
     axes.set_xlabel("r_wg(j) (1 = full agreement)")
