@@ -240,6 +240,9 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
         reason = _dependent_items(r, corr.columns, n_obs) or "singular"
         raise ValueError(f"items: the correlation matrix is {reason}, so KMO is undefined")
     inverse = np.linalg.inv(r)
+    if not (np.diag(inverse) > 0).all():
+        # Pairwise correlations can form a matrix that is not positive definite.
+        raise ValueError("items: the correlation matrix is not positive definite, so KMO is undefined")
     scale = 1.0 / np.sqrt(np.diag(inverse))
     partial = inverse * np.outer(scale, scale)
     np.fill_diagonal(partial, 0.0)
