@@ -29,10 +29,10 @@ from sqlalchemy.exc import IntegrityError
 
 import analysis
 from survey.extensions import db
-from survey.models import Invitation, Release, Response, Team, User, Wave, WaveMember, utcnow
+from survey.models import Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
 from survey.services import ServiceError, audit
-from survey.services.wave_data import WaveData, load_wave_data
+from survey.services.wave_data import WaveData, invited_by_team, load_wave_data
 
 #: Smallest pool a comment may be labelled with (see :func:`analysis.comment_visibility`).
 COMMENT_THRESHOLD = 10
@@ -280,18 +280,7 @@ def _snapshot(wave: Wave) -> dict:
         .where(Team.organization_id == wave.organization_id)
         .order_by(Team.id)
     ).all()
-    invited = dict(
-        db.session.execute(
-            select(WaveMember.team_id, func.count())
-            .join(
-                Invitation,
-                (Invitation.participant_id == WaveMember.participant_id)
-                & (Invitation.wave_id == WaveMember.wave_id),
-            )  # fmt: skip
-            .where(WaveMember.wave_id == wave.id, Invitation.revoked_at.is_(None))
-            .group_by(WaveMember.team_id)
-        ).all()
-    )
+    invited = invited_by_team(wave)
     return {
         "wave_name": wave.name,
         "responses": sorted(int(r) for r in responses),

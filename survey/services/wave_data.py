@@ -90,17 +90,8 @@ def load_wave_data(wave: Wave, response_ids: Iterable[int] | None = None) -> Wav
         columns=["team", "name", "function", "parent"],
     ).set_index("team")
 
-    invited = _count_by_team(
-        select(WaveMember.team_id, func.count())
-        .join(
-            Invitation,
-            (Invitation.participant_id == WaveMember.participant_id)
-            & (Invitation.wave_id == WaveMember.wave_id),
-        )  # fmt: skip
-        .where(WaveMember.wave_id == wave.id, Invitation.revoked_at.is_(None))
-        .group_by(WaveMember.team_id),
-        teams.index,
-    )
+    counts = invited_by_team(wave)
+    invited = pd.Series([counts.get(team, 0) for team in teams.index], index=teams.index, dtype=int)
     started = _count_by_team(
         select(Response.team_id, func.count()).where(Response.wave_id == wave.id).group_by(Response.team_id),
         teams.index,
@@ -118,6 +109,22 @@ def load_wave_data(wave: Wave, response_ids: Iterable[int] | None = None) -> Wav
     )
     return WaveData(wave.id, wave.name, wave.anonymity_threshold, responses, teams, invited, started,
                     comments, instruments)  # fmt: skip
+
+
+def invited_by_team(wave: Wave) -> dict[int, int]:
+    """Invitations not revoked, per team at invitation time (the wave's snapshot of the roster)."""
+    return dict(
+        db.session.execute(
+            select(WaveMember.team_id, func.count())
+            .join(
+                Invitation,
+                (Invitation.participant_id == WaveMember.participant_id)
+                & (Invitation.wave_id == WaveMember.wave_id),
+            )  # fmt: skip
+            .where(WaveMember.wave_id == wave.id, Invitation.revoked_at.is_(None))
+            .group_by(WaveMember.team_id)
+        ).all()
+    )
 
 
 def _count_by_team(query, index: pd.Index) -> pd.Series:
