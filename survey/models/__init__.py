@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
+from survey.models.job import JOB_KINDS, JOB_STATUSES, Job
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.models.release import RELEASE_STATUSES, Release
 from survey.models.report import ReportCache
@@ -29,6 +30,8 @@ from survey.models.workspace import EMAIL_KINDS, EMAIL_STATUSES, ApiToken, Audit
 __all__ = [
     "EMAIL_KINDS",
     "EMAIL_STATUSES",
+    "JOB_KINDS",
+    "JOB_STATUSES",
     "MAX_COMMENT_LENGTH",
     "MEMBERSHIP_ROLES",
     "MIN_ANONYMITY_THRESHOLD",
@@ -45,6 +48,7 @@ __all__ = [
     "EmailSend",
     "Comment",
     "InstrumentVersion",
+    "Job",
     "Invitation",
     "LoginFailure",
     "Membership",

@@ -15,9 +15,11 @@ from survey.models.user import User
 
 #: What an e-mail is: the first invitation or a reminder.
 EMAIL_KINDS = ("invitation", "reminder")
-#: ``sending`` is written (and committed) before the SMTP conversation; a row left in it
-#: means the outcome is unknown, so it is never retried automatically.
-EMAIL_STATUSES = ("sending", "sent", "failed")
+#: ``sending`` is written (and committed) before the SMTP conversation, ``delivering`` just
+#: before the end of the message goes to the server (then ``sent`` or ``failed``). A row left
+#: in ``delivering`` means the outcome is unknown, so it is never retried automatically; one
+#: left in ``sending`` never reached the server whole, and the resumed job sends it.
+EMAIL_STATUSES = ("sending", "delivering", "sent", "failed")
 
 
 class AuditEvent(db.Model):

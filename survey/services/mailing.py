@@ -2,10 +2,15 @@
 
 Every message is recorded before it is sent: an :class:`~survey.models.EmailSend` row
 goes to ``sending`` and is committed (together with the freshly issued token) before the
-SMTP conversation starts, and to ``sent`` or ``failed`` afterwards. A retry only picks
-up ``failed`` rows and invitations that have no row yet, so nobody receives the same
-message twice. A row left in ``sending`` (the process died mid-send) is reported as
-unknown and never retried automatically.
+SMTP conversation starts, to ``delivering`` (committed) once the server has the whole
+message but its end, and to ``sent`` or ``failed`` afterwards. A retry only picks up
+``failed`` rows and invitations that have no row yet, so nobody receives the same message
+twice. A row left in ``delivering`` (the process died as the message went out) is reported
+as unknown and never retried automatically. A row left in ``sending`` never reached the
+server whole (a server discards a message whose connection drops before its end), so a
+job resumed after its worker died (``reclaim``) sends it; the step to ``delivering`` is a
+conditional update on the claim's attempt number, so of two runs holding the same row only
+the later claim can finish the message.
 
 Tokens exist only when issued, so each message carries a newly issued link; any earlier
 link of that invitation stops working, saved answers stay.
@@ -20,6 +25,7 @@ keeps working.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import unicodedata
@@ -119,8 +125,10 @@ class SendReport:
     no_address: int = 0
     #: Messages not attempted because the connection to the server failed; a retry sends them.
     not_attempted: int = 0
-    #: Messages whose outcome is unknown (left in ``sending``); never retried automatically.
+    #: Messages whose outcome is unknown (left in ``delivering``); never retried automatically.
     unknown: int = 0
+    #: Messages still owed after a run with a ``limit``; the next run sends them.
+    remaining: int = 0
 
     def summary(self) -> str:
         parts = [f"{len(self.sent)} sent"]
@@ -169,8 +177,38 @@ def _one_line(text: str) -> str:
     return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
+class _FencedSMTP(smtplib.SMTP):
+    """An SMTP client that calls :attr:`before_end` after a message's content and before its end.
+
+    A server takes responsibility for a message only at the line that ends it (RFC 5321,
+    4.1.1.4); up to then a dropped connection discards it. ``before_end`` records that the
+    end is about to go out, and may refuse by raising, which abandons the connection.
+    """
+
+    before_end: Callable[[], None] = staticmethod(lambda: None)
+
+    def data(self, msg):
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):
+            msg = re.sub(r"(?:\r\n|\n|\r(?!\n))", "\r\n", msg).encode("ascii")
+        content = re.sub(rb"(?m)^\.", b"..", msg)  # dot-stuffing, RFC 5321 4.5.2
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
+        self.send(content)
+        try:
+            self.before_end()
+        except BaseException:
+            self.close()
+            raise
+        self.send(b".\r\n")
+        return self.getreply()
+
+
 def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT_SECONDS)
+    smtp = _FencedSMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT_SECONDS)
     try:
         if settings.starttls:
             smtp.starttls(context=ssl.create_default_context())
@@ -183,8 +221,13 @@ def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
     return smtp
 
 
-def _pending(wave: Wave, kind: str, round_number: int) -> tuple[list[Invitation], int, int]:
-    """Invitations still owed this message, and counts of those without address / of unknown outcome."""
+def _pending(
+    wave: Wave, kind: str, round_number: int, reclaim: bool = False
+) -> tuple[list[Invitation], int, int]:
+    """Invitations still owed this message, and counts of those without address / of unknown outcome.
+
+    With ``reclaim``, messages left in ``sending`` are owed too (their run died before the end).
+    """
     rows = db.session.execute(
         select(Invitation, EmailSend.status)
         .join(Participant, Participant.id == Invitation.participant_id)
@@ -201,15 +244,19 @@ def _pending(wave: Wave, kind: str, round_number: int) -> tuple[list[Invitation]
     for invitation, status in rows:
         if not invitation.participant.email:
             no_address += 1
-        elif status == "sending":
+        elif status == "delivering" or (status == "sending" and not reclaim):
             unknown += 1
-        elif status in (None, "failed"):
+        elif status in (None, "failed", "sending"):
             owed.append(invitation)
     return owed, no_address, unknown
 
 
-def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | None:
-    """Mark the message as being sent; ``None`` if another run got there first."""
+def _claim(invitation: Invitation, kind: str, round_number: int, reclaim: bool = False) -> EmailSend | None:
+    """Mark the message as being sent; ``None`` if another run got there first.
+
+    A ``failed`` row is claimed again, and with ``reclaim`` a ``sending`` one too: the attempt
+    number goes up, which is what :func:`_deliver_fenced` checks before the message's end.
+    """
     existing = db.session.scalar(
         select(EmailSend).where(
             EmailSend.invitation_id == invitation.id, EmailSend.kind == kind, EmailSend.round == round_number
@@ -226,9 +273,14 @@ def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | 
             return None
         return record
     # The conditional UPDATE is the arbiter between two concurrent retries.
+    claimable = ("failed", "sending") if reclaim else ("failed",)
     claimed = db.session.execute(
         update(EmailSend)
-        .where(EmailSend.id == existing.id, EmailSend.status == "failed")
+        .where(
+            EmailSend.id == existing.id,
+            EmailSend.status.in_(claimable),
+            EmailSend.attempts == existing.attempts,
+        )
         .values(status="sending", attempts=EmailSend.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -238,13 +290,29 @@ def _claim(invitation: Invitation, kind: str, round_number: int) -> EmailSend | 
     return existing
 
 
-def _send_round(
-    wave: Wave, kind: str, round_number: int, settings: MailSettings, checkpoint: Callable[[], None]
+def send_round(
+    wave: Wave,
+    kind: str,
+    round_number: int,
+    settings: MailSettings,
+    checkpoint: Callable[[], None],
+    *,
+    limit: int | None = None,
+    reclaim: bool = False,
 ) -> SendReport:
+    """Send round ``round_number`` of ``kind`` to everyone it still owes, ``limit`` at most.
+
+    Running it again sends only what is still owed (:attr:`SendReport.remaining` says how
+    many a ``limit`` left); ``reclaim`` also takes over messages a dead run left in
+    ``sending``. ``checkpoint`` commits, as in :func:`send_invitations`.
+    """
     if wave.status != "open":
         raise ServiceError("E-mails go out only while the wave is open; open it first.")
-    owed, no_address, unknown = _pending(wave, kind, round_number)
+    owed, no_address, unknown = _pending(wave, kind, round_number, reclaim)
     report = SendReport(no_address=no_address, unknown=unknown)
+    if limit is not None and len(owed) > limit:
+        report.remaining = len(owed) - limit
+        owed = owed[:limit]
     if not owed:
         return report
     try:
@@ -256,7 +324,7 @@ def _send_round(
     reconnects = 0
     try:
         for position, invitation in enumerate(owed):
-            record = _claim(invitation, kind, round_number)
+            record = _claim(invitation, kind, round_number, reclaim)
             if record is None:
                 continue
             problem = _unsendable(invitation.participant.email or "", smtp, settings)
@@ -270,7 +338,15 @@ def _send_round(
             # Record first: once committed, a crash cannot lead to this message being sent again.
             checkpoint()
             try:
-                problem = _deliver(smtp, message)
+                problem = _deliver_fenced(smtp, message, record, checkpoint)
+            except _SupersededError:
+                # A later claim owns this message now; the connection was dropped mid-message.
+                smtp = _reconnect(smtp, settings, again=reconnects < MAX_RECONNECTS)
+                reconnects += 1
+                if smtp is None:
+                    report.not_attempted = len(owed) - position - 1
+                    return report
+                continue
             except _ConnectionLostError as error:
                 # This message failed; connect again for the rest (a few times per run at most).
                 _fail(record, f"connection lost: {error}", report, invitation)
@@ -303,6 +379,38 @@ def _send_round(
 
 class _ConnectionLostError(Exception):
     """The connection to the mail server broke while a message was being sent."""
+
+
+class _SupersededError(Exception):
+    """Another run claimed the message since this one did; this run must not finish it."""
+
+
+def _deliver_fenced(
+    smtp: smtplib.SMTP, message: EmailMessage, record: EmailSend, checkpoint: Callable[[], None]
+) -> str:
+    """:func:`_deliver`, with ``record`` moved to ``delivering`` (committed) before the message's end.
+
+    Raises :class:`_SupersededError` when the record was claimed again meanwhile.
+    """
+
+    def before_end() -> None:
+        moved = db.session.execute(
+            update(EmailSend)
+            .where(EmailSend.id == record.id, EmailSend.status == "sending",
+                   EmailSend.attempts == record.attempts)
+            .values(status="delivering")
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if moved.rowcount != 1:
+            db.session.rollback()
+            raise _SupersededError
+        checkpoint()
+
+    smtp.before_end = before_end
+    try:
+        return _deliver(smtp, message)
+    finally:
+        smtp.before_end = _FencedSMTP.before_end
 
 
 def _unsendable(address: str, smtp: smtplib.SMTP, settings: MailSettings) -> str:
@@ -395,7 +503,7 @@ def send_invitations(wave: Wave, settings: MailSettings, checkpoint: Callable[[]
     ``checkpoint`` commits the transaction (the caller owns it); it is called before and
     after every message, which is what makes sending at most once per recipient.
     """
-    return _send_round(wave, "invitation", 0, settings, checkpoint)
+    return send_round(wave, "invitation", 0, settings, checkpoint)
 
 
 def latest_reminder_round(wave: Wave) -> tuple[int, object]:
@@ -419,6 +527,11 @@ def send_reminders(
     Refused within :data:`MIN_REMINDER_INTERVAL` of the previous round; use
     :func:`retry_reminders` to resend that round's failures instead.
     """
+    return send_round(wave, "reminder", next_reminder_round(wave, now=now), settings, checkpoint)
+
+
+def next_reminder_round(wave: Wave, *, now=None) -> int:
+    """The number a new reminder round of ``wave`` gets; :class:`ServiceError` if it is too soon."""
     now = now or utcnow()
     number, started = latest_reminder_round(wave)
     if wave.mode == "anonymous" and started is not None and day_of(now) <= started:
@@ -433,7 +546,7 @@ def send_reminders(
             f"{MIN_REMINDER_INTERVAL.total_seconds() / 3600:.0f} hours after that; "
             "failed ones can be retried now."
         )
-    return _send_round(wave, "reminder", number + 1, settings, checkpoint)
+    return number + 1
 
 
 def retry_reminders(wave: Wave, settings: MailSettings, checkpoint: Callable[[], None]) -> SendReport:
@@ -441,7 +554,7 @@ def retry_reminders(wave: Wave, settings: MailSettings, checkpoint: Callable[[],
     number, _ = latest_reminder_round(wave)
     if number == 0:
         raise ServiceError("No reminders have been sent for this wave yet.")
-    return _send_round(wave, "reminder", number, settings, checkpoint)
+    return send_round(wave, "reminder", number, settings, checkpoint)
 
 
 @dataclass(frozen=True)
