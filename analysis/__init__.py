@@ -9,15 +9,16 @@ or databases, so a consultant can use it from a notebook::
 Charts live in :mod:`analysis.charts` (``import analysis.charts``), which loads matplotlib.
 """
 
-from .agreement import ad_index, awg, icc1, icc2, rwg, rwg_j
+from .agreement import ad_index, awg, icc1, icc2, icc_scores, rwg, rwg_j, rwg_j_scales
 from .alignment import ProfileSimilarity, alignment_index, profile_similarity
 from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
+from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
-from .reliability import cronbach_alpha, feldt_interval, omega
+from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
 from .report import (
     EarlierWave,
     OrganizationReport,
@@ -47,6 +48,7 @@ __all__ = [
     "feldt_interval",
     "kmo",
     "omega",
+    "omega_total",
     "pairwise_counts",
     "parallel_analysis",
     # agreement, gaps, alignment and data quality
@@ -60,6 +62,7 @@ __all__ = [
     "gap",
     "icc1",
     "icc2",
+    "icc_scores",
     "irv",
     "longstring",
     "mahalanobis",
@@ -68,7 +71,11 @@ __all__ = [
     "profile_similarity",
     "rwg",
     "rwg_j",
+    "rwg_j_scales",
     "trend",
+    # multiple comparisons
+    "adjust_p",
+    "multicomp",
     # reports and confidentiality
     "DifferencingCheck",
     "Disclosure",

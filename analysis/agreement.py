@@ -27,7 +27,7 @@ import pandas as pd
 
 from ._validation import as_groups, as_items, as_values, check_choice, check_int, label_order
 
-__all__ = ["ad_index", "awg", "icc1", "icc2", "rwg", "rwg_j"]
+__all__ = ["ad_index", "awg", "icc1", "icc2", "icc_scores", "rwg", "rwg_j", "rwg_j_scales"]
 
 _MISSING = ("listwise", "pairwise")
 _EPS = np.finfo(float).eps
@@ -406,3 +406,170 @@ def icc2(values, groups) -> float:
             "values: every team has the same mean (MS_B = 0), so ICC(2) = 1 - MS_W / MS_B is undefined"
         )
     return float((ms_between - ms_within) / ms_between)
+
+
+# --------------------------------------------------------------------------- many scales at once
+
+
+def _scale_columns(frame: pd.DataFrame, scales) -> dict:
+    if not hasattr(scales, "items") or not scales:
+        raise ValueError("scales must map each scale's name to the columns of its items (a non-empty dict)")
+    checked = {}
+    for scale, columns in scales.items():
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        if not columns:
+            raise ValueError(f"scales[{scale!r}] names no items")
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            raise ValueError(f"scales[{scale!r}] names columns that are not in items: {absent[:5]}")
+        checked[scale] = columns
+    return checked
+
+
+def rwg_j_scales(items, groups, scales, n_options, *, missing: str = "listwise") -> pd.DataFrame:
+    r"""r_wg(j) of every team on several scales, from one grouped pass over all their items.
+
+    The statistic, the truncation and the missing-data rules are those of :func:`rwg_j`
+    (and of ``multilevel::rwg.j``):
+
+    .. math::
+
+        r_{wg(J)} = \frac{J (1 - \bar s^2_{x_j} / \sigma_{EU}^2)}
+                         {J (1 - \bar s^2_{x_j} / \sigma_{EU}^2) + \bar s^2_{x_j} / \sigma_{EU}^2},
+        \qquad \sigma_{EU}^2 = (A^2 - 1) / 12,
+
+    computed for each scale as ``rwg_j(items[scales[s]], groups, n_options[s],
+    missing=missing)`` would, but with the item variances of every team and scale taken in
+    one ``groupby``: for many teams and scales (a report with a few hundred groups) that is
+    one pass instead of one per scale. With ``missing="listwise"`` a member missing any
+    item of a scale has all of that scale's items blanked, so the NaN-skipping variance is
+    the listwise one.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Respondents x items (NaN = missing).
+    groups : Series or sequence
+        Team label per respondent.
+    scales : Mapping
+        Scale name -> the columns of ``items`` that form it.
+    n_options : int or Mapping
+        Number of answer options ``A`` of the response scale (at least 2), one for all
+        scales or one per scale name.
+    missing : {"listwise", "pairwise"}
+        As for :func:`rwg_j`.
+
+    Returns
+    -------
+    DataFrame
+        Long table ``team, scale, rwg_j, n``: scales in the order given, teams sorted as
+        in :func:`rwg_j`, every team of ``groups`` on every scale (``n = 0`` and a missing
+        ``rwg_j`` for a team without a usable member).
+
+    References
+    ----------
+    James, L. R., Demaree, R. G., & Wolf, G. (1984). *Journal of Applied Psychology, 69*, 85-98.
+    Bliese, P. D. (2016). multilevel: Multilevel functions. R package.
+    """
+    check_choice(missing, "missing", _MISSING)
+    frame = as_items(items, "items", min_columns=1, min_rows=1)
+    labels = as_groups(groups, frame.index)
+    scales = _scale_columns(frame, scales)
+    options = {}
+    for scale in scales:
+        value = n_options.get(scale) if hasattr(n_options, "get") else n_options
+        if value is None:
+            raise ValueError(f"n_options has no entry for scale {scale!r}")
+        options[scale] = check_int(value, f"n_options[{scale!r}]", minimum=2)
+    order = _team_index(labels)
+    codes = order.get_indexer(labels)
+    blocks, answered = [], []
+    for columns in scales.values():
+        block = frame[columns].to_numpy(dtype=float)
+        if missing == "listwise":
+            usable = ~np.isnan(block).any(axis=1)
+            block = np.where(usable[:, None], block, np.nan)
+        else:
+            usable = ~np.isnan(block).all(axis=1)
+        blocks.append(block)
+        answered.append(usable)
+    combined = pd.DataFrame(np.concatenate(blocks, axis=1))
+    variances = combined.groupby(codes, sort=True).var(ddof=1).reindex(range(len(order))).to_numpy()
+    tables, start = [], 0
+    for (scale, columns), usable in zip(scales.items(), answered, strict=True):
+        null_variance = _uniform_null_variance(options[scale])
+        own = variances[:, start : start + len(columns)]
+        start += len(columns)
+        sizes = np.bincount(codes[usable], minlength=len(order))
+        n_items = (~np.isnan(own)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_variance = np.where(n_items > 0, np.nansum(own, axis=1) / np.maximum(n_items, 1), np.nan)
+            ratio = np.minimum(mean_variance, null_variance) / null_variance
+            value = n_items * (1 - ratio) / (n_items * (1 - ratio) + ratio)
+        value[sizes < 2] = np.nan
+        tables.append(pd.DataFrame({"team": order, "scale": scale, "rwg_j": value, "n": sizes}))
+    return pd.concat(tables, ignore_index=True)
+
+
+def icc_scores(scores, groups) -> pd.DataFrame:
+    r"""ICC(1) and ICC(2) of several scores at once (one grouped pass), as :func:`icc1` / :func:`icc2`.
+
+    For each column, from the one-way ANOVA of its answered values on team:
+
+    .. math::
+
+        ICC(1) = \frac{MS_B - MS_W}{MS_B + (\bar n - 1) MS_W}, \qquad
+        ICC(2) = \frac{MS_B - MS_W}{MS_B}, \qquad \bar n = N / K,
+
+    with the group-size convention of ``multilevel`` (mean team size) described in
+    :func:`icc1`. Where :func:`icc1` or :func:`icc2` would raise (fewer than two teams
+    with an answer, no more answers than teams, no variance at all, or for ICC(2) every
+    team with the same mean) the value is missing, so one degenerate score leaves the
+    others' values standing.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Respondents x scores (e.g. scale scores; NaN = missing, dropped per column).
+    groups : Series or sequence
+        Team label per respondent.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the columns of ``scores``: ``icc1, icc2, n_teams, n`` (teams and
+        respondents with an answer).
+
+    References
+    ----------
+    Bliese, P. D. (2000), see :func:`icc1`.
+    """
+    frame = as_items(scores, "scores", min_columns=1, min_rows=1)
+    labels = as_groups(groups, frame.index)
+    codes = _team_index(labels).get_indexer(labels)
+    grouped = frame.groupby(codes, sort=True)
+    sizes, means = grouped.count(), grouped.mean()
+    within = ((frame - grouped.transform("mean")) ** 2).groupby(codes, sort=True).sum().sum()
+    n_total = sizes.sum()
+    n_groups = (sizes > 0).sum()
+    grand = frame.mean()
+    between = (sizes * (means - grand) ** 2).sum()
+    # Team means that differ by less than the rounding error of a mean are equal (as icc1).
+    spread = (means - grand).abs().max()
+    between = between.mask(spread <= n_total * _EPS * frame.abs().max(), 0.0)
+    constant = frame.max() == frame.min()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ms_between = between / (n_groups - 1)
+        ms_within = within / (n_total - n_groups)
+        mean_size = n_total / n_groups
+        first = (ms_between - ms_within) / (ms_between + (mean_size - 1) * ms_within)
+        second = (ms_between - ms_within) / ms_between
+    usable = (n_groups >= 2) & (n_total > n_groups) & ~constant
+    return pd.DataFrame(
+        {
+            "icc1": first.where(usable).astype(float),
+            "icc2": second.where(usable & (ms_between != 0)).astype(float),
+            "n_teams": n_groups.astype(int),
+            "n": n_total.astype(int),
+        }
+    )

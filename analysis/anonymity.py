@@ -46,6 +46,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from . import teamtree
 from ._validation import check_int
 
 __all__ = [
@@ -63,8 +64,8 @@ __all__ = [
 BELOW_THRESHOLD = "below threshold"
 #: Reason for a group hidden so that another one cannot be worked out by subtraction.
 COMPLEMENTARY = "complementary"
-#: Default key of the organisation, the root of the team tree.
-ORGANIZATION = "__organization__"
+#: Default key of the organisation, the root of the team tree (:data:`analysis.teamtree.ORGANIZATION`).
+ORGANIZATION = teamtree.ORGANIZATION
 
 
 @dataclass(frozen=True)
@@ -134,37 +135,7 @@ def _as_sizes(sizes) -> dict:
 
 def _as_parents(parents, sizes: dict, root: Hashable) -> dict:
     """Group -> parent, every group present, the root as the parent of top-level groups."""
-    if parents is None:
-        parents = {}
-    if isinstance(parents, pd.Series):
-        parents = parents.to_dict()
-    if not isinstance(parents, Mapping):
-        raise ValueError(
-            f"parents must map group keys to their parent's key (dict or Series); got {parents!r}"
-        )
-
-    def is_top(parent) -> bool:
-        return parent is None or (isinstance(parent, float) and np.isnan(parent)) or parent == root
-
-    # A group named only as a parent is a team without members of its own.
-    named = [*sizes, *parents, *(p for p in parents.values() if not is_top(p))]
-    groups = [g for g in dict.fromkeys(named) if g != root]
-    tree = {}
-    for group in groups:
-        parent = parents.get(group)
-        if is_top(parent):
-            parent = root
-        elif parent == group:
-            raise ValueError(f"parents[{group!r}] names the group itself")
-        tree[group] = parent
-    for group in groups:  # every chain must reach the root: no cycles
-        seen, current = {group}, tree[group]
-        while current != root:
-            if current in seen:
-                raise ValueError(f"parents has a cycle through {group!r}")
-            seen.add(current)
-            current = tree[current]
-    return tree
+    return teamtree.parent_map(parents, root=root, groups=sizes)
 
 
 def _sort_key(node) -> tuple:
@@ -214,9 +185,7 @@ def suppression(sizes, threshold: int, parents=None, *, root: Hashable = ORGANIZ
     sizes = _as_sizes(sizes)
     tree = _as_parents(parents, sizes, root)
 
-    children: dict = {group: [] for group in [root, *tree]}
-    for group, parent in tree.items():
-        children[parent].append(group)
+    children = teamtree.children(tree, root)
     # Parts of each node: its sub-teams and, if it has sub-teams and direct members, those.
     parts: dict = {}
     own = {group: sizes.get(group, 0) for group in children}
@@ -369,13 +338,6 @@ def suppress_pairs(table: pd.DataFrame, result: Suppression, columns=("team_a", 
     return table.loc[keep].copy()
 
 
-def _ancestry(team, parents: Mapping, root) -> list:
-    chain = [team]
-    while chain[-1] != root:
-        chain.append(parents.get(chain[-1], root))
-    return chain
-
-
 def comment_visibility(
     comments: pd.DataFrame,
     respondents: pd.DataFrame,
@@ -438,17 +400,9 @@ def comment_visibility(
         absent = [c for c in needed if c not in frame.columns]
         if absent:
             raise ValueError(f"{name} must have the columns {needed}; missing: {absent}")
-    if isinstance(parents, pd.Series):
-        parents = parents.to_dict()
-    parents = {
-        k: (root if v is None or (isinstance(v, float) and np.isnan(v)) else v)
-        for k, v in (parents or {}).items()
-    }
-    # Members of each team's subtree, for pool counts at every level.
-    subtree_of: dict = {}
-    for team in pd.unique(respondents[team_column]):
-        for level in _ancestry(team, parents, root):
-            subtree_of.setdefault(level, set()).add(team)
+    tree = teamtree.parent_map(parents, root=root, groups=pd.unique(respondents[team_column]))
+    # Teams of each group's subtree, for pool counts at every level.
+    subtree_of = teamtree.descendants(tree, root)
     pools: dict = {}
     hidden_labels = set(suppressed)
 
@@ -467,7 +421,7 @@ def comment_visibility(
     for record in comments.to_dict("records"):
         values = tuple(record[a] for a in attributes)
         chosen = None
-        for level in _ancestry(record[team_column], parents, root):
+        for level in teamtree.ancestors(record[team_column], tree, root):
             if level in hidden_labels:
                 continue
             for kept in range(len(attributes), -1, -1):

@@ -1,8 +1,10 @@
 """Reliability of a scale: Cronbach's alpha and McDonald's omega.
 
 Both reproduce R's psych package (version 2.2.9): ``psych::alpha`` with its
-default pairwise handling of missing answers, and ``psych::omega`` (a
-Schmid-Leiman transformation of an oblimin-rotated minres factoring).
+default pairwise handling of missing answers, ``psych::omega`` (a
+Schmid-Leiman transformation of an oblimin-rotated minres factoring) and, for the
+single common factor a scale score assumes, :func:`omega_total` (``psych::omega`` with
+``nfactors = 1``).
 
 Items must already be keyed in one direction: rescore reverse-keyed items
 (``min + max - answer``) before calling these functions.
@@ -18,9 +20,9 @@ from scipy import stats
 
 from ._validation import as_items, check_choice, check_int
 from .correlation import MISSING_POLICIES, correlation_matrix, covariance_array
-from .factors import _fa, _oblimin, _warn_heywood
+from .factors import _fa, _oblimin, _warn_heywood, efa
 
-__all__ = ["AlphaResult", "OmegaResult", "cronbach_alpha", "feldt_interval", "omega"]
+__all__ = ["AlphaResult", "OmegaResult", "cronbach_alpha", "feldt_interval", "omega", "omega_total"]
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def omega(items, n_factors: int = 3, missing: str = "pairwise") -> OmegaResult:
     if isinstance(n_factors, int | np.integer) and not isinstance(n_factors, bool) and n_factors < 2:
         raise ValueError(
             f"n_factors must be at least 2 for omega (omega hierarchical needs group factors); "
-            f"got {n_factors}. For one factor, omega total equals the minres reliability: use efa()"
+            f"got {n_factors}. For one factor use omega_total()"
         )
     n_factors = check_int(n_factors, "n_factors", minimum=2, maximum=n_items - 1)
     corr_frame = correlation_matrix(frame, missing=missing)
@@ -344,3 +346,53 @@ def omega(items, n_factors: int = 3, missing: str = "pairwise") -> OmegaResult:
         n_factors=n_factors,
         n_obs=n_obs,
     )
+
+
+def omega_total(items, missing: str = "pairwise") -> float:
+    r"""McDonald's omega total of one scale under a single common factor.
+
+    The model a scale score assumes: every item measures one factor. From a one-factor
+    minres factoring of the items' correlation matrix ``R`` (:func:`analysis.efa`, no
+    rotation), with communalities :math:`h^2_i` and :math:`V = \mathbf 1'R\mathbf 1`,
+
+    .. math:: \omega_t = \frac{V - \sum_i (1 - h^2_i)}{V},
+
+    the value ``psych::omega(x, nfactors = 1, fm = "minres")$omega.tot`` gives (psych then
+    warns that omega hierarchical is not meaningful for one factor; it is not returned).
+
+    Parameters
+    ----------
+    items : DataFrame
+        Respondents x items of one scale, already keyed (at least three items; NaN =
+        missing answer).
+    missing : {"pairwise", "listwise"}
+        ``R`` from pairwise-complete correlations (psych's behaviour on raw data) or from
+        complete rows only.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        For fewer than three items or rows, or a correlation matrix that cannot be
+        factored (an empty or constant item).
+
+    Warns
+    -----
+    FactorSolutionWarning
+        From :func:`analysis.efa`, for an ultra-Heywood solution.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
+    Revelle, W., & Zinbarg, R. E. (2009). Coefficients alpha, beta, omega, and the glb.
+    *Psychometrika, 74*, 145-154.
+    """
+    check_choice(missing, "missing", MISSING_POLICIES)
+    frame = as_items(items, min_columns=3, min_rows=3)
+    solution = efa(frame, 1, method="minres", rotation=None, missing=missing)
+    correlations = correlation_matrix(frame, missing=missing).to_numpy()
+    total = correlations.sum()
+    return float((total - (1.0 - solution.communalities.to_numpy()).sum()) / total)

@@ -36,15 +36,15 @@ from scipy import special
 
 from instruments.model import Instrument
 
-from . import anonymity
+from . import anonymity, teamtree
 from ._validation import check_int
+from .agreement import icc_scores, rwg_j_scales
 from .alignment import alignment_index, overlap, profile_similarity
-from .correlation import correlation_matrix
-from .factors import efa
 from .gaps import _gap_arrays, meta_perception_gaps, perception_gaps, trend
+from .multicomp import adjust_p
 from .quality import careless
 from .recommendations import PRACTICES, Recommendation
-from .reliability import cronbach_alpha
+from .reliability import cronbach_alpha, omega_total
 from .scoring import keyed_items, score, scored_dimensions
 
 __all__ = [
@@ -371,27 +371,8 @@ def _prepare(responses, teams, instruments, threshold) -> _Wave:
 
 
 def _chains(teams: pd.DataFrame, root) -> dict:
-    """Team key -> [team, parent, grandparent, ...] (without the organisation)."""
-    parent = {k: (None if pd.isna(p) or p == root else p) for k, p in teams["parent"].items()}
-    chains = {}
-    for team in teams.index:
-        chain, current = [], team
-        while current is not None:
-            chain.append(current)
-            current = parent.get(current)
-        chains[team] = chain
-    return chains
-
-
-def _expansion(labels: pd.Series, chains: dict, shown: frozenset) -> tuple[np.ndarray, pd.Series]:
-    """Row positions repeated once per shown group each respondent is in, and that group's key.
-
-    A respondent of a sub-team counts in the sub-team and in every shown team above it, so
-    every group's statistics come from one grouped pass over the repeated rows.
-    """
-    groups = labels.map(lambda team: [g for g in chains[team] if g in shown]).explode().dropna()
-    positions = labels.index.get_indexer(groups.index)
-    return positions, pd.Series(groups.to_numpy(), index=pd.RangeIndex(len(groups)), name="team")
+    """Team key -> [team, parent, grandparent, ...] (without the organisation): :func:`teamtree.chains`."""
+    return teamtree.chains(teamtree.parent_map(teams["parent"], root=root, groups=teams.index), root)
 
 
 def _take(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
@@ -426,24 +407,6 @@ def _describe(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     return table
 
 
-def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN stays NaN), as R's ``p.adjust(method = "BH")``."""
-    p = np.asarray(p, dtype=float)
-    adjusted = np.full(p.shape, np.nan)
-    valid = ~np.isnan(p)
-    m = int(valid.sum())
-    if m == 0:
-        return adjusted
-    values = p[valid]
-    order = np.argsort(values)[::-1]
-    ranked = values[order] * m / np.arange(m, 0, -1)
-    cumulative = np.minimum.accumulate(ranked)
-    result = np.empty(m)
-    result[order] = np.minimum(cumulative, 1.0)
-    adjusted[valid] = result
-    return adjusted
-
-
 def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
     rows = []
     for instrument in instruments:
@@ -458,7 +421,10 @@ def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
                 pass
             row["omega_note"] = NOT_COMPUTABLE
             if len(items) >= 3 and keyed.notna().all(axis=1).sum() >= OMEGA_RESPONDENTS_PER_ITEM * len(items):
-                value = _omega_total(keyed)
+                try:
+                    value = omega_total(keyed, missing="pairwise")
+                except ValueError:
+                    value = float("nan")
                 if np.isfinite(value):
                     row["omega"], row["omega_note"] = value, ""
             low = [name for name in ("alpha", "omega") if row[name] < RELIABILITY_CUTOFF]
@@ -471,22 +437,6 @@ def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("dimension")
 
 
-def _omega_total(keyed: pd.DataFrame) -> float:
-    r"""McDonald's omega total of one scale from a one-factor minres solution.
-
-    :math:`\omega_t = (V - \sum_i (1 - h_i^2)) / V` with :math:`V = \mathbf 1'R\mathbf 1`,
-    the form of :func:`analysis.omega` (``psych::omega``) with a single common factor,
-    which is the model a scale score assumes (McDonald, 1999).
-    """
-    try:
-        solution = efa(keyed, 1, method="minres", rotation=None, missing="pairwise")
-        correlations = correlation_matrix(keyed, missing="pairwise").to_numpy()
-    except ValueError:
-        return float("nan")
-    total = correlations.sum()
-    return float((total - (1.0 - solution.communalities.to_numpy()).sum()) / total)
-
-
 def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
     """Keyed answers to every ordinal item of the instruments (one call per instrument)."""
     if rows.empty:
@@ -497,74 +447,28 @@ def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
 
 
 def _rwg_table(instruments, labels: pd.Series, keyed: pd.DataFrame) -> pd.DataFrame:
-    r"""r_wg(j) of every group on every dimension, with :func:`analysis.rwg_j`'s formula.
-
-    As ``rwg_j(items, groups, n_options, missing="listwise")`` for each dimension, but
-    with one grouped variance over all items: a member missing any item of a dimension
-    has all of that dimension's items blanked, so the NaN-skipping variance is the
-    listwise one.
-    """
-    blocks, specs = [], []
+    """r_wg(j) (listwise, :func:`analysis.agreement.rwg_j_scales`) of every group on every
+    dimension whose items share one response scale, with ``consensus``."""
+    scales, options = {}, {}
     for instrument in instruments:
         for dimension_id, items in scored_dimensions(instrument).items():
             if len({instrument.scale_of(item).id for item in items}) != 1:
                 continue  # r_wg(j) needs one null distribution
-            block = keyed[[item.id for item in items]]
-            complete = block.notna().all(axis=1).to_numpy()
-            blocks.append(block.where(np.broadcast_to(complete[:, None], block.shape)))
-            specs.append((dimension_id, len(items), len(instrument.scale_of(items[0]).values), complete))
-    if not blocks:
+            scales[dimension_id] = [item.id for item in items]
+            options[dimension_id] = len(instrument.scale_of(items[0]).values)
+    if not scales or not len(labels):
         return pd.DataFrame(columns=["team", "dimension", "rwg_j", "n", "consensus"])
-    frame = pd.concat(blocks, axis=1)
-    codes, teams = pd.factorize(labels, sort=True)
-    variances = frame.groupby(codes, sort=True).var(ddof=1).to_numpy()
-    tables, start = [], 0
-    for dimension_id, n_items, n_options, complete in specs:
-        null_variance = (n_options**2 - 1) / 12
-        sizes = np.bincount(codes[complete], minlength=len(teams))
-        with np.errstate(invalid="ignore"):
-            ratio = (
-                np.minimum(variances[:, start : start + n_items].mean(axis=1), null_variance) / null_variance
-            )
-            value = n_items * (1 - ratio) / (n_items * (1 - ratio) + ratio)
-        value[sizes < 2] = np.nan
-        tables.append(pd.DataFrame({"team": teams, "dimension": dimension_id, "rwg_j": value, "n": sizes}))
-        start += n_items
-    table = pd.concat(tables, ignore_index=True)
+    table = rwg_j_scales(keyed, labels, scales, options, missing="listwise")
+    table = table.rename(columns={"scale": "dimension"})
     table["consensus"] = table["rwg_j"] >= CONSENSUS_CUTOFF
     return table
 
 
 def _icc_table(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
-    r"""ICC(1) and ICC(2) of every dimension from one grouped pass (formulas of :func:`analysis.icc1`).
-
-    :math:`ICC(1) = (MS_B - MS_W) / (MS_B + (\bar n - 1) MS_W)` with :math:`\bar n = N/K`
-    and :math:`ICC(2) = (MS_B - MS_W) / MS_B`, per dimension over the answered scores.
-    """
+    """ICC(1) and ICC(2) per dimension (:func:`analysis.agreement.icc_scores`)."""
     if scores.empty:
         return pd.DataFrame(columns=["icc1", "icc2", "n_teams", "n"]).rename_axis("dimension")
-    grouped = scores.groupby(labels.to_numpy(), sort=False)
-    sizes, means, variances = grouped.count(), grouped.mean(), grouped.var(ddof=1)
-    n_total = sizes.sum()
-    n_groups = (sizes > 0).sum()
-    grand = scores.mean()
-    between = (sizes * (means - grand) ** 2).sum()
-    within = ((sizes - 1) * variances).sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ms_between = between / (n_groups - 1)
-        ms_within = within / (n_total - n_groups)
-        mean_size = n_total / n_groups
-        first = (ms_between - ms_within) / (ms_between + (mean_size - 1) * ms_within)
-        second = (ms_between - ms_within) / ms_between
-    usable = (n_groups >= 2) & (n_total > n_groups)
-    return pd.DataFrame(
-        {
-            "icc1": first.where(usable),
-            "icc2": second.where(usable),
-            "n_teams": n_groups.astype(int),
-            "n": n_total.astype(int),
-        }
-    ).rename_axis("dimension")
+    return icc_scores(scores, labels.to_numpy()).rename_axis("dimension")
 
 
 def _sales_marketing(scores, functions, dimensions) -> pd.DataFrame:
@@ -705,12 +609,8 @@ def _dimension_info(instruments, language: str) -> pd.DataFrame:
 
 def _overview_teams(teams, wave: _Wave, invited) -> pd.DataFrame:
     result = wave.suppression
-    chains = _chains(teams, result.root)
     # membership[g, t] = 1 when team t is g or nested under g: rolled-up sums in one product.
-    position = {team: i for i, team in enumerate(teams.index)}
-    membership = np.zeros((len(teams), len(teams)))
-    for team, chain in chains.items():
-        membership[[position[g] for g in chain], position[team]] = 1.0
+    membership = teamtree.membership(_chains(teams, result.root), teams.index)
     analysed = wave.analysed["team"].value_counts().reindex(teams.index, fill_value=0).to_numpy()
     submitted = membership @ wave.submitted.reindex(teams.index).to_numpy(dtype=float)
     invited_count = np.full(len(teams), np.nan)
@@ -855,7 +755,7 @@ def organization_report(
     names = teams["name"].astype(str)
 
     # Scores of every shown group (respondents repeated once per shown group they are in).
-    positions, expanded_labels = _expansion(current.analysed["team"], chains, result.shown)
+    positions, expanded_labels = teamtree.expand(current.analysed["team"], chains, result.shown)
     expanded_rows, expanded_scores = _take(current.analysed, positions), _take(current.scores, positions)
     expanded_keyed = _keyed(expanded_rows, instruments)
     rwg = _rwg_table(instruments, expanded_labels, expanded_keyed)
@@ -873,7 +773,7 @@ def organization_report(
     gaps = pd.DataFrame(columns=gap_columns)
     if pairs:
         gaps = perception_gaps(expanded_scores, expanded_labels, pairs=pairs, min_n=threshold)
-    gaps["p_adjusted"] = _benjamini_hochberg(gaps["p"].to_numpy(dtype=float))
+    gaps["p_adjusted"] = adjust_p(gaps["p"].to_numpy(dtype=float), "fdr_bh")
     gaps["significant"] = gaps["p_adjusted"] < 0.05
     gaps.insert(2, "name_a", gaps["team_a"].map(names))
     gaps.insert(3, "name_b", gaps["team_b"].map(names))
@@ -896,7 +796,7 @@ def organization_report(
             pooled_rows, pooled_rows["team"], perception_instruments[0], teams["function"].to_dict()
         )
         if not meta.empty:
-            meta["p_adjusted"] = _benjamini_hochberg(meta["p"].to_numpy(dtype=float))
+            meta["p_adjusted"] = adjust_p(meta["p"].to_numpy(dtype=float), "fdr_bh")
             meta["significant"] = meta["p_adjusted"] < 0.05
 
     # Mindset profiles and their similarity.
@@ -927,7 +827,7 @@ def organization_report(
 
     sales_marketing = _sales_marketing(pooled_scores, pooled_functions, perception_dims)
     if not sales_marketing.empty:
-        sales_marketing["p_adjusted"] = _benjamini_hochberg(sales_marketing["p"].to_numpy(dtype=float))
+        sales_marketing["p_adjusted"] = adjust_p(sales_marketing["p"].to_numpy(dtype=float), "fdr_bh")
         sales_marketing["significant"] = sales_marketing["p_adjusted"] < 0.05
     organization_means = means[means["team"] == root].set_index("dimension")["mean"]
     recommendations = _recommendations(sales_marketing, organization_means, info)

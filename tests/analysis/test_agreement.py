@@ -343,3 +343,99 @@ def test_team_labels_mixing_numbers_and_text(bhr2000, edge, index):
     theirs = np.array([np.nan if v is None else v for v in reference["value"]], dtype=float)
     np.testing.assert_allclose(ours[index].to_numpy(), theirs, rtol=0, atol=TOLERANCE, equal_nan=True)
     np.testing.assert_array_equal(ours["n"].to_numpy(), reference["n"])
+
+
+# --- many scales at once (the report's batched form) -------------------------------
+
+
+def _scale_table(table: pd.DataFrame, scale: str) -> pd.DataFrame:
+    return table[table["scale"] == scale].set_index("team")[["rwg_j", "n"]]
+
+
+def test_rwg_j_scales_matches_multilevel_for_every_scale(lq2002, expected):
+    items = lq2002[[c for columns in LQ_SCALES.values() for c in columns]]
+    table = analysis.rwg_j_scales(items, lq2002["COMPID"], LQ_SCALES, 5)
+    assert list(table.columns) == ["team", "scale", "rwg_j", "n"]
+    assert list(pd.unique(table["scale"])) == list(LQ_SCALES)
+    for scale in LQ_SCALES:
+        assert_matches(_scale_table(table, scale), "rwg_j", expected["rwg_j"][scale])
+
+
+def test_rwg_j_scales_deletes_listwise_per_scale(lq2002, expected):
+    tsig = blank(lq2002[LQ_SCALES["TSIG"]], 0, 2)
+    items = pd.concat([tsig, lq2002[LQ_SCALES["LEAD"]]], axis=1)
+    scales = {"TSIG": LQ_SCALES["TSIG"], "LEAD": LQ_SCALES["LEAD"]}
+    table = analysis.rwg_j_scales(items, lq2002["COMPID"], scales, {"TSIG": 5, "LEAD": 5})
+    assert_matches(_scale_table(table, "TSIG"), "rwg_j", expected["rwg_j"]["TSIG_missing"])
+    # A member missing a TSIG item still counts on LEAD.
+    assert_matches(_scale_table(table, "LEAD"), "rwg_j", expected["rwg_j"]["LEAD"])
+
+
+@pytest.mark.parametrize("missing", ["listwise", "pairwise"])
+def test_rwg_j_scales_equals_rwg_j_one_scale_at_a_time(bhr2000, missing):
+    items = blank(bhr2000.drop(columns="GRP"), 0, 4)
+    groups = bhr2000["GRP"].where(bhr2000.index % 97 != 5, 999)  # a team of a few members
+    scales = {"affect": ["AF06", "AF07"], "appraisal": ["AP12", "AP17", "AP33", "AP34"],
+              "assess": ["AS14", "AS15", "AS16", "AS17", "AS28"], "one": ["AF06"]}  # fmt: skip
+    options = {"affect": 5, "appraisal": 5, "assess": 7, "one": 5}
+    table = analysis.rwg_j_scales(items, groups, scales, options, missing=missing)
+    for scale, columns in scales.items():
+        single = analysis.rwg_j(items[columns], groups, options[scale], missing=missing)
+        pd.testing.assert_frame_equal(_scale_table(table, scale), single, check_names=False, rtol=1e-12)
+
+
+def test_rwg_j_scales_checks_its_arguments():
+    items = pd.DataFrame({"x": [1.0, 2.0], "y": [2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"scales\['s'\] names columns that are not in items: \['z'\]"):
+        analysis.rwg_j_scales(items, ["a", "a"], {"s": ["x", "z"]}, 5)
+    with pytest.raises(ValueError, match="n_options has no entry for scale 't'"):
+        analysis.rwg_j_scales(items, ["a", "a"], {"s": ["x"], "t": ["y"]}, {"s": 5})
+    with pytest.raises(ValueError, match=r"n_options\['s'\] must be at least 2"):
+        analysis.rwg_j_scales(items, ["a", "a"], {"s": ["x"]}, 1)
+    with pytest.raises(ValueError, match="scales must map"):
+        analysis.rwg_j_scales(items, ["a", "a"], {}, 5)
+
+
+def test_icc_scores_match_multilevel_and_icc1_icc2(bh1996, expected):
+    variables = ["COHES", "LEAD", "WBEING", "HRS"]
+    table = analysis.icc_scores(bh1996[variables], bh1996["GRP"])
+    assert list(table.columns) == ["icc1", "icc2", "n_teams", "n"]
+    for variable in variables:
+        assert table.at[variable, "icc1"] == pytest.approx(expected["icc"][variable]["icc1"], abs=TOLERANCE)
+        assert table.at[variable, "icc2"] == pytest.approx(expected["icc"][variable]["icc2"], abs=TOLERANCE)
+        assert table.at[variable, "icc1"] == pytest.approx(analysis.icc1(bh1996[variable], bh1996["GRP"]))
+        assert table.at[variable, "icc2"] == pytest.approx(analysis.icc2(bh1996[variable], bh1996["GRP"]))
+    assert (table["n"] == len(bh1996)).all()
+    assert (table["n_teams"] == bh1996["GRP"].nunique()).all()
+
+
+def test_icc_scores_drop_missing_values_per_score(bh1996, expected):
+    frame = unbalanced_with_missing(bh1996)
+    table = analysis.icc_scores(frame[["WBEING", "COHES"]], frame["GRP"])
+    reference = expected["icc"]["WBEING_missing"]
+    assert table.at["WBEING", "icc1"] == pytest.approx(reference["icc1"], abs=TOLERANCE)
+    assert table.at["WBEING", "icc2"] == pytest.approx(reference["icc2"], abs=TOLERANCE)
+    assert table.at["WBEING", "n"] == frame["WBEING"].notna().sum()
+    assert table.at["COHES", "icc1"] == pytest.approx(analysis.icc1(frame["COHES"], frame["GRP"]), rel=1e-12)
+
+
+def test_icc_scores_leave_blank_what_icc1_and_icc2_refuse():
+    scores = pd.DataFrame(
+        {
+            "fine": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "constant": [3.0] * 6,
+            "equal_means": [1.0, 3.0, 2.0, 1.0, 3.0, 2.0],
+            "one_team": [1.0, 2.0, 3.0, np.nan, np.nan, np.nan],
+        }
+    )
+    groups = ["a", "a", "a", "b", "b", "b"]
+    table = analysis.icc_scores(scores, groups)
+    assert table.at["fine", "icc1"] == pytest.approx(analysis.icc1(scores["fine"], groups))
+    assert table.loc["constant", ["icc1", "icc2"]].isna().all()
+    assert table.loc["one_team", ["icc1", "icc2"]].isna().all()
+    assert table.at["one_team", "n_teams"] == 1
+    # Every team has the same mean: ICC(1) is defined (and negative), ICC(2) is not.
+    assert table.at["equal_means", "icc1"] == pytest.approx(analysis.icc1(scores["equal_means"], groups))
+    assert np.isnan(table.at["equal_means", "icc2"])
+    with pytest.raises(ValueError, match="MS_B = 0"):
+        analysis.icc2(scores["equal_means"], groups)

@@ -132,6 +132,7 @@ def test_efa(items, n_factors, method, rotation):
 @given(items=frames(max_cols=7), n_factors=st.integers(0, 3))
 def test_omega(items, n_factors):
     outcome(analysis.omega, items, n_factors)
+    outcome(analysis.omega_total, items, missing="pairwise" if n_factors % 2 else "listwise")
 
 
 @HEAVY
@@ -175,6 +176,25 @@ def test_awg_and_ad_index(data, low, high, kind):
     items, groups = data
     outcome(analysis.awg, items, groups, low, high)
     outcome(analysis.ad_index, items, groups, type=kind)
+
+
+@FAST
+@given(data=grouped(), n_options=st.integers(-1, 7), missing=st.sampled_from(["listwise", "pairwise"]),
+       split=st.integers(0, 5))  # fmt: skip
+def test_rwg_j_and_icc_of_many_scales(data, n_options, missing, split):
+    items, groups = data
+    columns = list(items.columns)
+    scales = {"first": columns[:split], "second": columns[split:]}
+    outcome(analysis.rwg_j_scales, items, groups, scales, n_options, missing=missing)
+    outcome(analysis.icc_scores, items, groups)
+
+
+@FAST
+@given(p=st.lists(st.one_of(st.floats(-0.5, 1.5), st.just(np.nan)), max_size=30),
+       method=st.sampled_from(["fdr_bh", "bonferroni", "holm", "BH"]), alpha=st.floats(-1, 2))  # fmt: skip
+def test_adjust_p_and_multicomp(p, method, alpha):
+    outcome(analysis.adjust_p, p, method)
+    outcome(analysis.multicomp, p, alpha=alpha, method=method)
 
 
 @FAST
@@ -347,7 +367,8 @@ COVERED = {
     "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "profile_similarity",
     "suppression", "suppress_rows", "suppress_pairs", "disclosures", "comment_visibility", "keyed_items",
     "score", "scored_dimensions", "meta_perception_gaps", "synthetic_instrument", "simulate",
-    "organization_report", "published_groups", "team_report",
+    "organization_report", "published_groups", "team_report", "omega_total", "rwg_j_scales", "icc_scores",
+    "adjust_p", "multicomp",
 }  # fmt: skip
 
 

@@ -220,3 +220,40 @@ def test_omega_warns_of_an_ultra_heywood_case_as_psych_does():
         result = analysis.omega(items, n_factors=3)
     # At the boundary R's and scipy's L-BFGS-B stop a little apart: hold it to 1e-3.
     np.testing.assert_allclose(result.communalities, edge["communalities"], atol=1e-3)
+
+
+# ---------------------------------------------------------------------------
+# one-factor omega total (the model of a scale score)
+
+ONE_FACTOR = json.loads((REFERENCE / "omega_one_factor.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("scale", "missing"),
+    [
+        (scale, missing)
+        for scale, ref in ONE_FACTOR.items()
+        for missing in ("pairwise", "listwise")
+        if missing in ref
+    ],
+)
+def test_omega_total_matches_psych_with_one_factor(scale, missing, bfi_keyed, holzinger):
+    reference = ONE_FACTOR[scale]
+    data = (bfi_keyed if reference["data"] == "bfi" else holzinger)[reference["items"]]
+    assert analysis.omega_total(data, missing=missing) == pytest.approx(reference[missing], abs=TOLERANCE)
+
+
+def test_omega_total_is_the_reports_reliability_omega(bfi_keyed):
+    # The formula written out: (V - sum(1 - h2)) / V from a one-factor minres solution.
+    items = bfi_keyed[["C1", "C2", "C3", "C4", "C5"]]
+    solution = analysis.efa(items, 1, method="minres", rotation=None)
+    r = analysis.correlation_matrix(items).to_numpy()
+    expected = (r.sum() - (1 - solution.communalities.to_numpy()).sum()) / r.sum()
+    assert analysis.omega_total(items) == pytest.approx(expected, rel=1e-12)
+
+
+def test_omega_total_needs_three_items(bfi_keyed):
+    with pytest.raises(ValueError, match="items needs at least 3 columns"):
+        analysis.omega_total(bfi_keyed[["C1", "C2"]])
+    with pytest.raises(ValueError, match="missing must be one of"):
+        analysis.omega_total(bfi_keyed[["C1", "C2", "C3"]], missing="everything")

@@ -397,9 +397,8 @@ def test_every_section_is_frozen(report):
     assert np.isfinite(report.alignment.level_midpoint)
 
 
-def test_benjamini_hochberg_matches_r_p_adjust():
-    from analysis.report import _benjamini_hochberg
-
-    # R 4: p.adjust(c(0.01, 0.04, 0.03, 0.005, NA, 0.9), "BH") -> 0.025 0.050 0.050 0.025 NA 0.900
-    adjusted = _benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.005, np.nan, 0.9]))
-    np.testing.assert_allclose(adjusted, [0.025, 0.05, 0.05, 0.025, np.nan, 0.9], rtol=1e-12)
+def test_gap_p_values_are_adjusted_over_the_whole_table(report):
+    # Benjamini-Hochberg (analysis.adjust_p, checked against R in test_multicomp.py) over every gap.
+    gaps = report.gaps
+    np.testing.assert_allclose(gaps["p_adjusted"], analysis.adjust_p(gaps["p"], "fdr_bh"), equal_nan=True)
+    assert (gaps["significant"] == (gaps["p_adjusted"] < 0.05)).all()
