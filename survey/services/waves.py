@@ -89,7 +89,9 @@ def _free_name(organization_id: int, name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise ServiceError("A wave needs a name.")
-    same = (Wave.organization_id == organization_id) & (func.lower(Wave.name) == name.lower())
+    # The database lower-cases both sides: Python's str.lower folds letters SQLite's lower()
+    # leaves alone ("Ⱦ"), and a name the check let through would then break the unique constraint.
+    same = (Wave.organization_id == organization_id) & (func.lower(Wave.name) == func.lower(name))
     taken = db.session.scalar(select(Wave.name).where(same))
     if taken is not None:
         raise ServiceError(

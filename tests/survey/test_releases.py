@@ -315,6 +315,19 @@ def test_wave_names_are_unique_within_an_organisation(org, client, runner):
     assert len(db.session.scalars(select(Wave)).all()) == 1
 
 
+@pytest.mark.parametrize("name", ["Ⱦ", "Straße", "İstanbul"])
+def test_a_name_taken_in_letters_python_folds_differently_is_refused_not_500(org, client, name):
+    """Found by fuzzing the clone form: str.lower and SQLite's lower() disagree on "Ⱦ", so the
+    check missed the taken name and the unique constraint answered 500."""
+    wave = new_wave(org, name)
+    sign_in(client)
+    page = client.post(f"/waves/{wave.id}/clone", data={"name": name})
+    assert page.status_code == 302
+    with client.session_transaction() as session:
+        assert any("already has a wave called" in message for _, message in session["_flashes"])
+    assert db.session.scalars(select(Wave.name)).all() == [name]
+
+
 def test_two_waves_of_the_same_organisation_no_longer_break_its_pages(client, org):
     """The bug: two waves with one name made every later report and the trend answer 500."""
     first = new_wave(org, "Round")
