@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
     app.config["MIGRATIONS_DIRECTORY"] = str(root / "migrations")
 
-    from survey import cli, errors, extensions, models, security  # noqa: F401  (models register their tables)
+    from survey import cli, errors, extensions, jobs, models, security  # noqa: F401  (models register their tables)
     from survey.db import configure_engine
 
     configure_engine(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.queue.init_app(app)
     _register_blueprints(app)
     return app
 

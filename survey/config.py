@@ -58,6 +58,19 @@ class DefaultConfig:
     MAIL_PASSWORD = ""
     #: The sender of invitations, e.g. ``Mindgap <surveys@example.com>``.
     MAIL_FROM = "mindgap@localhost"
+    #: The job queue (``MINDGAP_JOBS_URL``): empty for a SQLite file in the instance folder,
+    #: ``redis://host:6379/0`` in production, ``sqlite:///path`` or ``memory://``.
+    JOBS_URL = ""
+    #: Run each job at once in the process that asks for it (tests; no worker needed).
+    JOBS_IMMEDIATE = False
+    #: Seconds without a heartbeat after which a running job is resumed by another run.
+    JOBS_STALE_AFTER = 60
+    #: Seconds after which the wave page says a queued job is waiting for the worker.
+    JOBS_WAIT_NOTICE = 15
+    #: Threads of one ``mindgap worker``.
+    JOBS_WORKERS = 2
+    #: Messages one run of an e-mail job sends before it puts itself back on the queue.
+    MAIL_BATCH_SIZE = 100
 
 
 def database_url(config, instance_path: str) -> str:

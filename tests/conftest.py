@@ -57,6 +57,9 @@ def make_app(database_url: str, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "mindgap.test",
         "BASE_URL": "http://mindgap.test",
+        # Jobs run at once in the process that queues them (the fault tests start real workers).
+        "JOBS_IMMEDIATE": True,
+        "JOBS_URL": "memory://",
     }
     config.update(overrides)
     app = create_app(config)

@@ -32,6 +32,8 @@ def upgrade():
         sa.Column('params', sa.JSON(), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),
         sa.Column('total', sa.Integer(), nullable=True),
+        sa.Column('sent', sa.Integer(), nullable=False),
+        sa.Column('failed', sa.Integer(), nullable=False),
         sa.Column('summary', sa.Text(), nullable=True),
         sa.Column('error', sa.Text(), nullable=True),
         sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -33,6 +33,9 @@ class Job(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     #: Messages this round owes in all (set when a worker first takes the job).
     total: Mapped[int | None] = mapped_column(Integer)
+    #: Messages this job sent and that failed (over all its runs).
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
     #: The outcome in a sentence, for the wave page and the command line.
     summary: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

@@ -192,7 +192,13 @@ def wave_report_pdf(wave_id: int):
     if paper not in PAPERS:
         abort(404, description="The PDF comes in A4 (paper=a4) or Letter (paper=letter).")
     release = _released(wave)
+    pdf = _cached_pdf(wave, release, language, paper)
+    db.session.commit()
+    suffix = "" if paper == "a4" else f"-{paper}"
+    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}-release-{release.number}{suffix}.pdf")
 
+
+def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
     def build() -> bytes:
         from weasyprint import HTML
 
@@ -203,10 +209,24 @@ def wave_report_pdf(wave_id: int):
         return HTML(string=html, url_fetcher=_font_fetcher()).write_pdf()
 
     kind = "pdf" if paper == "a4" else f"pdf-{paper}"
-    pdf = service.cached(wave, kind, language, build, service.release_state(release))
-    db.session.commit()
-    suffix = "" if paper == "a4" else f"-{paper}"
-    return _download(pdf, "application/pdf", f"mindgap-wave-{wave.id}-release-{release.number}{suffix}.pdf")
+    return service.cached(wave, kind, language, build, service.release_state(release))
+
+
+def _cached_results(wave, release, extension: str) -> bytes:
+    build = exports.results_csv if extension == "csv" else exports.results_xlsx
+    return service.cached(wave, extension, "en", lambda: build(service.organization_report(release)),
+                          service.release_state(release))  # fmt: skip
+
+
+def prebuild(wave, release) -> None:
+    """Build and cache what a release's readers download: the report page body and the A4 PDF
+    in each of the wave's languages, and the results as XLSX and CSV (a background job)."""
+    for language in [code for code in wave.languages or [] if code in LANGUAGES] or ["en"]:
+        _cached_pdf(wave, release, language, "a4")
+        db.session.commit()
+    for extension in ("xlsx", "csv"):
+        _cached_results(wave, release, extension)
+        db.session.commit()
 
 
 @bp.route("/waves/<int:wave_id>/results.<any(csv, xlsx):extension>")
@@ -215,9 +235,7 @@ def wave_results(wave_id: int, extension: str):
     """The aggregated, suppressed results of the latest release as CSV or XLSX."""
     wave = access.wave_for(current_user, wave_id)
     release = _released(wave)
-    build = exports.results_csv if extension == "csv" else exports.results_xlsx
-    payload = service.cached(wave, extension, "en", lambda: build(service.organization_report(release)),
-                             service.release_state(release))  # fmt: skip
+    payload = _cached_results(wave, release, extension)
     audit.record(current_user, "results exported", organization=wave.organization, subject=f"wave {wave.id}",
                  details={"format": extension, "release": release.number})  # fmt: skip
     db.session.commit()

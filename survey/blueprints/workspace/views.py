@@ -24,6 +24,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 import instruments
+from survey import jobs
 from survey.blueprints.workspace.forms import (
     ActionForm,
     CloneForm,
@@ -38,20 +39,13 @@ from survey.blueprints.workspace.forms import (
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
-from survey.services import ServiceError, access, audit, reports
+from survey.services import ServiceError, access, audit, background, reports
 from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
-from survey.services.mailing import (
-    MailServerError,
-    MailSettings,
-    retry_reminders,
-    send_invitations,
-    send_reminders,
-    send_status,
-)
+from survey.services.mailing import send_status
 from survey.services.organizations import create_organization, create_team
-from survey.services.releases import change_threshold, latest_release, not_released_text, publish, releases_of
+from survey.services.releases import change_threshold, latest_release, not_released_text, releases_of
 from survey.services.roster import (
     import_roster,
     participants_of,
@@ -373,6 +367,9 @@ def wave(wave_id: int):
         progress=wave_progress(wave),
         instruments=instrument_refs(wave),
         mail=send_status(wave),
+        sending=background.mail_progress(
+            wave, worker_seen=jobs.worker_seen(), wait_notice=current_app.config["JOBS_WAIT_NOTICE"]
+        ),
         releases=releases_of(wave),
         not_released=not_released_text(wave),
         threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
@@ -417,14 +414,27 @@ def close_wave_view(wave_id: int):
 def release(wave_id: int):
     """Release the wave's results now (checked against every earlier release)."""
 
-    def publish_now(wave):
-        made = publish(wave, actor=current_user)
-        if made.status == "published":
-            flash(f"Results released (release {made.number}).", "success")
-        else:
-            flash(made.reason, "error")
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    job = background.request_release(wave, current_user)
+    db.session.commit()
+    _start([job], "Releasing the results in the background: this page shows the outcome when it is done.")
+    return redirect(url_for("workspace.wave", wave_id=wave_id))
 
-    return _wave_action(wave_id, publish_now, "", "")
+
+def _start(queued: list, waiting: str) -> None:
+    """Put the committed jobs on the queue, and say how they stand (done already when immediate)."""
+    for job in queued:
+        jobs.enqueue(job)
+    db.session.expire_all()
+    for job in queued:
+        if job.status in ("done", "failed"):
+            flash(job.summary or "Done.", "error" if job.status == "failed" or job.error else "success")
+        else:
+            flash(waiting, "info")
+            return
 
 
 @bp.route("/waves/<int:wave_id>/threshold", methods=["POST"])
@@ -487,54 +497,37 @@ def links(wave_id: int):
     )
 
 
-def _mail(wave_id: int, send, event: str):
+def _mail(wave_id: int, what: str):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    settings = MailSettings.from_config(current_app.config)
     try:
-        report = send(wave, settings, db.session.commit)
-    except MailServerError as error:
+        queued = background.request_mail(wave, what, current_user)
         db.session.commit()
-        flash(f"{error} Nothing was sent; try again later.", "error")
-        return redirect(url_for("workspace.wave", wave_id=wave_id))
     except ServiceError as error:
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    audit.record(current_user, event, organization=wave.organization, subject=_wave_label(wave),
-                 details={"sent": len(report.sent), "failed": len(report.failed)}, wave=wave)  # fmt: skip
-    db.session.commit()
-    flash(report.summary(), "error" if report.failed or report.not_attempted else "success")
+    _start(queued, "Sending in the background: this page shows how far it got.")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
 @bp.route("/waves/<int:wave_id>/send", methods=["POST"])
 def send(wave_id: int):
-    return _mail(wave_id, send_invitations, "emails.invitations_sent")
+    """Queue the invitation e-mails of everyone not yet sent one."""
+    return _mail(wave_id, "invitation")
 
 
 @bp.route("/waves/<int:wave_id>/remind", methods=["POST"])
 def remind(wave_id: int):
-    return _mail(wave_id, send_reminders, "emails.reminders_sent")
+    """Queue a new reminder round to everyone who has not submitted."""
+    return _mail(wave_id, "reminder")
 
 
 @bp.route("/waves/<int:wave_id>/retry", methods=["POST"])
 def retry(wave_id: int):
-    def retry_all(wave, settings, checkpoint):
-        report = send_invitations(wave, settings, checkpoint)
-        try:
-            reminders = retry_reminders(wave, settings, checkpoint)
-        except MailServerError:
-            raise
-        except ServiceError:
-            return report  # no reminder round yet
-        report.sent += reminders.sent
-        report.failed += reminders.failed
-        report.not_attempted += reminders.not_attempted
-        return report
-
-    return _mail(wave_id, retry_all, "emails.retried")
+    """Queue the failed invitations and the latest reminder round's failures again."""
+    return _mail(wave_id, "retry")
 
 
 @bp.route("/waves/<int:wave_id>/board")

@@ -1,0 +1,380 @@
+"""What background jobs do: e-mail rounds, releases and their files, and the schedules.
+
+A request only records a :class:`~survey.models.Job` and puts its id on the queue
+(:mod:`survey.jobs`); a worker then calls :func:`run`. Every job is idempotent: an e-mail
+round sends only what it still owes (each message is claimed before it is sent, see
+:mod:`survey.services.mailing`), a release job that finds its release made only builds the
+files, and a second run of a finished job does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import EmailSend, Invitation, Job, Release, User, Wave, utcnow
+from survey.services import ServiceError, audit
+from survey.services.mailing import (
+    MailServerError,
+    MailSettings,
+    latest_reminder_round,
+    next_reminder_round,
+    send_round,
+)
+from survey.services.waves import close_wave, due_to_close
+
+#: Audit events of the e-mail jobs, by what they send.
+MAIL_EVENTS = {"invitation": "emails.invitations_sent", "reminder": "emails.reminders_sent"}
+
+
+def _label(wave: Wave) -> str:
+    return f'wave {wave.id} "{wave.name}"'
+
+
+def _unfinished(wave: Wave, kind: str, params: dict | None = None) -> Job | None:
+    jobs = db.session.scalars(
+        select(Job).where(Job.wave_id == wave.id, Job.kind == kind, Job.status.in_(("queued", "running")))
+    ).all()
+    return next((job for job in jobs if params is None or job.params == params), None)
+
+
+def _job(wave: Wave, kind: str, params: dict, actor: User | None) -> Job:
+    existing = _unfinished(wave, kind, params)
+    if existing is not None:
+        return existing
+    job = Job(kind=kind, wave=wave, params=params, status="queued", created_by=actor, created_at=utcnow(),
+              sent=0, failed=0)  # fmt: skip
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def request_mail(wave: Wave, what: str, actor: User | None) -> list[Job]:
+    """Record the e-mail jobs for ``what``: ``invitation``, ``reminder`` (a new round) or ``retry``.
+
+    ``retry`` resends the failures of the invitations and of the latest reminder round. A job
+    already waiting for the same round is returned instead of a second one. Raises
+    :class:`ServiceError` when the wave is not open or a new reminder round is too soon.
+    """
+    if wave.status != "open":
+        raise ServiceError("E-mails go out only while the wave is open; open it first.")
+    if what == "invitation":
+        rounds = [("invitation", 0)]
+    elif what == "reminder":
+        rounds = [("reminder", next_reminder_round(wave))]
+    elif what == "retry":
+        number, _ = latest_reminder_round(wave)
+        rounds = [("invitation", 0)] + ([("reminder", number)] if number else [])
+    else:
+        raise ValueError(f"what must be 'invitation', 'reminder' or 'retry', not {what!r}")
+    return [_job(wave, "mail", {"email": kind, "round": number}, actor) for kind, number in rounds]
+
+
+def request_release(wave: Wave, actor: User | None) -> Job:
+    """Record a job that releases ``wave``'s results and builds the files of the release."""
+    return _job(wave, "release", {}, actor)
+
+
+def request_prebuild(wave: Wave, release: Release) -> Job:
+    """Record a job that builds the report files of ``release`` (made elsewhere)."""
+    return _job(wave, "prebuild", {"release": release.id}, None)
+
+
+def run(
+    job_id: int,
+    settings: MailSettings,
+    *,
+    batch: int,
+    last_attempt: bool,
+    prebuild: Callable[[Wave, Release], None],
+) -> bool:
+    """Do (the next part of) job ``job_id``; ``True`` when more remains (run it again).
+
+    An e-mail job sends at most ``batch`` messages per run. A mail server that cannot be
+    reached raises :class:`MailServerError`, so the queue retries with back-off; on the
+    ``last_attempt`` the job is marked failed instead.
+    """
+    job = db.session.get(Job, job_id)
+    if job is None or job.status in ("done", "failed"):
+        return False
+    resumed = job.started_at is not None
+    now = utcnow()
+    job.status, job.heartbeat_at = "running", now
+    job.started_at = job.started_at or now
+    db.session.commit()
+    try:
+        if job.kind == "mail":
+            return _run_mail(job, settings, batch=batch, resumed=resumed)
+        release = (
+            _run_release(job) if job.kind == "release" else db.session.get(Release, job.params["release"])
+        )
+        if release is not None and release.status == "published":
+            prebuild(job.wave, release)
+        _finish(job, job.summary or "Report files built.")
+        return False
+    except MailServerError as error:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        job.error = str(error)
+        if last_attempt:
+            _finish(job, f"{error} Nothing more was sent.", status="failed")
+            db.session.commit()
+            return False
+        db.session.commit()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        job.error = str(error)
+        _finish(job, str(error), status="failed")
+        return False
+
+
+def _finish(job: Job, summary: str, status: str = "done") -> None:
+    job.status, job.summary, job.finished_at = status, summary, utcnow()
+
+
+def _run_mail(job: Job, settings: MailSettings, *, batch: int, resumed: bool) -> bool:
+    kind, number = job.params["email"], int(job.params["round"])
+    wave = job.wave
+    if job.total is None:
+        job.total = _round_size(wave, kind, number)
+
+    def checkpoint() -> None:
+        job.heartbeat_at = utcnow()
+        db.session.commit()
+
+    report = send_round(wave, kind, number, settings, checkpoint, limit=batch, reclaim=resumed)
+    job.sent, job.failed = job.sent + len(report.sent), job.failed + len(report.failed)
+    if report.remaining:
+        job.heartbeat_at = utcnow()
+        return True
+    if job.failed:
+        job.error = f"{job.failed} message(s) failed; the wave page lists why."
+    parts = [f"{job.sent} sent"] + [f"{job.failed} failed"] * bool(job.failed)
+    parts += [f"{report.no_address} without an e-mail address"] * bool(report.no_address)
+    parts += [f"{report.unknown} of unknown outcome, not retried"] * bool(report.unknown)
+    _finish(job, ", ".join(parts) + ".")
+    audit.record(job.created_by, MAIL_EVENTS[kind], organization=wave.organization, subject=_label(wave),
+                 details={"round": number, "sent": job.sent, "failed": job.failed, "job": job.id},
+                 wave=wave)  # fmt: skip
+    return False
+
+
+def _run_release(job: Job) -> Release | None:
+    from survey.services.releases import publish
+
+    made = publish(job.wave, actor=job.created_by)
+    if made.status == "published":
+        job.summary = f"Results released (release {made.number})."
+    else:
+        job.summary = job.error = made.reason
+    db.session.commit()
+    return made
+
+
+def _round_size(wave: Wave, kind: str, number: int) -> int:
+    """Messages of the round in all: those recorded, and those still owed."""
+    from survey.models import Participant
+
+    recorded = round_counts(wave, kind, number)
+    owed = db.session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .join(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(
+            EmailSend,
+            (EmailSend.invitation_id == Invitation.id)
+            & (EmailSend.kind == kind)
+            & (EmailSend.round == number),
+        )
+        .where(
+            Invitation.wave_id == wave.id,
+            Invitation.revoked_at.is_(None),
+            Invitation.used_at.is_(None),
+            Participant.email.is_not(None),
+            Participant.email != "",
+            EmailSend.id.is_(None),
+        )
+    )
+    return sum(recorded.values()) + int(owed or 0)
+
+
+def round_counts(wave: Wave, kind: str, number: int) -> dict[str, int]:
+    """Messages of one round by status (``sending``, ``delivering``, ``sent``, ``failed``)."""
+    return dict(
+        db.session.execute(
+            select(EmailSend.status, func.count())
+            .join(Invitation, Invitation.id == EmailSend.invitation_id)
+            .where(Invitation.wave_id == wave.id, EmailSend.kind == kind, EmailSend.round == number)
+            .group_by(EmailSend.status)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class MailProgress:
+    """The latest e-mail job of a wave, for the wave page and the command line."""
+
+    job_id: int
+    #: ``invitation`` or ``reminder``, and the round.
+    email: str
+    round: int
+    status: str
+    total: int | None
+    sent: int
+    failed: int
+    unknown: int
+    summary: str
+    #: Queued or running, but no worker has taken it or shown a sign of life for a while.
+    waiting_for_worker: bool
+
+    @property
+    def pending(self) -> int | None:
+        if self.total is None:
+            return None
+        return max(self.total - self.sent - self.failed - self.unknown, 0)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+def mail_progress(
+    wave: Wave, *, worker_seen: datetime | None, wait_notice: float, now: datetime | None = None
+) -> MailProgress | None:
+    """How the latest e-mail job of ``wave`` stands (``None``: there is none).
+
+    ``worker_seen`` is the worker's last heartbeat; the job is said to be waiting for the
+    worker when that is older than ``wait_notice`` seconds, or the job has been queued or
+    silent that long.
+    """
+    job = db.session.scalar(
+        select(Job).where(Job.wave_id == wave.id, Job.kind == "mail").order_by(Job.id.desc()).limit(1)
+    )
+    return progress_of(job, worker_seen=worker_seen, wait_notice=wait_notice, now=now) if job else None
+
+
+def progress_of(
+    job: Job, *, worker_seen: datetime | None, wait_notice: float, now: datetime | None = None
+) -> MailProgress:
+    """:func:`mail_progress` of one job."""
+    now = now or utcnow()
+    notice = timedelta(seconds=wait_notice)
+    counts = round_counts(job.wave, job.params["email"], int(job.params["round"]))
+    quiet = job.heartbeat_at or job.created_at
+    waiting = job.status in ("queued", "running") and (
+        worker_seen is None or now - worker_seen > notice or now - quiet > notice
+    )
+    return MailProgress(
+        job_id=job.id, email=job.params["email"], round=int(job.params["round"]), status=job.status,
+        total=job.total, sent=counts.get("sent", 0), failed=counts.get("failed", 0),
+        unknown=counts.get("delivering", 0), summary=job.summary or "", waiting_for_worker=waiting,
+    )  # fmt: skip
+
+
+def stalled(*, stale_after: float, now: datetime | None = None) -> list[Job]:
+    """Unfinished jobs to put on the queue again: running ones whose heartbeat is older than
+    ``stale_after`` seconds, and queued ones left untaken ten times that long (a lost queue)."""
+    now = now or utcnow()
+    quiet = now - timedelta(seconds=stale_after)
+    lost = now - timedelta(seconds=10 * stale_after)
+    return list(
+        db.session.scalars(
+            select(Job)
+            .where(
+                ((Job.status == "running") & (Job.heartbeat_at < quiet))
+                | ((Job.status == "queued") & (Job.created_at < lost))
+            )
+            .order_by(Job.id)
+        )
+    )
+
+
+def close_due(now: datetime | None = None) -> list[Wave]:
+    """Close every open wave whose closing time has passed (audited as automatic); the waves."""
+    closed = []
+    for wave in due_to_close(now):
+        close_wave(wave)
+        audit.record(None, "wave.closed", organization=wave.organization, subject=_label(wave),
+                     details={"automatic": True}, wave=wave)  # fmt: skip
+        closed.append(wave)
+    return closed
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """``"3,1"`` as ``[3, 1]``: whole days before the close, each from 0 to 90, largest first."""
+    days = []
+    for part in (text or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 <= int(part) <= 90:
+            raise ServiceError(
+                f"Reminder days are whole numbers of days before the close, 0 to 90, separated by "
+                f"commas (e.g. 3,1); {part!r} is not one."
+            )
+        days.append(int(part))
+    return sorted(set(days), reverse=True)
+
+
+def set_reminder_days(wave: Wave, days: list[int], actor: User | None = None) -> Wave:
+    """Send a reminder round by itself ``days`` days before ``wave`` closes (``[]``: never)."""
+    if days and wave.closes_at is None:
+        raise ServiceError("Automatic reminders count days before the close: give the wave a closing time.")
+    wave.reminder_days = list(days)
+    audit.record(actor, "wave.reminders_scheduled", organization=wave.organization, subject=_label(wave),
+                 details={"days": list(days)}, wave=wave)  # fmt: skip
+    return wave
+
+
+def reminders_due(now: datetime | None = None) -> list[Job]:
+    """Reminder jobs for the open waves that reached one of their reminder days since the last.
+
+    A day counts once: a reminder job recorded at or after that day's moment (``closes_at``
+    minus the days) means it is done. Only people who have not submitted are reminded.
+    """
+    now = now or utcnow()
+    jobs = []
+    waves = db.session.scalars(
+        select(Wave).where(Wave.status == "open", Wave.closes_at.is_not(None), Wave.closes_at > now)
+    ).all()
+    for wave in waves:
+        marks = [wave.closes_at - timedelta(days=d) for d in (wave.reminder_days or [])]
+        passed = [mark for mark in marks if mark <= now]
+        if not passed:
+            continue
+        latest_mark = max(passed)
+        _, started = latest_reminder_round(wave)
+        if started is not None and started >= latest_mark:
+            continue  # a round went out since (by hand or by an earlier check)
+        done = db.session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.wave_id == wave.id, Job.kind == "mail", Job.created_at >= latest_mark)
+            .where(Job.params["email"].as_string() == "reminder")
+        )
+        if done:
+            continue
+        try:
+            jobs.extend(request_mail(wave, "reminder", None))
+        except ServiceError:
+            continue  # a round went out lately (by hand): this day is covered
+    return jobs
+
+
+def run_schedules(now: datetime | None = None) -> list[Job]:
+    """The minute's work: close the waves that are due (and queue their files), record due
+    reminder rounds; the jobs to put on the queue."""
+    from survey.services.releases import latest_release
+
+    jobs = []
+    for wave in close_due(now):
+        release = latest_release(wave)
+        if release is not None:
+            jobs.append(request_prebuild(wave, release))
+    jobs.extend(reminders_due(now))
+    return jobs
