@@ -12,10 +12,19 @@ Charts live in :mod:`analysis.charts` (``import analysis.charts``), which loads 
 from .agreement import ad_index, awg, icc1, icc2, icc_scores, rwg, rwg_j, rwg_j_scales
 from .alignment import ProfileSimilarity, alignment_index, profile_similarity
 from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
+from .calibration import (
+    DefinitionIndex,
+    PolicyWeights,
+    definition_index,
+    function_agreement,
+    policy_weights,
+    vignette_splits,
+)
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
+from .interrater import fleiss_kappa, krippendorff_alpha
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
@@ -73,6 +82,15 @@ __all__ = [
     "rwg_j",
     "rwg_j_scales",
     "trend",
+    # lead calibration: agreement on vignettes and policy capturing
+    "DefinitionIndex",
+    "PolicyWeights",
+    "definition_index",
+    "fleiss_kappa",
+    "function_agreement",
+    "krippendorff_alpha",
+    "policy_weights",
+    "vignette_splits",
     # multiple comparisons
     "adjust_p",
     "multicomp",
