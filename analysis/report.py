@@ -743,146 +743,254 @@ def organization_report(
     if len(set(labels)) != len(labels):
         raise ValueError(f"history labels and wave must all differ; got {labels}")
     rng = np.random.default_rng(seed)
-    info = _dimension_info(instruments, language)
-    perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
-    mindset_dims = [d for d in info.index if info.at[d, "kind"] == "mindset"]
+    data = _inputs(responses, teams, instruments, threshold, language)
+    means, rwg = _means_section(data)
+    gaps = _gaps_section(data)
+    alignment, headline_replicates = _alignment_section(data, gaps, rng)
+    trend_section = _trend(
+        history, wave, data.wave, alignment.headline, headline_replicates, teams, instruments, threshold,
+        data.info, rng,
+    )  # fmt: skip
+    return OrganizationReport(
+        wave=wave,
+        threshold=threshold,
+        comment_threshold=comment_threshold,
+        dimensions=data.info,
+        suppression=data.result,
+        overview=_overview_section(data, invited),
+        means=means,
+        gaps=gaps,
+        alignment=alignment,
+        meta_perception=_meta_perception_section(data),
+        profiles=_profiles_section(data, means),
+        profile_similarity=_profile_similarity_section(data, gaps),
+        heatmap=_heatmap_section(data),
+        agreement=_agreement_section(data, rwg),
+        quality=_quality_section(data),
+        trend=trend_section,
+        recommendations=_recommendations_section(data, means),
+        comments=_comments_section(data, comments, responses, comment_threshold),
+    )
 
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What every section of one wave's report reads (internal)."""
+
+    wave: _Wave
+    teams: pd.DataFrame
+    instruments: tuple
+    threshold: int
+    #: :func:`_dimension_info`, and its perception and mindset dimension ids.
+    info: pd.DataFrame
+    perception_dims: list
+    mindset_dims: list
+    #: Shown teams in the order of ``teams``; team -> its chain up the tree; team -> name.
+    shown_teams: list
+    chains: dict
+    names: pd.Series
+    #: Respondents repeated once per shown group they are in, with that group's key.
+    expanded_labels: pd.Series
+    expanded_scores: pd.DataFrame
+    expanded_keyed: pd.DataFrame
+    #: Keyed answers of the analysed respondents.
+    keyed: pd.DataFrame
+    #: Scores, functions and rows of the members of ``shown_members`` teams (pooled statistics).
+    pooled_scores: pd.DataFrame
+    pooled_functions: pd.Series
+    pooled_rows: pd.DataFrame
+
+    @property
+    def result(self) -> anonymity.Suppression:
+        return self.wave.suppression
+
+    @property
+    def root(self):
+        return self.wave.suppression.root
+
+    @property
+    def organization_shown(self) -> bool:
+        return self.root in self.result.shown
+
+
+def _inputs(responses, teams, instruments, threshold, language) -> _Inputs:
+    """Careless exclusion, suppression and the expansion into shown groups, done once for all sections."""
+    info = _dimension_info(instruments, language)
     current = _prepare(responses, teams, instruments, threshold)
     result = current.suppression
-    root = result.root
-    shown_teams = [t for t in teams.index if t in result.shown]
-    chains = _chains(teams, root)
-    names = teams["name"].astype(str)
-
-    # Scores of every shown group (respondents repeated once per shown group they are in).
+    chains = _chains(teams, result.root)
     positions, expanded_labels = teamtree.expand(current.analysed["team"], chains, result.shown)
-    expanded_rows, expanded_scores = _take(current.analysed, positions), _take(current.scores, positions)
-    expanded_keyed = _keyed(expanded_rows, instruments)
-    rwg = _rwg_table(instruments, expanded_labels, expanded_keyed)
-    means = _group_means(current, expanded_scores, expanded_labels, rwg, teams)
+    expanded_rows = _take(current.analysed, positions)
+    pooled_scores, pooled_functions, pooled_rows = _pooled(current, teams)
+    return _Inputs(
+        wave=current,
+        teams=teams,
+        instruments=instruments,
+        threshold=threshold,
+        info=info,
+        perception_dims=[d for d in info.index if info.at[d, "kind"] == "perception"],
+        mindset_dims=[d for d in info.index if info.at[d, "kind"] == "mindset"],
+        shown_teams=[t for t in teams.index if t in result.shown],
+        chains=chains,
+        names=teams["name"].astype(str),
+        expanded_labels=expanded_labels,
+        expanded_scores=_take(current.scores, positions),
+        expanded_keyed=_keyed(expanded_rows, instruments),
+        keyed=_keyed(current.analysed, instruments),
+        pooled_scores=pooled_scores,
+        pooled_functions=pooled_functions,
+        pooled_rows=pooled_rows,
+    )
 
-    # Gaps between shown groups that do not contain one another.
+
+def _means_section(data: _Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every shown group's dimension scores with r_wg(j) (``means``), and the r_wg(j) table."""
+    rwg = _rwg_table(data.instruments, data.expanded_labels, data.expanded_keyed)
+    means = _group_means(data.wave, data.expanded_scores, data.expanded_labels, rwg, data.teams)
+    return means, rwg
+
+
+def _gaps_section(data: _Inputs) -> pd.DataFrame:
+    """Gaps between shown groups that do not contain one another, BH-adjusted over the table."""
+    shown, chains = data.shown_teams, data.chains
     pairs = [
         (a, b)
-        for i, a in enumerate(shown_teams)
-        for b in shown_teams[i + 1 :]
+        for i, a in enumerate(shown)
+        for b in shown[i + 1 :]
         if a not in chains[b] and b not in chains[a]
     ]
     gap_columns = ["team_a", "team_b", "dimension", "n_a", "n_b", "mean_a", "mean_b", "difference", "d", "g",
                    "g_ci_low", "g_ci_high", "t", "df", "p"]  # fmt: skip
     gaps = pd.DataFrame(columns=gap_columns)
     if pairs:
-        gaps = perception_gaps(expanded_scores, expanded_labels, pairs=pairs, min_n=threshold)
-    gaps["p_adjusted"] = adjust_p(gaps["p"].to_numpy(dtype=float), "fdr_bh")
-    gaps["significant"] = gaps["p_adjusted"] < 0.05
-    gaps.insert(2, "name_a", gaps["team_a"].map(names))
-    gaps.insert(3, "name_b", gaps["team_b"].map(names))
+        gaps = perception_gaps(data.expanded_scores, data.expanded_labels, pairs=pairs, min_n=data.threshold)
+    _adjust(gaps)
+    gaps.insert(2, "name_a", gaps["team_a"].map(data.names))
+    gaps.insert(3, "name_b", gaps["team_b"].map(data.names))
+    return gaps
 
-    # Alignment per pair and the quadrant.
-    midpoints = [(info.at[d, "scale_min"] + info.at[d, "scale_max"]) / 2 for d in perception_dims]
+
+def _adjust(table: pd.DataFrame) -> None:
+    """Add ``p_adjusted`` (Benjamini-Hochberg over the table) and ``significant`` (< .05)."""
+    table["p_adjusted"] = adjust_p(table["p"].to_numpy(dtype=float), "fdr_bh")
+    table["significant"] = table["p_adjusted"] < 0.05
+
+
+def _alignment_section(data: _Inputs, gaps: pd.DataFrame, rng) -> tuple[AlignmentSection, np.ndarray | None]:
+    """Alignment and quadrant per pair, and the sales-marketing headline (with its replicates)."""
+    info = data.info
+    midpoints = [(info.at[d, "scale_min"] + info.at[d, "scale_max"]) / 2 for d in data.perception_dims]
     midpoint = float(np.mean(midpoints)) if midpoints else float("nan")
-    pair_table = _alignment_pairs(gaps, perception_dims, midpoint, names)
-
-    pooled_scores, pooled_functions, pooled_rows = _pooled(current, teams)
-    headline, headline_replicates = _headline(
-        pooled_scores, pooled_functions, perception_dims, rng, BOOTSTRAP_REPLICATES
+    pair_table = _alignment_pairs(gaps, data.perception_dims, midpoint, data.names)
+    headline, replicates = _headline(
+        data.pooled_scores, data.pooled_functions, data.perception_dims, rng, BOOTSTRAP_REPLICATES
     )
+    return AlignmentSection(pairs=pair_table, headline=headline, level_midpoint=midpoint), replicates
 
-    # Meta-perception: sales and marketing pooled from shown members only.
+
+def _meta_perception_section(data: _Inputs) -> pd.DataFrame:
+    """Meta-perception gaps of sales and marketing, pooled from shown members only."""
     meta = pd.DataFrame()
-    perception_instruments = [i for i in instruments if _is_perception(i)]
-    if perception_instruments and len(pooled_rows):
-        meta = meta_perception_gaps(
-            pooled_rows, pooled_rows["team"], perception_instruments[0], teams["function"].to_dict()
-        )
+    perception_instruments = [i for i in data.instruments if _is_perception(i)]
+    rows = data.pooled_rows
+    if perception_instruments and len(rows):
+        functions = data.teams["function"].to_dict()
+        meta = meta_perception_gaps(rows, rows["team"], perception_instruments[0], functions)
         if not meta.empty:
-            meta["p_adjusted"] = adjust_p(meta["p"].to_numpy(dtype=float), "fdr_bh")
-            meta["significant"] = meta["p_adjusted"] < 0.05
+            _adjust(meta)
+    return meta
 
-    # Mindset profiles and their similarity.
-    shown_means = means[means["team"] != root]
-    profiles = (
-        shown_means[shown_means["dimension"].isin(mindset_dims)]
+
+def _profiles_section(data: _Inputs, means: pd.DataFrame) -> pd.DataFrame:
+    """Shown groups x mindset dimensions (team means)."""
+    shown_means = means[means["team"] != data.root]
+    return (
+        shown_means[shown_means["dimension"].isin(data.mindset_dims)]
         .pivot(index="team", columns="dimension", values="mean")
-        .reindex(index=shown_teams, columns=mindset_dims)
+        .reindex(index=data.shown_teams, columns=data.mindset_dims)
     )
+
+
+def _profile_similarity_section(data: _Inputs, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Profile similarity of pairs of shown groups on the mindset dimensions."""
     similarity = pd.DataFrame(columns=["team_a", "team_b", "correlation", "distance", "n_dimensions"])
-    mindset_gap_rows = gaps[gaps["dimension"].isin(mindset_dims)]
+    mindset_gap_rows = gaps[gaps["dimension"].isin(data.mindset_dims)]
     if not mindset_gap_rows.empty:
         similarity = profile_similarity(mindset_gap_rows)
-    similarity.insert(2, "name_a", similarity["team_a"].map(names))
-    similarity.insert(3, "name_b", similarity["team_b"].map(names))
+    similarity.insert(2, "name_a", similarity["team_a"].map(data.names))
+    similarity.insert(3, "name_b", similarity["team_b"].map(data.names))
+    return similarity
 
-    current_keyed = _keyed(current.analysed, instruments)
-    heatmap = _heatmap(
-        current, instruments, current_keyed, expanded_keyed, expanded_labels, shown_teams, names
-    )
 
-    # ICC on the respondents of groups that may be computed on their own, by own team.
-    members = current.analysed["team"].isin(list(result.shown_members)).to_numpy()
-    icc_table = _icc_table(current.scores.loc[members], current.analysed.loc[members, "team"])
-    rwg_shown = rwg.assign(name=rwg["team"].map(names))[
-        ["team", "name", "dimension", "rwg_j", "n", "consensus"]
-    ]
+def _heatmap_section(data: _Inputs) -> Heatmap:
+    return _heatmap(
+        data.wave, data.instruments, data.keyed, data.expanded_keyed, data.expanded_labels, data.shown_teams,
+        data.names,
+    )  # fmt: skip
 
-    sales_marketing = _sales_marketing(pooled_scores, pooled_functions, perception_dims)
+
+def _agreement_section(data: _Inputs, rwg: pd.DataFrame) -> AgreementSection:
+    """r_wg(j) of shown groups; ICC on the members of groups that may be computed on their own."""
+    analysed = data.wave.analysed
+    members = analysed["team"].isin(list(data.result.shown_members)).to_numpy()
+    icc_table = _icc_table(data.wave.scores.loc[members], analysed.loc[members, "team"])
+    columns = ["team", "name", "dimension", "rwg_j", "n", "consensus"]
+    rwg_shown = rwg.assign(name=rwg["team"].map(data.names))[columns]
+    return AgreementSection(rwg_j=rwg_shown, icc=icc_table)
+
+
+def _recommendations_section(data: _Inputs, means: pd.DataFrame) -> tuple[Recommendation, ...]:
+    """Recommendations from the sales-marketing gaps (BH-adjusted) and the organisation's levels."""
+    sales_marketing = _sales_marketing(data.pooled_scores, data.pooled_functions, data.perception_dims)
     if not sales_marketing.empty:
-        sales_marketing["p_adjusted"] = adjust_p(sales_marketing["p"].to_numpy(dtype=float), "fdr_bh")
-        sales_marketing["significant"] = sales_marketing["p_adjusted"] < 0.05
-    organization_means = means[means["team"] == root].set_index("dimension")["mean"]
-    recommendations = _recommendations(sales_marketing, organization_means, info)
+        _adjust(sales_marketing)
+    organization_means = means[means["team"] == data.root].set_index("dimension")["mean"]
+    return _recommendations(sales_marketing, organization_means, data.info)
 
-    trend_section = _trend(
-        history, wave, current, headline, headline_replicates, teams, instruments, threshold, info, rng
-    )
-    organization_shown = root in result.shown
+
+def _overview_section(data: _Inputs, invited) -> Overview:
+    """Who answered and the reliability of the scales; the organisation's counts blank below the threshold."""
+    shown = data.organization_shown
     n_invited = float(pd.Series(invited, dtype=float).sum()) if invited is not None else float("nan")
-    n_submitted, n_analysed = current.n_submitted, len(current.analysed)
-    overview = Overview(
-        threshold=threshold,
+    n_submitted, n_analysed = data.wave.n_submitted, len(data.wave.analysed)
+    return Overview(
+        threshold=data.threshold,
         n_invited=n_invited,
         # The organisation's own counts are results too: blank when it is below the threshold.
-        n_submitted=n_submitted if organization_shown else None,
-        n_analysed=n_analysed if organization_shown else None,
-        response_rate=n_submitted / n_invited if organization_shown and n_invited > 0 else float("nan"),
-        teams=_overview_teams(teams, current, invited),
-        reliability=_reliability(current_keyed, instruments) if organization_shown else pd.DataFrame(),
+        n_submitted=n_submitted if shown else None,
+        n_analysed=n_analysed if shown else None,
+        response_rate=n_submitted / n_invited if shown and n_invited > 0 else float("nan"),
+        teams=_overview_teams(data.teams, data.wave, invited),
+        reliability=_reliability(data.keyed, data.instruments) if shown else pd.DataFrame(),
     )
-    quality = DataQuality(
-        n_submitted=n_submitted if organization_shown else None,
-        n_careless=n_submitted - n_analysed if organization_shown else None,
-        n_analysed=n_analysed if organization_shown else None,
-        flags=current.flags if organization_shown else {},
+
+
+def _quality_section(data: _Inputs) -> DataQuality:
+    """Careless respondents found and excluded (counts only, blank below the threshold)."""
+    shown = data.organization_shown
+    n_submitted, n_analysed = data.wave.n_submitted, len(data.wave.analysed)
+    return DataQuality(
+        n_submitted=n_submitted if shown else None,
+        n_careless=n_submitted - n_analysed if shown else None,
+        n_analysed=n_analysed if shown else None,
+        flags=data.wave.flags if shown else {},
     )
-    shown_comments = pd.DataFrame(columns=["text", "team", "pool"])
-    if comments is not None:
-        shown_comments = anonymity.comment_visibility(
-            comments,
-            responses,
-            threshold=comment_threshold,
-            parents=teams["parent"].to_dict(),
-            root=root,
-            suppressed=result.suppressed,
-        )
-    return OrganizationReport(
-        wave=wave,
-        threshold=threshold,
-        comment_threshold=comment_threshold,
-        dimensions=info,
-        suppression=result,
-        overview=overview,
-        means=means,
-        gaps=gaps,
-        alignment=AlignmentSection(pairs=pair_table, headline=headline, level_midpoint=midpoint),
-        meta_perception=meta,
-        profiles=profiles,
-        profile_similarity=similarity,
-        heatmap=heatmap,
-        agreement=AgreementSection(rwg_j=rwg_shown, icc=icc_table),
-        quality=quality,
-        trend=trend_section,
-        recommendations=recommendations,
-        comments=shown_comments,
+
+
+def _comments_section(data: _Inputs, comments, responses, comment_threshold: int) -> pd.DataFrame:
+    """Comments labelled with pools of at least ``comment_threshold`` (never a suppressed team)."""
+    if comments is None:
+        return pd.DataFrame(columns=["text", "team", "pool"])
+    return anonymity.comment_visibility(
+        comments,
+        responses,
+        threshold=comment_threshold,
+        parents=data.teams["parent"].to_dict(),
+        root=data.root,
+        suppressed=data.result.suppressed,
     )
 
 
