@@ -26,8 +26,10 @@ instance/config.py:
 run: $(STAMP) instance/config.py
 	$(BIN)/mindgap db upgrade
 	MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap demo
-	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap serve --dev --host $(HOST) --port $(PORT)
+	@echo "Serving at http://$(HOST):$(PORT)/ with a background worker  (Ctrl+C stops both)"
+	@MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap serve --dev --host $(HOST) --port $(PORT)
 
 ## serve: production server (gunicorn) on the configured database
 serve: $(STAMP) instance/config.py

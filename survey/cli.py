@@ -100,6 +100,24 @@ def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
     os.execv(sys.executable, args)  # noqa: S606 (replaces this process with gunicorn)
 
 
+@click.command("worker")
+@click.option("--threads", type=int, default=None,
+              help="Jobs run at once (default: JOBS_WORKERS, 2).")  # fmt: skip
+@with_appcontext
+def worker_command(threads: int | None) -> None:
+    """Run the background worker: e-mail rounds, releases, report files, closing and reminders.
+
+    Ctrl+C stops it once the running jobs finish their current batch; a job cut off (even by
+    kill -9) is resumed by the next worker where it stopped.
+    """
+    from survey.jobs import run_worker
+
+    app = current_app._get_current_object()
+    threads = threads or int(app.config["JOBS_WORKERS"])
+    click.echo(f"Mindgap worker: {threads} thread(s) on {app.config['JOBS_URL'] or 'the instance job file'}.")
+    run_worker(app, threads)
+
+
 # Commands that need no app (no database, no secret key) hang on the group itself, so
 # ``mindgap analyze`` and ``mindgap instruments check`` work anywhere, even unconfigured.
 main.add_command(analyze)
@@ -108,7 +126,7 @@ main.add_command(instruments_group, "instruments")
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app.cli`` so ``flask --app wsgi`` sees them too."""
-    for command in (create_user_command, demo_command, serve_command, analyze):
+    for command in (create_user_command, demo_command, serve_command, worker_command, analyze):
         app.cli.add_command(command)
     app.cli.add_command(instruments_group, "instruments")
     from survey.commands import GROUPS

@@ -7,6 +7,7 @@ Each command commits once at the end, or rolls back and exits with status 1 and 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,19 +15,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from survey import jobs
 from survey.extensions import db
 from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, Team, Wave
-from survey.services import ServiceError, audit
+from survey.services import ServiceError, audit, background
 from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
-from survey.services.mailing import (
-    MailServerError,
-    MailSettings,
-    retry_reminders,
-    send_invitations,
-    send_reminders,
-)
+from survey.services.mailing import send_status
 from survey.services.organizations import create_organization, create_team
 from survey.services.releases import change_threshold, publish, releases_of
 from survey.services.roster import import_roster, preview_roster, read_roster_file
@@ -34,7 +30,6 @@ from survey.services.users import get_organization_by_slug, get_user_by_email
 from survey.services.waves import (
     close_wave,
     create_wave,
-    due_to_close,
     instrument_refs,
     open_wave,
     waves_of,
@@ -296,13 +291,8 @@ def waves_close(wave_id: int) -> None:
 @waves_group.command("close-due")
 @with_appcontext
 def waves_close_due() -> None:
-    """Close every open wave whose closing time has passed (run it from cron)."""
-    closed = []
-    for wave in due_to_close():
-        close_wave(wave)
-        audit.record(None, "wave.closed", organization=wave.organization, subject=_label(wave),
-                     details={"automatic": True}, wave=wave)  # fmt: skip
-        closed.append(wave)
+    """Close every open wave whose closing time has passed (the worker also does it every minute)."""
+    closed = background.close_due()
     db.session.commit()
     for wave in closed:
         click.echo(f"Closed wave {wave.id} ({wave.name}).")
@@ -426,31 +416,70 @@ def invitations_export(wave_id: int, out: Path) -> None:
     )
 
 
-def _send(wave_id: int, send, action: str) -> None:
+def _send(wave_id: int, what: str, wait: bool) -> None:
     wave = _wave(wave_id)
     try:
-        report = send(wave, MailSettings.from_config(current_app.config), db.session.commit)
-    except MailServerError as error:
+        queued = background.request_mail(wave, what, None)
         db.session.commit()
-        _fail(error)
     except ServiceError as error:
         _fail(error)
-    audit.record(None, action, organization=wave.organization, subject=_label(wave),
-                 details={"sent": len(report.sent), "failed": len(report.failed)}, wave=wave)  # fmt: skip
-    db.session.commit()
-    for address, problem in report.failed:
-        click.echo(f"failed: {address}: {problem}", err=True)
-    click.echo(report.summary())
-    if report.failed or report.not_attempted:
+    ids = [job.id for job in queued]
+    for job in queued:
+        jobs.enqueue(job)
+    if not wait:
+        click.echo(f"Queued job(s) {', '.join(map(str, ids))}; the wave page shows their progress.")
+        return
+    failed = False
+    for job_id in ids:
+        failed |= _follow(wave_id, job_id)
+    if failed:
         raise SystemExit(1)
+
+
+def _follow(wave_id: int, job_id: int) -> bool:
+    """Show a job's progress as a bar until it finishes; whether anything failed."""
+    from survey.models import Job
+
+    notice = float(current_app.config["JOBS_WAIT_NOTICE"])
+    told = False
+    done = 0
+    with click.progressbar(length=1, label=f"Job {job_id}", show_pos=True) as bar:
+        while True:
+            db.session.expire_all()
+            job = db.session.get(Job, job_id)
+            progress = background.progress_of(job, worker_seen=jobs.worker_seen(), wait_notice=notice)
+            if progress.total is not None:
+                bar.length = max(progress.total, 1)
+                now_done = progress.sent + progress.failed + progress.unknown
+                bar.update(now_done - done)
+                done = now_done
+            db.session.commit()
+            if progress.finished:
+                break
+            if progress.waiting_for_worker and not told:
+                click.echo("\nWaiting for the worker: start `mindgap worker` (Ctrl+C stops watching; "
+                           "the job stays queued).", err=True)  # fmt: skip
+                told = True
+            time.sleep(0.5)
+    wave = _wave(wave_id)
+    for address, kind, problem in send_status(wave).failures:
+        if kind == job.params["email"]:
+            click.echo(f"failed: {address}: {problem}", err=True)
+    click.echo(job.summary)
+    return job.status == "failed" or bool(job.error)
+
+
+_WAIT = click.option("--wait/--no-wait", default=True, show_default=True,
+                     help="Follow the job with a progress bar until done, or just queue it.")  # fmt: skip
 
 
 @invitations_group.command("send")
 @click.argument("wave_id", type=int)
+@_WAIT
 @with_appcontext
-def invitations_send(wave_id: int) -> None:
-    """E-mail invitations to everyone not yet sent one; run again to retry failures."""
-    _send(wave_id, send_invitations, "emails.invitations_sent")
+def invitations_send(wave_id: int, wait: bool) -> None:
+    """E-mail invitations to everyone not yet sent one (a job for the worker); run again to retry failures."""
+    _send(wave_id, "invitation", wait)
 
 
 @invitations_group.command("remind")
@@ -458,10 +487,30 @@ def invitations_send(wave_id: int) -> None:
 @click.option(
     "--retry", is_flag=True, help="Resend the latest round's failures instead of starting a new round."
 )
+@_WAIT
 @with_appcontext
-def invitations_remind(wave_id: int, retry: bool) -> None:
-    """E-mail a reminder to everyone invited who has not submitted."""
-    _send(wave_id, retry_reminders if retry else send_reminders, "emails.reminders_sent")
+def invitations_remind(wave_id: int, retry: bool, wait: bool) -> None:
+    """E-mail a reminder to everyone invited who has not submitted (a job for the worker)."""
+    _send(wave_id, "retry" if retry else "reminder", wait)
+
+
+@waves_group.command("reminders")
+@click.argument("wave_id", type=int)
+@click.argument("days")
+@with_appcontext
+def waves_reminders(wave_id: int, days: str) -> None:
+    """Send reminders by themselves DAYS before the wave closes, e.g. 3,1 ("" for none).
+
+    Only those who have not submitted are reminded; the worker checks every minute.
+    """
+    wave = _wave(wave_id)
+    try:
+        background.set_reminder_days(wave, background.parse_reminder_days(days))
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    when = ", ".join(f"{d} day(s)" for d in wave.reminder_days) or "never"
+    click.echo(f"Wave {wave.id} ({wave.name}): automatic reminders {when} before the close.")
 
 
 # --- API tokens
