@@ -5,8 +5,10 @@ per item id of the instrument, plus a team column. :func:`read_responses` reads 
 with the shared table reader (:mod:`instruments.tables`: ``,``, ``;`` or tab separated
 UTF-8 CSV, or an XLSX workbook's first sheet) and skips extra header rows;
 :func:`item_columns` matches LimeSurvey's ``question[subquestion]`` headings and a column
-map to item ids. :func:`team_analysis` blanks missing codes, does the work and returns
-plain data (also written with ``--json``); the ``analyze`` command prints it.
+map to item ids. :func:`team_analysis` blanks missing codes and computes the file's
+:func:`analysis.organization_report` (the web report's assembly and rules, the teams as a
+flat tree under one organisation); it returns the numbers as plain data (also written
+with ``--json``), which :func:`format_summary` lays out for the ``analyze`` command.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -25,12 +28,8 @@ import instruments
 from instruments.model import Instrument
 from instruments.tables import TableError, read_cells
 
-from .agreement import icc1, icc2, rwg_j
-from .alignment import alignment_index
-from .gaps import perception_gaps
-from .quality import careless
-from .reliability import cronbach_alpha
-from .scoring import keyed_items, score, scored_dimensions
+from .report import careless_respondents, organization_report
+from .scoring import scored_dimensions
 
 __all__ = ["analyze", "item_columns", "read_responses", "team_analysis", "to_json"]
 
@@ -47,18 +46,6 @@ def _finite(value) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _statistic(compute, *arguments) -> float | None:
-    """Run one statistic; ``None`` when the data cannot support it (one team, no variance …).
-
-    The summary should still show everything else, so a statistic's ``ValueError`` about
-    its input becomes a blank cell rather than a failed command.
-    """
-    try:
-        return _finite(compute(*arguments))
-    except ValueError:
-        return None
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -112,17 +99,41 @@ def _team_labels(labels: pd.Series) -> pd.Series:
     return labels.map(text)
 
 
+def _teams_table(labels: pd.Series, functions: pd.Series | None) -> pd.DataFrame:
+    """The file's teams as a flat tree under the organisation (``name`` = label)."""
+    keys = sorted(pd.unique(labels))
+    function = pd.Series("other", index=keys, dtype=object)
+    if functions is not None:
+        given = pd.DataFrame({"team": labels, "function": functions}).dropna()
+        per_team = given.groupby("team")["function"].agg(lambda v: sorted(set(map(str, v))))
+        mixed = [f"{team} ({', '.join(values)})" for team, values in per_team.items() if len(values) > 1]
+        if mixed:
+            listed = ", ".join(mixed[:5])
+            raise ValueError(f"the function column gives a team more than one function: {listed}")
+        function.update(per_team.map(lambda values: values[0].strip().lower()))
+    return pd.DataFrame({"name": keys, "function": function.to_numpy(), "parent": None}, index=keys)
+
+
 def team_analysis(
     responses: pd.DataFrame,
     instrument: Instrument,
     team_column: str = "team",
     *,
     min_n: int = 5,
-    drop_careless: bool = False,
+    drop_careless: bool = True,
     strict: bool = False,
     missing_codes: Iterable = (),
+    function_column: str | None = None,
+    seed: int = 0,
 ) -> dict:
-    """Score and analyse one response table by team.
+    """Analyse one response table by team: the web report's numbers, as plain data.
+
+    The file's teams become a flat tree of teams under one organisation, and the result is
+    :func:`analysis.organization_report` of it, with the web report's rules: respondents
+    flagged by :func:`analysis.careless` are left out before any statistic; teams below
+    ``min_n`` and teams that would let a hidden one be worked out by subtraction are
+    suppressed (:func:`analysis.suppression`); gap p-values are Benjamini-Hochberg adjusted
+    over the whole gap table.
 
     Parameters
     ----------
@@ -134,38 +145,48 @@ def team_analysis(
     team_column : str
         Name of the team column.
     min_n : int
-        Anonymity threshold: teams with fewer respondents are counted, but their means
-        are not reported and they take no part in gaps and alignment.
+        Anonymity threshold, as a wave's.
     drop_careless : bool
-        Leave out respondents flagged by :func:`analysis.careless` before analysing.
+        Careless respondents are always left out, as in the web report; ``False`` is
+        refused (the argument stays for callers that pass ``True``).
     strict : bool
-        Refuse columns that are neither items nor the team column (by default they are
-        ignored and listed in ``ignored_columns``), e.g. to catch items renamed in another
-        version of the instrument.
+        Refuse columns that are neither items nor the team (or function) column (by
+        default they are ignored and listed in ``ignored_columns``).
     missing_codes : iterable
         Answer codes that mean "no answer" (such as ``-99``): an item's cell equal to one,
         as a number or as text, counts as missing. The team column is left as it is.
+    function_column : str, optional
+        Column with each respondent's team function (``sales``, ``marketing``, other); one
+        function per team. With it the result has the sales-marketing headline.
+    seed : int
+        Seed of the headline's bootstrap interval (the web report's default, 0).
 
     Returns
     -------
     dict
-        ``n_respondents``, ``teams`` (team -> n), ``careless`` (count and row labels),
-        ``dimensions`` (per dimension: alpha, mean and median r_wg(j) over teams,
-        ICC(1), ICC(2)), ``means`` (team -> dimension -> mean, for teams of at least
-        ``min_n``), ``gaps`` (DataFrame of :func:`analysis.perception_gaps`, every pair and
-        dimension, largest ``|g|`` first) and ``alignment`` (DataFrame of
-        :func:`analysis.alignment_index`, every pair, least aligned first), plus ``ignored_columns`` and
-        ``absent_items``.
+        ``n_respondents`` (rows with a team), ``n_analysed``, ``teams`` (team -> analysed
+        n, None when suppressed), ``suppressed`` (team -> reason), ``careless`` (count
+        and row labels), ``dimensions`` (alpha, omega, mean and median r_wg(j) over shown
+        teams, ICC(1), ICC(2)), ``organization`` and ``means`` (dimension means of the
+        organisation and of each shown team), ``gaps`` (DataFrame: the report's gap table,
+        largest ``|g|`` first), ``alignment`` (DataFrame: alignment index per pair of
+        shown teams, least aligned first), ``headline`` (sales vs marketing, or None),
+        plus ``ignored_columns`` and ``absent_items``.
 
     Raises
     ------
     ValueError
-        For a missing team column, a file without any item of the instrument, or
-        answers off their item's scale.
+        For a missing team or function column, a file without any item of the
+        instrument, answers off their item's scale, or a team given two functions.
     """
-    if team_column not in responses.columns:
-        shown = ", ".join(repr(str(c)) for c in list(responses.columns)[:8])
-        raise ValueError(f"team column {team_column!r} is not in the file; its columns are {shown}")
+    if not drop_careless:
+        raise ValueError(
+            "drop_careless=False: careless respondents are always left out, as in the web report"
+        )
+    for name, column in (("team", team_column), ("function", function_column)):
+        if column is not None and column not in responses.columns:
+            shown = ", ".join(repr(str(c)) for c in list(responses.columns)[:8])
+            raise ValueError(f"{name} column {column!r} is not in the file; its columns are {shown}")
     item_ids = set(instrument.item_ids)
     present = [c for c in responses.columns if c in item_ids]
     if not present:
@@ -174,7 +195,8 @@ def team_analysis(
             f"no column is an item of {instrument.key} (columns: {shown}); check --instrument "
             "or rename the columns to the item ids"
         )
-    ignored = [str(c) for c in responses.columns if c not in item_ids and c != team_column]
+    own_columns = {team_column, function_column}
+    ignored = [str(c) for c in responses.columns if c not in item_ids and c not in own_columns]
     if strict and ignored:
         raise ValueError(
             f"unknown columns (not items of {instrument.key}, not the team column): {', '.join(ignored[:10])}"
@@ -182,58 +204,60 @@ def team_analysis(
     absent = [i for i in instrument.item_ids if i not in responses.columns]
 
     responses = _blank_missing_codes(responses[responses[team_column].notna()], present, missing_codes)
-    scores = score(responses, instrument)  # validates every answer against its scale
-    raw = keyed_items(responses, instrument, reverse=False)  # careless() reads answers as given
-    answered = raw.columns[raw.notna().any().to_numpy()]
-    flags = careless(raw[answered]) if len(answered) >= 2 and len(raw) else None
-    careless_rows = [] if flags is None else list(flags.index[flags["careless"].to_numpy()])
-    if drop_careless and careless_rows:
-        keep = ~responses.index.isin(careless_rows)
-        responses, scores = responses[keep], scores[keep]
+    labels = _team_labels(responses[team_column])
+    functions = responses[function_column] if function_column is not None else None
+    teams = _teams_table(labels, functions)
+    frame = responses[present].assign(team=labels.to_numpy())
+    careless_rows = list(careless_respondents(frame, instrument))
+    report = organization_report(frame, teams, instrument, threshold=min_n, wave="file", seed=seed)
 
-    groups = _team_labels(responses[team_column]).astype("category")
-    sizes = groups.value_counts(sort=False).sort_index()
-    shown_teams = [t for t, n in sizes.items() if n >= min_n]
-
+    result = report.suppression
+    root = result.root
+    overview = report.overview.teams
+    means = report.means
+    team_means = means[means["team"] != root]
     dimensions: dict[str, dict] = {}
+    rwg = report.agreement.rwg_j
+    reliability = report.overview.reliability
+    icc = report.agreement.icc
     for dimension_id, items in scored_dimensions(instrument).items():
-        ids = [item.id for item in items]
-        keyed = keyed_items(responses, instrument, dimension=dimension_id)
-        entry: dict = {"n_items": len(ids), "alpha": None, "rwg_j_mean": None, "rwg_j_median": None}
-        if len(ids) >= 2:
-            entry["alpha"] = _statistic(lambda k: cronbach_alpha(k, missing="pairwise").alpha, keyed)
-        scales = {instrument.scale_of(item).id for item in items}
-        if len(scales) == 1:
-            n_options = len(instrument.scale_of(items[0]).values)
-            agreement = rwg_j(keyed, groups, n_options, missing="listwise")["rwg_j"]
-            entry["rwg_j_mean"] = _finite(agreement.mean())
-            entry["rwg_j_median"] = _finite(agreement.median())
-        entry["icc1"] = _statistic(icc1, scores[dimension_id], groups)
-        entry["icc2"] = _statistic(icc2, scores[dimension_id], groups)
-        dimensions[dimension_id] = entry
-
-    means = scores.groupby(groups, observed=True).mean().loc[shown_teams]
-    gaps = pd.DataFrame()
-    alignment = pd.DataFrame()
-    if len(shown_teams) >= 2:
-        gaps = perception_gaps(scores, groups, min_n=min_n)
-        alignment = alignment_index(gaps)
-        gaps = gaps.iloc[np.argsort(-gaps["g"].abs().fillna(-1).to_numpy(), kind="stable")]
-        alignment = alignment.sort_values("alignment", kind="stable")
-
+        agreement = rwg.loc[rwg["dimension"] == dimension_id, "rwg_j"]
+        dimensions[dimension_id] = {
+            "n_items": len(items),
+            "alpha": _finite(reliability["alpha"].get(dimension_id)) if len(reliability) else None,
+            "omega": _finite(reliability["omega"].get(dimension_id)) if len(reliability) else None,
+            "rwg_j_mean": _finite(agreement.mean()) if len(agreement) else None,
+            "rwg_j_median": _finite(agreement.median()) if len(agreement) else None,
+            "icc1": _finite(icc["icc1"].get(dimension_id)) if len(icc) else None,
+            "icc2": _finite(icc["icc2"].get(dimension_id)) if len(icc) else None,
+        }
+    gaps = report.gaps
+    gaps = gaps.iloc[np.argsort(-gaps["g"].abs().fillna(-1).to_numpy(), kind="stable")]
+    alignment = report.alignment.pairs.sort_values("alignment", kind="stable")
+    headline = report.alignment.headline
     return {
         "instrument": instrument.key,
         "team_column": team_column,
+        "function_column": function_column,
         "min_n": min_n,
-        "n_respondents": len(responses),
-        "teams": {str(t): int(n) for t, n in sizes.items()},
+        "n_respondents": report.overview.n_submitted,
+        "n_analysed": report.overview.n_analysed,
+        "teams": {str(t): None if pd.isna(n) else int(n) for t, n in overview["n"].items()},
+        "suppressed": {str(t): reason for t, reason in result.suppressed.items()},
         "careless": {
-            "count": len(careless_rows),
-            "dropped": bool(drop_careless and careless_rows),
+            "count": report.quality.n_careless,
+            "dropped": True,
             "rows": [r.item() if isinstance(r, np.generic) else r for r in careless_rows],
         },
         "dimensions": dimensions,
-        "means": {str(t): {d: _finite(v) for d, v in row.items()} for t, row in means.iterrows()},
+        "organization": {
+            row.dimension: _finite(row.mean) for row in means[means["team"] == root].itertuples(index=False)
+        },
+        "means": {
+            str(team): {row.dimension: _finite(row.mean) for row in block.itertuples(index=False)}
+            for team, block in team_means.groupby("team", sort=True)
+        },
+        "headline": None if headline is None else {k: _finite(v) for k, v in asdict(headline).items()},
         "gaps": gaps.reset_index(drop=True),
         "alignment": alignment.reset_index(drop=True),
         "ignored_columns": ignored,
@@ -266,8 +290,7 @@ def format_summary(result: dict, *, top: int = 10) -> str:
         f"{result['n_respondents']} respondents in {len(teams)} teams, instrument {result['instrument']}"
     )
     careless_info = result["careless"]
-    verb = "left out" if careless_info["dropped"] else "kept in the analysis"
-    out.append(f"Careless respondents flagged: {careless_info['count']} ({verb})")
+    out.append(f"Careless respondents left out: {careless_info['count']}; analysed: {result['n_analysed']}")
     renamed = result.get("renamed_columns") or {}
     if renamed:
         pairs = [f"{column} as {item}" for column, item in renamed.items()]
@@ -277,22 +300,29 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     if result["absent_items"]:
         out.append("Items not in the file (counted as unanswered): " + ", ".join(result["absent_items"][:10]))
 
-    out.append("\nRespondents per team")
-    out.append(_table(["team", "n"], [[t, str(n)] for t, n in teams.items()]))
+    headline = result.get("headline")
+    if headline:
+        out.append(
+            f"\nSales-marketing alignment: {_number(headline['alignment'], 1)} "
+            f"(95 % CI {_number(headline['ci_low'], 1)}-{_number(headline['ci_high'], 1)}; "
+            f"n {headline['n_sales']:.0f} and {headline['n_marketing']:.0f})"
+        )
+
+    out.append("\nRespondents per team (analysed)")
+    suppressed = result["suppressed"]
+    out.append(_table(["team", "n"], [[t, "–" if n is None else str(n)] for t, n in teams.items()]))
 
     out.append("\nDimensions: reliability and team agreement")
     rows = [
-        [d, str(e["n_items"]), _number(e["alpha"]), _number(e["rwg_j_mean"]), _number(e["rwg_j_median"]),
-         _number(e["icc1"], 3), _number(e["icc2"])]
+        [d, str(e["n_items"]), _number(e["alpha"]), _number(e["omega"]), _number(e["rwg_j_mean"]),
+         _number(e["rwg_j_median"]), _number(e["icc1"], 3), _number(e["icc2"])]
         for d, e in result["dimensions"].items()
     ]  # fmt: skip
-    out.append(
-        _table(["dimension", "items", "alpha", "rwg_j mean", "rwg_j median", "ICC(1)", "ICC(2)"], rows)
-    )
+    header = ["dimension", "items", "alpha", "omega", "rwg_j mean", "rwg_j median", "ICC(1)", "ICC(2)"]
+    out.append(_table(header, rows))
 
     dimensions = list(result["dimensions"])
-    hidden = [t for t, n in teams.items() if n < result["min_n"]]
-    out.append(f"\nDimension means per team (teams of at least {result['min_n']})")
+    out.append(f"\nDimension means per team (threshold {result['min_n']})")
     means = result["means"]
     if means and len(means) <= 8:  # few teams: one column per team reads best
         rows = [[d, *(_number(m.get(d)) for m in means.values())] for d in dimensions]
@@ -300,20 +330,22 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     elif means:
         rows = [[t, *(_number(m.get(d)) for d in dimensions)] for t, m in means.items()]
         out.append(_table(["team", *dimensions], rows))
-    if hidden:
-        out.append(f"  not shown (fewer than {result['min_n']} respondents): " + ", ".join(hidden))
+    if suppressed:
+        out.append("  not shown: " + ", ".join(f"{t} ({reason})" for t, reason in suppressed.items()))
 
     gaps = result["gaps"]
-    out.append(f"\nLargest team gaps (Hedges' g with 95 % CI; {min(top, len(gaps))} of {len(gaps)})")
+    out.append(f"\nLargest team gaps (Hedges' g with 95 % CI, p adjusted by Benjamini-Hochberg; "
+               f"{min(top, len(gaps))} of {len(gaps)})")  # fmt: skip
     if len(gaps):
         rows = [
             [f"{g['team_a']} - {g['team_b']}", g["dimension"], _number(g["mean_a"]), _number(g["mean_b"]),
-             _number(g["g"]), f"[{_number(g['g_ci_low'])}, {_number(g['g_ci_high'])}]", _number(g["p"], 4)]
+             _number(g["g"]), f"[{_number(g['g_ci_low'])}, {_number(g['g_ci_high'])}]", _number(g["p"], 4),
+             _number(g["p_adjusted"], 4)]
             for g in _records(gaps.head(top))
         ]  # fmt: skip
-        out.append(_table(["teams", "dimension", "mean a", "mean b", "g", "95 % CI", "p"], rows))
+        out.append(_table(["teams", "dimension", "mean a", "mean b", "g", "95 % CI", "p", "p adj."], rows))
     else:
-        out.append("  none: fewer than two teams large enough to compare")
+        out.append("  none: fewer than two shown teams")
 
     alignment = result["alignment"]
     out.append(f"\nAlignment index per pair of teams (0-100, least aligned first; {min(top, len(alignment))} "
@@ -325,7 +357,7 @@ def format_summary(result: dict, *, top: int = 10) -> str:
         ]
         out.append(_table(["teams", "alignment"], rows))
     else:
-        out.append("  none: fewer than two teams large enough to compare")
+        out.append("  none: fewer than two shown teams")
     return "\n".join(out)
 
 
@@ -484,7 +516,11 @@ def _read_column_map(path: Path) -> dict[str, str]:
               help="Anonymity threshold: smaller teams are counted but not shown or compared.")  # fmt: skip
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
               help="How many gaps and team pairs to print.")  # fmt: skip
-@click.option("--drop-careless", is_flag=True, help="Leave out respondents flagged as careless.")
+@click.option("--function-column", default=None,
+              help="Column holding each respondent's team function (sales, marketing, ...), for the "
+                   "sales-marketing headline.")  # fmt: skip
+@click.option("--drop-careless", is_flag=True,
+              help="Accepted for older scripts: careless respondents are always left out.")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Fail on columns that are neither items nor the team column.")
 @click.option("--header-rows", default=1, show_default=True, type=click.IntRange(min=1),
               help="Rows above the answers; the first names the columns (Qualtrics exports: 3).")  # fmt: skip
@@ -503,6 +539,7 @@ def analyze(
     json_path: Path | None,
     min_n: int,
     top: int,
+    function_column: str | None,
     drop_careless: bool,
     strict: bool,
     header_rows: int,
@@ -516,10 +553,16 @@ def analyze(
     are ignored (listed in the summary; --strict refuses them). CSV files are UTF-8 with
     commas, semicolons or tabs; XLSX files are read from their first sheet. LimeSurvey
     headings such as sd[1] or Q[sd_1] are read as item sd_1; --column-map names the item
-    of any other column. Prints respondents per team, alpha, r_wg(j), ICC(1) and ICC(2)
-    per dimension, dimension means per team, the largest team gaps (Hedges' g with 95 %
-    CI), the alignment index of each pair of teams and the number of careless
-    respondents. Exits with status 2 on unusable input.
+    of any other column.
+
+    The numbers are the web report's, with its rules: the teams form a flat tree under
+    one organisation, careless respondents are left out, teams below --min-n (and those
+    that would let a hidden one be worked out) are not shown, and gap p-values are
+    adjusted by Benjamini-Hochberg. Prints respondents per team, alpha, omega, r_wg(j),
+    ICC(1) and ICC(2) per dimension, dimension means per shown team, the largest team
+    gaps (Hedges' g with 95 % CI, p and adjusted p), the alignment index of each pair of
+    teams and, with --function-column, the sales-marketing alignment. Exits with status
+    2 on unusable input.
     """
     instrument = _load_instrument(instrument_reference)
     try:
@@ -531,9 +574,9 @@ def analyze(
             instrument,
             team_column,
             min_n=min_n,
-            drop_careless=drop_careless,
             strict=strict,
             missing_codes=missing_codes,
+            function_column=function_column,
         )
     except ValueError as error:
         raise BadInput(str(error)) from error
@@ -541,6 +584,7 @@ def analyze(
     result["renamed_columns"] = renaming
     click.echo(f"Mindgap analysis of {responses_file.name}")
     click.echo(format_summary(result, top=top))
+    del drop_careless  # always on
     if json_path is not None:
         json_path.write_text(to_json(result), encoding="utf-8")
         click.echo(f"\nAll results written to {json_path}")

@@ -58,6 +58,7 @@ __all__ = [
     "Overview",
     "TeamReport",
     "TrendSection",
+    "careless_respondents",
     "iter_tables",
     "organization_report",
     "published_groups",
@@ -353,6 +354,21 @@ def _careless_flags(responses: pd.DataFrame, instruments) -> pd.DataFrame | None
     if raw.shape[1] < 2 or len(raw) < 2:
         return None
     return careless(raw)
+
+
+def careless_respondents(responses: pd.DataFrame, instruments) -> pd.Index:
+    """Index labels of the responses :func:`organization_report` leaves out as careless.
+
+    :func:`analysis.careless` on the raw answers to the items every respondent is shown,
+    the rule the report applies before any statistic (it publishes only their count).
+    """
+    instruments = _check_instruments(instruments)
+    if not isinstance(responses, pd.DataFrame):
+        raise ValueError(f"responses must be a DataFrame; got {type(responses).__name__}")
+    flags = _careless_flags(responses, instruments)
+    if flags is None:
+        return responses.index[:0]
+    return responses.index[flags["careless"].to_numpy()]
 
 
 def _prepare(responses, teams, instruments, threshold) -> _Wave:

@@ -50,43 +50,84 @@ def test_summary_and_json(export, tmp_path, simulated, alignment):
     text = result.output
     assert "148 respondents in 5 teams, instrument alignment@1.0" in text
     assert "Columns ignored (not items): respondent_id" in text
-    for heading in ("Respondents per team", "alpha", "rwg_j mean", "ICC(1)", "ICC(2)", "Largest team gaps"):
+    for heading in ("Respondents per team", "alpha", "omega", "rwg_j mean", "ICC(1)", "ICC(2)",
+                    "Largest team gaps", "p adj."):  # fmt: skip
         assert heading in text
-    assert "not shown (fewer than 5 respondents): Tiny" in text
+    # The web report's suppression: Tiny is below the threshold, and Ops (the smallest shown
+    # team) is hidden with it, or Tiny would be the organisation minus the others.
+    assert "not shown: Ops (complementary), Tiny (below threshold)" in text
 
     data = json.loads(out.read_text())
-    assert data["teams"] == SIZES
     assert list(data["teams"]) == sorted(SIZES)
-    assert set(data["means"]) == {"Marketing", "Ops", "Sales North", "Sales South"}
+    assert data["teams"]["Tiny"] is None
+    assert data["teams"]["Ops"] is None
+    assert data["suppressed"] == {"Ops": "complementary", "Tiny": "below threshold"}
+    assert set(data["means"]) == {"Marketing", "Sales North", "Sales South"}
     assert list(data["dimensions"]) == [d.id for d in alignment.dimensions]
-    # 4 teams large enough: 6 pairs x 12 dimensions, largest |g| first.
-    assert len(data["gaps"]) == 6 * 12
+    # 3 shown teams: 3 pairs x 12 dimensions, largest |g| first, adjusted p-values.
+    assert len(data["gaps"]) == 3 * 12
     g = [abs(row["g"]) for row in data["gaps"]]
     assert g == sorted(g, reverse=True)
-    assert len(data["alignment"]) == 6
+    assert all(row["p_adjusted"] >= row["p"] for row in data["gaps"])
+    assert len(data["alignment"]) == 3
     assert all(0 <= row["alignment"] <= 100 for row in data["alignment"])
     # The planted trust deficit of Marketing shows up.
     trust = {t: m["trust"] for t, m in data["means"].items()}
-    assert trust["Marketing"] < min(trust["Sales North"], trust["Sales South"], trust["Ops"])
-    # Every simulated straight-liner is among the flagged respondents.
+    assert trust["Marketing"] < min(trust["Sales North"], trust["Sales South"])
+    # Every simulated straight-liner is among the careless respondents, who are left out.
     straight = simulated.index[simulated["careless_type"] == "straightline"]
     assert len(straight) > 0
     assert set(straight) <= set(data["careless"]["rows"])
-    assert f"Careless respondents flagged: {data['careless']['count']}" in text
+    assert data["n_analysed"] == data["n_respondents"] - data["careless"]["count"]
+    assert sum(n for n in data["teams"].values() if n is not None) <= data["n_analysed"]
+    assert f"Careless respondents left out: {data['careless']['count']}" in text
+    assert data["headline"] is None  # no function column
 
 
-def test_numbers_match_the_library(export, alignment):
+def test_numbers_are_the_organization_report_of_the_file(export, alignment):
     import analysis
 
-    data = team_analysis(pd.read_csv(export), alignment, "team")
     frame = pd.read_csv(export)
-    scores = analysis.score(frame, alignment)
-    keyed = analysis.keyed_items(frame, alignment, dimension="trust")
+    data = team_analysis(frame, alignment, "team", function_column=None)
+    kept = frame.drop(index=data["careless"]["rows"])
+    scores = analysis.score(kept, alignment)
+    keyed = analysis.keyed_items(kept, alignment, dimension="trust")
     assert data["dimensions"]["trust"]["alpha"] == pytest.approx(
         analysis.cronbach_alpha(keyed, missing="pairwise").alpha, abs=1e-12
     )
-    assert data["dimensions"]["trust"]["icc1"] == pytest.approx(analysis.icc1(scores["trust"], frame["team"]))
-    assert data["means"]["Ops"]["trust"] == pytest.approx(scores["trust"][frame["team"] == "Ops"].mean())
+    assert data["dimensions"]["trust"]["omega"] == pytest.approx(analysis.omega_total(keyed), abs=1e-12)
+    shown = kept["team"].isin(["Marketing", "Sales North", "Sales South"]).to_numpy()
+    assert data["dimensions"]["trust"]["icc1"] == pytest.approx(
+        analysis.icc1(scores.loc[shown, "trust"], kept.loc[shown, "team"])
+    )
+    north = (kept["team"] == "Sales North").to_numpy()
+    assert data["means"]["Sales North"]["trust"] == pytest.approx(scores.loc[north, "trust"].mean())
+    assert data["organization"]["trust"] == pytest.approx(scores["trust"].mean())
+    # The same numbers as the report assembled directly from the file's flat tree.
+    teams = pd.DataFrame({"name": sorted(SIZES), "function": "other", "parent": None}, index=sorted(SIZES))
+    report = analysis.organization_report(frame[[*alignment.item_ids, "team"]], teams, alignment, threshold=5)
+    pd.testing.assert_frame_equal(
+        data["gaps"].sort_values(["team_a", "team_b", "dimension"]).reset_index(drop=True),
+        report.gaps.sort_values(["team_a", "team_b", "dimension"]).reset_index(drop=True),
+    )
+
+
+def test_a_function_column_gives_the_sales_marketing_headline(export, simulated, tmp_path):
+    frame = pd.read_csv(export)
+    frame["unit"] = simulated["function"].to_numpy()
+    path = tmp_path / "functions.csv"
+    frame.to_csv(path, index=False)
+    data, output = results_of(path, "--function-column", "unit", tmp_path=tmp_path)
+    headline = data["headline"]
+    assert headline["n_sales"] == data["teams"]["Sales North"] + data["teams"]["Sales South"]
+    assert headline["n_marketing"] == data["teams"]["Marketing"]
+    assert 0 <= headline["alignment"] <= 100
+    assert "Sales-marketing alignment:" in output
+    frame.loc[0, "unit"] = "marketing" if frame.loc[0, "unit"] == "sales" else "sales"
+    frame.to_csv(path, index=False)
+    refused = invoke(path, "--instrument", "alignment", "--function-column", "unit")
+    assert refused.exit_code == 2
+    assert "the function column gives a team more than one function" in refused.output
 
 
 def test_instrument_given_as_a_path(export):
@@ -96,11 +137,17 @@ def test_instrument_given_as_a_path(export):
     assert "instrument alignment@1.0" in result.output
 
 
-def test_drop_careless(export, alignment):
-    kept = team_analysis(pd.read_csv(export), alignment)
-    dropped = team_analysis(pd.read_csv(export), alignment, drop_careless=True)
-    assert kept["careless"]["count"] > 0
-    assert dropped["n_respondents"] == kept["n_respondents"] - kept["careless"]["count"]
+def test_careless_respondents_are_always_left_out(export, alignment, tmp_path):
+    data = team_analysis(pd.read_csv(export), alignment)
+    assert data["careless"]["count"] > 0
+    assert data["n_analysed"] == data["n_respondents"] - data["careless"]["count"]
+    # --drop-careless is still accepted and changes nothing.
+    assert (
+        results_of(export, "--drop-careless", tmp_path=tmp_path)[0]
+        == results_of(export, tmp_path=tmp_path)[0]
+    )
+    with pytest.raises(ValueError, match="careless respondents are always left out"):
+        team_analysis(pd.read_csv(export), alignment, drop_careless=False)
 
 
 def test_other_team_column(export, tmp_path):
@@ -159,6 +206,7 @@ def test_one_team_gives_no_gaps_but_still_a_summary(export, alignment):
     assert data["dimensions"]["trust"]["icc1"] is None
     assert data["dimensions"]["trust"]["alpha"] is not None
     assert np.isfinite(data["dimensions"]["trust"]["rwg_j_mean"])
+    assert set(data["means"]) == {"Marketing"}
 
 
 def test_help_is_the_docstring():
@@ -293,7 +341,7 @@ def test_numeric_team_ids_with_blanks_keep_their_form(export, tmp_path, alignmen
     assert pd.read_csv(path)["team"].dtype == float  # which pandas reads as 1.0, 2.0, ...
     data, output = results_of(path, tmp_path=tmp_path)
     assert set(data["teams"]) == {"1", "2", "3", "4", "5"}
-    team_table = output.split("Respondents per team\n")[1].split("\n\n")[0].splitlines()
+    team_table = output.split("Respondents per team (analysed)\n")[1].split("\n\n")[0].splitlines()
     assert [line.split()[0] for line in team_table[1:]] == ["1", "2", "3", "4", "5"]
     library = team_analysis(pd.read_csv(path), alignment)  # pandas reads the ids as floats
     assert set(library["teams"]) == {"1", "2", "3", "4", "5"}
