@@ -17,7 +17,17 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import InstrumentChangedError, InstrumentError, InstrumentNotFoundError
-from .model import Dimension, Instrument, Item, Prompt, Scale, ScalePoint, _frozen
+from .model import (
+    Attribute,
+    AttributeLevel,
+    Dimension,
+    Instrument,
+    Item,
+    Prompt,
+    Scale,
+    ScalePoint,
+    _frozen,
+)
 from .validator import (
     ID_PATTERN,
     PAGE_BREAK,
@@ -254,7 +264,19 @@ def build(data: dict[str, Any], *, source: str | None = None, content_hash: str 
     languages = tuple(data["languages"])
     scales = {scale_id: _build_scale(scale_id, scale) for scale_id, scale in data["scales"].items()}
     entries = data["items"]
-    items = tuple(_build_item(entry) for entry in entries if entry != PAGE_BREAK)
+    attributes = tuple(
+        Attribute(
+            id=attribute["id"],
+            name=_frozen(attribute["name"]),
+            levels=tuple(
+                AttributeLevel(id=level_id, text=_frozen(text))
+                for level_id, text in attribute["levels"].items()
+            ),
+        )
+        for attribute in data.get("attributes") or ()
+    )
+    order = [attribute.id for attribute in attributes]
+    items = tuple(_build_item(entry, order) for entry in entries if entry != PAGE_BREAK)
     dimensions = []
     for dimension in data["dimensions"]:
         item_ids = tuple(item.id for item in items if item.dimension == dimension["id"])
@@ -284,6 +306,7 @@ def build(data: dict[str, Any], *, source: str | None = None, content_hash: str 
         dimensions=tuple(dimensions),
         items=items,
         prompts=prompts,
+        attributes=attributes,
         pages=_pages(entries, items),
         content_hash=content_hash,
         source=source,
@@ -305,7 +328,7 @@ def _build_scale(scale_id: str, scale: dict[str, Any]) -> Scale:
     )
 
 
-def _build_item(entry: dict[str, Any]) -> Item:
+def _build_item(entry: dict[str, Any], attribute_order: list[str]) -> Item:
     perspective = entry.get("perspective", "own")
     target = entry.get("target")
     audience = entry.get("audience")
@@ -323,6 +346,7 @@ def _build_item(entry: dict[str, Any]) -> Item:
         perspective=perspective,
         mirrors=entry.get("mirrors"),
         audience=tuple(audience),
+        profile=_frozen({a: entry["profile"][a] for a in attribute_order if a in entry.get("profile", {})}),
     )
 
 

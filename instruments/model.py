@@ -66,6 +66,36 @@ class Scale:
 
 
 @dataclass(frozen=True)
+class AttributeLevel:
+    """One level of a vignette attribute, e.g. "budget confirmed"."""
+
+    id: str
+    #: The words shown in the profile, per language code.
+    text: Mapping[str, str]
+
+    def label(self, language: str) -> str:
+        return self.text.get(language) or next(iter(self.text.values()))
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A property a vignette's profile shows at one of its levels (e.g. company fit, budget)."""
+
+    id: str
+    name: Mapping[str, str]
+    levels: tuple[AttributeLevel, ...]
+
+    def label(self, language: str) -> str:
+        return self.name.get(language) or next(iter(self.name.values()), self.id)
+
+    def level(self, level_id: str) -> AttributeLevel:
+        for level in self.levels:
+            if level.id == level_id:
+                return level
+        raise KeyError(level_id)
+
+
+@dataclass(frozen=True)
 class Item:
     """One statement or question."""
 
@@ -85,6 +115,13 @@ class Item:
     #: Team functions shown the item (``("sales",)`` …); empty means everyone. Meta items
     #: about a team are asked of that team only.
     audience: tuple[str, ...] = ()
+    #: For a vignette: the level id of each attribute its profile shows (attribute id ->
+    #: level id), in the instrument's attribute order; empty for an ordinary item.
+    profile: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    @property
+    def is_vignette(self) -> bool:
+        return bool(self.profile)
 
     def shown_to(self, function: str) -> bool:
         return not self.audience or function in self.audience
@@ -137,6 +174,8 @@ class Instrument:
     dimensions: tuple[Dimension, ...]
     items: tuple[Item, ...]
     prompts: tuple[Prompt, ...] = ()
+    #: Vignette attributes, in display order (empty when the instrument has no vignettes).
+    attributes: tuple[Attribute, ...] = ()
     #: Item ids per page, in order; derived from the file's page breaks (or one page
     #: per dimension when the file has none).
     pages: tuple[tuple[str, ...], ...] = ()
@@ -177,6 +216,21 @@ class Instrument:
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
+
+    def attribute(self, attribute_id: str) -> Attribute:
+        for attribute in self.attributes:
+            if attribute.id == attribute_id:
+                return attribute
+        raise KeyError(attribute_id)
+
+    @property
+    def vignettes(self) -> tuple[Item, ...]:
+        """The items that show a profile, in order."""
+        return tuple(item for item in self.items if item.is_vignette)
+
+    def design(self) -> dict[str, dict[str, str]]:
+        """The level each vignette shows: ``{item id: {attribute id: level id}}``."""
+        return {item.id: dict(item.profile) for item in self.vignettes}
 
     def title_in(self, language: str) -> str:
         return self.title.get(language) or self.title[self.default_language]

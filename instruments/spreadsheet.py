@@ -563,8 +563,14 @@ def instrument_to_rows(instrument: Instrument) -> tuple[list[str], list[dict[str
     """The columns and rows of an item table for ``instrument``, in display order.
 
     Prompts, title, introduction, citation and licence have no place in the table and are left
-    out. Raises ``ValueError`` when an item uses a scale that is not one of :data:`BUILTIN_SCALES`.
+    out. Raises ``ValueError`` when an item uses a scale that is not one of :data:`BUILTIN_SCALES`,
+    and for an instrument with vignettes (a table has no columns for attributes and profiles).
     """
+    if instrument.attributes:
+        raise ValueError(
+            f"instrument {instrument.key} has vignettes (attributes and profiles), which a table cannot "
+            f"carry; edit its YAML file instead"
+        )
     for scale in instrument.scales.values():
         builtin = BUILTIN_SCALES.get(scale.id)
         same = builtin is not None and {point.value: dict(point.labels) for point in scale.points} == {

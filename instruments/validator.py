@@ -65,6 +65,7 @@ TOP_LEVEL_FIELDS = {
     "dimensions": True,
     "items": True,
     "prompts": False,
+    "attributes": False,
 }
 SCALE_FIELDS = {"kind": False, "labels": True, "prefer_not_to_say": False}
 DIMENSION_FIELDS = {"id": True, "name": True, "description": False, "min_valid": False}
@@ -79,7 +80,9 @@ ITEM_FIELDS = {
     "perspective": False,
     "mirrors": False,
     "audience": False,
+    "profile": False,
 }
+ATTRIBUTE_FIELDS = {"id": True, "name": True, "levels": True}
 PROMPT_FIELDS = {"id": True, "dimension": False, "text": True}
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -372,6 +375,11 @@ class _DefinitionChecker:
         self.dimension_ids: dict[str, int] = {}  # id -> position in dimensions
         self.dimension_items: dict[str, list[str]] = {}
         self.items: dict[str, _ItemFacts] = {}
+        #: Attribute id -> its level ids, for the attributes defined validly enough to check against.
+        self.attributes: dict[str, list[str]] = {}
+        self.attribute_positions: dict[str, int] = {}
+        #: Item id -> (position in items, profile), for the items that show a profile.
+        self.profiles: dict[str, tuple[int, dict[Any, Any]]] = {}
 
     def add(self, path: FieldPath, message: str) -> None:
         self.parsed.add(path, message)
@@ -525,10 +533,13 @@ class _DefinitionChecker:
             self.check_scales(data["scales"])
         if "dimensions" in data:
             self.check_dimensions(data["dimensions"])
+        if "attributes" in data:
+            self.check_attributes(data["attributes"])
         if "items" in data:
             self.check_items(data["items"])
         self.check_dimension_sizes()
         self.check_mirrors()
+        self.check_design()
         if "prompts" in data:
             self.check_prompts(data["prompts"])
 
@@ -726,8 +737,96 @@ class _DefinitionChecker:
                 mirrors = None
         if "audience" in item:
             self.check_audience(item["audience"], (*path, "audience"))
+        if "profile" in item:
+            self.check_profile(item["profile"], (*path, "profile"), name)
+            if scale_known and self.scale_kinds[scale_id] != "ordinal":
+                self.add(
+                    (*path, "scale"),
+                    f"{name} is a vignette, so its judgement scale {scale_id!r} must be ordinal "
+                    f"(ordered from 'not a lead' to 'ready for sales'), not categorical",
+                )
+            if id_ok and isinstance(item["profile"], dict):
+                self.profiles.setdefault(item_id, (index, item["profile"]))
         if unique:
             self.items[item_id] = _ItemFacts(index, item_id, target, target_valid, perspective, mirrors)
+
+    def check_attributes(self, value: Any) -> None:
+        path: FieldPath = ("attributes",)
+        if not self.list_of(value, path, "attributes"):
+            return
+        seen: dict[str, FieldPath] = {}
+        for index, attribute in enumerate(value):
+            attribute_path = (*path, index)
+            if not self.mapping(attribute, attribute_path, ATTRIBUTE_FIELDS):
+                continue
+            attribute_id = attribute.get("id")
+            id_ok = (
+                "id" in attribute
+                and self.identifier(attribute_id, (*attribute_path, "id"))
+                and self.unique_id(attribute_id, (*attribute_path, "id"), seen, "attribute")
+            )
+            if "name" in attribute:
+                self.translations(attribute["name"], (*attribute_path, "name"))
+            if "levels" not in attribute:
+                continue
+            levels = attribute["levels"]
+            levels_path = (*attribute_path, "levels")
+            if not isinstance(levels, dict):
+                self.add(levels_path, f"must be a mapping of level id to its text, got {describe(levels)}")
+                continue
+            level_ids = []
+            for level_id, text in levels.items():
+                if self.identifier(level_id, (*levels_path, str(level_id))):
+                    level_ids.append(level_id)
+                self.translations(text, (*levels_path, str(level_id)))
+            if len(levels) < 2:
+                self.add(levels_path, "an attribute needs at least two levels for its weight to be estimated")
+            if id_ok:
+                self.attributes[attribute_id] = level_ids
+                self.attribute_positions[attribute_id] = index
+
+    def check_profile(self, value: Any, path: FieldPath, name: str) -> None:
+        if "attributes" not in self.data:
+            self.add(path, f"{name} has a profile, but the instrument defines no attributes")
+            return
+        if not isinstance(value, dict):
+            self.add(path, f"must be a mapping of attribute id to level id, got {describe(value)}")
+            return
+        for attribute_id, level_id in value.items():
+            if not self.reference(attribute_id, (*path, str(attribute_id)), self.attributes, "attribute"):
+                continue
+            self.reference(level_id, (*path, str(attribute_id)), self.attributes[attribute_id], "level")
+        for attribute_id in self.attributes:
+            if attribute_id not in value:
+                self.add((*path, attribute_id), f"{name} shows no level of attribute {attribute_id!r}")
+
+    def check_design(self) -> None:
+        """Every level appears in some vignette, and no two vignettes show the same profile."""
+        if not self.profiles:
+            return
+        shown: dict[str, set[Any]] = {attribute: set() for attribute in self.attributes}
+        seen: dict[tuple[Any, ...], str] = {}
+        for item_id, (index, profile) in self.profiles.items():
+            for attribute, level in profile.items():
+                if attribute in shown:
+                    shown[attribute].add(level)
+            key = tuple(sorted((str(a), str(level)) for a, level in profile.items()))
+            if key in seen:
+                self.add(
+                    ("items", index, "profile"),
+                    f"vignette {item_id!r} shows the same profile as {seen[key]!r}",
+                )
+            else:
+                seen[key] = item_id
+        for attribute, levels in self.attributes.items():
+            position = self.attribute_positions[attribute]
+            unused = [level for level in levels if level not in shown[attribute]]
+            if unused:
+                self.add(
+                    ("attributes", position, "levels"),
+                    f"no vignette shows level(s) {_join(str(u) for u in unused)} of attribute {attribute!r}, "
+                    f"so its weight cannot be estimated",
+                )
 
     def check_audience(self, value: Any, path: FieldPath) -> None:
         if not isinstance(value, list):

@@ -76,7 +76,7 @@ def test_problem_str_without_line_or_field():
 
 NOT_A_MAPPING = (
     "x.yaml:1: must be a mapping with the keys id, version, title, introduction, estimated_minutes, "
-    "citation, licence, languages, scales, dimensions, items, prompts, got a list"
+    "citation, licence, languages, scales, dimensions, items, prompts, attributes, got a list"
 )
 
 
