@@ -143,12 +143,12 @@ def worker_seen(app: Flask | None = None) -> datetime | None:
     """
     queue = _queue(app)
     if queue.huey.immediate:
-        return datetime.now(UTC).replace(tzinfo=None)
+        return datetime.now(UTC)
     try:
         stamp = queue.huey.get(HEARTBEAT_KEY, peek=True)
     except Exception:  # noqa: BLE001
         return None
-    return datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None) if stamp else None
+    return datetime.fromtimestamp(stamp, UTC) if stamp else None
 
 
 def resume_stalled(app: Flask) -> list[int]:
@@ -189,7 +189,8 @@ def run_worker(app: Flask, workers: int) -> None:
     resume_stalled(app)
     beater = threading.Thread(target=beat, name="mindgap-heartbeat", daemon=True)
     beater.start()
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
+    # Polls an empty queue at least every second (Huey's default backs off to 10 s).
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=1.0,
                                     check_worker_health=True)  # fmt: skip
     try:
         consumer.run()

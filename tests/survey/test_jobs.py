@@ -1,0 +1,212 @@
+"""Background jobs: the wave page only queues, a real worker sends, and kill -9 loses nothing.
+
+The fault test runs ``mindgap worker`` as a subprocess on the run's database and a SQLite
+job file, against a real SMTP server (aiosmtpd) that can hold a message at a chosen step
+so that the worker is killed at a known point of the SMTP conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import EmailSend, Job, Participant, utcnow
+from survey.services import ServiceError, background
+from tests.conftest import TEST_SECRET_KEY
+from tests.factories import AuthActions
+from tests.survey.test_workspace_mail import free_port
+
+pytestmark = pytest.mark.db
+
+
+class HoldingHandler:
+    """Accepts every message; can hold the n-th one at RCPT (before its content) or after DATA."""
+
+    def __init__(self):
+        self.received: Counter = Counter()
+        self.rcpts = 0
+        self.hold: tuple[str, int] | None = None  #: ("rcpt" | "data", n)
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def _wait(self, step: str, n: int) -> None:
+        if self.hold == (step, n):
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        self.rcpts += 1
+        await self._wait("rcpt", self.rcpts)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        for address in envelope.rcpt_tos:
+            self.received[address] += 1  # the server has the message from here on
+        await self._wait("data", self.rcpts)
+        return "250 Message accepted for delivery"
+
+    def hold_at(self, step: str, n: int) -> None:
+        self.hold = (step, n)
+        self.holding.clear()
+        self.release.clear()
+
+
+def _worker(database_url: str, jobs_url: str, port: int, instance) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        MINDGAP_DATABASE_URL=database_url,
+        MINDGAP_JOBS_URL=jobs_url,
+        MINDGAP_SECRET_KEY=TEST_SECRET_KEY + "-worker-" + "x" * 20,
+        MINDGAP_INSTANCE_PATH=str(instance),
+        MINDGAP_MAIL_HOST="127.0.0.1",
+        MINDGAP_MAIL_PORT=str(port),
+        MINDGAP_MAIL_FROM="surveys@mindgap.test",
+        MINDGAP_MAIL_BATCH_SIZE="25",
+        MINDGAP_JOBS_STALE_AFTER="1",
+        MINDGAP_BASE_URL="http://mindgap.test",
+    )
+    with open(instance / "worker.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "survey.cli", "worker", "--threads", "1"], env=env,
+                                stdout=log, stderr=log)  # fmt: skip
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def _job_status(job_id: int) -> str:
+    db.session.expire_all()
+    status = db.session.get(Job, job_id).status
+    db.session.commit()
+    return status
+
+
+def test_kill_9_mid_batch_then_restart_sends_everyone_exactly_one(
+    database_url, other_app, make_survey, make_user, tmp_path
+):
+    setup = make_survey(per_team=20)  # 60 people
+    wave_id = setup.wave.id
+    handler = HoldingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    web = other_app(database_url, JOBS_IMMEDIATE=False, JOBS_URL=jobs_url, JOBS_WAIT_NOTICE=1)
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    client = web.test_client()
+    AuthActions(client).login(consultant.email)
+    workers = []
+    try:
+        sent = client.post(f"/waves/{wave_id}/send", follow_redirects=True)
+        assert "Sending in the background" in sent.get_data(as_text=True)
+        db.session.commit()  # end this session's read snapshot
+        job_id = db.session.scalar(select(Job.id).where(Job.wave_id == wave_id))
+        assert _job_status(job_id) == "queued"  # the request only queued it
+
+        # 1. Killed while the 20th message is at RCPT: the server never had it whole.
+        handler.hold_at("rcpt", 20)
+        workers.append(_worker(database_url, jobs_url, controller.port, tmp_path))
+        assert handler.holding.wait(60), (tmp_path / "worker.log").read_text()
+        _kill(workers[-1])
+        handler.release.set()
+        time.sleep(1.5)  # the job's heartbeat goes stale
+
+        # The web answers meanwhile, and says the sending waits for the worker.
+        page = client.get(f"/waves/{wave_id}")
+        assert page.status_code == 200
+        assert "Waiting for the worker" in page.get_data(as_text=True)
+
+        # 2. Killed while the server holds the 45th message after its end: it has it.
+        handler.hold_at("data", 45)
+        workers.append(_worker(database_url, jobs_url, controller.port, tmp_path))
+        assert handler.holding.wait(60), (tmp_path / "worker.log").read_text()
+        _kill(workers[-1])
+        handler.release.set()
+        time.sleep(1.5)
+
+        # 3. A third worker resumes the job and finishes it.
+        workers.append(_worker(database_url, jobs_url, controller.port, tmp_path))
+        deadline = time.monotonic() + 60
+        while _job_status(job_id) != "done" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _job_status(job_id) == "done", (tmp_path / "worker.log").read_text()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGINT)
+                worker.wait(timeout=20)
+        controller.stop()
+
+    db.session.commit()
+    everyone = set(db.session.scalars(select(Participant.email)))
+    assert len(everyone) == 60
+    assert set(handler.received) == everyone
+    assert set(handler.received.values()) == {1}
+    statuses = Counter(db.session.scalars(select(EmailSend.status)))
+    # The message whose reply the second worker never read stays of unknown outcome.
+    assert statuses == {"sent": 59, "delivering": 1}
+    assert "Waiting for the worker" not in client.get(f"/waves/{wave_id}").get_data(as_text=True)
+
+
+def test_the_send_button_only_queues(other_app, database_url, make_survey, make_user, tmp_path):
+    setup = make_survey(per_team=2)
+    web = other_app(database_url, JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    client = web.test_client()
+    AuthActions(client).login(consultant.email)
+    page = client.post(f"/waves/{setup.wave.id}/send", follow_redirects=True).get_data(as_text=True)
+    assert "Sending in the background" in page
+    db.session.commit()  # end this session's read snapshot
+    assert db.session.scalar(select(EmailSend.id)) is None  # nothing sent in the request
+    job = db.session.scalar(select(Job))
+    assert (job.status, job.params) == ("queued", {"email": "invitation", "round": 0})
+    # A second click while it waits queues nothing more.
+    client.post(f"/waves/{setup.wave.id}/send")
+    assert len(db.session.scalars(select(Job)).all()) == 1
+    with web.app_context():
+        from survey import jobs
+
+        assert jobs.queue_depth() == 2  # the id twice; the second run would find the job done
+        assert jobs.ping()
+        assert jobs.worker_seen() is None
+
+
+def test_a_finished_job_run_again_changes_nothing(make_survey):
+    setup = make_survey(per_team=1)
+    (job,) = background.request_mail(setup.wave, "invitation", None)
+    job.status, job.finished_at = "done", utcnow()
+    db.session.commit()
+    assert background.run(job.id, None, batch=10, last_attempt=True, prebuild=None) is False
+    assert db.session.scalar(select(EmailSend.id)) is None
+
+
+def test_reminder_days_schedule_one_round_per_day(make_survey):
+    setup = make_survey(per_team=1)
+    wave = setup.wave
+    wave.closes_at = utcnow() + timedelta(days=2, hours=12)
+    with pytest.raises(ServiceError, match="'x'"):
+        background.parse_reminder_days("3,x")
+    background.set_reminder_days(wave, background.parse_reminder_days("1, 3"))
+    db.session.commit()
+    assert wave.reminder_days == [3, 1]
+    first = background.reminders_due()  # 3 days before the close has passed
+    assert [job.params for job in first] == [{"email": "reminder", "round": 1}]
+    db.session.commit()
+    assert background.reminders_due() == []  # the same day does not count twice
+    # 1 day before: that round is still queued (nothing went out yet), so it is not doubled.
+    later = background.reminders_due(now=wave.closes_at - timedelta(hours=20))
+    assert [job.id for job in later] == [first[0].id]
