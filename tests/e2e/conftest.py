@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -26,8 +27,11 @@ CHROMIUM_FLAGS = [
 
 
 def pytest_collection_modifyitems(config, items):
+    # The hook sees every item of the session, not only this folder's: mark this folder's alone.
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
