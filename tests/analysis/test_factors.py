@@ -425,10 +425,12 @@ def test_efa_warns_where_psych_warns_and_matches_its_numbers(edge, bfi, bfi_dupl
     np.testing.assert_allclose(result.loadings, loadings, atol=tolerance)
     np.testing.assert_allclose(result.communalities, ref["communalities"], atol=tolerance)
     assert result.df == ref["df"]
-    assert result.objective == pytest.approx(ref["objective"], rel=tolerance / 10)
-    assert result.chi2 == pytest.approx(ref["chi2"], rel=tolerance / 10)
-    assert result.tli == pytest.approx(ref["tli"], abs=tolerance / 10)
-    assert result.rmsea == pytest.approx(ref["rmsea"], abs=tolerance / 10)
+    # The objective sits at a flat minimum: 1e-6 in the loadings is about 1e-7 in it,
+    # which is where scipy releases differ in their last iterations.
+    assert result.objective == pytest.approx(ref["objective"], rel=tolerance)
+    assert result.chi2 == pytest.approx(ref["chi2"], rel=tolerance)
+    assert result.tli == pytest.approx(ref["tli"], abs=tolerance)
+    assert result.rmsea == pytest.approx(ref["rmsea"], abs=tolerance)
 
 
 def test_residual_based_chi_square_is_psychs(edge):

@@ -177,17 +177,14 @@ def test_perception_gaps_with_team_labels_mixing_numbers_and_text():
     assert table["g"].iloc[1] == pytest.approx(analysis.gap([1.0, 2.0], [3.0, 5.0]).g)
 
 
-def test_perception_gaps_for_200_teams_is_fast():
-    import time
-
+def test_perception_gaps_for_200_teams_has_every_pair():
+    # Its speed is measured in benchmarks/analysis.py, not here.
     rng = np.random.default_rng(3)
     scores = pd.DataFrame(rng.normal(size=(20_000, 11)), columns=[f"dim{i}" for i in range(11)])
     teams = pd.Series(rng.integers(0, 200, size=20_000))
-    start = time.perf_counter()
     table = analysis.perception_gaps(scores, teams)
-    elapsed = time.perf_counter() - start
     assert len(table) == 19_900 * 11
-    assert elapsed < 1.0
+    assert not table.duplicated(["team_a", "team_b", "dimension"]).any()
 
 
 # ---- meta-perception ---------------------------------------------------------------

@@ -215,16 +215,13 @@ def test_bad_arguments(instrument, kwargs, message):
         simulate(instrument, **arguments)
 
 
-def test_large_simulation_is_fast():
-    import time
-
+def test_a_large_simulation_has_every_row_and_column():
+    # Its speed is measured in benchmarks/analysis.py, not here.
     instrument = synthetic_instrument(12, 5)
     teams = {f"T{i:03d}": "sales" if i % 2 else "marketing" for i in range(200)}
-    started = time.perf_counter()
     frame = simulate(instrument, teams, 500, seed=1)
-    elapsed = time.perf_counter() - started
     assert frame.shape == (100_000, 64)
-    assert elapsed < 2.0
+    assert frame["team"].value_counts().eq(500).all()
 
 
 def test_careless_finds_the_simulated_careless_respondents(instrument):
