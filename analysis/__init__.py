@@ -1,6 +1,6 @@
 """Mindgap's psychometrics: scoring, reliability, factor structure, agreement, gaps and reports.
 
-A plain library on numpy, pandas, scipy and factor_analyzer. It knows nothing of Flask
+A plain library on numpy, pandas and scipy. It knows nothing of Flask
 or databases, so a consultant can use it from a notebook::
 
     import analysis
@@ -20,11 +20,13 @@ from .calibration import (
     policy_weights,
     vignette_splits,
 )
+from .cfa import CFAResult, CFAWarning, cfa
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .interrater import fleiss_kappa, krippendorff_alpha
+from .invariance import InvarianceResult, measurement_invariance, score_tests
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
@@ -47,6 +49,13 @@ __all__ = [
     "scored_dimensions",
     "simulate",
     "synthetic_instrument",
+    # confirmatory factor analysis and measurement invariance
+    "CFAResult",
+    "CFAWarning",
+    "InvarianceResult",
+    "cfa",
+    "measurement_invariance",
+    "score_tests",
     # reliability and factor structure
     "FactorSolutionWarning",
     "bartlett",

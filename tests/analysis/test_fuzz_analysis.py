@@ -362,13 +362,28 @@ def test_reports(data, instrument, threshold, with_history):
             invited=invited, organization=report)  # fmt: skip
 
 
+@HEAVY
+@given(data=grouped(max_cols=6), split=st.integers(1, 3),
+       equal=st.sampled_from([(), ("loadings",), ("loadings", "intercepts")]))  # fmt: skip
+def test_cfa_and_measurement_invariance(data, split, equal):
+    items, groups = data
+    columns = list(items.columns)
+    model = {"f1": columns[:split], "f2": columns[split:]} if len(columns) > split else {"f1": columns}
+    frame = items.assign(group=groups)
+    outcome(analysis.cfa, frame, model)
+    fit = outcome(analysis.cfa, frame, model, group="group", group_equal=equal)
+    if fit is not None:
+        outcome(analysis.score_tests, fit)
+    outcome(analysis.measurement_invariance, frame, model, "group", levels=("configural", "metric", "scalar"))
+
+
 COVERED = {
     *ITEM_FUNCTIONS, "efa", "omega", "parallel_analysis", "careless", "feldt_interval", "rwg", "rwg_j", "awg",
     "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "profile_similarity",
     "suppression", "suppress_rows", "suppress_pairs", "disclosures", "comment_visibility", "keyed_items",
     "score", "scored_dimensions", "meta_perception_gaps", "synthetic_instrument", "simulate",
     "organization_report", "published_groups", "team_report", "omega_total", "rwg_j_scales", "icc_scores",
-    "adjust_p", "multicomp",
+    "adjust_p", "multicomp", "cfa", "score_tests", "measurement_invariance",
 }  # fmt: skip
 
 
