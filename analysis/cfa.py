@@ -692,7 +692,7 @@ def _optimise(model: _Model, start: np.ndarray):
         gradient = model.gradient(x)
         information = model.information(x)
         try:
-            step = linalg.solve(information, gradient, assume_a="pos")
+            step = linalg.cho_solve(linalg.cho_factor(information), gradient)
         except (linalg.LinAlgError, ValueError):
             break
         decrement = float(gradient @ step)
@@ -911,7 +911,7 @@ def cfa(
         # clearly positive definite.
         scale = 1.0 / np.sqrt(np.diag(information))
         if np.linalg.eigvalsh(information * np.outer(scale, scale))[0] > 1e-10:
-            se = np.sqrt(np.diag(linalg.inv(information, check_finite=False)) * 2.0 / n_total)
+            se = np.sqrt(np.diag(np.linalg.inv(information)) * 2.0 / n_total)
     if not np.isfinite(se).all():
         warnings.warn(
             "cfa: could not compute standard errors: the information matrix cannot be inverted "
