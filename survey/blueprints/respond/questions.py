@@ -1,7 +1,9 @@
 """How survey questions are rendered, chosen from instrument data.
 
 Each response format (an instrument scale's ``kind``) maps to a template macro in
-``RESPONSE_FORMATS``; a new kind of question is one entry there and one macro, not a new
+``RESPONSE_FORMATS``, and each question type (a plain statement, or a vignette that shows a
+lead profile above its judgement) to the macro that draws the question around the options in
+``QUESTION_TYPES``; a new kind of question is one entry there and one macro, not a new
 branch. Answers are parsed strictly by the service, so pages need no WTForms fields: the
 macros write plain inputs.
 
@@ -29,7 +31,17 @@ RESPONSE_FORMATS: dict[str, str] = {
     "ordinal": "rating",
     "categorical": "choice_list",
 }
+#: Question type -> macro in ``templates/respond/formats.html``.
+QUESTION_TYPES: dict[str, str] = {
+    "statement": "question",
+    "vignette": "vignette",
+}
 FORMATS_TEMPLATE = "respond/formats.html"
+
+
+def question_type(item) -> str:
+    """The key of ``item`` in :data:`QUESTION_TYPES`."""
+    return "vignette" if item.is_vignette else "statement"
 
 
 class LanguageForm(FlaskForm):
@@ -62,8 +74,9 @@ def question_markup(
             scale = page.scale(item)
             options = getattr(macros, RESPONSE_FORMATS[scale.kind])(item, scale, key[2], language,
                                                                     PREFER_NOT_TO_SAY)  # fmt: skip
-            html = macros.question(item, number, scale, options, key[3], language, t("required"),
-                                   t("error_item"))  # fmt: skip
+            draw = getattr(macros, QUESTION_TYPES[question_type(item)])
+            html = draw(item, number, scale, options, key[3], language, t("required"), t("error_item"),
+                        page.instrument)  # fmt: skip
             assert isinstance(html, Markup), "the formats template must be autoescaped"
             page.rendered[key] = html
         markup.append(html)
