@@ -404,28 +404,47 @@ def path_ids(workspace) -> st.SearchStrategy:
     return st.sampled_from([True, True, True, False]).flatmap(lambda mine: st.just(own) if mine else wrong)
 
 
+def roster_cells() -> st.SearchStrategy:
+    """One roster row's cells: a new person in a real team, or the same with hostile cells."""
+    plausible = {
+        "email": st.from_regex(r"[a-z]{1,8}@example\.org", fullmatch=True),
+        "name": st.sampled_from(["Bob", "Zoë Ångström", "", "O'Brien"]),
+        "team": st.sampled_from(["Sales", "marketing"]),
+    }
+    team = st.sampled_from(["Sales", "Legal", "  sales "]) | hostile
+    tampered = st.fixed_dictionaries(
+        {name: st.one_of(good, good, hostile) for name, good in plausible.items()} | {"team": team},
+        optional={"language": st.sampled_from(["de", "xx"]) | hostile, "": hostile},
+    )
+    return st.fixed_dictionaries(plausible) | tampered
+
+
 def roster_csv() -> st.SearchStrategy:
-    """Roster files: a header and rows mixing good and hostile cells, or bytes of any kind."""
-    cell = st.sampled_from(["ann@example.org", "Sales", "Marketing", "Ann", "de"]) | hostile
-    header = st.sampled_from(["email,name,team", "Email;Name;Team", "email,email", "name", ""])
-    rows = st.lists(st.lists(cell, max_size=4).map(",".join), max_size=4)
-    text = st.tuples(header, rows).map(lambda parts: "\n".join([parts[0], *parts[1]]))
-    return text.map(lambda t: t.encode("utf-8", "surrogatepass")) | st.binary(max_size=300)
+    """Roster files: rows of :func:`roster_cells` under a header (any separator), or bytes of any kind."""
+    header = st.sampled_from(["email,name,team", "Email;Name;Team", "email\tname\tteam", "email,email", ""])
+    rows = st.lists(roster_cells().map(lambda cells: [cells.get(k, "") for k in ("email", "name", "team")]),
+                    max_size=4)  # fmt: skip
+
+    def written(parts):
+        header, rows = parts
+        separator = ";" if ";" in header else "\t" if "\t" in header else ","
+        return "\n".join([header, *(separator.join(row) for row in rows)]).encode("utf-8", "surrogatepass")
+
+    return st.tuples(header, rows).map(written) | st.binary(max_size=300)
 
 
 def roster_payload() -> st.SearchStrategy:
-    """What the preview page sends back on confirmation, tampered with."""
-    cell = st.sampled_from(["bob@example.org", "Sales", "Bob"]) | hostile
-    cells = st.fixed_dictionaries({}, optional={"email": cell, "name": cell, "team": cell, "": cell})
-    number = st.sampled_from([2, 3, 1, 2**31, -1, True, "2", 2.5, None])
+    """What the preview page sends back on confirmation: mostly well formed, else tampered with."""
+    number = st.sampled_from([2, 3, 4, 1, 2**31, -1, True, "2", 2.5, None])
     row = st.fixed_dictionaries(
-        {"row": number, "cells": cells}, optional={"stray": st.lists(cell, max_size=2)}
+        {"row": st.integers(2, 5) | number, "cells": roster_cells()},
+        optional={"stray": st.lists(st.sampled_from(["D", "AA"]) | hostile, max_size=2)},
     )
-    rows = st.lists(row | hostile, max_size=4)
+    rows = st.lists(row, min_size=1, max_size=3, unique_by=lambda row: row["cells"]["email"])
+    rows |= st.lists(row | hostile, max_size=3)
     junk = st.sampled_from(["[" * 5000, "{}", "null", "[1]", '[{"row": 2}]'])
-    return (
-        rows.map(lambda value: json.dumps(value, ensure_ascii=False)) | rows.map(json.dumps) | junk | hostile
-    )
+    readable = rows.map(lambda value: json.dumps(value, ensure_ascii=False))
+    return readable | readable | rows.map(json.dumps) | junk | hostile
 
 
 def post(client, path: str, target: Target, data):
