@@ -40,6 +40,7 @@ __all__ = [
     "definition_index",
     "effect_codes",
     "function_agreement",
+    "instrument_design",
     "policy_weights",
     "vignette_splits",
 ]
@@ -340,6 +341,27 @@ def vignette_splits(judgements, functions, *, ready, pair=_PAIR, confidence: flo
 
 
 # --- policy capturing ---------------------------------------------------------------------------
+
+
+def instrument_design(instrument) -> pd.DataFrame:
+    """The design of an instrument's vignettes as :func:`policy_weights` takes it.
+
+    Returns a vignettes x attributes DataFrame (index: the vignettes' item ids, in order), each
+    column categorical with the attribute's level ids in the instrument's order, so the effect
+    codes contrast the levels as the instrument lists them.
+    """
+    vignettes = instrument.vignettes
+    if not vignettes:
+        raise ValueError(f"instrument {instrument.key} has no vignettes (items with a profile)")
+    columns = {
+        attribute.id: pd.Categorical(
+            [item.profile[attribute.id] for item in vignettes],
+            categories=[level.id for level in attribute.levels],
+        )
+        for attribute in instrument.attributes
+    }
+    frame = pd.DataFrame(columns, index=pd.Index([item.id for item in vignettes], name="vignette"))
+    return frame
 
 
 def effect_codes(design) -> tuple[pd.DataFrame, dict[str, list]]:

@@ -6,6 +6,8 @@ Newcombe interval, scipy's Welch test, pair-by-pair loops) and a recovery simula
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -342,3 +344,89 @@ def test_planted_weights_are_recovered_without_bias_and_with_nominal_coverage(de
     assert mean.loc[("engagement", "demo"), "difference"] < -0.2
     # Marketing's lower thresholds: it judges the average lead readier.
     assert mean.loc[("intercept", ""), "difference"] < -0.1
+
+
+# --- against R (tests/analysis/reference/calibration.R) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def r_reference():
+    reference = Path(__file__).parent / "reference"
+    long = pd.read_csv(reference / "data" / "calibration_long.csv")
+    return long, json.loads((reference / "calibration.json").read_text())
+
+
+def _wide(long: pd.DataFrame):
+    judgements = long.pivot(index="respondent", columns="vignette", values="judgement").astype(float)
+    functions = long.groupby("respondent")["function"].first().reindex(judgements.index)
+    design = long.groupby("vignette")[list(LEVELS)].first().reindex(judgements.columns)
+    for name, levels in LEVELS.items():
+        design[name] = pd.Categorical(design[name], categories=levels)
+    return judgements, functions, design
+
+
+def test_agreement_and_fleiss_1971_match_r(r_reference):
+    long, expected = r_reference
+    judgements, functions, _ = _wide(long)
+    for level in ("nominal", "ordinal", "interval"):
+        ours = analysis.krippendorff_alpha(judgements.to_numpy().T, level=level)
+        assert ours == pytest.approx(expected["alpha"][level], abs=1e-12)
+    table = analysis.function_agreement(judgements, functions, level="ordinal")
+    assert table.loc["all", "alpha"] == pytest.approx(expected["alpha"]["ordinal"], abs=1e-12)
+    counts = pd.read_csv(Path(__file__).parent / "reference" / "data" / "fleiss1971.csv")
+    assert analysis.fleiss_kappa(counts) == pytest.approx(expected["fleiss1971"], abs=1e-12)
+
+
+def test_policy_weights_match_r_lm_with_sandwich_vcovcl(r_reference):
+    long, expected = r_reference
+    judgements, functions, design = _wide(long)
+    result = analysis.policy_weights(judgements, functions, design)
+    coefficients = np.array(expected["policy"]["coefficients"])
+    se = np.array(expected["policy"]["se"])
+    coded = [("intercept", "")] + [(name, levels[0]) for name, levels in LEVELS.items()]
+    levels = result.levels.loc[coded]
+    np.testing.assert_allclose(levels["weight_a"], coefficients[:7], rtol=1e-9)
+    np.testing.assert_allclose(levels["se_a"], se[:7], rtol=1e-8)
+    # R's model has marketing - sales as its interaction terms.
+    np.testing.assert_allclose(levels["difference"], -coefficients[7:], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(levels["se"], se[7:], rtol=1e-8)
+    assert sum(result.n_respondents) == expected["policy"]["clusters"]
+
+
+def test_vignette_splits_match_r_t_test(r_reference):
+    long, expected = r_reference
+    judgements, functions, _ = _wide(long)
+    table = analysis.vignette_splits(judgements, functions, ready=3)
+    assert len(expected["welch"]) >= 10
+    for row in expected["welch"]:
+        ours = table.loc[row["vignette"]]
+        assert (ours["difference"], ours["low"], ours["high"], ours["p"]) == pytest.approx(
+            (row["difference"], row["low"], row["high"], row["p"]), rel=1e-9
+        )
+
+
+def test_the_shipped_instrument_design_feeds_policy_weights():
+    from instruments import load
+
+    instrument = load("lead_calibration", "1.0")
+    design = analysis.calibration.instrument_design(instrument)
+    assert list(design.index) == [f"lead{n:02d}" for n in range(1, 17)]
+    assert list(design.columns) == [attribute.id for attribute in instrument.attributes]
+    codes, levels = effect_codes(design)
+    np.testing.assert_array_equal(codes.to_numpy().T @ codes.to_numpy(), 16 * np.eye(6))
+    assert levels["budget"] == ["confirmed", "unknown"]
+    weights = {"sales": {"budget=confirmed": 0.8}, "marketing": {"engagement=high": 0.8}}
+    judgements, functions = simulate_calibration(
+        design, {"sales": 20, "marketing": 20}, weights, {"sales": [0.0], "marketing": [0.0]},
+        leniency_sd=0.3, noise_sd=0.6, seed=5,
+    )  # fmt: skip
+    attributes = analysis.policy_weights(judgements, functions, design).attributes
+    assert attributes.loc["budget", "importance_a"] > attributes.loc["budget", "importance_b"]
+    assert attributes.loc["engagement", "importance_b"] > attributes.loc["engagement", "importance_a"]
+
+
+def test_instrument_design_refuses_an_instrument_without_vignettes():
+    from instruments import load
+
+    with pytest.raises(ValueError, match="has no vignettes"):
+        analysis.calibration.instrument_design(load("alignment", "1.0"))
