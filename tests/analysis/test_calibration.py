@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -430,3 +433,35 @@ def test_instrument_design_refuses_an_instrument_without_vignettes():
 
     with pytest.raises(ValueError, match="has no vignettes"):
         analysis.calibration.instrument_design(load("alignment", "1.0"))
+
+
+# --- any table: a result or a ValueError, never a foreign warning ------------------------------------
+
+
+@st.composite
+def _calibration_data(draw):
+    n = draw(st.integers(1, 12))
+    v = draw(st.integers(1, 5))
+    codes = draw(arrays(np.float64, (n, v), elements=st.sampled_from([1.0, 2.0, 3.0, np.nan])))
+    functions = draw(st.lists(st.sampled_from(["sales", "marketing", "other"]), min_size=n, max_size=n))
+    frame = pd.DataFrame(codes, columns=[f"lead{j + 1:02d}" for j in range(v)])
+    return frame, pd.Series(functions)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(data=_calibration_data(), level=st.sampled_from(["nominal", "ordinal", "interval"]))
+def test_calibration_functions_give_a_result_or_a_value_error(data, level, design):
+    judgements, functions = data
+    calls = [
+        lambda: analysis.function_agreement(judgements, functions, level=level),
+        lambda: analysis.vignette_splits(judgements, functions, ready=3),
+        lambda: analysis.definition_index(judgements, functions, n_boot=20),
+        lambda: analysis.policy_weights(
+            judgements, functions, design.iloc[: judgements.shape[1]].set_axis(judgements.columns)
+        ),
+    ]
+    for call in calls:
+        try:
+            call()
+        except ValueError:
+            pass
