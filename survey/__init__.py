@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flask import Flask
 
-from survey.config import DEV_SECRET_KEY, DefaultConfig, database_url, project_root
+from survey.config import (
+    DEV_SECRET_KEY,
+    DefaultConfig,
+    database_url,
+    load_env_files,
+    mail_folder,
+    project_root,
+)
 from survey.converters import IdConverter
 
 
@@ -14,9 +22,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure an instance of the Mindgap application.
 
     Configuration is read in layers, later ones winning: :class:`~survey.config.DefaultConfig`,
-    then ``instance/config.py``, then ``MINDGAP_*`` environment variables, then ``test_config``.
+    then ``instance/config.py``, then ``MINDGAP_*`` environment variables (those not set are read
+    from ``.env`` in the working directory, then in the instance folder), then ``test_config``.
     """
     root = project_root()
+    if test_config is None:  # tests never read a developer's .env
+        load_env_files(Path.cwd())
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -28,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
+    if test_config is None:
+        load_env_files(app.instance_path)
     app.config.from_prefixed_env("MINDGAP")
     if test_config is not None:
         app.config.update(test_config)
@@ -36,10 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config, app.instance_path)
     app.config["MIGRATIONS_DIRECTORY"] = str(root / "migrations")
+    app.config["MAIL_FOLDER"] = mail_folder(app.config, app.instance_path)
 
-    from survey import cli, errors, extensions, jobs, models, security  # noqa: F401  (models register their tables)
+    # models register their tables
+    from survey import cli, errors, extensions, health, jobs, logs, metrics, models, security  # noqa: F401
     from survey.db import configure_engine
 
+    logs.init_app(app)  # first: the request id exists before any other hook logs
+    metrics.init_app(app)
     configure_engine(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=app.config["MIGRATIONS_DIRECTORY"])
@@ -49,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     jobs.queue.init_app(app)
+    health.init_app(app)
     _register_blueprints(app)
     return app
 

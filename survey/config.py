@@ -2,6 +2,8 @@
 
 Order (later wins): these defaults → ``instance/config.py`` (git-ignored) →
 ``MINDGAP_*`` environment variables → the mapping a test passes to ``create_app``.
+A ``.env`` file in the working directory or the instance folder fills in environment
+variables that are not set (:func:`load_env_files`); a variable set in the environment wins.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+
+from dotenv import load_dotenv
 
 #: The development secret key. Fine on a laptop, refused anywhere else.
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
@@ -58,6 +62,15 @@ class DefaultConfig:
     MAIL_PASSWORD = ""
     #: The sender of invitations, e.g. ``Mindgap <surveys@example.com>``.
     MAIL_FROM = "mindgap@localhost"
+    #: How messages leave (``MINDGAP_MAIL_BACKEND``): ``smtp`` through ``MAIL_HOST``; ``file`` writes
+    #: each one as an ``.eml`` file to ``MAIL_FOLDER``; ``console`` prints it. ``make run`` uses ``file``.
+    MAIL_BACKEND = "smtp"
+    #: Folder of the ``file`` backend; empty means ``mail/`` in the instance folder.
+    MAIL_FOLDER = ""
+    #: ``text`` or ``json`` (one object a line); every line of a request carries its request id.
+    LOG_FORMAT = "text"
+    #: Bearer token that ``/metrics`` asks for; empty turns ``/metrics`` off (404).
+    METRICS_TOKEN = ""
     #: The job queue (``MINDGAP_JOBS_URL``): empty for a SQLite file in the instance folder,
     #: ``redis://host:6379/0`` in production, ``sqlite:///path`` or ``memory://``.
     JOBS_URL = ""
@@ -91,3 +104,32 @@ def project_root() -> Path:
     if (checkout / "migrations").is_dir() and (checkout / "templates").is_dir():
         return checkout
     return Path(__file__).resolve().parent
+
+
+def load_env_files(*folders: str | os.PathLike) -> list[Path]:
+    """Read ``.env`` in each of ``folders`` into ``os.environ``; the files that were read.
+
+    A variable already set keeps its value (the real environment wins, then the first file
+    that names it), so ``MINDGAP_DATABASE_URL=… mindgap serve`` overrides the file. Processes
+    started from here (gunicorn's workers) inherit what was read.
+    """
+    read = []
+    for folder in folders:
+        path = Path(folder) / ".env"
+        if path.is_file():
+            load_dotenv(path, override=False)
+            read.append(path)
+    return read
+
+
+def mail_folder(config, instance_path: str) -> str:
+    """Where the ``file`` mail backend writes: ``MAIL_FOLDER`` or ``mail/`` in the instance folder.
+
+    Refuses an unknown ``MAIL_BACKEND`` here, at start-up, rather than at the first message.
+    """
+    from survey.services.mail_backends import BACKENDS
+
+    backend = str(config.get("MAIL_BACKEND") or "smtp").lower()
+    if backend not in BACKENDS:
+        raise RuntimeError(f"MAIL_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    return str(config.get("MAIL_FOLDER") or os.path.join(instance_path, "mail"))

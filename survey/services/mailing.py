@@ -1,4 +1,5 @@
-"""Invitation and reminder e-mails over SMTP, each message sent at most once.
+"""Invitation and reminder e-mails over SMTP (or to a folder or the console, for trying Mindgap),
+each message sent at most once.
 
 Every message is recorded before it is sent: an :class:`~survey.models.EmailSend` row
 goes to ``sending`` and is committed (together with the freshly issued token) before the
@@ -41,11 +42,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
 from survey.extensions import db
+from survey.metrics import count_email
 from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
 from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.addresses import AddressError, Recipient, recipient
 from survey.services.invitations import reissue
+from survey.services.mail_backends import BACKENDS, open_local
 
 #: Shortest time between two reminder rounds of one wave (a double click must not send twice).
 MIN_REMINDER_INTERVAL = timedelta(hours=12)
@@ -100,10 +103,18 @@ class MailSettings:
     username: str
     password: str
     sender: str
+    #: ``smtp``, or ``file`` / ``console`` (:mod:`survey.services.mail_backends`).
+    backend: str = "smtp"
+    #: Where the ``file`` backend writes.
+    folder: str = ""
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"MAIL_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
 
     @classmethod
     def from_config(cls, config: Mapping) -> MailSettings:
-        """Read the ``MAIL_*`` settings (host, port, STARTTLS, username, password, sender)."""
+        """Read the ``MAIL_*`` settings (server, sign-in, sender, backend and its folder)."""
         return cls(
             host=str(config.get("MAIL_HOST") or "localhost"),
             port=int(config.get("MAIL_PORT") or 25),
@@ -111,6 +122,8 @@ class MailSettings:
             username=str(config.get("MAIL_USERNAME") or ""),
             password=str(config.get("MAIL_PASSWORD") or ""),
             sender=str(config.get("MAIL_FROM") or "mindgap@localhost"),
+            backend=str(config.get("MAIL_BACKEND") or "smtp").lower(),
+            folder=str(config.get("MAIL_FOLDER") or ""),
         )
 
 
@@ -208,6 +221,8 @@ class _FencedSMTP(smtplib.SMTP):
 
 
 def _open_smtp(settings: MailSettings) -> smtplib.SMTP:
+    if settings.backend != "smtp":
+        return open_local(settings.backend, settings.folder)  # same interface, on this machine
     smtp = _FencedSMTP(settings.host, settings.port, timeout=SMTP_TIMEOUT_SECONDS)
     try:
         if settings.starttls:
@@ -367,6 +382,7 @@ def send_round(
                 else:
                     invitation.reminded_at = now
                 report.sent.append(invitation.participant.email)
+                count_email(kind, sent=True)
             checkpoint()
     finally:
         if smtp is not None:
@@ -486,6 +502,7 @@ def _fail(record: EmailSend, error: str, report: SendReport, invitation: Invitat
     _touch(record, invitation)
     record.status, record.error = "failed", error[:1000]
     report.failed.append((invitation.participant.email, error))
+    count_email(record.kind, sent=False)
 
 
 class MailServerError(ServiceError):
