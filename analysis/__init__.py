@@ -20,6 +20,7 @@ from .calibration import (
     policy_weights,
     vignette_splits,
 )
+from .calibration_report import CalibrationSummary, calibration_summary
 from .cfa import CFAResult, CFAWarning, cfa
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
@@ -92,8 +93,10 @@ __all__ = [
     "rwg_j_scales",
     "trend",
     # lead calibration: agreement on vignettes and policy capturing
+    "CalibrationSummary",
     "DefinitionIndex",
     "PolicyWeights",
+    "calibration_summary",
     "definition_index",
     "fleiss_kappa",
     "function_agreement",

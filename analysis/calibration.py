@@ -416,7 +416,8 @@ class PolicyWeights:
         mean of the attribute's levels.
     attributes : DataFrame
         Indexed by attribute: ``importance_a``, ``importance_b`` (range of the level
-        weights), ``share_a``, ``share_b`` (importance as percent of the function's total),
+        weights), ``p_a``, ``p_b`` (Wald F test that the function gives the attribute no
+        weight), ``share_a``, ``share_b`` (importance as percent of the function's total),
         and the Wald test that the two functions weigh the attribute alike: ``F``,
         ``df_num``, ``df_denom``, ``p``.
     pair : tuple of str
@@ -577,9 +578,14 @@ def policy_weights(judgements, functions, design, *, pair=_PAIR, confidence: flo
         v = r @ cov @ r.T
         q = len(coded)
         f_stat = float(d @ np.linalg.solve(v, d) / q)
+        record = {"importance_a": imp_a, "importance_b": imp_b}
+        for side, block in (("a", block_a), ("b", block_b)):
+            own = block[coded]
+            weight = own @ beta
+            f_own = float(weight @ np.linalg.solve(own @ cov @ own.T, weight) / q)
+            record[f"p_{side}"] = float(stats.f.sf(f_own, q, df))
         attribute_records[attribute] = {
-            "importance_a": imp_a,
-            "importance_b": imp_b,
+            **record,
             "F": f_stat,
             "df_num": q,
             "df_denom": df,

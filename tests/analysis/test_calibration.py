@@ -237,6 +237,8 @@ def test_policy_weights_match_statsmodels_cluster_robust_ols(sample, design):
     )
     assert result.n_respondents == (30, 25)
     assert result.n_observations == int(fit.nobs)
+    # Each function's own test of an attribute: for sales, the t test of its coefficient.
+    np.testing.assert_allclose(result.attributes.loc[list(LEVELS), "p_a"], fit.pvalues[1:7], rtol=1e-6)
 
 
 def test_policy_weights_three_level_attribute_against_statsmodels_f_test(sample, design):
