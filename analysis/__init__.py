@@ -10,7 +10,13 @@ Charts live in :mod:`analysis.charts` (``import analysis.charts``), which loads 
 """
 
 from .agreement import ad_index, awg, icc1, icc2, icc_scores, rwg, rwg_j, rwg_j_scales
-from .alignment import ProfileSimilarity, alignment_index, profile_similarity
+from .alignment import (
+    AlignmentEstimate,
+    ProfileSimilarity,
+    alignment_estimate,
+    alignment_index,
+    profile_similarity,
+)
 from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
 from .calibration import (
     DefinitionIndex,
@@ -71,10 +77,12 @@ __all__ = [
     "pairwise_counts",
     "parallel_analysis",
     # agreement, gaps, alignment and data quality
+    "AlignmentEstimate",
     "Gap",
     "ProfileSimilarity",
     "Trend",
     "ad_index",
+    "alignment_estimate",
     "alignment_index",
     "awg",
     "careless",

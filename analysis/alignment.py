@@ -7,16 +7,23 @@ holds every pair's means and standardised differences, so nothing is recomputed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import check_choice
+from ._validation import check_choice, check_int
 from .gaps import _gap_arrays
 
-__all__ = ["ProfileSimilarity", "alignment_index", "overlap", "profile_similarity"]
+__all__ = [
+    "AlignmentEstimate",
+    "ProfileSimilarity",
+    "alignment_estimate",
+    "alignment_index",
+    "overlap",
+    "profile_similarity",
+]
 
 _PAIR_COLUMNS = ("team_a", "team_b", "dimension")
 
@@ -269,4 +276,436 @@ def _alignment_table(table: pd.DataFrame, effect: str) -> pd.DataFrame:
             "alignment": 100 * total / n,
             "n_dimensions": n,
         }
+    )
+
+
+# --------------------------------------------------------------------------- estimate and interval
+
+
+@dataclass(frozen=True)
+class AlignmentEstimate:
+    """Bias-corrected alignment index of two teams and its interval (see :func:`alignment_estimate`)."""
+
+    #: Bias-corrected alignment index (0-100), from the positive-part estimates of ``|delta_k|``.
+    alignment: float
+    #: Confidence interval of the index; always contains ``alignment``.
+    ci_low: float
+    ci_high: float
+    #: Confidence level of the interval.
+    confidence: float
+    #: The plug-in index ``100 * mean_k OVL(g_k)`` (biased low when the teams are close).
+    uncorrected: float
+    #: p-value of the test of equal mean profiles (Hotelling's T², or Bonferroni-combined Welch
+    #: tests when T² cannot be computed); ``ci_high`` is 100 whenever it is at least ``1 - confidence``.
+    p_equal_profiles: float
+    #: Which test gave ``p_equal_profiles``: ``"hotelling"`` or ``"bonferroni"``.
+    profile_test: str
+    #: Respondents in each table and dimensions used.
+    n_a: int
+    n_b: int
+    n_dimensions: int
+    #: Bootstrap replicates of ``alignment`` and the BCa acceleration, kept so that the
+    #: interval can be read at another level (:meth:`interval`) without resampling.
+    replicates: np.ndarray = field(repr=False, compare=False)
+    #: The index of the resampled population itself (the teams' own answers as the truth).
+    resampled: float = field(repr=False, compare=False)
+    acceleration: float = field(repr=False, compare=False)
+
+    def change_since(
+        self, earlier: AlignmentEstimate, confidence: float = 0.95
+    ) -> tuple[float, float, float, float]:
+        r"""Change of the index since ``earlier`` (an independent sample), its interval and p-value.
+
+        The interval is Zou & Donner's (2008) MOVER for a difference of two independent
+        estimates, built from the two intervals :math:`[l_1, u_1]` (earlier) and
+        :math:`[l_2, u_2]` (this one):
+
+        .. math::
+
+            \Delta = \hat\theta_2 - \hat\theta_1, \quad
+            L = \Delta - \sqrt{(\hat\theta_2 - l_2)^2 + (u_1 - \hat\theta_1)^2}, \quad
+            U = \Delta + \sqrt{(u_2 - \hat\theta_2)^2 + (\hat\theta_1 - l_1)^2}
+
+        so it contains :math:`\Delta` and inherits each wave's handling of the boundary at
+        100. The p-value is the smallest :math:`\alpha` at which the :math:`1 - \alpha`
+        interval excludes 0 (found by bisection on the same replicates, floored at one over
+        the number of replicates), so ``p < 1 - confidence`` exactly when 0 lies outside.
+
+        Returns
+        -------
+        tuple of float
+            ``(change, ci_low, ci_high, p)``.
+
+        References
+        ----------
+        Zou, G. Y., & Donner, A. (2008). Construction of confidence limits about effect
+        measures: A general approach. *Statistics in Medicine, 27*, 1693-1702.
+        """
+        if not isinstance(earlier, AlignmentEstimate):
+            raise ValueError(f"earlier must be an AlignmentEstimate; got {type(earlier).__name__}")
+        confidence = _check_confidence(confidence)
+        change = self.alignment - earlier.alignment
+
+        def limits(level):
+            low_2, high_2 = self.interval(level)
+            low_1, high_1 = earlier.interval(level)
+            low = change - np.hypot(self.alignment - low_2, high_1 - earlier.alignment)
+            high = change + np.hypot(high_2 - self.alignment, earlier.alignment - low_1)
+            return float(low), float(high)
+
+        def excludes_zero(alpha):
+            low, high = limits(1 - alpha)
+            return low > 0 or high < 0
+
+        floor = 1 / min(self.replicates.size, earlier.replicates.size)
+        if change == 0 or not excludes_zero(1 - floor):
+            p = 1.0
+        elif excludes_zero(floor):
+            p = floor
+        else:
+            inside, outside = floor, 1 - floor  # 0 is inside the interval at `inside`, outside at `outside`
+            for _ in range(50):
+                middle = (inside + outside) / 2
+                inside, outside = (inside, middle) if excludes_zero(middle) else (middle, outside)
+            p = outside
+        low, high = limits(confidence)
+        return float(change), low, high, float(p)
+
+    def interval(self, confidence: float) -> tuple[float, float]:
+        """The interval at another ``confidence`` level, from the same replicates."""
+        confidence = _check_confidence(confidence)
+        return _hybrid_interval(
+            self.alignment,
+            self.resampled,
+            self.replicates,
+            self.acceleration,
+            self.p_equal_profiles,
+            confidence,
+            self.n_a,
+            self.n_b,
+        )
+
+
+def _check_confidence(confidence) -> float:
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float | np.floating):
+        raise ValueError(f"confidence must be a number strictly between 0 and 1; got {confidence!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1; got {confidence!r}")
+    return float(confidence)
+
+
+def _score_table(frame, name: str) -> pd.DataFrame:
+    frame = _check_scores(frame, name)
+    infinite = np.isinf(frame.to_numpy())
+    if infinite.any():
+        columns = [str(frame.columns[i]) for i in np.flatnonzero(infinite.any(axis=0))[:5]]
+        raise ValueError(f"{name} must be finite (NaN marks a missing score); infinite values in {columns}")
+    return frame
+
+
+def _corrected_effect(count_a, mean_a, var_a, count_b, mean_b, var_b) -> np.ndarray:
+    r"""Positive-part estimate of :math:`|\delta|` per dimension, elementwise over any shape.
+
+    Under normality :math:`E[d^2] = \frac{\nu}{\nu - 2}\,(\delta^2 + 1/n_a + 1/n_b)` with
+    :math:`\nu = n_a + n_b - 2`, so :math:`\frac{\nu - 2}{\nu} d^2 - 1/n_a - 1/n_b` is unbiased
+    for :math:`\delta^2`; its positive part's square root estimates :math:`|\delta|`.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = count_a + count_b - 2
+        pooled = ((count_a - 1) * var_a + (count_b - 1) * var_b) / df
+        d2 = (mean_a - mean_b) ** 2 / pooled
+        squared = (df - 2) / df * d2 - 1 / count_a - 1 / count_b
+    return np.sqrt(np.maximum(squared, 0.0))
+
+
+def _index_of(effects: np.ndarray) -> np.ndarray:
+    """100 x mean OVL over the last axis."""
+    return 100 * overlap(effects).mean(axis=-1)
+
+
+def _weighted_moments(values: np.ndarray, weights: np.ndarray):
+    """Count, mean and variance (ddof = 1) of each column under each row of ``weights``; NaN = missing."""
+    answered = ~np.isnan(values)
+    filled = np.where(answered, values, 0.0)
+    count = weights @ answered
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (weights @ filled) / count
+        variance = ((weights @ (filled * filled)) - count * mean**2) / (count - 1)
+    return count, mean, np.maximum(variance, 0.0)
+
+
+def _multinomial_weights(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each of ``n`` rows is drawn in each of ``replicates`` resamples of size ``n``."""
+    draws = rng.integers(0, n, size=(replicates, n)) + (np.arange(replicates) * n)[:, None]
+    return np.bincount(draws.ravel(), minlength=replicates * n).reshape(replicates, n).astype(float)
+
+
+def _leave_one_out(values: np.ndarray):
+    """Count, mean and variance of each column with each row left out in turn (rows x columns)."""
+    answered = ~np.isnan(values)
+    filled = np.where(answered, values, 0.0)
+    count = answered.sum(axis=0) - answered
+    total = filled.sum(axis=0) - filled
+    squares = (filled * filled).sum(axis=0) - filled * filled
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / count
+        variance = (squares - count * mean**2) / (count - 1)
+    return count, mean, np.maximum(variance, 0.0)
+
+
+def _acceleration(a: np.ndarray, b: np.ndarray, moments_a, moments_b) -> float:
+    """BCa acceleration of the two-sample statistic from jackknife influence values per group."""
+    numerator, denominator = 0.0, 0.0
+    for values, other, first in ((a, moments_b, True), (b, moments_a, False)):
+        dropped = _leave_one_out(values)
+        fixed = tuple(np.broadcast_to(m, dropped[0].shape) for m in other)
+        effects = _corrected_effect(*dropped, *fixed) if first else _corrected_effect(*fixed, *dropped)
+        theta = _index_of(effects)
+        n = len(values)
+        influence = (n - 1) * (theta.mean() - theta)
+        numerator += np.sum(influence**3) / n**3
+        denominator += np.sum(influence**2) / n**2
+    if not denominator > 0:
+        return 0.0
+    return float(numerator / (6 * denominator**1.5))
+
+
+def _share_below(replicates: np.ndarray, value: float) -> float:
+    """Share of replicates below ``value``, ties counted half, kept inside (0, 1)."""
+    count = replicates.size
+    below = np.count_nonzero(replicates < value) + 0.5 * np.count_nonzero(replicates == value)
+    return min(max(below / count, 0.5 / count), 1 - 0.5 / count)
+
+
+def _expanded_tail(confidence: float, n_a: int, n_b: int) -> float:
+    """Normal quantile of the interval, widened for the bootstrap's narrowness in small samples."""
+    narrowness = np.sqrt((1 / n_a + 1 / n_b) / ((n_a - 1) / n_a**2 + (n_b - 1) / n_b**2))
+    return float(narrowness * special.stdtrit(n_a + n_b - 2, 0.5 + confidence / 2))
+
+
+def _bca_limits(estimate, centre, replicates, acceleration, tail) -> tuple[float, float]:
+    """BCa limits of an estimator that is not the plug-in value ``centre`` of the resampled data."""
+    z_estimate = special.ndtri(_share_below(replicates, estimate))
+    z_bias = special.ndtri(_share_below(replicates, centre))
+    limits = []
+    for z in (-tail, tail):
+        shifted = z_bias + z
+        limits.append(special.ndtr(z_estimate + shifted / max(1 - acceleration * shifted, 1e-3)))
+    low, high = np.quantile(replicates, limits)
+    return float(low), float(high)
+
+
+def _hybrid_interval(estimate, centre, replicates, acceleration, p_equal, confidence, n_a, n_b):
+    tail = _expanded_tail(confidence, n_a, n_b)
+    low, high = _bca_limits(estimate, centre, replicates, acceleration, tail)
+    if p_equal >= 1 - confidence:
+        high = 100.0  # equal profiles are not rejected: complete alignment stays in the interval
+    return min(low, estimate), max(high, estimate)
+
+
+def _equal_profiles_test(a: np.ndarray, b: np.ndarray, welch_p: np.ndarray) -> tuple[float, str]:
+    """Hotelling's two-sample T² on complete rows; Bonferroni over Welch tests when it cannot be computed."""
+    k = a.shape[1]
+    a = a[~np.isnan(a).any(axis=1)]
+    b = b[~np.isnan(b).any(axis=1)]
+    n_a, n_b = len(a), len(b)
+    df_error = n_a + n_b - k - 1
+    if n_a >= 2 and n_b >= 2 and df_error >= 1:
+        pooled = ((n_a - 1) * np.cov(a, rowvar=False) + (n_b - 1) * np.cov(b, rowvar=False)) / (n_a + n_b - 2)
+        pooled = np.atleast_2d(pooled)
+        scale = np.sqrt(np.diag(pooled))
+        if np.all(scale > 0):
+            correlation = pooled / np.outer(scale, scale)
+            if np.linalg.cond(correlation) < 1e10:
+                difference = (a.mean(axis=0) - b.mean(axis=0)) / scale
+                t2 = n_a * n_b / (n_a + n_b) * difference @ np.linalg.solve(correlation, difference)
+                f = df_error / (k * (n_a + n_b - 2)) * t2
+                return float(special.fdtrc(k, df_error, f)), "hotelling"
+    return float(min(1.0, k * np.nanmin(welch_p))), "bonferroni"
+
+
+def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000, seed=None):
+    r"""Alignment index of two teams, corrected for its bias, with an interval that keeps its estimate.
+
+    The index is :func:`alignment_index` with each dimension's standardised difference
+    replaced by a positive-part estimate of its size:
+
+    .. math::
+
+        \widehat{|\delta_k|} = \sqrt{\max\!\left(0,\ \frac{\nu_k - 2}{\nu_k}\, d_k^2
+            - \frac{1}{n_{a,k}} - \frac{1}{n_{b,k}}\right)}, \qquad
+        \widehat{AI} = \frac{100}{K} \sum_{k=1}^{K} 2\,\Phi\!\left(-\widehat{|\delta_k|}/2\right)
+
+    with :math:`d_k` Cohen's d, :math:`n_{a,k}, n_{b,k}` the answers on dimension ``k`` and
+    :math:`\nu_k = n_{a,k} + n_{b,k} - 2`. Under normality
+    :math:`E[d^2] = \frac{\nu}{\nu-2}(\delta^2 + 1/n_a + 1/n_b)` (the second moment of the
+    noncentral t; Hedges & Olkin, 1985), so the expression under the root is unbiased for
+    :math:`\delta^2`, and taking its positive part can only bring it closer to the truth.
+
+    Why a correction: ``|g|`` is positive in every sample, so the plug-in index
+    ``100 * mean OVL(g)`` is below 100 even when two teams do not differ at all; with 20
+    people a side it reads about 90 for a perfectly aligned pair. The positive-part estimate
+    is exactly 0 for about two dimensions in three when the teams are equal, which removes
+    most of that bias. The trade-off: for a real but small difference (``|delta|`` below
+    about ``sqrt(1/n_a + 1/n_b)``) the estimate is often 0 too, so the index of a slightly
+    misaligned pair reads a little high (+1 to +3.6 points with 10 people a side, under
+    +1 with 60), and some bias remains for aligned pairs (-5.8 points at 10+10, -2.5 at
+    60+60, -1.4 at 200+200, against -14, -5.8 and -3.2 for the plug-in); a harsher
+    threshold would lower the first at the cost of the second.
+
+    The interval (a hybrid, chosen by the coverage simulation in
+    ``benchmarks/alignment_coverage.py``):
+
+    * both limits are BCa bootstrap limits (Efron, 1987) of the corrected index, resampling
+      respondents within each team (multinomial weights, so all replicates are a few matrix
+      products); the bias correction :math:`z_0 = \Phi^{-1}(\#\{\hat\theta^* < \hat\theta\}/B
+      + \tfrac12 \#\{\hat\theta^* = \hat\theta\}/B)` counts replicates tied with the estimate
+      (common at 100) as half, and the acceleration comes from jackknife influence values of
+      both teams (Efron & Tibshirani, 1993, ch. 14);
+    * the upper limit is 100 whenever the test of equal mean profiles does not reject at
+      :math:`1 - \text{confidence}`: Hotelling's two-sample :math:`T^2` across the ``K``
+      dimensions on respondents with every score,
+      :math:`F = \frac{n_a + n_b - K - 1}{K (n_a + n_b - 2)} T^2 \sim F(K, n_a + n_b - K - 1)`
+      (when it cannot be computed: too few complete rows or a singular covariance, the
+      smallest Welch p-value times ``K``). This is test inversion at the boundary: a
+      percentile or BCa interval alone almost never reaches 100, so for aligned teams it
+      covered the truth far less often than it claimed;
+    * the quantile :math:`z_{1-\alpha/2}` is widened for the bootstrap's narrowness in small
+      samples (expanded percentile, Hesterberg, 2015): :math:`t_{\nu, 1-\alpha/2}` times the
+      ratio of the unbiased to the resampling standard error of a mean difference,
+      :math:`\sqrt{(1/n_a + 1/n_b) / ((n_a - 1)/n_a^2 + (n_b - 1)/n_b^2)}`;
+    * because the corrected estimate is not the resampled population's own index
+      :math:`\theta(\hat F)` (the plug-in index with divisor-n variances), the two BCa
+      corrections are kept apart: the percentiles are
+      :math:`\Phi(z_{\hat\theta} + (z_F + z_\alpha) / (1 - a (z_F + z_\alpha)))` with
+      :math:`z_{\hat\theta}` the share of replicates below the estimate and :math:`z_F` the
+      share below :math:`\theta(\hat F)` (both with ties counted half).
+    * the limits are finally widened to contain the estimate, should the bootstrap
+      distribution sit wholly to one side of it.
+
+    Measured (``benchmarks/alignment_coverage.py``, 1,000 simulated organisations per
+    setting, Likert answers from a latent model, 10+10 to 200+200 respondents, 6-12
+    correlated dimensions; ``docs/PERFORMANCE.md``): the 95 % interval covered the true
+    index 94.3-94.6 % of the time for aligned teams (true index 100) and 88-95 % for
+    misaligned ones (true index 64-90), lowest (88-90 %) where most dimensions' gaps are
+    near the size the correction sets to 0 (true index about 80-90 with 10-20 people a
+    side); the plain percentile interval of the plug-in index, used before, never
+    reached 100 and so covered 0 % for aligned teams. The interval contained its estimate
+    in every run.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        The two teams' members' dimension scores (rows = members, columns = dimensions);
+        NaN marks a missing score. Only dimensions in both tables are used.
+    confidence : float
+        Confidence level of the interval, strictly between 0 and 1.
+    replicates : int
+        Bootstrap replicates (at least 100; 1,000 or more for a 95 % interval).
+    seed : int, numpy Generator or None
+        Seed of the bootstrap; the same seed gives the same interval.
+
+    Returns
+    -------
+    AlignmentEstimate
+        ``alignment`` (corrected), ``ci_low``, ``ci_high``, ``uncorrected``,
+        ``p_equal_profiles`` and the counts; :meth:`AlignmentEstimate.interval` reads the
+        interval at another level.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``b`` is not a numeric table of finite scores, they share no
+        dimension, a team has fewer than 3 scores on a dimension, a dimension has no
+        variance within the teams, or ``confidence``, ``replicates`` or ``seed`` is invalid.
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the American
+    Statistical Association, 82*, 171-185.
+
+    Efron, B., & Tibshirani, R. J. (1993). *An introduction to the bootstrap*. Chapman & Hall.
+
+    Hedges, L. V., & Olkin, I. (1985). *Statistical methods for meta-analysis*. Academic Press.
+
+    Hesterberg, T. C. (2015). What teachers should know about the bootstrap. *The American
+    Statistician, 69*, 371-386.
+
+    Hotelling, H. (1931). The generalization of Student's ratio. *Annals of Mathematical
+    Statistics, 2*, 360-378.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> a = pd.DataFrame(rng.normal(size=(40, 6)))
+    >>> b = pd.DataFrame(rng.normal(size=(40, 6)))
+    >>> result = alignment_estimate(a, b, seed=1)
+    >>> result.ci_low <= result.alignment <= result.ci_high
+    True
+    """
+    a = _score_table(a, "a")
+    b = _score_table(b, "b")
+    confidence = _check_confidence(confidence)
+    replicates = check_int(replicates, "replicates", minimum=100, maximum=100_000)
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        rng = np.random.default_rng(seed)
+    else:
+        raise ValueError(f"seed must be an integer, a numpy Generator or None; got {seed!r}")
+    common = [c for c in a.columns if c in b.columns]
+    if not common:
+        raise ValueError("a and b must share at least one dimension column; they have none in common")
+    values_a = a[common].to_numpy(dtype=float)
+    values_b = b[common].to_numpy(dtype=float)
+    ones_a, ones_b = np.ones((1, len(values_a))), np.ones((1, len(values_b)))
+    moments_a = tuple(m[0] for m in _weighted_moments(values_a, ones_a))
+    moments_b = tuple(m[0] for m in _weighted_moments(values_b, ones_b))
+    for name, moments in (("a", moments_a), ("b", moments_b)):
+        few = [str(c) for c, n in zip(common, moments[0], strict=True) if n < 3]
+        if few:
+            raise ValueError(f"{name} needs at least 3 scores on every dimension; fewer on {few[:5]}")
+    spread = np.fmax(np.nanmax(values_a, axis=0) - np.nanmin(values_a, axis=0), 0) + np.fmax(
+        np.nanmax(values_b, axis=0) - np.nanmin(values_b, axis=0), 0
+    )
+    constant = [str(c) for c, s in zip(common, spread, strict=True) if not s > 0]
+    if constant:
+        raise ValueError(f"a and b have no variance within the teams on {constant[:5]}: constant scores")
+
+    statistics = _gap_arrays(*moments_a, *moments_b)
+    uncorrected = float(_index_of(statistics["g"]))
+    estimate = float(_index_of(_corrected_effect(*moments_a, *moments_b)))
+    # In the resampling world the truth is the index of the two tables themselves, with
+    # their variances as a population's (divisor n), which the corrected index aims at.
+    count_a, mean_a, var_a = moments_a
+    count_b, mean_b, var_b = moments_b
+    population_sd = np.sqrt(((count_a - 1) * var_a + (count_b - 1) * var_b) / (count_a + count_b))
+    resampled = float(_index_of(np.abs(mean_a - mean_b) / population_sd))
+    weights_a = _multinomial_weights(len(values_a), replicates, rng)
+    weights_b = _multinomial_weights(len(values_b), replicates, rng)
+    boot = _index_of(
+        _corrected_effect(*_weighted_moments(values_a, weights_a), *_weighted_moments(values_b, weights_b))
+    )
+    boot = boot[np.isfinite(boot)]  # a resample without variance on a dimension has no index
+    if boot.size < replicates / 2:
+        raise ValueError("a and b vary too little to resample: most bootstrap resamples have constant scores")
+    acceleration = _acceleration(values_a, values_b, moments_a, moments_b)
+    p_equal, test = _equal_profiles_test(values_a, values_b, statistics["p"])
+    low, high = _hybrid_interval(
+        estimate, resampled, boot, acceleration, p_equal, confidence, len(values_a), len(values_b)
+    )
+    return AlignmentEstimate(
+        alignment=estimate,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        uncorrected=uncorrected,
+        p_equal_profiles=p_equal,
+        profile_test=test,
+        n_a=len(values_a),
+        n_b=len(values_b),
+        n_dimensions=len(common),
+        replicates=boot,
+        resampled=resampled,
+        acceleration=acceleration,
     )

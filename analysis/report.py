@@ -39,8 +39,8 @@ from instruments.model import Instrument
 from . import anonymity, teamtree
 from ._validation import check_int
 from .agreement import icc_scores, rwg_j_scales
-from .alignment import alignment_index, overlap, profile_similarity
-from .gaps import _gap_arrays, meta_perception_gaps, perception_gaps, trend
+from .alignment import alignment_estimate, alignment_index, profile_similarity
+from .gaps import meta_perception_gaps, perception_gaps, trend
 from .multicomp import adjust_p
 from .quality import careless
 from .recommendations import PRACTICES, Recommendation
@@ -71,8 +71,9 @@ CONSENSUS_CUTOFF = 0.70
 RELIABILITY_CUTOFF = 0.70
 #: Omega needs at least this many respondents per item (and three items).
 OMEGA_RESPONDENTS_PER_ITEM = 10
-#: Bootstrap replicates for the interval of the sales-marketing alignment index.
-BOOTSTRAP_REPLICATES = 400
+#: Bootstrap replicates for the interval of the sales-marketing alignment index
+#: (:func:`analysis.alignment_estimate`).
+BOOTSTRAP_REPLICATES = 1000
 NO_CONSENSUS = "no consensus"
 NOT_COMPUTABLE = "not computable"
 
@@ -103,7 +104,8 @@ class Overview:
 class Headline:
     """Sales and marketing pooled by function, on the perception dimensions."""
 
-    #: Alignment index (0-100) of sales vs marketing and its 95 % bootstrap interval.
+    #: Bias-corrected alignment index (0-100) of sales vs marketing and its 95 % interval
+    #: (:func:`analysis.alignment_estimate`; the interval always contains the index).
     alignment: float
     ci_low: float
     ci_high: float
@@ -495,51 +497,30 @@ def _sales_marketing(scores, functions, dimensions) -> pd.DataFrame:
     return perception_gaps(scores[dimensions], functions, pairs=[("sales", "marketing")], min_n=2)
 
 
-def _bootstrap_alignment(
-    a: np.ndarray, b: np.ndarray, rng: np.random.Generator, replicates: int
-) -> np.ndarray:
-    """Alignment index of ``replicates`` bootstrap resamples (within each group) of two score tables.
-
-    Resampling uses multinomial weights, so a replicate is three matrix products per group.
-    """
-
-    def moments(values: np.ndarray):
-        n = len(values)
-        # Each replicate's draw of n indices, counted per respondent (multinomial weights).
-        draws = rng.integers(0, n, size=(replicates, n)) + (np.arange(replicates) * n)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=replicates * n).reshape(replicates, n).astype(float)
-        answered = ~np.isnan(values)
-        filled = np.where(answered, values, 0.0)
-        count = weights @ answered
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = (weights @ filled) / count
-            variance = ((weights @ (filled * filled)) - count * mean**2) / (count - 1)
-        return count, mean, variance
-
-    count_a, mean_a, var_a = moments(a)
-    count_b, mean_b, var_b = moments(b)
-    g = _gap_arrays(count_a, mean_a, var_a, count_b, mean_b, var_b)["g"]
-    return 100 * np.nanmean(overlap(g), axis=1)
-
-
 def _headline(scores, functions, dimensions, rng, replicates):
+    """The sales-marketing headline and its :class:`analysis.AlignmentEstimate` (kept for the trend)."""
     table = _sales_marketing(scores, functions, dimensions)
-    if table.empty or table["g"].isna().all():
+    if table.empty:
         return None, None
-    value = float(alignment_index(table["g"].to_numpy()))
-    sales = scores.loc[(functions == "sales").to_numpy(), dimensions].to_numpy(dtype=float)
-    marketing = scores.loc[(functions == "marketing").to_numpy(), dimensions].to_numpy(dtype=float)
-    replicates_values = _bootstrap_alignment(sales, marketing, rng, replicates)
-    low, high = np.nanpercentile(replicates_values, [2.5, 97.5])
+    # Only dimensions with an effect size and three answers on each side enter the index.
+    usable = table.loc[table["g"].notna() & (table["n_a"] >= 3) & (table["n_b"] >= 3), "dimension"]
+    if usable.empty:
+        return None, None
+    sales = scores.loc[(functions == "sales").to_numpy(), list(usable)]
+    marketing = scores.loc[(functions == "marketing").to_numpy(), list(usable)]
+    try:
+        estimate = alignment_estimate(sales, marketing, replicates=replicates, seed=rng)
+    except ValueError:
+        return None, None  # too little variation to resample: no headline rather than a wrong one
     headline = Headline(
-        alignment=value,
-        ci_low=float(low),
-        ci_high=float(high),
+        alignment=estimate.alignment,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
         level=float(((table["mean_a"] + table["mean_b"]) / 2).mean()),
         n_sales=int(len(sales)),
         n_marketing=int(len(marketing)),
     )
-    return headline, replicates_values
+    return headline, estimate
 
 
 def _pooled(wave: _Wave, teams: pd.DataFrame):
@@ -1073,15 +1054,10 @@ def _trend(
             )  # fmt: skip
         labels = [w for w, _ in shown_waves]
         if label in replicates and labels[-2] in replicates and len(alignment) >= 2:
-            difference = replicates[label] - replicates[labels[-2]]
-            difference = difference[np.isfinite(difference)]
-            low, high = np.percentile(difference, [2.5, 97.5])
-            share = min(np.mean(difference <= 0), np.mean(difference >= 0))
-            p = float(min(1.0, max(2 * share, 1 / len(difference))))
-            change = float(alignment["alignment"].iloc[-1] - alignment["alignment"].iloc[-2])
+            change, low, high, p = replicates[label].change_since(replicates[labels[-2]], confidence=0.95)
             changes.append(
-                {"dimension": "alignment", "change": change, "ci_low": float(low), "ci_high": float(high),
-                 "g": float("nan"), "p": p, "significant": p < 0.05}
+                {"dimension": "alignment", "change": change, "ci_low": low, "ci_high": high,
+                 "g": float("nan"), "p": p, "significant": not low <= 0 <= high}
             )  # fmt: skip
     return TrendSection(dimensions, alignment, pd.DataFrame(changes, columns=change_columns))
 

@@ -228,6 +228,7 @@ def test_perception_gaps_alignment_and_similarity(data, min_n, effect):
     outcome(analysis.alignment_index, scores.iloc[:half], scores.iloc[half:], effect=effect)
     outcome(analysis.profile_similarity, scores.iloc[:half], scores.iloc[half:])
     outcome(analysis.alignment_index, scores.to_numpy().ravel())
+    outcome(analysis.alignment_estimate, scores.iloc[:half], scores.iloc[half:], replicates=100, seed=0)
 
 
 # --- anonymity
@@ -379,7 +380,8 @@ def test_cfa_and_measurement_invariance(data, split, equal):
 
 COVERED = {
     *ITEM_FUNCTIONS, "efa", "omega", "parallel_analysis", "careless", "feldt_interval", "rwg", "rwg_j", "awg",
-    "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "profile_similarity",
+    "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "alignment_estimate",
+    "profile_similarity",
     "suppression", "suppress_rows", "suppress_pairs", "disclosures", "comment_visibility", "keyed_items",
     "score", "scored_dimensions", "meta_perception_gaps", "synthetic_instrument", "simulate",
     "organization_report", "published_groups", "team_report", "omega_total", "rwg_j_scales", "icc_scores",

@@ -15,10 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis
 import instruments
 from analysis import cfa, measurement_invariance, score_tests
-from analysis.invariance import comparability
 
 REFERENCE = Path(__file__).parent / "reference"
 LAVAAN = json.loads((REFERENCE / "cfa_lavaan.json").read_text())
@@ -174,28 +172,3 @@ def test_planted_non_invariant_items_are_found():
     )
     assert all(not freed for freed in clean_result.freed.values())
     assert set(clean_result.dimensions["status"]) == {"comparable"}
-
-
-def test_comparability_per_dimension_of_an_instrument():
-    alignment = instruments.load("alignment")
-    teams = {"S1": "sales", "S2": "sales", "M1": "marketing", "M2": "marketing"}
-    data = analysis.simulate(alignment, teams, 150, seed=3, careless_rate=0.0)
-    marketing = data["function"] == "marketing"
-    data.loc[marketing, "st_3"] = np.minimum(data.loc[marketing, "st_3"] + 1, 5)  # a shifted intercept
-    data["tr_2"] = 3.0  # an item without variance: its dimension cannot be fitted
-    data = data.drop(columns=["fb_1", "fb_2"])  # two of feedback's four items not asked
-    table = comparability(data, alignment, "function")
-    assert list(table.index) == [d.id for d in alignment.dimensions]
-    assert table.loc["strategy", "status"] in {"partial", "not comparable"}
-    assert "st_3" in table.loc["strategy", "items"]
-    assert table.loc["strategy", "scalar_pvalue"] < 1e-6
-    assert table.loc["shared_definitions", "status"] == "comparable"
-    # Meta items are asked of one function only and are left out: 4 of lead quality's 6 items.
-    assert table.loc["lead_quality", "n_items"] == 4
-    assert tuple(table.loc["feedback", ["status", "reason"]]) == ("not tested", "too_few_items")
-    assert tuple(table.loc["trust", ["status", "reason"]]) == ("not tested", "unusable_data")
-    assert set(table["status"]) <= {"comparable", "partial", "not comparable", "not tested"}
-    with pytest.raises(ValueError, match="not a column"):
-        comparability(data, alignment, "wave")
-    with pytest.raises(ValueError, match="at least two groups"):
-        comparability(data[~marketing], alignment, "function")
