@@ -122,3 +122,36 @@ def test_upgrade_cuts_times_of_anonymous_waves_to_the_day(migrated_app):
     anonymous, confidential = ([str(value) for value in row[1:]] for row in times)
     assert all(value.startswith("2026-05-04 00:00:00") for value in anonymous), anonymous
     assert all("13:45:10" in value for value in confidential), confidential
+
+
+def insert(connection, table: str, **values) -> None:
+    connection.execute(sa.insert(sa.table(table, *map(sa.column, values))).values(**values))
+
+
+def test_upgrade_moves_messages_left_sending_to_delivering(migrated_app):
+    """Before the jobs, ``sending`` could mean delivered: the upgrade makes it unknown, never resent."""
+    upgrade(revision="9c3e6a1f4d82")
+    t = "2026-12-01 09:00:00"
+    with db.engine.begin() as connection:
+        insert(connection, "organization", id=1, name="Acme", slug="acme", created_at=t)
+        insert(connection, "team", id=1, organization_id=1, name="Sales", function="sales", key="k1",
+               created_at=t)  # fmt: skip
+        insert(connection, "participant", id=1, organization_id=1, team_id=1, email="a@example.org",
+               attributes="{}", active=True, created_at=t)  # fmt: skip
+        insert(connection, "wave", id=1, organization_id=1, name="Spring", anonymity_threshold=5,
+               mode="confidential", status="open", languages="[]", created_at=t,
+               release_policy="at_close")  # fmt: skip
+        insert(connection, "invitation", id=1, wave_id=1, participant_id=1, token_hash="0" * 64, created_at=t)
+        rows = [("invitation", 0, "sending"), ("reminder", 1, "sent"), ("reminder", 2, "failed"),
+                ("reminder", 3, "sending")]  # fmt: skip
+        for send_id, (kind, number, status) in enumerate(rows, start=1):
+            insert(connection, "email_send", id=send_id, invitation_id=1, kind=kind, round=number,
+                   status=status, attempts=1, created_at=t, updated_at=t)  # fmt: skip
+
+    def statuses() -> list[str]:
+        with db.engine.connect() as connection:
+            return list(connection.scalars(sa.text("SELECT status FROM email_send ORDER BY id")))
+
+    assert statuses() == ["sending", "sent", "failed", "sending"]
+    upgrade(revision="d4a7b2c9e815")
+    assert statuses() == ["delivering", "sent", "failed", "delivering"]
