@@ -33,7 +33,7 @@ from .differencing import DifferencingCheck, Disclosure, disclosures
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .interrater import fleiss_kappa, krippendorff_alpha
-from .invariance import InvarianceResult, measurement_invariance, score_tests
+from .invariance import InvarianceResult, comparability, measurement_invariance, score_tests
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
@@ -61,6 +61,7 @@ __all__ = [
     "CFAWarning",
     "InvarianceResult",
     "cfa",
+    "comparability",
     "measurement_invariance",
     "score_tests",
     # reliability and factor structure

@@ -350,26 +350,55 @@ class _Model:
                     np.array([r[5] for r in sel], dtype=float),
                 )
             self.index.append(per)
+        # Packed layout of one group's matrices (Lambda, Theta diagonal, Phi, nu, alpha) in a flat
+        # vector; each row scatters its value (a free parameter or a fixed value) to its positions
+        # (both triangles for a factor covariance), and the gradient gathers them back.
+        sizes = [p * m, p, m * m, p, m]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self.scatter = []
+        for g in range(spec.n_groups):
+            positions, sources, fixed_values = [], [], []
+            for _, matrix, i, j, free, value, _ in (r for r in rows if r[0] == g):
+                if matrix == _LAMBDA:
+                    where = [i * m + j]
+                elif matrix == _PHI:
+                    where = [i * m + j] if i == j else [i * m + j, j * m + i]
+                else:
+                    where = [i]
+                if free >= 0:
+                    source = free
+                else:
+                    source = n_free + len(fixed_values)
+                    fixed_values.append(value)
+                for w in where:
+                    positions.append(self.offsets[matrix] + w)
+                    sources.append(source)
+            positions = np.asarray(positions, dtype=np.intp)
+            sources = np.asarray(sources, dtype=np.intp)
+            is_free = sources < n_free
+            self.scatter.append(
+                (
+                    positions,
+                    sources,
+                    np.asarray(fixed_values, dtype=float),
+                    positions[is_free],
+                    sources[is_free],
+                )
+            )
 
     def matrices(self, x, g):
         p, m = self.p, self.m
-        out = {
-            _LAMBDA: np.zeros((p, m)),
-            _THETA: np.zeros(p),
-            _PHI: np.zeros((m, m)),
-            _NU: np.zeros(p),
-            _ALPHA: np.zeros(m),
+        positions, sources, fixed_values, _, _ = self.scatter[g]
+        flat = np.zeros(self.offsets[-1])
+        flat[positions] = np.concatenate([x, fixed_values])[sources]
+        o = self.offsets
+        return {
+            _LAMBDA: flat[o[0] : o[1]].reshape(p, m),
+            _THETA: flat[o[1] : o[2]],
+            _PHI: flat[o[2] : o[3]].reshape(m, m),
+            _NU: flat[o[3] : o[4]],
+            _ALPHA: flat[o[4] : o[5]],
         }
-        for matrix, (i, j, free, fixed) in self.index[g].items():
-            values = np.where(free >= 0, x[np.maximum(free, 0)], fixed) if len(free) else fixed
-            if matrix == _LAMBDA:
-                out[_LAMBDA][i, j] = values
-            elif matrix == _PHI:
-                out[_PHI][i, j] = values
-                out[_PHI][j, i] = values
-            else:
-                out[matrix][i] = values
-        return out
 
     def implied(self, x, g):
         mats = self.matrices(x, g)
@@ -410,24 +439,19 @@ class _Model:
                 b = -2.0 * inv @ d
             gs = inv - inv @ a @ inv
             lam, phi = mats[_LAMBDA], mats[_PHI]
-            parts = {
-                _LAMBDA: 2.0 * gs @ lam @ phi + np.outer(b, mats[_ALPHA]),
-                _THETA: np.diag(gs),
-                _PHI: lam.T @ gs @ lam,
-                _NU: b,
-                _ALPHA: lam.T @ b,
-            }
-            for matrix, (i, j, free, _) in self.index[g].items():
-                keep = free >= 0
-                if not keep.any():
-                    continue
-                if matrix in (_LAMBDA, _PHI):
-                    values = parts[matrix][i[keep], j[keep]]
-                    if matrix == _PHI:
-                        values = np.where(i[keep] != j[keep], 2.0 * values, values)
-                else:
-                    values = parts[matrix][i[keep]]
-                np.add.at(grad, free[keep], self.weights[g] * values)
+            parts = np.concatenate(
+                [
+                    (2.0 * gs @ lam @ phi + np.outer(b, mats[_ALPHA])).ravel(),
+                    np.diag(gs),
+                    (lam.T @ gs @ lam).ravel(),
+                    b,
+                    lam.T @ b,
+                ]
+            )
+            _, _, _, free_positions, free_sources = self.scatter[g]
+            grad += self.weights[g] * np.bincount(
+                free_sources, weights=parts[free_positions], minlength=self.n_free
+            )
         return grad
 
     def directions(self, x, g):
@@ -492,7 +516,17 @@ class _Model:
             sigma,
         )
 
-    def information(self, x, *, rows_only: bool = False) -> np.ndarray:
+    def hessian(self, x, gradient) -> np.ndarray:
+        """Hessian of F by forward differences of the analytic gradient, symmetrised."""
+        steps = 1e-6 * np.maximum(np.abs(x), 1.0)
+        columns = np.empty((self.n_free, self.n_free))
+        for k in range(self.n_free):
+            shifted = x.copy()
+            shifted[k] += steps[k]
+            columns[:, k] = (self.gradient(shifted) - gradient) / steps[k]
+        return (columns + columns.T) / 2.0
+
+    def information(self, x) -> np.ndarray:
         r"""Expected Hessian of F: :math:`\sum_g (n_g/N) H_g` over the free parameters.
 
         With the rank-one pieces of :meth:`directions` and :math:`C = \Sigma^{-1}`,
@@ -677,10 +711,13 @@ def _compile(data, model, group, group_equal, group_partial, missing):
 def _optimise(model: _Model, start: np.ndarray):
     """Minimise F by Fisher scoring (Newton steps with the expected information) with backtracking.
 
-    Stops when the Newton decrement :math:`g^\top H^{-1} g` falls below 1e-13 (the estimates are
-    then within about 1e-4 standard errors of the optimum for N up to 10^5). Should scoring stall
-    (a singular information matrix, no decrease along the step), scipy's trust-region Newton method
-    (``trust-exact``) continues from the last point.
+    Stops when the Newton decrement :math:`g^\top H^{-1} g` (expected information) falls below
+    1e-13: the estimates are then within about 1e-4 standard errors of the optimum for N up to
+    10^5. Scoring converges linearly where the model fits badly (the expected information then
+    differs from the Hessian); when the decrement shrinks by less than a factor of 20 a step near
+    the optimum, the step is Newton's with the Hessian from differences of the analytic gradient.
+    Should both stall (a singular matrix, no decrease along the step), scipy's trust-region
+    Newton method (``trust-exact``) continues from the last point.
     """
     x = start.copy()
     value = model.objective(x)
@@ -688,6 +725,7 @@ def _optimise(model: _Model, start: np.ndarray):
         raise ValueError(
             "data: the starting values give a model-implied covariance matrix that is not positive definite"
         )
+    previous = np.inf
     for _ in range(200):
         gradient = model.gradient(x)
         information = model.information(x)
@@ -700,11 +738,18 @@ def _optimise(model: _Model, start: np.ndarray):
             break
         if decrement < 1e-13:
             return x, value, True
+        if decrement < 1e-4 and decrement > previous / 20.0:
+            try:
+                step = linalg.cho_solve(linalg.cho_factor(model.hessian(x, gradient)), gradient)
+            except (linalg.LinAlgError, ValueError):
+                pass
+        previous = decrement
+        slope = float(gradient @ step)
         length = 1.0
         while length > 1e-8:
             candidate = x - length * step
             candidate_value = model.objective(candidate)
-            if candidate_value <= value - 1e-4 * length * decrement:
+            if candidate_value <= value - 1e-4 * length * slope:
                 break
             length /= 2.0
         else:
@@ -920,7 +965,7 @@ def cfa(
             stacklevel=2,
         )
     estimates = _estimates_table(spec, fitted_model, x, se)
-    _warn_improper(estimates, spec, groups)
+    _warn_improper(fitted_model, x, groups)
     fit = _fit_measures(spec, fitted_model, x, fmin)
     return CFAResult(
         estimates=estimates,
@@ -935,33 +980,25 @@ def cfa(
     )
 
 
-def _warn_improper(estimates: pd.DataFrame, spec: _Spec, groups) -> None:
-    items = set(spec.items)
-    variances = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"])]
-    negative = variances[(variances["est"] < 0) & variances["lhs"].isin(items)]
-    if len(negative):
-        where = [
-            f"{r.lhs}" + (f" (group {groups[r.group - 1]!r})" if groups else "")
-            for r in negative.itertuples()
-        ]
+def _warn_improper(model: _Model, x, groups) -> None:
+    """Warn, as lavaan does, of negative residual variances and a factor matrix not positive definite."""
+    items = model.spec.items
+    negative, indefinite = [], []
+    for g in range(model.spec.n_groups):
+        mats = model.matrices(x, g)
+        where = f" (group {groups[g]!r})" if groups else ""
+        negative.extend(f"{items[j]}{where}" for j in np.flatnonzero(mats[_THETA] < 0))
+        if np.linalg.eigvalsh(mats[_PHI])[0] < 0:
+            indefinite.append(f" in group {groups[g]!r}" if groups else "")
+    if negative:
         warnings.warn(
-            f"cfa: some estimated residual variances are negative (a Heywood case): {where[:5]}",
+            f"cfa: some estimated residual variances are negative (a Heywood case): {negative[:5]}",
             CFAWarning,
             stacklevel=3,
         )
-    m = len(spec.factors)
-    for g in range(spec.n_groups):
-        rows = estimates[
-            (estimates["group"] == g + 1) & (estimates["op"] == "~~") & estimates["lhs"].isin(spec.factors)
-        ]
-        phi = np.zeros((m, m))
-        position = {f: k for k, f in enumerate(spec.factors)}
-        for r in rows.itertuples():
-            phi[position[r.lhs], position[r.rhs]] = phi[position[r.rhs], position[r.lhs]] = r.est
-        if np.linalg.eigvalsh(phi)[0] < 0:
-            where = f" in group {groups[g]!r}" if groups else ""
-            warnings.warn(
-                f"cfa: the covariance matrix of the factors is not positive definite{where}",
-                CFAWarning,
-                stacklevel=3,
-            )
+    for where in indefinite:
+        warnings.warn(
+            f"cfa: the covariance matrix of the factors is not positive definite{where}",
+            CFAWarning,
+            stacklevel=3,
+        )

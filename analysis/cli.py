@@ -28,6 +28,7 @@ import instruments
 from instruments.model import Instrument
 from instruments.tables import TableError, read_cells
 
+from .invariance import comparability
 from .report import careless_respondents, organization_report
 from .scoring import scored_dimensions
 
@@ -361,6 +362,62 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     return "\n".join(out)
 
 
+def invariance_table(
+    responses: pd.DataFrame, instrument: Instrument, group_column: str, *, missing_codes: Iterable = ()
+) -> pd.DataFrame:
+    """Whether each dimension measures the same thing in every group of ``group_column``.
+
+    :func:`analysis.comparability` of the responses the report analyses: item cells equal to a
+    missing code blanked, careless respondents (:func:`analysis.report.careless_respondents`)
+    and rows without a group label left out.
+    """
+    if group_column not in responses.columns:
+        raise ValueError(f"--invariance: the file has no column {group_column!r}")
+    items = [item.id for item in instrument.items if item.id in responses.columns]
+    frame = _blank_missing_codes(responses, items, missing_codes)
+    frame = frame[frame[group_column].notna()]
+    try:
+        frame = frame.assign(**{item: pd.to_numeric(frame[item]) for item in items})
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"--invariance: answers must be numbers ({error})") from error
+    frame = frame.drop(index=careless_respondents(frame, instrument))
+    return comparability(frame, instrument, group_column)
+
+
+#: How the summary names a dimension's comparability.
+_COMPARABILITY_WORDS = {
+    "comparable": "comparable",
+    "partial": "partly comparable",
+    "not comparable": "not comparable",
+    "not tested": "not tested",
+}
+_NOT_TESTED_WORDS = {
+    "too_few_items": "fewer than 3 items asked of every group",
+    "unusable_data": "data unusable",
+}
+
+
+def format_invariance(table: pd.DataFrame, group_column: str) -> str:
+    """The comparability table (measurement invariance per dimension) as plain text."""
+    rows = []
+    for dimension, row in table.iterrows():
+        if row["status"] == "not tested":
+            detail = _NOT_TESTED_WORDS.get(row["reason"], row["reason"])
+        else:
+            detail = ", ".join(row["items"]) or "–"
+        rows.append([
+            str(dimension), _COMPARABILITY_WORDS[row["status"]], detail,
+            _number(_finite(row["metric_pvalue"]), 3), _number(_finite(row["scalar_pvalue"]), 3),
+            _number(_finite(row["scalar_cfi_diff"]), 3),
+        ])  # fmt: skip
+    header = ["dimension", "comparability", "items that differ", "p metric", "p scalar", "ΔCFI scalar"]
+    title = (
+        f"\nMeasurement invariance by {group_column} (configural, metric, scalar; a mean gap on a dimension "
+        "that is not comparable is not a gap in the thing measured)"
+    )
+    return title + "\n" + _table(header, rows)
+
+
 def _load_instrument(reference: str) -> Instrument:
     try:
         return instruments.load(reference)
@@ -532,6 +589,9 @@ def _read_column_map(path: Path) -> dict[str, str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSV/XLSX with a header row, then per row a column of the export and its item id.",
 )
+@click.option("--invariance", "invariance_column", default=None, metavar="GROUP",
+              help="Also test per dimension whether the groups in column GROUP (function, wave, ...) "
+                   "read the items the same way (measurement invariance).")  # fmt: skip
 def analyze(
     responses_file: Path,
     instrument_reference: str,
@@ -545,6 +605,7 @@ def analyze(
     header_rows: int,
     missing_codes: tuple[str, ...],
     column_map_path: Path | None,
+    invariance_column: str | None,
 ) -> None:
     """Score and analyse a response export (CSV or XLSX) by team.
 
@@ -563,6 +624,11 @@ def analyze(
     gaps (Hedges' g with 95 % CI, p and adjusted p), the alignment index of each pair of
     teams and, with --function-column, the sales-marketing alignment. Exits with status
     2 on unusable input.
+
+    With --invariance GROUP it also prints, per dimension, whether its means can be
+    compared across the groups of column GROUP: comparable, partly comparable (with the
+    items that differ) or not comparable, from configural, metric and scalar invariance
+    of a one-factor model with partial invariance (analysis.comparability).
     """
     instrument = _load_instrument(instrument_reference)
     try:
@@ -584,6 +650,15 @@ def analyze(
     result["renamed_columns"] = renaming
     click.echo(f"Mindgap analysis of {responses_file.name}")
     click.echo(format_summary(result, top=top))
+    if invariance_column is not None:
+        try:
+            table = invariance_table(
+                responses.rename(columns=renaming), instrument, invariance_column, missing_codes=missing_codes
+            )
+        except ValueError as error:
+            raise BadInput(str(error)) from error
+        click.echo(format_invariance(table, invariance_column))
+        result["invariance"] = table.reset_index()
     del drop_careless  # always on
     if json_path is not None:
         json_path.write_text(to_json(result), encoding="utf-8")

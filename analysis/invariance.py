@@ -65,8 +65,9 @@ from scipy import stats
 
 from ._validation import check_choice, check_int
 from .cfa import CFAResult, _Model, _table, cfa, parse_model
+from .scoring import keyed_items
 
-__all__ = ["LEVELS", "InvarianceResult", "measurement_invariance", "score_tests"]
+__all__ = ["LEVELS", "InvarianceResult", "comparability", "measurement_invariance", "score_tests"]
 
 #: The invariance levels, each with the ``group_equal`` words it adds to the one before.
 LEVELS = {
@@ -387,3 +388,98 @@ def _dimensions(factors, freed, established, partial_fits, alpha) -> pd.DataFram
         ordered = tuple(i for i in items if i in flagged[factor])
         records.append({"factor": factor, "status": status, "items": ordered, "invariant_items": invariant})
     return pd.DataFrame.from_records(records).set_index("factor")
+
+
+#: Why a dimension was not tested, as codes (the application words them).
+NOT_TESTED = ("too_few_items", "unusable_data")
+
+
+def comparability(
+    responses: pd.DataFrame,
+    instrument,
+    group: str,
+    *,
+    criterion: str = "chisq",
+    alpha: float = 0.05,
+    max_free: int = 10,
+) -> pd.DataFrame:
+    """Whether each dimension of ``instrument`` measures the same thing in every group of ``group``.
+
+    One one-factor model per dimension, on its scored items keyed (reverse-keyed items reversed,
+    :func:`analysis.keyed_items`) and without the items some group is never shown (meta items),
+    through configural, metric and scalar invariance with the partial-invariance search of
+    :func:`measurement_invariance`; listwise deletion per dimension.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per respondent, one column per item id, and the ``group`` column.
+    instrument : Instrument
+        Supplies the dimensions, their items and reverse keys.
+    group : str
+        Column of ``responses`` with the groups (team functions, waves, ...).
+    criterion, alpha, max_free
+        As :func:`measurement_invariance`.
+
+    Returns
+    -------
+    DataFrame
+        Index: dimension id (instrument order). Columns: ``status`` (``"comparable"``,
+        ``"partial"``, ``"not comparable"``, ``"not tested"``), ``items`` (tuple of the items that
+        differ), ``reason`` (for ``"not tested"``: ``"too_few_items"``, fewer than three items
+        shown to every group, or ``"unusable_data"``, data :func:`analysis.cfa` refuses; else
+        ``""``), ``n_items``, ``metric_pvalue`` and ``scalar_pvalue`` (chi-square difference tests
+        of the full constraints), ``scalar_cfi_diff``.
+
+    Raises
+    ------
+    ValueError
+        For a ``group`` that is not a column of ``responses`` or has fewer than two groups.
+    """
+    if not isinstance(responses, pd.DataFrame) or group not in responses.columns:
+        raise ValueError(f"group {group!r} is not a column of responses")
+    labels = responses[group]
+    if labels.dropna().nunique() < 2:
+        raise ValueError(f"group {group!r} needs at least two groups")
+    known = labels.notna()
+    records = []
+    for dimension in instrument.dimensions:
+        keyed = keyed_items(responses[known], instrument, dimension.id)
+        shown = [c for c in keyed.columns if keyed[c].notna().groupby(labels[known]).any().all()]
+        row = {
+            "dimension": dimension.id,
+            "status": "not tested",
+            "items": (),
+            "reason": "",
+            "n_items": len(shown),
+        }
+        row.update(metric_pvalue=np.nan, scalar_pvalue=np.nan, scalar_cfi_diff=np.nan)
+        if len(shown) < 3:
+            row["reason"] = "too_few_items"
+            records.append(row)
+            continue
+        data = keyed[shown].assign(**{group: labels[known]})
+        try:
+            result = measurement_invariance(
+                data,
+                {dimension.id: shown},
+                group,
+                levels=("configural", "metric", "scalar"),
+                criterion=criterion,
+                alpha=alpha,
+                max_free=max_free,
+            )
+        except ValueError:
+            row["reason"] = "unusable_data"
+            records.append(row)
+            continue
+        table = result.comparisons
+        status = result.dimensions.loc[dimension.id]
+        row.update(status=status["status"], items=status["items"])
+        row.update(
+            metric_pvalue=table.loc["metric", "pvalue"],
+            scalar_pvalue=table.loc["scalar", "pvalue"],
+            scalar_cfi_diff=table.loc["scalar", "cfi_diff"],
+        )
+        records.append(row)
+    return pd.DataFrame.from_records(records).set_index("dimension")

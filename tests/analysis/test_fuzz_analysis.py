@@ -378,6 +378,14 @@ def test_cfa_and_measurement_invariance(data, split, equal):
     outcome(analysis.measurement_invariance, frame, model, "group", levels=("configural", "metric", "scalar"))
 
 
+@HEAVY
+@given(data=st.data())
+def test_comparability(data):
+    teams = data.draw(team_trees())
+    frame = data.draw(responses(SYNTHETIC, teams, max_rows=40))
+    outcome(analysis.comparability, frame, SYNTHETIC, "team")
+
+
 COVERED = {
     *ITEM_FUNCTIONS, "efa", "omega", "parallel_analysis", "careless", "feldt_interval", "rwg", "rwg_j", "awg",
     "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "alignment_estimate",
@@ -386,6 +394,7 @@ COVERED = {
     "score", "scored_dimensions", "meta_perception_gaps", "synthetic_instrument", "simulate",
     "organization_report", "published_groups", "team_report", "omega_total", "rwg_j_scales", "icc_scores",
     "adjust_p", "multicomp", "cfa", "score_tests", "measurement_invariance",
+    "comparability",
 }  # fmt: skip
 
 

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import analysis
 import instruments
 from analysis import cfa, measurement_invariance, score_tests
+from analysis.invariance import comparability
 
 REFERENCE = Path(__file__).parent / "reference"
 LAVAAN = json.loads((REFERENCE / "cfa_lavaan.json").read_text())
@@ -172,3 +174,65 @@ def test_planted_non_invariant_items_are_found():
     )
     assert all(not freed for freed in clean_result.freed.values())
     assert set(clean_result.dimensions["status"]) == {"comparable"}
+
+
+def test_comparability_per_dimension_of_an_instrument():
+    alignment = instruments.load("alignment")
+    teams = {"S1": "sales", "S2": "sales", "M1": "marketing", "M2": "marketing"}
+    data = analysis.simulate(alignment, teams, 150, seed=3, careless_rate=0.0)
+    marketing = data["function"] == "marketing"
+    data.loc[marketing, "st_3"] = np.minimum(data.loc[marketing, "st_3"] + 1, 5)  # a shifted intercept
+    data["tr_2"] = 3.0  # an item without variance: its dimension cannot be fitted
+    data = data.drop(columns=["fb_1", "fb_2"])  # two of feedback's four items not asked
+    table = comparability(data, alignment, "function")
+    assert list(table.index) == [d.id for d in alignment.dimensions]
+    assert table.loc["strategy", "status"] in {"partial", "not comparable"}
+    assert "st_3" in table.loc["strategy", "items"]
+    assert table.loc["strategy", "scalar_pvalue"] < 1e-6
+    assert table.loc["shared_definitions", "status"] == "comparable"
+    # Meta items are asked of one function only and are left out: 4 of lead quality's 6 items.
+    assert table.loc["lead_quality", "n_items"] == 4
+    assert tuple(table.loc["feedback", ["status", "reason"]]) == ("not tested", "too_few_items")
+    assert tuple(table.loc["trust", ["status", "reason"]]) == ("not tested", "unusable_data")
+    assert set(table["status"]) <= {"comparable", "partial", "not comparable", "not tested"}
+    with pytest.raises(ValueError, match="not a column"):
+        comparability(data, alignment, "wave")
+    with pytest.raises(ValueError, match="at least two groups"):
+        comparability(data[~marketing], alignment, "function")
+
+
+def test_analyze_command_prints_the_comparability_table(tmp_path):
+    from click.testing import CliRunner
+
+    from analysis.cli import analyze
+
+    alignment = instruments.load("alignment")
+    teams = {"S1": "sales", "S2": "sales", "M1": "marketing", "M2": "marketing"}
+    data = analysis.simulate(alignment, teams, 120, seed=5)
+    marketing = data["function"] == "marketing"
+    data.loc[marketing, "st_3"] = np.minimum(data.loc[marketing, "st_3"] + 2, 5)
+    path = tmp_path / "responses.csv"
+    data.drop(columns=["careless", "careless_type"]).to_csv(path, index_label="respondent_id")
+    arguments = [
+        str(path),
+        "--instrument",
+        "alignment",
+        "--invariance",
+        "function",
+        "--json",
+        str(tmp_path / "r.json"),
+    ]
+    result = CliRunner().invoke(analyze, arguments)
+    assert result.exit_code == 0, result.output
+    assert "Measurement invariance by function" in result.output
+    table = result.output.split("Measurement invariance by function")[1].splitlines()
+    line = next(row for row in table if row.split()[:1] == ["strategy"])
+    assert "st_3" in line
+    assert "partly comparable" in line or "not comparable" in line
+    shared = next(row for row in table if row.split()[:1] == ["shared_definitions"])
+    assert shared.split()[1] == "comparable"
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert [row["dimension"] for row in written["invariance"]] == [d.id for d in alignment.dimensions]
+    refused = CliRunner().invoke(analyze, [str(path), "--instrument", "alignment", "--invariance", "wave"])
+    assert refused.exit_code == 2
+    assert "no column 'wave'" in refused.output
