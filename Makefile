@@ -25,6 +25,8 @@ instance/config.py:
 	@echo "Wrote a new secret key to $@"
 
 ## run: set up, migrate the SQLite database, load the demo and start the development server
+# Invitations go to instance/mail/*.eml instead of a mail server (MINDGAP_MAIL_BACKEND=smtp to send).
+run: export MINDGAP_MAIL_BACKEND ?= file
 run: $(STAMP) instance/config.py
 	$(BIN)/mindgap db upgrade
 	MINDGAP_BASE_URL=http://$(HOST):$(PORT) $(BIN)/mindgap demo
@@ -48,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

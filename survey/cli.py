@@ -89,6 +89,10 @@ def demo_command() -> None:
 def serve_command(dev: bool, host: str, port: int, workers: int | None) -> None:
     """Serve the app: gunicorn for production, or the development server with --dev."""
     click.echo(f"Mindgap is served at http://{host}:{port}/  (Ctrl+C stops it)")
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend != "smtp":
+        where = current_app.config["MAIL_FOLDER"] if backend == "file" else "the worker's console"
+        click.echo(f"E-mails are not sent (MINDGAP_MAIL_BACKEND={backend}): each one goes to {where}")
     if dev:
         from werkzeug.serving import run_simple
 

@@ -20,6 +20,12 @@ from gunicorn.glogging import Logger
 
 from survey.security import redact_tokens
 
+#: gunicorn's default access line, and the request id the app returned (``survey.logs``), so an
+#: access line can be matched with the app's lines of the same request.
+ACCESS_LOG_FORMAT = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus id=%({x-request-id}o)s'
+)
+
 
 def default_workers() -> int:
     """``MINDGAP_WORKERS``, or one worker per CPU core (at least 2, at most 16)."""
@@ -47,6 +53,7 @@ def gunicorn_command(host: str, port: int, workers: int | None = None, threads: 
         "--keep-alive", "5",
         "--backlog", "2048",
         "--access-logfile", access_log,
+        "--access-logformat", ACCESS_LOG_FORMAT,
         "--logger-class", "survey.serving.RedactingLogger",
         app,
     ]  # fmt: skip

@@ -329,3 +329,10 @@ def test_an_unknown_mail_backend_is_refused_at_start(database_url):
 
 def test_the_file_backend_defaults_to_the_instance_folder(app):
     assert app.config["MAIL_FOLDER"] == os.path.join(app.instance_path, "mail")
+
+
+def test_gunicorn_access_lines_carry_the_request_id():
+    from survey.serving import gunicorn_command
+
+    command = gunicorn_command("127.0.0.1", 8000, workers=2)
+    assert "%({x-request-id}o)s" in command[command.index("--access-logformat") + 1]
