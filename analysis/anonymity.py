@@ -110,14 +110,16 @@ class Suppression:
         """Whether ``group``'s results may be shown."""
         return group in self.shown
 
-    def note(self, group: Hashable) -> str:
-        """What a report says in place of a suppressed group's results ("" if shown)."""
-        reason = self.suppressed.get(group)
-        if reason is None:
-            return ""
-        if reason == BELOW_THRESHOLD:
-            return f"fewer than {self.threshold} responses"
-        return "not shown, to protect a smaller group"
+    def reason(self, group: Hashable) -> str | None:
+        """Why ``group`` is not shown: :data:`BELOW_THRESHOLD` or :data:`COMPLEMENTARY`.
+
+        None for a shown group. A key the decision does not know is treated as
+        :data:`BELOW_THRESHOLD` unless it is shown (it must not be shown either). The
+        words a reader sees belong to the presenter, with :attr:`threshold`.
+        """
+        if group in self.shown:
+            return None
+        return self.suppressed.get(group, BELOW_THRESHOLD)
 
 
 def _as_sizes(sizes) -> dict:
@@ -296,8 +298,9 @@ def suppress_rows(
         Column holding the group key (default: the index).
     how : {"drop", "blank"}
         ``"drop"`` removes the rows. ``"blank"`` keeps them but sets every other column
-        to missing and adds a ``note`` column (``"fewer than 5 responses"``), for tables
-        that list every team.
+        to missing and adds a ``reason`` column (:data:`BELOW_THRESHOLD` or
+        :data:`COMPLEMENTARY` for a blanked row, None for a shown one; see
+        :meth:`Suppression.reason`), for tables that list every team.
 
     Returns
     -------
@@ -318,10 +321,11 @@ def suppress_rows(
     if (~shown).any():
         blanked.loc[~shown, other] = None
         blanked = blanked.infer_objects()
-    blanked["note"] = [
-        "" if visible else (result.note(k) or f"fewer than {result.threshold} responses")
-        for k, visible in zip(keys, shown, strict=True)
-    ]
+    blanked["reason"] = pd.Series(
+        [None if visible else result.reason(k) for k, visible in zip(keys, shown, strict=True)],
+        index=blanked.index,
+        dtype=object,
+    )
     return blanked
 
 

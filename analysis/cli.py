@@ -28,8 +28,9 @@ import instruments
 from instruments.model import Instrument
 from instruments.tables import TableError, read_cells
 
+from .anonymity import COMPLEMENTARY
 from .invariance import comparability
-from .report import careless_respondents, organization_report
+from .report import RELIABILITY_CUTOFF, careless_respondents, organization_report
 from .scoring import scored_dimensions
 
 __all__ = ["analyze", "item_columns", "read_responses", "team_analysis", "to_json"]
@@ -231,7 +232,11 @@ def team_analysis(
             "rwg_j_median": _finite(agreement.median()) if len(agreement) else None,
             "icc1": _finite(icc["icc1"].get(dimension_id)) if len(icc) else None,
             "icc2": _finite(icc["icc2"].get(dimension_id)) if len(icc) else None,
-        }
+            "low_reliability": [
+                name for name in ("alpha", "omega")
+                if len(reliability) and bool(reliability[f"{name}_low"].get(dimension_id, False))
+            ],
+        }  # fmt: skip
     gaps = report.gaps
     gaps = gaps.iloc[np.argsort(-gaps["g"].abs().fillna(-1).to_numpy(), kind="stable")]
     alignment = report.alignment.pairs.sort_values("alignment", kind="stable")
@@ -264,6 +269,13 @@ def team_analysis(
         "ignored_columns": ignored,
         "absent_items": absent,
     }
+
+
+def _hidden(reason: str, threshold: int) -> str:
+    """Why a team is not shown, in the plain words of the summary."""
+    if reason == COMPLEMENTARY:
+        return "hidden so that a smaller team cannot be worked out by subtraction"
+    return f"hidden: fewer than {threshold} responses"
 
 
 def _number(value, digits: int = 2) -> str:
@@ -321,6 +333,12 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     ]  # fmt: skip
     header = ["dimension", "items", "alpha", "omega", "rwg_j mean", "rwg_j median", "ICC(1)", "ICC(2)"]
     out.append(_table(header, rows))
+    for dimension_id, entry in result["dimensions"].items():
+        low = entry.get("low_reliability") or []
+        if low:
+            out.append(
+                f"  {dimension_id}: {' and '.join(low)} below {RELIABILITY_CUTOFF:.2f}, read it with care"
+            )
 
     dimensions = list(result["dimensions"])
     out.append(f"\nDimension means per team (threshold {result['min_n']})")
@@ -331,8 +349,8 @@ def format_summary(result: dict, *, top: int = 10) -> str:
     elif means:
         rows = [[t, *(_number(m.get(d)) for d in dimensions)] for t, m in means.items()]
         out.append(_table(["team", *dimensions], rows))
-    if suppressed:
-        out.append("  not shown: " + ", ".join(f"{t} ({reason})" for t, reason in suppressed.items()))
+    for team, reason in suppressed.items():
+        out.append(f"  {team} ({_hidden(reason, result['min_n'])})")
 
     gaps = result["gaps"]
     out.append(f"\nLargest team gaps (Hedges' g with 95 % CI, p adjusted by Benjamini-Hochberg; "

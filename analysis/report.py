@@ -13,9 +13,10 @@ Conventions (also in ``docs/ANALYSIS.md``, "Reports and confidentiality"):
   shown to everyone) are excluded before any statistic; only their count is reported.
 * **Confidentiality** (:func:`analysis.anonymity.suppression`) is decided on the analysed
   responses per group, which is never more than the submitted ones. A suppressed group
-  appears only in the overview's team list, with every number blank and a note ("fewer
-  than 5 responses"). Gaps, alignment and profile similarity are shown for pairs of shown
-  groups that do not contain each other. Statistics that pool respondents in another way
+  appears only in the overview's team list, with every number blank and a ``reason`` code
+  (:data:`analysis.anonymity.BELOW_THRESHOLD` or ``COMPLEMENTARY``; the presenter words
+  it). Gaps, alignment and profile similarity are shown for pairs of shown groups that do
+  not contain each other. Statistics that pool respondents in another way
   (ICC, meta-perception and the sales-marketing headline by function, trends) use only
   the members of groups that may be computed on their own (``shown_members``), so they
   cannot be combined with the shown groups to isolate a hidden one.
@@ -67,15 +68,13 @@ __all__ = [
 
 #: r_wg(j) below this: the team does not agree enough for its mean to stand for it.
 CONSENSUS_CUTOFF = 0.70
-#: Reliability below this is flagged.
+#: Reliability below this is flagged (``alpha_low``, ``omega_low``).
 RELIABILITY_CUTOFF = 0.70
 #: Omega needs at least this many respondents per item (and three items).
 OMEGA_RESPONDENTS_PER_ITEM = 10
 #: Bootstrap replicates for the interval of the sales-marketing alignment index
 #: (:func:`analysis.alignment_estimate`).
 BOOTSTRAP_REPLICATES = 1000
-NO_CONSENSUS = "no consensus"
-NOT_COMPUTABLE = "not computable"
 
 
 # --------------------------------------------------------------------------- results
@@ -93,10 +92,13 @@ class Overview:
     #: ``n_submitted / n_invited`` (NaN without invitation counts or below the threshold).
     response_rate: float
     #: One row per team (index = team key): ``name, function, parent, invited, submitted,
-    #: response_rate, n, note``; suppressed teams have blank numbers and a note.
+    #: response_rate, n, reason``; suppressed teams have blank numbers and a ``reason`` code
+    #: (:meth:`analysis.Suppression.reason`), shown teams None.
     teams: pd.DataFrame
     #: One row per dimension: ``instrument, n_items, alpha, alpha_ci_low, alpha_ci_high,
-    #: omega, omega_note, warning``.
+    #: omega, alpha_low, omega_low``; omega is NaN where it cannot be computed (fewer than
+    #: three items or :data:`OMEGA_RESPONDENTS_PER_ITEM` complete answers per item), and
+    #: ``*_low`` is True where the statistic is below :data:`RELIABILITY_CUTOFF`.
     reliability: pd.DataFrame
 
 
@@ -189,7 +191,7 @@ class OrganizationReport:
     suppression: anonymity.Suppression
     overview: Overview
     #: Long table of shown groups' scores: ``team, name, function, dimension, n, mean, sd,
-    #: ci_low, ci_high, rwg_j, consensus, note`` (note = "no consensus" when r_wg(j) < .70).
+    #: ci_low, ci_high, rwg_j, consensus`` (``consensus`` False when r_wg(j) < .70).
     #: The organisation is the row with ``team = suppression.root``.
     means: pd.DataFrame
     #: :func:`analysis.perception_gaps` for pairs of shown groups with ``name_a, name_b,
@@ -218,11 +220,12 @@ class TeamReport:
 
     team: Hashable
     name: str
-    #: False when the team is suppressed: then ``note`` says why and every table is empty.
+    #: False when the team is suppressed: then ``reason`` says why and every table is empty.
     shown: bool
-    note: str
+    #: :data:`analysis.anonymity.BELOW_THRESHOLD` or ``COMPLEMENTARY`` when not shown, else None.
+    reason: str | None
     #: ``dimension, team_mean, team_ci_low, team_ci_high, organization_mean, difference,
-    #: rwg_j, consensus, note``.
+    #: rwg_j, consensus``.
     profile: pd.DataFrame
     #: Gaps to every other shown group, oriented so that ``team_a`` is this team.
     gaps: pd.DataFrame
@@ -437,20 +440,16 @@ def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
                 row.update(alpha=result.alpha, alpha_ci_low=result.ci_low, alpha_ci_high=result.ci_high)
             except ValueError:
                 pass
-            row["omega_note"] = NOT_COMPUTABLE
             if len(items) >= 3 and keyed.notna().all(axis=1).sum() >= OMEGA_RESPONDENTS_PER_ITEM * len(items):
                 try:
                     value = omega_total(keyed, missing="pairwise")
                 except ValueError:
                     value = float("nan")
                 if np.isfinite(value):
-                    row["omega"], row["omega_note"] = value, ""
-            low = [name for name in ("alpha", "omega") if row[name] < RELIABILITY_CUTOFF]
-            row["warning"] = (
-                f"{' and '.join(low)} below {RELIABILITY_CUTOFF:.2f}: read this dimension with care"
-                if low
-                else ""
-            )
+                    row["omega"] = value
+            # A missing statistic is not low: the presenter says "not computable" for it.
+            row["alpha_low"] = bool(row["alpha"] < RELIABILITY_CUTOFF)
+            row["omega_low"] = bool(row["omega"] < RELIABILITY_CUTOFF)
             rows.append(row)
     return pd.DataFrame(rows).set_index("dimension")
 
@@ -647,7 +646,6 @@ def _group_means(wave: _Wave, expanded_scores, expanded_labels, rwg: pd.DataFram
     means = means.merge(rwg[["team", "dimension", "rwg_j"]], on=["team", "dimension"], how="left")
     # The organisation is not a team that should agree: its mean is always shown as such.
     means["consensus"] = (means["rwg_j"] >= CONSENSUS_CUTOFF) | (means["team"] == root)
-    means["note"] = np.where(means["consensus"], "", NO_CONSENSUS)
     means.insert(1, "name", means["team"].map(teams["name"].astype(str)).fillna("Organisation"))
     means.insert(2, "function", means["team"].map(teams["function"]).fillna(""))
     return means
@@ -1112,7 +1110,8 @@ def team_report(
     Returns
     -------
     TeamReport
-        With ``shown=False``, a note and empty tables when the team is suppressed.
+        With ``shown=False``, the suppression ``reason`` and empty tables when the team is
+        suppressed.
     """
     teams = _check_teams(teams)
     if team not in teams.index:
@@ -1128,7 +1127,7 @@ def team_report(
     result = organization.suppression
     if team not in result.shown:
         empty = pd.DataFrame()
-        return TeamReport(team, name, False, result.note(team), empty, empty, empty, empty)
+        return TeamReport(team, name, False, result.reason(team), empty, empty, empty, empty)
     own = organization.means[organization.means["team"] == team].set_index("dimension")
     root_means = organization.means[organization.means["team"] == result.root].set_index("dimension")["mean"]
     profile = pd.DataFrame(
@@ -1140,7 +1139,7 @@ def team_report(
         }
     )
     profile["difference"] = profile["team_mean"] - profile["organization_mean"]
-    profile["rwg_j"], profile["consensus"], profile["note"] = own["rwg_j"], own["consensus"], own["note"]
+    profile["rwg_j"], profile["consensus"] = own["rwg_j"], own["consensus"]
     profile = profile.rename_axis("dimension").reset_index()
 
     trend_rows = []
@@ -1169,7 +1168,7 @@ def team_report(
         team=team,
         name=name,
         shown=True,
-        note="",
+        reason=None,
         profile=profile,
         gaps=_orient(organization.gaps, team),
         alignment=_orient(organization.alignment.pairs, team),

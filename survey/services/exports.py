@@ -19,6 +19,7 @@ import pandas as pd
 import analysis
 from survey.models import Release
 from survey.services.releases import release_inputs
+from survey.services.result_words import worded_report
 from survey.services.spreadsheets import neutralise
 
 __all__ = ["plain", "raw_responses_csv", "records", "report_payload", "result_tables", "results_csv",
@@ -65,7 +66,12 @@ def report_payload(report) -> dict:
 
 
 def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame]:
-    """The aggregated, suppressed results as named tables (one sheet or CSV section each)."""
+    """The aggregated, suppressed results as named tables (one sheet or CSV section each).
+
+    Codes come with their words (:func:`survey.services.result_words.worded_report`): a
+    hidden team's ``reason`` and ``note``, a dimension's reliability ``warning``.
+    """
+    report = worded_report(report)
     tables = {
         "teams": report.overview.teams,
         "reliability": report.overview.reliability,

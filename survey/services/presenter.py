@@ -19,6 +19,7 @@ from survey.services import sections
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.report_view import Cover, OrganizationView, Section, Table, TeamView, Words, cells
+from survey.services.result_words import reason_text
 from survey.services.sections import TABLE_ROWS
 from survey.services.wording import Segment
 
@@ -127,11 +128,7 @@ def team_view(
     )
     back = words.say("team.back")
     if not report.shown:
-        reason = organization.suppression.suppressed.get(report.team)
-        note = words.say(
-            "note.complementary" if reason == "complementary" else "note.below",
-            threshold=organization.threshold,
-        )
+        note = reason_text(report.reason, organization.threshold, language)
         return TeamView(language, eyebrow, report.name, back, False, note)
     charts = team_charts(report, organization, language)
     parts = [_team_profile(words, report, charts), _team_gaps(words, report)]

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import analysis
 from survey.services.decision import previous_wave
 from survey.services.figures import heatmap_table
 from survey.services.report_view import Column, Section, Table, Words, cells, significant
+from survey.services.result_words import reason_text, reliability_text
 from survey.services.wording import Segment, join
 
 #: Rows of a long table shown on the page (all are in the Excel and CSV results).
@@ -278,10 +278,7 @@ def _responses(words: Words) -> Table:
     suppressed = words.report.suppression.suppressed
     rows = []
     for key, r in teams.iterrows():
-        note = ""
-        if key in suppressed:
-            reason = "note.complementary" if suppressed[key] == "complementary" else "note.below"
-            note = words.say(reason, threshold=words.report.threshold)
+        note = reason_text(suppressed.get(key), words.report.threshold, words.language)
         rows.append(
             cells(
                 words.team(key),
@@ -305,7 +302,7 @@ def _reliability(words: Words) -> Table | None:
     rows = []
     for dimension, r in reliability.iterrows():
         omega = words.num(r["omega"]) if pd.notna(r["omega"]) else words.say("reliability.not_computable")
-        low = any(pd.notna(r[k]) and r[k] < analysis.report.RELIABILITY_CUTOFF for k in ("alpha", "omega"))
+        warning = reliability_text(r["alpha"], r["omega"], words.language)
         rows.append(
             cells(
                 words.dimension(dimension),
@@ -313,8 +310,8 @@ def _reliability(words: Words) -> Table | None:
                 words.num(r["alpha"]),
                 words.interval(r["alpha_ci_low"], r["alpha_ci_high"]),
                 omega,
-                words.say("reliability.low") if low else "",
-                kind="warn" if low else "",
+                warning,
+                kind="warn" if warning else "",
             )
         )
     columns = words.columns(

@@ -155,7 +155,9 @@ MESSAGES: dict[str, dict[str, str]] = {
             "then differ no more than chance would make them, so their means are not reliable team "
             "scores."
         ),
-        "reliability.low": "below .70: read with care",
+        "reliability.low.alpha": "alpha below {cutoff}: read this dimension with care",
+        "reliability.low.omega": "omega below {cutoff}: read this dimension with care",
+        "reliability.low.both": "alpha and omega below {cutoff}: read this dimension with care",
         "reliability.not_computable": "not computable",
         "consensus.none": "no consensus",
         "note.below": "fewer than {threshold} responses",

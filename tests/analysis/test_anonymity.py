@@ -139,9 +139,10 @@ def test_example_in_docstring():
     result = suppression({"a": 12, "b": 3, "c": 9}, 5)
     assert sorted(result.shown) == [ROOT, "a"]
     assert dict(result.suppressed) == {"b": BELOW_THRESHOLD, "c": COMPLEMENTARY}
-    assert result.note("b") == "fewer than 5 responses"
-    assert result.note("c") == "not shown, to protect a smaller group"
-    assert result.note("a") == ""
+    # Codes and the threshold, never words: the presenter words them.
+    assert [result.reason(group) for group in "bca"] == [BELOW_THRESHOLD, COMPLEMENTARY, None]
+    assert result.reason("unknown") == BELOW_THRESHOLD  # not shown either
+    assert result.threshold == 5
 
 
 def test_next_smallest_sibling_is_the_one_suppressed():
@@ -246,7 +247,8 @@ def test_suppress_rows_drop_and_blank():
     blanked = suppress_rows(table, result, how="blank")
     assert blanked.loc["a", "mean"] == 3.1
     assert blanked.loc[["b", "c"], ["mean", "n"]].isna().all().all()
-    assert list(blanked["note"]) == ["", "fewer than 5 responses", "not shown, to protect a smaller group"]
+    assert list(blanked["reason"]) == [None, BELOW_THRESHOLD, COMPLEMENTARY]
+    assert "note" not in blanked
     by_column = suppress_rows(table.rename_axis("team").reset_index(), result, column="team")
     assert list(by_column["team"]) == ["a"]
     with pytest.raises(ValueError, match="how must be"):

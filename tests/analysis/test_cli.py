@@ -55,7 +55,11 @@ def test_summary_and_json(export, tmp_path, simulated, alignment):
         assert heading in text
     # The web report's suppression: Tiny is below the threshold, and Ops (the smallest shown
     # team) is hidden with it, or Tiny would be the organisation minus the others.
-    assert "not shown: Ops (complementary), Tiny (below threshold)" in text
+    # In words, never as codes.
+    assert "  Ops (hidden so that a smaller team cannot be worked out by subtraction)\n" in text
+    assert "  Tiny (hidden: fewer than 5 responses)\n" in text
+    assert "complementary" not in text
+    assert "below threshold" not in text
 
     data = json.loads(out.read_text())
     assert list(data["teams"]) == sorted(SIZES)

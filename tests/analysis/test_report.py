@@ -110,7 +110,9 @@ def test_overview_counts_and_response_rates(report, responses, analysed):
     assert teams.at["M1", "response_rate"] == pytest.approx(teams.at["M1", "submitted"] / 65)
     for hidden in HIDDEN:
         assert teams.loc[hidden, ["invited", "submitted", "response_rate", "n"]].isna().all()
-    assert teams.at["S3", "note"] == "fewer than 5 responses"
+    assert teams.at["S3", "reason"] == analysis.anonymity.BELOW_THRESHOLD
+    assert teams.at["S4", "reason"] == analysis.anonymity.COMPLEMENTARY
+    assert teams.loc[~teams.index.isin(list(HIDDEN)), "reason"].isna().all()
     assert report.overview.response_rate == pytest.approx(
         len(responses) / sum(s + 10 for s in SIZES.values())
     )
@@ -216,8 +218,8 @@ def test_agreement_equals_rwg_j_and_icc(report, analysed, instruments_used):
 def test_no_consensus_is_marked(report):
     means = report.means
     low = means["rwg_j"] < 0.70
-    assert (means.loc[low, "note"] == "no consensus").all()
-    assert (means.loc[means["rwg_j"] >= 0.70, "note"] == "").all()
+    assert not means.loc[low, "consensus"].any()
+    assert means.loc[means["rwg_j"] >= 0.70, "consensus"].all()
 
 
 def test_reliability_equals_alpha_and_one_factor_omega(report, analysed, instruments_used):
@@ -229,9 +231,10 @@ def test_reliability_equals_alpha_and_one_factor_omega(report, analysed, instrum
     r = analysis.correlation_matrix(keyed).to_numpy()
     omega_total = (r.sum() - (1 - solution.communalities.to_numpy()).sum()) / r.sum()
     assert reliability.at["growth", "omega"] == pytest.approx(omega_total, rel=1e-10)
-    low = reliability["alpha"] < 0.70
-    assert (reliability.loc[low, "warning"].str.contains("below 0.70")).all()
-    assert (reliability.loc[~low & (reliability["omega"] >= 0.70), "warning"] == "").all()
+    assert list(reliability["alpha_low"]) == list(reliability["alpha"] < 0.70)
+    assert list(reliability["omega_low"]) == list(reliability["omega"] < 0.70)  # NaN: not low
+    assert "warning" not in reliability
+    assert "omega_note" not in reliability
 
 
 def test_recommendations_reflect_the_planted_gaps(report):
@@ -293,7 +296,8 @@ def test_suppressed_teams_never_appear_with_numbers(report):
         if path == "overview.teams":
             rows = table.loc[list(HIDDEN)]
             assert rows[["invited", "submitted", "response_rate", "n"]].isna().all().all()
-            assert (rows["note"] != "").all()
+            assert rows["reason"].isin([analysis.anonymity.BELOW_THRESHOLD,
+                                        analysis.anonymity.COMPLEMENTARY]).all()  # fmt: skip
             table = table.drop(index=list(HIDDEN))
         cells = {str(v) for v in table.to_numpy().ravel()}
         cells |= {str(v) for v in table.index} | {str(v) for v in table.columns}
@@ -335,7 +339,7 @@ def test_team_report_slices_the_organisation(report, responses, instruments_used
 def test_team_report_of_a_suppressed_team_is_empty(report, instruments_used):
     team = team_report(None, TEAMS, instruments_used, "S3", threshold=THRESHOLD, organization=report)
     assert not team.shown
-    assert team.note == "fewer than 5 responses"
+    assert team.reason == analysis.anonymity.BELOW_THRESHOLD
     assert all(table.empty for _, table in iter_tables(team))
 
 
@@ -405,6 +409,46 @@ def test_gap_p_values_are_adjusted_over_the_whole_table(report):
     gaps = report.gaps
     np.testing.assert_allclose(gaps["p_adjusted"], analysis.adjust_p(gaps["p"], "fdr_bh"), equal_nan=True)
     assert (gaps["significant"] == (gaps["p_adjusted"] < 0.05)).all()
+
+
+#: Columns that carry what people typed or the instrument says: the only prose in a report.
+INPUT_TEXT = {"name", "name_a", "name_b", "text"}
+#: Codes with a space in them (the presenter words each).
+SPACED_CODES = {analysis.anonymity.BELOW_THRESHOLD, analysis.anonymity.COMPLEMENTARY,
+                "aligned, positive", "aligned, critical", "apart, positive", "apart, critical"}  # fmt: skip
+
+
+def _strings(value, path=""):
+    """Every string in a report (its tables' cells and its fields) but the input texts."""
+    if isinstance(value, pd.DataFrame):
+        for column in value.columns:
+            if column not in INPUT_TEXT:
+                yield from ((f"{path}.{column}", v) for v in value[column] if isinstance(v, str))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            if item.name not in INPUT_TEXT | {"wave"}:
+                yield from _strings(getattr(value, item.name), f"{path}.{item.name}")
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _strings(item, path)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def test_tables_carry_codes_and_numbers_never_sentences(report, instruments_used):
+    hidden, shown = (
+        team_report(None, TEAMS, instruments_used, team, threshold=THRESHOLD, organization=report)
+        for team in ("S4", "S1")
+    )
+    assert (hidden.reason, shown.reason) == (analysis.anonymity.COMPLEMENTARY, None)
+    found = [*_strings(report), *_strings(hidden), *_strings(shown)]
+    assert any(value == analysis.anonymity.BELOW_THRESHOLD for _, value in found)  # the walk reaches them
+    sentences = [(path, value) for path, value in found if " " in value and value not in SPACED_CODES]
+    assert sentences == []
+    # The words the tables used to carry, wherever they might hide.
+    for path, value in found:
+        for words in ("fewer than", "not shown", "with care", "consensus", "computable", "below 0.70"):
+            assert words not in value, (path, value)
 
 
 ALIGNED_TEAMS = pd.DataFrame(

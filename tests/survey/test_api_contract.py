@@ -212,7 +212,18 @@ def test_a_wave_with_a_suppressed_team_conforms(client, acme):
     assert str(teams.south.id) in report["suppression"]["suppressed"]
     south = next(row for row in report["overview"]["teams"] if row["team"] == teams.south.id)
     assert south["n"] is None
-    assert south["note"]
+    # The code for programs, and the same in words for people (as before the code existed).
+    assert (south["reason"], south["note"]) == ("below threshold", "fewer than 5 responses")
+    north = next(row for row in report["overview"]["teams"] if row["team"] == teams.north.id)
+    assert (north["reason"], north["note"]) == (
+        "complementary", "not shown, so that a smaller team cannot be worked out"
+    )  # fmt: skip
+    marketing = next(row for row in report["overview"]["teams"] if row["team"] == teams.marketing.id)
+    assert (marketing["reason"], marketing["note"]) == (None, "")
+    for row in report["overview"]["reliability"]:
+        assert row["alpha_low"] == (row["alpha"] is not None and row["alpha"] < 0.70)
+        assert bool(row["warning"]) == (row["alpha_low"] or row["omega_low"])
+        assert row["omega_note"] == ("not computable" if row["omega"] is None else "")
 
     trend = client.get(f"/api/v1/organizations/{acme.organization.id}/trend", headers=acme.headers)
     conforms("Trend", trend.get_json())

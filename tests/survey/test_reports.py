@@ -103,7 +103,7 @@ def test_no_format_shows_a_suppressed_team(client, demo):
     teams_table = demo.report.overview.teams
     hidden_rows = teams_table[teams_table["name"].isin(demo.hidden)]
     assert hidden_rows["submitted"].isna().all()
-    assert hidden_rows["note"].notna().all()
+    assert hidden_rows["reason"].isin(["below threshold", "complementary"]).all()
 
     csv_text = client.get(f"/reports/waves/{wave}/results.csv").data.decode("utf-8-sig")
     sections = csv_text.split("# table: ")
@@ -111,7 +111,19 @@ def test_no_format_shows_a_suppressed_team(client, demo):
         name, _, body = section.partition("\n")
         if name == "teams":
             table = pd.read_csv(io.StringIO(body))
-            assert table.loc[table["name"].isin(demo.hidden), "submitted"].isna().all()
+            hidden_rows = table[table["name"].isin(demo.hidden)]
+            assert hidden_rows["submitted"].isna().all()
+            # The reason as a code and in words, as the page says it.
+            words = {"below threshold": "fewer than 5 responses",
+                     "complementary": "not shown, so that a smaller team cannot be worked out"}  # fmt: skip
+            assert [words[r] for r in hidden_rows["reason"]] == list(hidden_rows["note"])
+        elif name == "reliability":
+            table = pd.read_csv(io.StringIO(body), keep_default_na=False)
+            for row in table.itertuples():
+                pairs = (("alpha", row.alpha), ("omega", row.omega))
+                low = [s for s, v in pairs if v != "" and float(v) < 0.7]
+                expected = f"{' and '.join(low)} below 0.70: read this dimension with care" if low else ""
+                assert row.warning == expected
         else:
             for hidden in demo.hidden:
                 assert hidden not in body, (name, hidden)

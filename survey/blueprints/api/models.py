@@ -83,8 +83,12 @@ class TeamRow(_Model):
     response_rate: Number
     n: Count
     """Responses analysed (after screening careless ones), sub-teams included."""
+    reason: Literal["below threshold", "complementary"] | None
+    """Why the team's numbers are not shown, as a code: ``below threshold`` (fewer responses than
+    the wave's ``threshold``) or ``complementary`` (hidden so that a smaller hidden team cannot
+    be worked out by subtraction); ``null`` for a shown team."""
     note: str
-    """Why the team's numbers are not shown, or empty."""
+    """``reason`` in English words for a person, or empty."""
 
 
 class ReliabilityRow(_Model):
@@ -100,8 +104,13 @@ class ReliabilityRow(_Model):
     omega: Number
     """McDonald's omega total of a one-factor solution, or ``null`` (see ``omega_note``)."""
     omega_note: str
+    """"not computable" where ``omega`` is ``null``, else empty."""
+    alpha_low: bool
+    """Whether alpha is below the reliability cut-off (.70)."""
+    omega_low: bool
+    """Whether omega is below the reliability cut-off (.70); false where it is ``null``."""
     warning: str
-    """Non-empty when alpha or omega is below the reliability cut-off."""
+    """The same in English words for a person when alpha or omega is low, else empty."""
 
 
 class MeanRow(_Model):
@@ -122,7 +131,7 @@ class MeanRow(_Model):
     consensus: bool
     """Whether the group agrees enough for its mean to be read (always true for the organisation)."""
     note: str
-    """Non-empty where the group does not agree (its mean then reads as "no consensus")."""
+    """"no consensus" where ``consensus`` is false, else empty."""
 
 
 class _GapStatistics(_Model):

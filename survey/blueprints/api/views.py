@@ -20,6 +20,7 @@ from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
 from survey.services.releases import not_released_text
+from survey.services.result_words import worded_report
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no forms: bearer tokens only
@@ -59,7 +60,8 @@ def wave_report(wave_id: int):
         abort(404, description=not_released_text(wave))
 
     def build() -> bytes:
-        payload = service.report_payload(service.organization_report(release))
+        # The codes with the report's words next to them, as in the CSV and Excel results.
+        payload = service.report_payload(worded_report(service.organization_report(release)))
         payload["wave_id"] = wave.id
         payload["release"] = {"number": release.number, "released_on": release.created_at.date().isoformat()}
         return json.dumps(payload, allow_nan=False).encode()
