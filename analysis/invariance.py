@@ -284,9 +284,19 @@ def measurement_invariance(
     freed_so_far: list[str] = []
     previous_partial = None
     for level in levels:
-        full = cfa(data, factors, group=group, group_equal=LEVELS[level], missing=missing)
+        full = cfa(
+            data,
+            factors,
+            group=group,
+            group_equal=LEVELS[level],
+            missing=missing,
+            _start_from=previous_partial,
+        )
         fits[level] = full
-        current = full if not freed_so_far else _refit(data, factors, group, level, freed_so_far, missing)
+        if freed_so_far:
+            current = _refit(data, factors, group, level, freed_so_far, missing, previous_partial)
+        else:
+            current = full
         freed_here: list[str] = []
         if level != "configural":
             while partial and not _level_holds(current, previous_partial, criterion, alpha):
@@ -296,7 +306,7 @@ def measurement_invariance(
                 if candidate is None:
                     break
                 freed_here.append(candidate)
-                current = _refit(data, factors, group, level, freed_so_far + freed_here, missing)
+                current = _refit(data, factors, group, level, freed_so_far + freed_here, missing, current)
         freed[level] = tuple(freed_here)
         freed_so_far.extend(freed_here)
         partial_fits[level] = current
@@ -322,8 +332,16 @@ def measurement_invariance(
     )
 
 
-def _refit(data, factors, group, level, released, missing) -> CFAResult:
-    return cfa(data, factors, group=group, group_equal=LEVELS[level], group_partial=released, missing=missing)
+def _refit(data, factors, group, level, released, missing, start_from) -> CFAResult:
+    return cfa(
+        data,
+        factors,
+        group=group,
+        group_equal=LEVELS[level],
+        group_partial=released,
+        missing=missing,
+        _start_from=start_from,
+    )
 
 
 def _level_holds(current: CFAResult, before: CFAResult | None, criterion: str, alpha: float) -> bool:
