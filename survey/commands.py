@@ -28,7 +28,6 @@ from survey.services.releases import change_threshold, publish, releases_of
 from survey.services.roster import import_roster, preview_roster, read_roster_file
 from survey.services.users import get_organization_by_slug, get_user_by_email
 from survey.services.waves import (
-    close_wave,
     create_wave,
     instrument_refs,
     open_wave,
@@ -283,9 +282,41 @@ def waves_open(wave_id: int) -> None:
 @waves_group.command("close")
 @click.argument("wave_id", type=int)
 @with_appcontext
-def waves_close(wave_id: int) -> None:
-    """Close a wave now: its links stop working."""
-    _change_state(wave_id, close_wave, "wave.closed")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait until the worker has made the release, or only queue it.")  # fmt: skip
+def waves_close(wave_id: int, wait: bool) -> None:
+    """Close a wave now: its links stop working; the worker releases its results (a job)."""
+    queued = []
+    _change_state(wave_id, lambda wave: queued.append(background.close_and_release(wave, None)),
+                  "wave.closed")  # fmt: skip
+    _release(queued[0], wait)
+
+
+def _release(job, wait: bool) -> None:
+    """Queue a committed release job; with ``wait``, say how it ended once it has."""
+    from survey.models import Job
+
+    job_id = job.id
+    jobs.enqueue(job)
+    told = False
+    notice = float(current_app.config["JOBS_WAIT_NOTICE"])
+    while True:
+        db.session.expire_all()
+        job = db.session.get(Job, job_id)
+        status, summary = job.status, job.summary
+        waiting = background.release_progress(job.wave, worker_seen=jobs.worker_seen(), wait_notice=notice)
+        db.session.commit()
+        if status in ("done", "failed"):
+            click.echo(summary)
+            return
+        if not wait:
+            click.echo(f"Queued the release as job {job_id}; the wave page shows it when it is made.")
+            return
+        if waiting is not None and waiting.waiting_for_worker and not told:
+            click.echo("Waiting for the worker: start `mindgap worker` (Ctrl+C stops watching; "
+                       "the job stays queued).", err=True)  # fmt: skip
+            told = True
+        time.sleep(0.5)
 
 
 @waves_group.command("close-due")
@@ -294,8 +325,9 @@ def waves_close_due() -> None:
     """Close every open wave whose closing time has passed (the worker also does it every minute)."""
     closed = background.close_due()
     db.session.commit()
-    for wave in closed:
-        click.echo(f"Closed wave {wave.id} ({wave.name}).")
+    for job in closed:
+        click.echo(f"Closed wave {job.wave.id} ({job.wave.name}).")
+        jobs.enqueue(job)  # the release, made by the worker
     if not closed:
         click.echo("No wave was due to close.")
 

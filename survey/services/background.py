@@ -25,7 +25,7 @@ from survey.services.mailing import (
     next_reminder_round,
     send_round,
 )
-from survey.services.waves import close_wave, due_to_close
+from survey.services.waves import CLOSE_RELEASE, due_to_close, end_wave
 
 #: Audit events of the e-mail jobs, by what they send.
 MAIL_EVENTS = {"invitation": "emails.invitations_sent", "reminder": "emails.reminders_sent"}
@@ -42,8 +42,8 @@ def _unfinished(wave: Wave, kind: str, params: dict | None = None) -> Job | None
     return next((job for job in jobs if params is None or job.params == params), None)
 
 
-def _job(wave: Wave, kind: str, params: dict, actor: User | None) -> Job:
-    existing = _unfinished(wave, kind, params)
+def _job(wave: Wave, kind: str, params: dict, actor: User | None, *, any_params: bool = False) -> Job:
+    existing = _unfinished(wave, kind, None if any_params else params)
     if existing is not None:
         return existing
     job = Job(kind=kind, wave=wave, params=params, status="queued", created_by=actor, created_at=utcnow(),
@@ -62,21 +62,65 @@ def request_mail(wave: Wave, what: str, actor: User | None) -> list[Job]:
     """
     if wave.status != "open":
         raise ServiceError("E-mails go out only while the wave is open; open it first.")
-    if what == "invitation":
-        rounds = [("invitation", 0)]
-    elif what == "reminder":
-        rounds = [("reminder", next_reminder_round(wave))]
-    elif what == "retry":
-        number, _ = latest_reminder_round(wave)
-        rounds = [("invitation", 0)] + ([("reminder", number)] if number else [])
-    else:
-        raise ValueError(f"what must be 'invitation', 'reminder' or 'retry', not {what!r}")
+    running = unfinished_for(wave, what)
+    if running:
+        return running
+    rounds = _rounds(wave, what)
     return [_job(wave, "mail", {"email": kind, "round": number}, actor) for kind, number in rounds]
 
 
-def request_release(wave: Wave, actor: User | None) -> Job:
-    """Record a job that releases ``wave``'s results and builds the files of the release."""
-    return _job(wave, "release", {}, actor)
+def _rounds(wave: Wave, what: str) -> list[tuple[str, int]]:
+    if what == "invitation":
+        return [("invitation", 0)]
+    if what == "reminder":
+        return [("reminder", next_reminder_round(wave))]
+    if what == "retry":
+        number, _ = latest_reminder_round(wave)
+        return [("invitation", 0)] + ([("reminder", number)] if number else [])
+    raise ValueError(f"what must be 'invitation', 'reminder', 'retry' or 'release', not {what!r}")
+
+
+def unfinished_for(wave: Wave, what: str) -> list[Job]:
+    """The queued or running jobs that a click on ``what`` would only repeat (``[]``: it starts work).
+
+    ``what`` is a button of the wave page: ``invitation``, ``reminder`` (any reminder round
+    under way counts), ``retry`` (when every round it resends has a job under way) or
+    ``release``. A repeated click answers with these jobs' progress and queues nothing.
+    """
+    if what == "release":
+        job = _unfinished(wave, "release")
+        return [job] if job is not None else []
+    if what not in ("invitation", "reminder", "retry"):
+        raise ValueError(f"what must be 'invitation', 'reminder', 'retry' or 'release', not {what!r}")
+    mail = db.session.scalars(
+        select(Job)
+        .where(Job.wave_id == wave.id, Job.kind == "mail", Job.status.in_(("queued", "running")))
+        .order_by(Job.id)
+    ).all()
+    if what == "reminder":
+        return [job for job in mail if job.params.get("email") == "reminder"][:1]
+    wanted = [{"email": kind, "round": number} for kind, number in _rounds(wave, what)]
+    found = [next((job for job in mail if job.params == params), None) for params in wanted]
+    return [job for job in found if job is not None] if all(found) else []
+
+
+def request_release(wave: Wave, actor: User | None, *, made_by: str = "") -> Job:
+    """Record a job that releases ``wave``'s results and builds the files of the release.
+
+    A release job already queued or running for the wave is returned instead of a second
+    one. ``made_by`` is what the release records as its maker (default: the actor).
+    """
+    return _job(wave, "release", {"made_by": made_by} if made_by else {}, actor, any_params=True)
+
+
+def close_and_release(wave: Wave, actor: User | None) -> Job:
+    """Close ``wave`` now and record the job that releases its results (and builds the files).
+
+    The caller audits the close, commits and puts the job on the queue. Closing a closed
+    wave raises :class:`ServiceError`, so a second click records no second job.
+    """
+    end_wave(wave)
+    return request_release(wave, actor, made_by=CLOSE_RELEASE)
 
 
 def request_prebuild(wave: Wave, release: Release) -> Job:
@@ -166,9 +210,16 @@ def _run_mail(job: Job, settings: MailSettings, *, batch: int, resumed: bool) ->
 
 
 def _run_release(job: Job) -> Release | None:
+    """Publish (or withhold) the release once: a job resumed after its release was committed
+    finds the release's id in its parameters and only builds the files."""
     from survey.services.releases import publish
 
-    made = publish(job.wave, actor=job.created_by)
+    if "made" in job.params:
+        return db.session.get(Release, job.params["made"])
+    made = publish(job.wave, actor=job.created_by, made_by=job.params.get("made_by", ""))
+    if made.id is not None:
+        # Committed with the release itself, so the two never part.
+        job.params = {**job.params, "made": made.id}
     if made.status == "published":
         job.summary = f"Results released (release {made.number})."
     else:
@@ -263,17 +314,45 @@ def progress_of(
     job: Job, *, worker_seen: datetime | None, wait_notice: float, now: datetime | None = None
 ) -> MailProgress:
     """:func:`mail_progress` of one job."""
-    now = now or utcnow()
-    notice = timedelta(seconds=wait_notice)
     counts = round_counts(job.wave, job.params["email"], int(job.params["round"]))
-    quiet = job.heartbeat_at or job.created_at
-    waiting = job.status in ("queued", "running") and (
-        worker_seen is None or now - worker_seen > notice or now - quiet > notice
-    )
+    waiting = _waiting(job, worker_seen=worker_seen, wait_notice=wait_notice, now=now)
     return MailProgress(
         job_id=job.id, email=job.params["email"], round=int(job.params["round"]), status=job.status,
         total=job.total, sent=counts.get("sent", 0), failed=counts.get("failed", 0),
         unknown=counts.get("delivering", 0), summary=job.summary or "", waiting_for_worker=waiting,
+    )  # fmt: skip
+
+
+def _waiting(job: Job, *, worker_seen: datetime | None, wait_notice: float, now: datetime | None) -> bool:
+    now = now or utcnow()
+    notice = timedelta(seconds=wait_notice)
+    quiet = job.heartbeat_at or job.created_at
+    return job.status in ("queued", "running") and (
+        worker_seen is None or now - worker_seen > notice or now - quiet > notice
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseProgress:
+    """A release job of a wave still queued or running, for the wave page."""
+
+    job_id: int
+    status: str
+    #: Made because the wave closed (rather than by the release button).
+    at_close: bool
+    waiting_for_worker: bool
+
+
+def release_progress(
+    wave: Wave, *, worker_seen: datetime | None, wait_notice: float, now: datetime | None = None
+) -> ReleaseProgress | None:
+    """The release being prepared for ``wave`` (``None``: none is queued or running)."""
+    job = _unfinished(wave, "release")
+    if job is None:
+        return None
+    return ReleaseProgress(
+        job_id=job.id, status=job.status, at_close=job.params.get("made_by") == CLOSE_RELEASE,
+        waiting_for_worker=_waiting(job, worker_seen=worker_seen, wait_notice=wait_notice, now=now),
     )  # fmt: skip
 
 
@@ -295,36 +374,63 @@ def stalled(*, stale_after: float, now: datetime | None = None) -> list[Job]:
     )
 
 
-def close_due(now: datetime | None = None) -> list[Wave]:
-    """Close every open wave whose closing time has passed (audited as automatic); the waves."""
+def close_due(now: datetime | None = None) -> list[Job]:
+    """Close every open wave whose closing time has passed (audited as automatic); the jobs
+    that release their results (``job.wave`` is the wave), to put on the queue."""
     closed = []
     for wave in due_to_close(now):
-        close_wave(wave)
+        closed.append(close_and_release(wave, None))
         audit.record(None, "wave.closed", organization=wave.organization, subject=_label(wave),
                      details={"automatic": True}, wave=wave)  # fmt: skip
-        closed.append(wave)
     return closed
 
 
-def parse_reminder_days(text: str) -> list[int]:
-    """``"3,1"`` as ``[3, 1]``: whole days before the close, each from 0 to 90, largest first."""
-    days = []
-    for part in (text or "").replace(" ", "").split(","):
+#: Why reminder days are refused for a wave without a closing time.
+NEEDS_CLOSE = "Automatic reminders count days before the close: give the wave a closing time."
+#: Reminder days allowed: whole days before the close, and how many a wave may have.
+REMINDER_DAYS_RANGE = (1, 60)
+MAX_REMINDER_DAYS = 5
+
+
+def parse_reminder_days(text: str | None) -> list[int]:
+    """``"3, 1"`` as ``[3, 1]``: whole days before the close, largest first (``""``: none).
+
+    Each day is a whole number from 1 to 60, given once, and at most five of them; anything
+    else raises :class:`ServiceError` naming the offending part. Used by the wave form and
+    ``mindgap waves reminders``.
+    """
+    low, high = REMINDER_DAYS_RANGE
+    days: list[int] = []
+    for part in (text or "").split(","):
+        part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or not 0 <= int(part) <= 90:
+        if not (part.isascii() and part.isdigit()) or not low <= int(part) <= high:
             raise ServiceError(
-                f"Reminder days are whole numbers of days before the close, 0 to 90, separated by "
-                f"commas (e.g. 3,1); {part!r} is not one."
+                f"Reminder days are whole numbers of days before the close, {low} to {high}, separated by "
+                f"commas (e.g. 3, 1); {part[:20]!r} is not one."
             )
+        if int(part) in days:
+            raise ServiceError(f"Reminder days are each given once; {int(part)} is given twice.")
         days.append(int(part))
-    return sorted(set(days), reverse=True)
+    if len(days) > MAX_REMINDER_DAYS:
+        raise ServiceError(f"At most {MAX_REMINDER_DAYS} reminder days per wave; {len(days)} were given.")
+    return sorted(days, reverse=True)
+
+
+def next_reminder(wave: Wave, now: datetime | None = None) -> datetime | None:
+    """When the next automatic reminder of ``wave`` is due (``None``: no more are scheduled)."""
+    now = now or utcnow()
+    if wave.status == "closed" or wave.closes_at is None:
+        return None
+    marks = sorted(wave.closes_at - timedelta(days=d) for d in (wave.reminder_days or []))
+    return next((mark for mark in marks if mark > now), None)
 
 
 def set_reminder_days(wave: Wave, days: list[int], actor: User | None = None) -> Wave:
     """Send a reminder round by itself ``days`` days before ``wave`` closes (``[]``: never)."""
     if days and wave.closes_at is None:
-        raise ServiceError("Automatic reminders count days before the close: give the wave a closing time.")
+        raise ServiceError(NEEDS_CLOSE)
     wave.reminder_days = list(days)
     audit.record(actor, "wave.reminders_scheduled", organization=wave.organization, subject=_label(wave),
                  details={"days": list(days)}, wave=wave)  # fmt: skip
@@ -367,14 +473,6 @@ def reminders_due(now: datetime | None = None) -> list[Job]:
 
 
 def run_schedules(now: datetime | None = None) -> list[Job]:
-    """The minute's work: close the waves that are due (and queue their files), record due
-    reminder rounds; the jobs to put on the queue."""
-    from survey.services.releases import latest_release
-
-    jobs = []
-    for wave in close_due(now):
-        release = latest_release(wave)
-        if release is not None:
-            jobs.append(request_prebuild(wave, release))
-    jobs.extend(reminders_due(now))
-    return jobs
+    """The minute's work: close the waves that are due (their releases become jobs), record
+    due reminder rounds; the jobs to put on the queue."""
+    return close_due(now) + reminders_due(now)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 import analysis
 from survey.extensions import db
-from survey.models import Release, Response, Team, User, Wave, utcnow
+from survey.models import Job, Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
 from survey.services import ServiceError, audit
 from survey.services.wave_data import WaveData, invited_by_team, load_wave_data
@@ -81,12 +81,27 @@ def current_release(wave: Wave) -> Release | None:
     try:
         if wave.release_policy == "live" and wave.status == "open" and _step_due(wave):
             publish(wave, made_by="live step")
-        elif wave.status == "closed" and last_attempt(wave) is None and _submitted(wave):
-            # A wave closed before releases existed.
+        elif (
+            wave.status == "closed" and last_attempt(wave) is None and _submitted(wave)
+            and not _release_queued(wave)
+        ):  # fmt: skip
+            # A wave closed before releases existed (a closed wave's release job makes its own).
             publish(wave, made_by="wave closed")
     except ServiceError:
         pass  # published by someone else at the same moment: read theirs
     return latest_release(wave)
+
+
+def _release_queued(wave: Wave) -> bool:
+    """Whether a release job of ``wave`` is queued or running (its release is on the way)."""
+    return (
+        db.session.scalar(
+            select(func.count(Job.id)).where(
+                Job.wave_id == wave.id, Job.kind == "release", Job.status.in_(("queued", "running"))
+            )
+        )
+        > 0
+    )
 
 
 def _submitted(wave: Wave) -> int:
@@ -193,6 +208,8 @@ def not_released_text(wave) -> str:
         return "Results of this wave are released when it closes" + (
             f" ({wave.closes_at:%d %B %Y})." if wave.closes_at else "."
         )
+    if _release_queued(wave):
+        return "The results of this wave are being prepared; they appear here once the release is made."
     return "No results of this wave were released: nobody submitted answers, or too few to show any group."
 
 

@@ -21,6 +21,9 @@ from survey.models import (
 from survey.services import ServiceError
 from survey.services.instruments import instrument_of, register_instrument_version
 
+#: Who made a release computed because its wave closed (``Release.made_by``).
+CLOSE_RELEASE = "wave closed"
+
 
 def create_wave(
     organization: Organization,
@@ -110,14 +113,13 @@ def open_wave(wave: Wave) -> Wave:
     return wave
 
 
-def close_wave(wave: Wave, actor: User | None = None) -> Wave:
-    """Close the wave (its links stop working) and release its results.
+def end_wave(wave: Wave) -> Wave:
+    """Close the wave (its links stop working) without releasing its results.
 
-    The release is checked like any other (:func:`survey.services.releases.publish`); when
-    it is withheld, the wave page says why.
+    The wave page, ``mindgap waves close`` and the worker then queue the release as a job
+    (:func:`survey.services.background.close_and_release`). Raises :class:`ServiceError`
+    for a draft or an already closed wave, so closing twice changes nothing.
     """
-    from survey.services.releases import publish
-
     if wave.status == "draft":
         raise ServiceError("A draft wave was never opened; delete it instead.")
     if wave.status == "closed":
@@ -127,7 +129,19 @@ def close_wave(wave: Wave, actor: User | None = None) -> Wave:
     if wave.closes_at is None or wave.closes_at > now:
         wave.closes_at = now
     db.session.flush()
-    publish(wave, actor=actor, made_by="wave closed")
+    return wave
+
+
+def close_wave(wave: Wave, actor: User | None = None) -> Wave:
+    """Close the wave (its links stop working) and release its results at once.
+
+    The release is checked like any other (:func:`survey.services.releases.publish`); when
+    it is withheld, the wave page says why.
+    """
+    from survey.services.releases import publish
+
+    end_wave(wave)
+    publish(wave, actor=actor, made_by=CLOSE_RELEASE)
     return wave
 
 

@@ -19,10 +19,10 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import EmailSend, Job, Participant, utcnow
+from survey.models import EmailSend, Job, Participant, Wave, utcnow
 from survey.services import ServiceError, background
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import AuthActions
@@ -65,6 +65,18 @@ class HoldingHandler:
         self.release.clear()
 
 
+def _smtp(handler) -> Controller:
+    """A started SMTP server on a free port (another test process may take the port first: retry)."""
+    for _ in range(5):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+        except (OSError, RuntimeError):
+            continue
+        return controller
+    raise RuntimeError("no free port for the SMTP server")
+
+
 def _worker(database_url: str, jobs_url: str, port: int, instance) -> subprocess.Popen:
     env = dict(
         os.environ,
@@ -96,14 +108,14 @@ def _job_status(job_id: int) -> str:
     return status
 
 
+@pytest.mark.once  # three worker starts: too slow to run on both databases
 def test_kill_9_mid_batch_then_restart_sends_everyone_exactly_one(
     database_url, other_app, make_survey, make_user, tmp_path
 ):
     setup = make_survey(per_team=20)  # 60 people
     wave_id = setup.wave.id
     handler = HoldingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller = _smtp(handler)
     jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
     web = other_app(database_url, JOBS_IMMEDIATE=False, JOBS_URL=jobs_url, JOBS_WAIT_NOTICE=1)
     consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
@@ -174,15 +186,60 @@ def test_the_send_button_only_queues(other_app, database_url, make_survey, make_
     assert db.session.scalar(select(EmailSend.id)) is None  # nothing sent in the request
     job = db.session.scalar(select(Job))
     assert (job.status, job.params) == ("queued", {"email": "invitation", "round": 0})
-    # A second click while it waits queues nothing more.
-    client.post(f"/waves/{setup.wave.id}/send")
-    assert len(db.session.scalars(select(Job)).all()) == 1
     with web.app_context():
         from survey import jobs
 
-        assert jobs.queue_depth() == 2  # the id twice; the second run would find the job done
+        assert jobs.queue_depth() == 1
         assert jobs.ping()
         assert jobs.worker_seen() is None
+
+
+def test_repeat_clicks_answer_with_the_job_under_way(
+    other_app, database_url, make_survey, make_user, tmp_path
+):
+    """Send, Remind, Retry and Release clicked again while their job waits: nothing more is queued."""
+    from survey import jobs
+
+    setup = make_survey(per_team=2)
+    wave_id = setup.wave.id
+    web = other_app(database_url, JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    client = web.test_client()
+    AuthActions(client).login(consultant.email)
+
+    def click(action: str) -> str:
+        return client.post(f"/waves/{wave_id}/{action}", follow_redirects=True).get_data(as_text=True)
+
+    assert "Sending in the background" in click("send")
+    assert "Sending in the background" in click("remind")
+    again = click("send")
+    assert "Invitations already queued (job 1): 0 sent, 0 failed; nothing new was queued." in again
+    assert "Reminder round 1 already queued (job 2)" in click("remind")
+    assert "Invitations already queued (job 1)" in click("retry")  # no reminder sent yet: retry = invitations
+    db.session.commit()  # end this session's read snapshot
+    assert [(job.id, job.params["email"]) for job in db.session.scalars(select(Job).order_by(Job.id))] == [
+        (1, "invitation"),
+        (2, "reminder"),
+    ]
+    with web.app_context():
+        assert jobs.queue_depth() == 2
+    # A release job waiting for a live wave: the button answers the same way.
+    wave = db.session.get(Wave, wave_id)
+    wave.release_policy = "live"
+    db.session.commit()
+    assert "Releasing the results in the background" in click("release")
+    assert "The release is already being prepared (job 3)" in click("release")
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "release")) == 1
+    with web.app_context():
+        assert jobs.queue_depth() == 3
+    # Once a job has finished, the button starts a new one.
+    job = db.session.get(Job, 1)
+    job.status, job.finished_at = "done", utcnow()
+    db.session.commit()
+    assert "Sending in the background" in click("send")
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "mail")) == 3
 
 
 def test_a_finished_job_run_again_changes_nothing(make_survey):

@@ -380,3 +380,59 @@ def test_an_at_close_wave_cannot_be_released_while_open(org, runner):
     db.session.commit()
     listed = runner.invoke(args=["releases", "list", str(wave.id), "--json"])
     assert json.loads(listed.output)[0]["number"] == 1
+
+
+# --- closing queues the release as a job
+
+
+def test_closing_queues_the_release_and_the_job_makes_it_once(org, other_app, database_url, tmp_path):
+    from survey import jobs
+    from survey.models import Job
+    from survey.services import background
+
+    wave = new_wave(org)
+    submit(wave, org.north, 8, 1)
+    submit(wave, org.marketing, 8, 2)
+    web = other_app(database_url, JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    client = web.test_client()
+    sign_in(client)
+    page = client.post(f"/waves/{wave.id}/close", follow_redirects=True).get_data(as_text=True)
+    assert "The wave is closed" in page
+    assert "The release of the results is being prepared" in page
+    assert "Waiting for the worker" in page  # no worker has shown a sign of life
+    db.session.commit()  # end this session's read snapshot
+    assert db.session.get(Wave, wave.id).status == "closed"
+    assert db.session.scalars(select(Release)).all() == []  # nothing computed in the request
+    # Reading the report neither computes it: it says the release is on its way.
+    report = client.get(f"/reports/waves/{wave.id}")
+    assert report.status_code == 404
+    assert "being prepared" in report.get_data(as_text=True)
+    # Closing again, or the release button, queues nothing more.
+    closed_again = client.post(f"/waves/{wave.id}/close", follow_redirects=True).get_data(as_text=True)
+    assert "closed already" in closed_again
+    again = client.post(f"/waves/{wave.id}/release", follow_redirects=True).get_data(as_text=True)
+    assert "already being prepared" in again
+    db.session.commit()
+    (job,) = db.session.scalars(select(Job)).all()
+    assert (job.kind, job.status, job.params) == ("release", "queued", {"made_by": "wave closed"})
+    with web.app_context():
+        assert jobs.queue_depth() == 1
+
+    built = []
+    background.run(job.id, None, batch=10, last_attempt=True, prebuild=lambda w, r: built.append(r.number))
+    db.session.commit()  # as the worker does after each run
+    # A worker killed after the release was committed, before the job was marked done: it runs again.
+    job = db.session.get(Job, job.id)
+    job.status, job.finished_at = "running", None
+    db.session.commit()
+    background.run(job.id, None, batch=10, last_attempt=True, prebuild=lambda w, r: built.append(r.number))
+    db.session.commit()
+    db.session.expire_all()
+    assert [(r.number, r.status, r.made_by) for r in db.session.scalars(select(Release))] == [
+        (1, "published", "wave closed")
+    ]
+    assert built == [1, 1]  # the files are built again, the release is not
+    assert db.session.get(Job, job.id).status == "done"
+    page = client.get(f"/waves/{wave.id}").get_data(as_text=True)
+    assert "being prepared" not in page
+    assert "Open the report" in page

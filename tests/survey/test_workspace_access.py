@@ -52,6 +52,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.close_wave_view": (MANAGE, WAVE),
     "workspace.release": (MANAGE, WAVE),
     "workspace.threshold": (MANAGE, WAVE),
+    "workspace.reminders": (MANAGE, WAVE),
     "workspace.invite": (MANAGE, WAVE),
     "workspace.clone": (MANAGE, WAVE),
     "workspace.links": (MANAGE, WAVE),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -180,3 +181,80 @@ def test_links_csv_neutralises_names_typed_by_people(client, runner, tmp_path, c
         assert row["name"] == '\'=HYPERLINK("http://evil.test","Click")'
         assert row["team"] == "'@SUM(1+1)"
         assert row["link"].startswith("http://mindgap.test/s/")
+
+
+# --- automatic reminders
+
+
+@pytest.mark.parametrize(
+    ("days", "closes_at", "message"),
+    [
+        ("0", "2031-03-01T17:00", "1 to 60"),
+        ("61", "2031-03-01T17:00", "&#39;61&#39; is not one"),
+        ("3, x", "2031-03-01T17:00", "&#39;x&#39; is not one"),
+        ("2, 2", "2031-03-01T17:00", "2 is given twice"),
+        ("1, 2, 3, 4, 5, 6", "2031-03-01T17:00", "At most 5 reminder days"),
+        ("3, 1", "", "give the wave a closing time"),
+    ],
+)
+def test_new_wave_refuses_bad_reminder_days(client, consultant_setup, days, closes_at, message):
+    organization = consultant_setup.wave.organization
+    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5", "mode": "confidential",
+            "closes_at": closes_at, "reminder_days": days}  # fmt: skip
+    answer = client.post(f"/orgs/{organization.id}/waves/new", data=form)
+    assert answer.status_code == 200  # the form again
+    page = answer.get_data(as_text=True)
+    assert message in page
+    assert 'id="reminder_days-error"' in page
+    assert db.session.scalar(select(Wave).where(Wave.name == "Spring")) is None
+
+
+def test_new_wave_with_reminder_days_shows_the_next_one(client, consultant_setup):
+    organization = consultant_setup.wave.organization
+    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5", "mode": "confidential",
+            "closes_at": "2031-03-01T17:00", "reminder_days": " 1,3 "}  # fmt: skip
+    created = client.post(f"/orgs/{organization.id}/waves/new", data=form, follow_redirects=True)
+    wave = db.session.scalar(select(Wave).where(Wave.name == "Spring"))
+    assert wave.reminder_days == [3, 1]
+    page = created.get_data(as_text=True)
+    assert "3 and 1 day(s) before the close, to those who have not submitted." in page
+    assert "Next: 2031-02-26 17:00 UTC, once the wave is open." in page
+    assert "wave.reminders_scheduled" in audit_actions()
+
+
+def test_wave_page_sets_reminder_days_and_refuses_bad_ones(client, consultant_setup):
+    wave = consultant_setup.wave
+    url = f"/waves/{wave.id}/reminders"
+    # Without a closing time: refused with the reason, nothing stored.
+    page = client.post(url, data={"days": "3"})
+    assert page.status_code == 400
+    assert "give the wave a closing time" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(Wave, wave.id).reminder_days
+    wave.closes_at = utcnow() + timedelta(days=10)
+    db.session.commit()
+    assert client.post(url, data={"days": "3, 99"}).status_code == 400
+    db.session.expire_all()
+    assert not db.session.get(Wave, wave.id).reminder_days
+    saved = client.post(url, data={"days": "7, 3, 1"}, follow_redirects=True).get_data(as_text=True)
+    assert "Saved the automatic reminders (days before the close: 7, 3, 1)." in saved
+    wave = db.session.get(Wave, wave.id)
+    assert wave.reminder_days == [7, 3, 1]
+    assert f"Next: {(wave.closes_at - timedelta(days=7)):%Y-%m-%d %H:%M} UTC." in saved
+    # Emptied: no more automatic reminders.
+    cleared = client.post(url, data={"days": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "None scheduled." in cleared
+    db.session.expire_all()
+    assert db.session.get(Wave, wave.id).reminder_days == []
+
+
+def test_the_command_line_reads_reminder_days_by_the_same_rules(runner, consultant_setup):
+    wave = consultant_setup.wave
+    wave.closes_at = utcnow() + timedelta(days=10)
+    db.session.commit()
+    refused = runner.invoke(args=["waves", "reminders", str(wave.id), "2,2"])
+    assert refused.exit_code == 1
+    assert "2 is given twice" in refused.output
+    assert runner.invoke(args=["waves", "reminders", str(wave.id), "3, 1"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.get(Wave, wave.id).reminder_days == [3, 1]

@@ -12,14 +12,31 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
+from survey.services import ServiceError
+from survey.services.background import NEEDS_CLOSE, parse_reminder_days
 from survey.services.users import MIN_PASSWORD_LENGTH
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+#: The label of the reminder days, on the new wave form and the wave page.
+REMINDER_DAYS_LABEL = "Automatic reminders (days before the close, e.g. 3, 1; empty for none)"
+
+
+def _reminder_days(form, field) -> None:
+    """Reminder days as the service reads them, and only for a wave with a closing time."""
+    try:
+        days = parse_reminder_days(field.data)
+    except ServiceError as error:
+        raise ValidationError(str(error)) from error
+    closes = getattr(form, "closes_at", None)
+    if days and closes is not None and closes.data is None:
+        raise ValidationError(NEEDS_CLOSE)
 
 
 class OrganizationForm(FlaskForm):
@@ -72,6 +89,7 @@ class WaveForm(FlaskForm):
     closes_at = DateTimeLocalField(
         "Closes (UTC, optional; closed automatically then)", validators=[Optional()]
     )
+    reminder_days = StringField(REMINDER_DAYS_LABEL, validators=[Length(max=100), _reminder_days])
     anonymity_threshold = IntegerField(
         f"Anonymity threshold (smallest group shown, at least {MIN_ANONYMITY_THRESHOLD})",
         default=5,
@@ -107,6 +125,10 @@ class WaveForm(FlaskForm):
         default="at_close",
     )
     open_now = BooleanField("Open the wave right away")
+
+
+class ReminderForm(FlaskForm):
+    days = StringField(REMINDER_DAYS_LABEL, validators=[Length(max=100), _reminder_days])
 
 
 class ThresholdForm(FlaskForm):

@@ -30,6 +30,7 @@ from survey.blueprints.workspace.forms import (
     CloneForm,
     OrganizationForm,
     ParticipantForm,
+    ReminderForm,
     RosterConfirmForm,
     RosterUploadForm,
     TeamForm,
@@ -57,7 +58,7 @@ from survey.services.roster import (
     update_team,
 )
 from survey.services.users import add_membership, create_user, organizations_for
-from survey.services.waves import clone_wave, close_wave, create_wave, instrument_refs, open_wave, waves_of
+from survey.services.waves import clone_wave, create_wave, instrument_refs, open_wave, waves_of
 
 bp = Blueprint("workspace", __name__)
 
@@ -336,6 +337,9 @@ def new_wave(org_id: int):
             )  # fmt: skip
             audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave),
                          wave=wave)  # fmt: skip
+            days = background.parse_reminder_days(form.reminder_days.data)
+            if days:
+                background.set_reminder_days(wave, days, current_user)
             if form.open_now.data:
                 open_wave(wave)
                 audit.record(current_user, "wave.opened", organization=organization,
@@ -360,6 +364,11 @@ def _wave_label(wave) -> str:
 @bp.route("/waves/<int:wave_id>")
 def wave(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    return _wave_page(wave)
+
+
+def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
+    seen, notice = jobs.worker_seen(), current_app.config["JOBS_WAIT_NOTICE"]
     return render_template(
         "workspace/wave.html",
         wave=wave,
@@ -367,9 +376,10 @@ def wave(wave_id: int):
         progress=wave_progress(wave),
         instruments=instrument_refs(wave),
         mail=send_status(wave),
-        sending=background.mail_progress(
-            wave, worker_seen=jobs.worker_seen(), wait_notice=current_app.config["JOBS_WAIT_NOTICE"]
-        ),
+        sending=background.mail_progress(wave, worker_seen=seen, wait_notice=notice),
+        preparing=background.release_progress(wave, worker_seen=seen, wait_notice=notice),
+        reminder_form=reminder_form or ReminderForm(days=", ".join(map(str, wave.reminder_days or []))),
+        next_reminder=background.next_reminder(wave),
         releases=releases_of(wave),
         not_released=not_released_text(wave),
         threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
@@ -405,9 +415,26 @@ def open_wave_view(wave_id: int):
 
 @bp.route("/waves/<int:wave_id>/close", methods=["POST"])
 def close_wave_view(wave_id: int):
-    """Close the wave and release its results."""
-    return _wave_action(wave_id, lambda wave: close_wave(wave, actor=current_user), "wave.closed",
-                        "The wave is closed: links no longer work.")  # fmt: skip
+    """Close the wave and queue the release of its results (with its files) as a job."""
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    try:
+        job = background.close_and_release(wave, current_user)
+        audit.record(current_user, "wave.closed", organization=wave.organization, subject=_wave_label(wave),
+                     wave=wave)  # fmt: skip
+        db.session.commit()
+    except ServiceError as error:
+        _failed(error)
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    flash("The wave is closed: links no longer work.", "success")
+    _start([job], RELEASING)
+    return redirect(url_for("workspace.wave", wave_id=wave_id))
+
+
+#: What a queued release job says until it is done.
+RELEASING = "Releasing the results in the background: this page shows the outcome when it is done."
 
 
 @bp.route("/waves/<int:wave_id>/release", methods=["POST"])
@@ -418,10 +445,31 @@ def release(wave_id: int):
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    job = background.request_release(wave, current_user)
-    db.session.commit()
-    _start([job], "Releasing the results in the background: this page shows the outcome when it is done.")
+    if not _already(wave, "release"):
+        job = background.request_release(wave, current_user)
+        db.session.commit()
+        _start([job], RELEASING)
     return redirect(url_for("workspace.wave", wave_id=wave_id))
+
+
+def _already(wave, what: str) -> bool:
+    """Whether a job that ``what`` would start is queued or running; if so, say how it stands."""
+    running = background.unfinished_for(wave, what)
+    if not running:
+        return False
+    seen, notice = jobs.worker_seen(), current_app.config["JOBS_WAIT_NOTICE"]
+    for job in running:
+        if job.kind == "release":
+            flash(f"The release is already being prepared (job {job.id}); this page shows it once made.",
+                  "info")  # fmt: skip
+            continue
+        step = background.progress_of(job, worker_seen=seen, wait_notice=notice)
+        what_ = "Invitations" if step.email == "invitation" else f"Reminder round {step.round}"
+        to_go = f", {step.pending} to go" if step.pending is not None else ""
+        flash(f"{what_} already {step.status} (job {job.id}): {step.sent} sent, {step.failed} failed{to_go}; "
+              "nothing new was queued.", "info")  # fmt: skip
+    db.session.commit()
+    return True
 
 
 def _start(queued: list, waiting: str) -> None:
@@ -502,6 +550,8 @@ def _mail(wave_id: int, what: str):
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
+    if wave.status == "open" and _already(wave, what):
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         queued = background.request_mail(wave, what, current_user)
         db.session.commit()
@@ -510,6 +560,27 @@ def _mail(wave_id: int, what: str):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     _start(queued, "Sending in the background: this page shows how far it got.")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
+
+
+@bp.route("/waves/<int:wave_id>/reminders", methods=["POST"])
+def reminders(wave_id: int):
+    """Set the days before the close on which reminders go out by themselves."""
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    form = ReminderForm()
+    if form.validate_on_submit():
+        try:
+            background.set_reminder_days(wave, background.parse_reminder_days(form.days.data), current_user)
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            form.days.errors = [*form.days.errors, str(error)]
+        else:
+            days = ", ".join(map(str, wave.reminder_days)) or "none"
+            flash(f"Saved the automatic reminders (days before the close: {days}).", "success")
+            return redirect(url_for("workspace.wave", wave_id=wave_id))
+    flash("The reminder days were not saved." if form.days.errors else "The form expired; please try again.",
+          "error")  # fmt: skip
+    return _wave_page(wave, form), 400
 
 
 @bp.route("/waves/<int:wave_id>/send", methods=["POST"])
