@@ -41,6 +41,7 @@ from . import anonymity, teamtree
 from ._validation import check_int
 from .agreement import icc_scores, rwg_j_scales
 from .alignment import alignment_estimate, alignment_index, profile_similarity
+from .calibration_report import CalibrationSummary, calibration_summary
 from .gaps import meta_perception_gaps, perception_gaps, trend
 from .multicomp import adjust_p
 from .quality import careless
@@ -212,6 +213,11 @@ class OrganizationReport:
     recommendations: tuple[Recommendation, ...]
     #: Comments labelled by :func:`analysis.anonymity.comment_visibility` (empty if none given).
     comments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: What each team counts as a qualified lead: :func:`analysis.calibration_summary` of the
+    #: wave's instrument with vignettes, on the sales and marketing members pooled from
+    #: shown teams (the respondents of the ``function:`` groups of :func:`published_groups`);
+    #: None when the wave has no such instrument.
+    calibration: CalibrationSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -765,6 +771,7 @@ def organization_report(
         trend=trend_section,
         recommendations=_recommendations_section(data, means),
         comments=_comments_section(data, comments, responses, comment_threshold),
+        calibration=_calibration_section(data),
     )
 
 
@@ -989,6 +996,20 @@ def _comments_section(data: _Inputs, comments, responses, comment_threshold: int
     )
 
 
+def _calibration_section(data: _Inputs) -> CalibrationSummary | None:
+    """Lead calibration of sales and marketing, pooled from the members of shown teams only.
+
+    The same respondents as the headline and meta-perception (``function:sales`` and
+    ``function:marketing`` of :func:`published_groups`), so the section publishes no new group;
+    nothing is computed when either function has fewer than ``threshold`` judges.
+    """
+    calibrated = [instrument for instrument in data.instruments if instrument.vignettes]
+    if not calibrated:
+        return None
+    rows, functions = data.pooled_rows, data.pooled_functions
+    return calibration_summary(rows, functions, calibrated[0], threshold=data.threshold)
+
+
 def _heatmap(
     wave: _Wave, instruments, keyed_all, expanded_keyed, expanded_labels, shown_teams, names
 ) -> Heatmap:
@@ -1045,6 +1066,8 @@ def _trend(
     if len(shown_waves) >= 2 and shown_waves[-1][1] is current:
         previous = shown_waves[-2][1]
         for dimension in info.index:
+            if not (previous.scores[dimension].notna().any() and current.scores[dimension].notna().any()):
+                continue  # a dimension asked in only one of the two waves (an instrument added) has no change
             result = trend(previous.scores[dimension], current.scores[dimension])
             changes.append(
                 {"dimension": dimension, "change": result.change, "ci_low": result.ci_low,

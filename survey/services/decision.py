@@ -20,6 +20,7 @@ import numpy as np
 from analysis.recommendations import CAUSES
 from instruments import Instrument
 from survey.services.figures import perception_dimensions
+from survey.services.lead_section import see_also
 from survey.services.report_view import Decision, Gap, Headline, Level, Statement, Words, significant
 from survey.services.wording import CAUSE_TEXT, OWNERS, PRACTICES, Segment, join, lookup
 
@@ -165,6 +166,7 @@ def _gap(words: Words, row, items: dict) -> Gap:
         cause=words.say("gap.cause", cause=lookup(CAUSE_TEXT, words.language, cause)),
         action=words.say("gap.action", title=practice, action=action),
         owners=owners,
+        see=see_also(words, cause),
     )
 
 
@@ -186,6 +188,7 @@ def _levels(words: Words) -> tuple[Level, ...]:
                 cause=words.say("gap.cause", cause=lookup(CAUSE_TEXT, words.language, cause)),
                 action=words.say("gap.action", title=practice, action=action),
                 owners=words.say("level.owners", lead=lookup(OWNERS, words.language, cause)),
+                see=see_also(words, cause),
             )
         )
     return tuple(levels)

@@ -53,6 +53,19 @@ DEMO_EFFECTS = {
 }  # fmt: skip
 #: Share of each roster that answers a past wave.
 DEMO_RESPONSE_RATE = 0.85
+#: Past waves (positions in :data:`DEMO_HISTORY`) that also ask the lead calibration.
+DEMO_CALIBRATION_WAVES = (1, 2)
+#: Planted latent weights of the lead calibration's effect-coded attributes, per function:
+#: marketing judges a lead by its engagement, sales by its budget and timing; both count the
+#: company's fit and the contact's seniority alike, and neither cares about the source.
+DEMO_CALIBRATION_WEIGHTS = {
+    "sales": {"budget=confirmed": 0.8, "timing=this_quarter": 0.7, "company=target": 0.4,
+              "contact=decision_maker": 0.35, "engagement=high": 0.1},
+    "marketing": {"engagement=high": 0.8, "company=target": 0.4, "contact=decision_maker": 0.35,
+                  "budget=confirmed": 0.15, "timing=this_quarter": 0.1},
+}  # fmt: skip
+#: Latent cut points (not a lead | marketing-qualified | ready for sales): sales is stricter.
+DEMO_CALIBRATION_THRESHOLDS = {"sales": (-0.2, 1.2), "marketing": (-0.9, 0.5)}
 
 
 #: The open wave's name, and the roster entry whose link ``mindgap demo`` prints to try the survey.
@@ -156,8 +169,10 @@ def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
             )
     functions = {str(teams[name].id): function for name, function, _p, size in DEMO_TEAMS if size}
     loaded = [instruments.load("alignment"), instruments.load("mindset")]
+    design = analysis.calibration.instrument_design(instruments.load("lead_calibration"))
     for number, (name, opens, closes) in enumerate(DEMO_HISTORY):
-        wave = create_wave(organization, name, ["alignment", "mindset"], opens_at=opens, closes_at=closes)
+        keys = ["alignment", "mindset"] + (["lead_calibration"] if number in DEMO_CALIBRATION_WAVES else [])
+        wave = create_wave(organization, name, keys, opens_at=opens, closes_at=closes)
         wave.status = "closed"
         db.session.flush()
         invite(wave, roster)
@@ -174,7 +189,28 @@ def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
             )
         items = [column for column in frames[1].columns if column in set(loaded[1].item_ids)]
         frame = pd.concat([frames[0], frames[1][items]], axis=1)
+        if number in DEMO_CALIBRATION_WAVES:
+            frame = pd.concat([frame, _calibration_answers(frame["team"], functions, design, number)], axis=1)
         frame["team"] = frame["team"].astype(int)
         import_responses(wave, frame, submitted_at=closes - timedelta(days=3))
         db.session.flush()
         publish(wave, made_by="demo")
+
+
+def _calibration_answers(
+    team_of: pd.Series, functions: dict, design: pd.DataFrame, number: int
+) -> pd.DataFrame:
+    """Judgements of the lead profiles by each simulated respondent, with the planted weights."""
+    from analysis.calibration_simulation import simulate_calibration
+
+    answers = pd.DataFrame(index=team_of.index, columns=design.index, dtype=float)
+    for position, (team, function) in enumerate(sorted(functions.items())):
+        rows = team_of.index[(team_of.astype(str) == team).to_numpy()]
+        if not len(rows):
+            continue
+        judgements, _ = simulate_calibration(
+            design, {function: len(rows)}, DEMO_CALIBRATION_WEIGHTS, DEMO_CALIBRATION_THRESHOLDS,
+            leniency_sd=0.4, noise_sd=0.7, seed=5000 + 100 * number + position,
+        )  # fmt: skip
+        answers.loc[rows] = judgements.to_numpy()
+    return answers

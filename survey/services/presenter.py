@@ -18,6 +18,7 @@ from instruments import Instrument
 from survey.services import sections
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
+from survey.services.lead_section import lead_definition
 from survey.services.report_view import Cover, OrganizationView, Section, Table, TeamView, Words, cells
 from survey.services.result_words import reason_text
 from survey.services.sections import TABLE_ROWS
@@ -94,6 +95,7 @@ def organization_view(
         sections.alignment(words, charts),
         sections.gaps(words, charts),
         sections.meta(words, charts),
+        lead_definition(words, instruments),
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts),

@@ -89,6 +89,8 @@ class Gap:
     cause: str
     action: str
     owners: Phrase
+    #: A link to the report section the practice starts from (empty when none).
+    see: Phrase = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class Level:
     cause: str
     action: str
     owners: str
+    #: A link to the report section the practice starts from (empty when none).
+    see: Phrase = ()
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class Segment:
     #: Team id whose report this names (the page links it if that team is shown).
     team: int | None = None
     strong: bool = False
+    #: A link within the report page (``"#lead-definition"``).
+    href: str | None = None
 
 
 Phrase = tuple[Segment, ...]
@@ -314,6 +316,45 @@ MESSAGES: dict[str, dict[str, str]] = {
         "team.gaps": "Gaps to each other team",
         "team.trend": "Trend",
         "team.other_reports": "Other team reports",
+        # what each team counts as a qualified lead (lead calibration)
+        "section.lead_definition": "What each team counts as a qualified lead",
+        "lead.intro": (
+            "{n_a} people in {a} and {n_b} in {b} classified the same {vignettes} lead profiles. "
+            "Lead-definition index: {index} of 100 (95 % interval {interval}); 100 would mean the two teams "
+            "judge every profile alike, on the same scale as the alignment index."
+        ),
+        "lead.too_few": (
+            "Fewer than {threshold} people in {a} or in {b} classified the lead profiles, so this section "
+            "shows no result."
+        ),
+        "lead.differs": "{function} gives more weight to {attributes}.",
+        "lead.no_splits": "No lead profile splits {a} and {b} beyond chance.",
+        "lead.definition": (
+            "A draft lead definition, from the criteria {a} and {b} already both use — the starting point of "
+            "the hand-over agreement:"
+        ),
+        "lead.no_definition": (
+            "{a} and {b} share no criterion clearly enough yet for a draft lead definition: start the "
+            "hand-over agreement by agreeing the attributes below."
+        ),
+        "lead.to_agree": "Still to agree between the teams: {attributes}.",
+        "lead.weighs_more": "{function} weighs it more",
+        "lead.status.agreed": "Both weigh it alike",
+        "lead.status.unclear": "Not clear",
+        "lead.weights_note": (
+            "Share: how much of a team's judgement of a lead the attribute decides (each team's shares "
+            "add up to 100 %)."
+        ),
+        "lead.name": "Lead {number} of {total}",
+        "lead.see": "Start from the draft lead definition in {section}.",
+        "caption.lead_weights": "What decides whether a lead is ready for sales, in {a} and in {b}",
+        "caption.lead_splits": "The lead profiles the teams judge most differently",
+        "col.attribute": "Attribute",
+        "col.share": "{function}: share",
+        "col.verdict": "Between the teams",
+        "col.lead": "Lead",
+        "col.profile": "Profile",
+        "col.ready": "{function}: ready for sales",
     },
 }
 
