@@ -27,6 +27,8 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False, "pool_size": 10, "max_overflow": 10}
     #: Seconds SQLite waits for a lock before "database is locked".
     SQLITE_BUSY_TIMEOUT = 15
+    #: Seconds ``/readyz`` waits for the database to accept a connection before it answers 503.
+    READINESS_TIMEOUT = 2
     #: Smallest group whose results may be shown; never below :data:`MIN_ANONYMITY_THRESHOLD`.
     DEFAULT_ANONYMITY_THRESHOLD = 5
     #: Public URL of the app, used in invitation links (``MINDGAP_BASE_URL``).

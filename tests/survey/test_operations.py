@@ -6,15 +6,18 @@ import io
 import json
 import logging
 import os
+import socket
 import stat
+import threading
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from survey import create_app, logs
+from survey import create_app, health, logs
 from survey.config import load_env_files
 from survey.extensions import db
 from survey.models import EmailSend, Participant
@@ -54,6 +57,41 @@ def test_readyz_names_an_unreachable_database(tmp_path, caplog):
     # The reason goes to the log, not to whoever asks.
     assert "missing/folder" not in response.get_data(as_text=True)
     assert any("database is unreachable" in record.getMessage() for record in caplog.records)
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections (the kernel's backlog) but never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_readyz_answers_promptly_when_the_database_host_does_not_answer(silent_server, caplog):
+    # A PostgreSQL URL whose server never sends its greeting: without a connect timeout of
+    # its own the probe would wait forever (the app's pool has none). The request runs in a
+    # thread so that a hang fails the test instead of stalling it.
+    app = make_app(f"postgresql+psycopg://mindgap@127.0.0.1:{silent_server}/mindgap", READINESS_TIMEOUT=1)
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(app.test_client().get("/readyz")))
+    with caplog.at_level(logging.WARNING):
+        probe.start()
+        probe.join(timeout=20)
+    assert not probe.is_alive(), "/readyz still waits for a database host that does not answer"
+    assert answers[0].status_code == 503
+    assert answers[0].json["failed"] == ["database"]
+    assert any("database is unreachable" in record.getMessage() for record in caplog.records)
+
+
+def test_readiness_probe_has_its_own_connect_timeout(silent_server):
+    app = make_app(f"postgresql+psycopg://mindgap@127.0.0.1:{silent_server}/mindgap", READINESS_TIMEOUT=1)
+    engine = health.probe_engine(app)
+    assert engine is health.probe_engine(app)  # made once per app
+    with pytest.raises(OperationalError) as raised:
+        engine.connect()
+    assert "timeout" in str(raised.value).lower()
 
 
 def test_readyz_names_an_unreachable_job_store(other_app, database_url):
