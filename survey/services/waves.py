@@ -23,6 +23,14 @@ from survey.services.instruments import instrument_of, register_instrument_versi
 
 #: Who made a release computed because its wave closed (``Release.made_by``).
 CLOSE_RELEASE = "wave closed"
+#: Shipped instruments a new wave offers but does not pre-select: the lead calibration adds five
+#: minutes, so a consultant chooses it; the alignment instruments stay the default.
+OPT_IN_INSTRUMENTS = frozenset({"lead_calibration"})
+
+
+def preselected_instruments(keys) -> list[str]:
+    """The instrument keys (``id@version``) the new-wave form ticks: all but the opt-in ones."""
+    return [key for key in keys if key.split("@", 1)[0] not in OPT_IN_INSTRUMENTS]
 
 
 def create_wave(

@@ -58,7 +58,14 @@ from survey.services.roster import (
     update_team,
 )
 from survey.services.users import add_membership, create_user, organizations_for
-from survey.services.waves import clone_wave, create_wave, instrument_refs, open_wave, waves_of
+from survey.services.waves import (
+    clone_wave,
+    create_wave,
+    instrument_refs,
+    open_wave,
+    preselected_instruments,
+    waves_of,
+)
 
 bp = Blueprint("workspace", __name__)
 
@@ -325,7 +332,7 @@ def new_wave(org_id: int):
     form = WaveSetupForm()
     form.instruments.choices, form.languages.choices = _instrument_choices()
     if not _posted():
-        form.instruments.data = [choice.value for choice in form.instruments.choices]
+        form.instruments.data = preselected_instruments(choice.value for choice in form.instruments.choices)
     if form.validate_on_submit():
         try:
             wave = create_wave(

@@ -1,0 +1,40 @@
+"""The new-wave form offers the lead calibration without pre-selecting it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import instruments
+from survey.services.waves import OPT_IN_INSTRUMENTS, preselected_instruments
+
+pytestmark = pytest.mark.db
+
+
+def _options(html: str) -> dict[str, bool]:
+    select = html[html.index('name="instruments"') :]
+    select = select[: select.index("</select>")]
+    found = re.finditer(r'<option[^>]*value="([^"]+)"[^>]*>', select)
+    return {match.group(1): "selected" in match.group(0) for match in found}
+
+
+def test_the_form_offers_every_instrument_and_ticks_all_but_the_lead_calibration(
+    client, auth, make_user, make_survey
+):
+    setup = make_survey(per_team=3)
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    auth.login(consultant.email)
+    html = client.get(f"/orgs/{setup.wave.organization.id}/waves/new").get_data(as_text=True)
+    options = _options(html)
+    shipped = {ref.key for ref in instruments.available()}
+    assert set(options) == shipped  # every shipped instrument is offered
+    assert options["lead_calibration@1.0"] is False
+    assert options["alignment@1.0"]
+    assert options["mindset@1.0"]
+
+
+def test_preselected_instruments_leaves_out_the_opt_in_ones_whatever_their_version():
+    keys = ["alignment@1.0", "lead_calibration@1.0", "lead_calibration@2.0", "mindset@1.0"]
+    assert preselected_instruments(keys) == ["alignment@1.0", "mindset@1.0"]
+    assert "lead_calibration" in OPT_IN_INSTRUMENTS
