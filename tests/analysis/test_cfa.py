@@ -3,8 +3,9 @@
 Reference values: tests/analysis/reference/cfa_lavaan.R -> cfa_lavaan.json (lavaan's
 HolzingerSwineford1939, exported to data/holzinger1939.csv): the three-factor model on one group,
 with a cross-loading, and with ``group = "school"`` at each invariance level and with
-``group.partial``. Every estimate, standard error and fit measure is held to 1e-3 (they agree to
-about 2e-5, lavaan's own convergence tolerance).
+``group.partial``, with factor variances, covariances and means equal as well, and the scalar
+model by a grouping with three groups (pupil id modulo 3). Every estimate, standard error and fit
+measure is held to 1e-3 (they agree to about 2e-5, lavaan's own convergence tolerance).
 """
 
 from __future__ import annotations

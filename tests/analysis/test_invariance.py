@@ -32,9 +32,12 @@ def hs_invariance():
     return measurement_invariance(HS, THREE, "school")
 
 
-@pytest.mark.parametrize("level", ["metric", "scalar"])
+@pytest.mark.parametrize("level", ["metric", "scalar", "three_groups"])
 def test_score_tests_match_lavtestscore(level):
-    tests = score_tests(cfa(HS, THREE, group="school", group_equal=EQUAL[level]))
+    # three_groups: the scalar model by a grouping with three values, so two constraints per
+    # parameter (each later group tied to the first).
+    group = "third" if level == "three_groups" else "school"
+    tests = score_tests(cfa(HS, THREE, group=group, group_equal=EQUAL.get(level, EQUAL["scalar"])))
     expected = pd.DataFrame(LAVAAN["score_tests"][level])
     expected["rhs"] = expected["rhs"].fillna("")
     merged = expected.merge(tests, on=["lhs", "op", "rhs", "group"], suffixes=("_lavaan", ""))

@@ -18,8 +18,10 @@ data_dir <- file.path(here, "data")
 dir.create(data_dir, showWarnings = FALSE, recursive = TRUE)
 
 hs <- lavaan::HolzingerSwineford1939
+# A third grouping with three groups (pupil id modulo 3), to check more than two groups.
+hs$third <- c("a", "b", "c")[hs$id %% 3 + 1]
 hs_out <- data.frame(school = as.character(hs$school), sex = hs$sex, grade = hs$grade,
-                     hs[, paste0("x", 1:9)])
+                     third = hs$third, hs[, paste0("x", 1:9)])
 write.csv(hs_out, file.path(data_dir, "holzinger1939.csv"), row.names = FALSE, na = "")
 
 three_factors <- "
@@ -77,6 +79,13 @@ partial <- c("x3~1", "x7~1", "visual=~x2")
 mg$partial <- cfa(three_factors, data = hs, group = "school",
                   group.equal = c("loadings", "intercepts"), group.partial = partial)
 fits$partial_scalar <- summary_of(mg$partial, "school", c("loadings", "intercepts"), partial)
+# Factor variances, covariances and means equal too (population heterogeneity).
+all_equal <- c("loadings", "intercepts", "lv.variances", "lv.covariances", "means")
+mg$all_equal <- cfa(three_factors, data = hs, group = "school", group.equal = all_equal)
+fits$all_equal <- summary_of(mg$all_equal, "school", all_equal)
+# Three groups, scalar model.
+mg$three_groups <- cfa(three_factors, data = hs, group = "third", group.equal = c("loadings", "intercepts"))
+fits$three_groups <- summary_of(mg$three_groups, "third", c("loadings", "intercepts"))
 
 # Univariate score tests (lavTestScore) of releasing each equality constraint, named by
 # the parameter of the later group that the constraint ties to the first group's.
@@ -90,7 +99,8 @@ score_tests <- function(fit) {
   })
   rows
 }
-scores <- list(metric = score_tests(mg$metric), scalar = score_tests(mg$scalar))
+scores <- list(metric = score_tests(mg$metric), scalar = score_tests(mg$scalar),
+               three_groups = score_tests(mg$three_groups))
 
 # Nested comparisons, as lavTestLRT reports them for the standard chi-square.
 comparisons <- list()
