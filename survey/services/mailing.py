@@ -26,6 +26,7 @@ keeps working.
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
@@ -36,7 +37,9 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
@@ -580,12 +583,45 @@ class SendStatus:
 
     counts: dict[tuple[str, str], int]
     failures: list[tuple[str, str, str]]  #: (address, kind, error)
+    #: Where messages go when they stay on this machine (:func:`delivery_notice`); "" for SMTP.
+    delivery: str = ""
 
     def count(self, kind: str, status: str) -> int:
         return self.counts.get((kind, status), 0)
 
 
-def send_status(wave: Wave) -> SendStatus:
+def delivery_notice(settings: MailSettings) -> str:
+    """The sentence that tells a user of a development mail backend where the messages are.
+
+    ``""`` for SMTP (messages leave for the server). The ``file`` backend's folder is shown
+    relative to the working directory when it lies inside it (``instance/mail/`` under
+    ``make run``), else in full.
+    """
+    if settings.backend == "file":
+        folder = Path(settings.folder).absolute()
+        try:
+            shown = folder.relative_to(Path.cwd())
+        except ValueError:
+            shown = folder
+        return (
+            f"Invitations and reminders are written to {shown}{os.sep} as .eml files "
+            "(development mail backend): no e-mail leaves this machine."
+        )
+    if settings.backend == "console":
+        return (
+            "Invitations and reminders are printed on the console of the process that sends "
+            "them, the worker (development mail backend): no e-mail leaves this machine."
+        )
+    return ""
+
+
+def send_status(wave: Wave, settings: MailSettings | None = None) -> SendStatus:
+    """The wave's messages by kind and status, what failed, and where messages go.
+
+    ``settings`` defaults to the current app's ``MAIL_*`` configuration.
+    """
+    if settings is None:
+        settings = MailSettings.from_config(current_app.config)
     counts = {
         (kind, status): number
         for kind, status, number in db.session.execute(
@@ -605,4 +641,4 @@ def send_status(wave: Wave) -> SendStatus:
             .order_by(Participant.email)
         )
     ]
-    return SendStatus(counts, failures)
+    return SendStatus(counts, failures, delivery_notice(settings))

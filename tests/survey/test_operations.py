@@ -22,7 +22,7 @@ from survey.config import load_env_files
 from survey.extensions import db
 from survey.models import EmailSend, Participant
 from survey.services.invitations import find_invitation
-from survey.services.mailing import MailSettings, send_invitations
+from survey.services.mailing import MailSettings, delivery_notice, send_invitations
 from tests.conftest import make_app
 
 METRICS_TOKEN = "metrics-test-token"
@@ -367,6 +367,35 @@ def test_an_unknown_mail_backend_is_refused_at_start(database_url):
 
 def test_the_file_backend_defaults_to_the_instance_folder(app):
     assert app.config["MAIL_FOLDER"] == os.path.join(app.instance_path, "mail")
+
+
+def test_the_wave_page_says_where_development_mail_goes(
+    app, client, auth, make_user, make_survey, tmp_path, monkeypatch
+):
+    setup = make_survey(per_team=1)
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    auth.login(consultant.email)
+    # As under make run: the instance folder (and its mail/) inside the working directory.
+    monkeypatch.chdir(tmp_path)
+    app.config.update(MAIL_BACKEND="file", MAIL_FOLDER=str(tmp_path / "instance" / "mail"))
+    page = client.get(f"/waves/{setup.wave.id}").get_data(as_text=True)
+    assert "Invitations and reminders are written to instance/mail/ as .eml files" in page
+    assert "(development mail backend)" in page
+    app.config.update(MAIL_BACKEND="console")
+    page = client.get(f"/waves/{setup.wave.id}").get_data(as_text=True)
+    assert "printed on the console of the process that sends them" in page
+    app.config.update(MAIL_BACKEND="smtp")
+    page = client.get(f"/waves/{setup.wave.id}").get_data(as_text=True)
+    assert 'id="mail-delivery"' not in page
+    assert "development mail backend" not in page
+
+
+def test_a_mail_folder_outside_the_working_directory_is_named_in_full(app, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path.parent / "elsewhere" / "mail"
+    settings = MailSettings.from_config({**app.config, "MAIL_BACKEND": "file", "MAIL_FOLDER": str(folder)})
+    assert f"written to {folder}{os.sep} as .eml files" in delivery_notice(settings)
+    assert delivery_notice(MailSettings.from_config({**app.config, "MAIL_BACKEND": "smtp"})) == ""
 
 
 def test_gunicorn_access_lines_carry_the_request_id():
