@@ -80,3 +80,25 @@ def test_judgements_of_every_vignette_are_stored(client, make_survey):
     assert response.status_code in (200, 302, 303)
     stored = dict(db.session.execute(select(Answer.item_id, Answer.value)).all())
     assert stored == {f"lead{n:02d}": 3 for n in range(1, 17)}
+
+
+def test_the_error_summary_names_each_missing_lead_and_the_hint_fits_the_scale(client, make_survey):
+    setup = make_survey(instruments=("lead_calibration",))
+    token, plan = setup.token("sales"), setup.plan("sales")
+    html = start(client, token).get_data(as_text=True)
+    assert (
+        "Prefer not to say" not in html
+    )  # the judgement scale does not offer it, so the hint does not say it
+    assert "Questions marked * need an answer." in html
+    data = answer_all(plan.pages[0], "2")
+    del data["item-lead02"], data["item-lead04"]
+    html = client.post(f"/s/{token}/p/1", data={**data, "action": "next"}).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)[0]
+    links = re.findall(r'<a href="#q-(\w+)">(.*?)</a>', summary)
+    assert links == [("lead02", "Lead 2 of 16"), ("lead04", "Lead 4 of 16")]
+
+
+def test_pages_whose_scale_offers_prefer_not_to_say_keep_the_hint(client, make_survey):
+    setup = make_survey()
+    html = start(client, setup.token("sales")).get_data(as_text=True)
+    assert "“Prefer not to say”" in html

@@ -25,6 +25,8 @@ TEXT: dict[str, dict[str, str]] = {
         "submit": "Submit my answers",
         "required_hint": "Questions marked * need an answer. If you would rather not answer, choose "
         "“Prefer not to say”.",
+        "required_hint_plain": "Questions marked * need an answer.",
+        "vignette_name": "Lead {number} of {total}",
         "required": "required",
         "error_summary": "Please answer these questions before you continue:",
         "error_item": "Please choose an answer.",
@@ -70,6 +72,8 @@ TEXT: dict[str, dict[str, str]] = {
         "submit": "Antworten absenden",
         "required_hint": "Fragen mit * brauchen eine Antwort. Wenn Sie nicht antworten möchten, wählen Sie "
         "„Keine Angabe“.",
+        "required_hint_plain": "Fragen mit * brauchen eine Antwort.",
+        "vignette_name": "Lead {number} von {total}",
         "required": "Pflichtfrage",
         "error_summary": "Bitte beantworten Sie diese Fragen, bevor Sie weitermachen:",
         "error_item": "Bitte wählen Sie eine Antwort.",
