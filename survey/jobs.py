@@ -73,6 +73,7 @@ class _AppQueue:
                 batch=int(self.app.config["MAIL_BATCH_SIZE"]),
                 last_attempt=task is None or task.retries == 0,
                 prebuild=_prebuild,
+                stale_after=float(self.app.config["JOBS_STALE_AFTER"]),
             )
             db.session.commit()
         if more:

@@ -5,6 +5,14 @@ A request only records a :class:`~survey.models.Job` and puts its id on the queu
 round sends only what it still owes (each message is claimed before it is sent, see
 :mod:`survey.services.mailing`), a release job that finds its release made only builds the
 files, and a second run of a finished job does nothing.
+
+One run of a job at a time: a run takes the job only while it is queued, or running with a
+heartbeat older than ``stale_after`` (its worker died), by a conditional update; an e-mail
+job puts itself back to ``queued`` between batches. Tasks that the queue holds twice for
+one job (a stale-heartbeat requeue beside the job's own next batch) so run one after the
+other, never side by side. An e-mail job finishes only when no message of its round is left
+in ``sending``: a run that took a message over from a slower one and then stopped leaves
+it there, and the next run sends it.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from survey.extensions import db
 from survey.models import EmailSend, Invitation, Job, Release, User, Wave, utcnow
@@ -135,21 +143,24 @@ def run(
     batch: int,
     last_attempt: bool,
     prebuild: Callable[[Wave, Release], None],
+    stale_after: float = 60.0,
 ) -> bool:
     """Do (the next part of) job ``job_id``; ``True`` when more remains (run it again).
 
     An e-mail job sends at most ``batch`` messages per run. A mail server that cannot be
     reached raises :class:`MailServerError`, so the queue retries with back-off; on the
-    ``last_attempt`` the job is marked failed instead.
+    ``last_attempt`` the job is marked failed instead. A job that another run holds (running,
+    with a heartbeat younger than ``stale_after`` seconds) is left to it: ``False``.
     """
     job = db.session.get(Job, job_id)
     if job is None or job.status in ("done", "failed"):
         return False
     resumed = job.started_at is not None
-    now = utcnow()
-    job.status, job.heartbeat_at = "running", now
-    job.started_at = job.started_at or now
+    if not _take(job_id, stale_after):
+        db.session.rollback()
+        return False
     db.session.commit()
+    job = db.session.get(Job, job_id)
     try:
         if job.kind == "mail":
             return _run_mail(job, settings, batch=batch, resumed=resumed)
@@ -168,6 +179,7 @@ def run(
             _finish(job, f"{error} Nothing more was sent.", status="failed")
             db.session.commit()
             return False
+        job.status = "queued"  # the queue's retry takes it again
         db.session.commit()
         raise
     except ServiceError as error:
@@ -176,6 +188,42 @@ def run(
         job.error = str(error)
         _finish(job, str(error), status="failed")
         return False
+    except Exception:
+        # Anything else (a database error, say): let go of the job, so the queue's retry can
+        # take it without waiting for the heartbeat to go stale.
+        db.session.rollback()
+        _release(job_id)
+        raise
+
+
+def _take(job_id: int, stale_after: float) -> bool:
+    """Mark the job running for this run, if no other run holds it (a conditional update)."""
+    now = utcnow()
+    quiet = now - timedelta(seconds=stale_after)
+    taken = db.session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            (Job.status == "queued")
+            | ((Job.status == "running") & (Job.heartbeat_at.is_(None) | (Job.heartbeat_at < quiet))),
+        )
+        .values(status="running", heartbeat_at=now, started_at=func.coalesce(Job.started_at, now))
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
+def _release(job_id: int) -> None:
+    try:
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running")
+            .values(status="queued", heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except Exception:  # noqa: BLE001 (the database may be what failed; the heartbeat then goes stale)
+        db.session.rollback()
 
 
 def _finish(job: Job, summary: str, status: str = "done") -> None:
@@ -194,8 +242,9 @@ def _run_mail(job: Job, settings: MailSettings, *, batch: int, resumed: bool) ->
 
     report = send_round(wave, kind, number, settings, checkpoint, limit=batch, reclaim=resumed)
     job.sent, job.failed = job.sent + len(report.sent), job.failed + len(report.failed)
-    if report.remaining:
-        job.heartbeat_at = utcnow()
+    if report.remaining or _left_sending(wave, kind, number):
+        # More to send, or a message another run took over and left unfinished: next run.
+        job.status, job.heartbeat_at = "queued", utcnow()
         return True
     if job.failed:
         job.error = f"{job.failed} message(s) failed; the wave page lists why."
@@ -253,6 +302,31 @@ def _round_size(wave: Wave, kind: str, number: int) -> int:
         )
     )
     return sum(recorded.values()) + int(owed or 0)
+
+
+def _left_sending(wave: Wave, kind: str, number: int) -> int:
+    """Messages of the round still in ``sending`` that a resumed run would send."""
+    from survey.models import Participant
+
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(EmailSend)
+            .join(Invitation, Invitation.id == EmailSend.invitation_id)
+            .join(Participant, Participant.id == Invitation.participant_id)
+            .where(
+                Invitation.wave_id == wave.id,
+                EmailSend.kind == kind,
+                EmailSend.round == number,
+                EmailSend.status == "sending",
+                Invitation.revoked_at.is_(None),
+                Invitation.used_at.is_(None),
+                Participant.email.is_not(None),
+                Participant.email != "",
+            )
+        )
+        or 0
+    )
 
 
 def round_counts(wave: Wave, kind: str, number: int) -> dict[str, int]:
@@ -358,7 +432,8 @@ def release_progress(
 
 def stalled(*, stale_after: float, now: datetime | None = None) -> list[Job]:
     """Unfinished jobs to put on the queue again: running ones whose heartbeat is older than
-    ``stale_after`` seconds, and queued ones left untaken ten times that long (a lost queue)."""
+    ``stale_after`` seconds, and queued ones left untaken ten times that long since they were
+    queued (or last ran: a lost queue)."""
     now = now or utcnow()
     quiet = now - timedelta(seconds=stale_after)
     lost = now - timedelta(seconds=10 * stale_after)
@@ -367,7 +442,7 @@ def stalled(*, stale_after: float, now: datetime | None = None) -> list[Job]:
             select(Job)
             .where(
                 ((Job.status == "running") & (Job.heartbeat_at < quiet))
-                | ((Job.status == "queued") & (Job.created_at < lost))
+                | ((Job.status == "queued") & (func.coalesce(Job.heartbeat_at, Job.created_at) < lost))
             )
             .order_by(Job.id)
         )

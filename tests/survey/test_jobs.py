@@ -16,6 +16,8 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from email import message_from_bytes
+from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -24,6 +26,7 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import EmailSend, Job, Participant, Wave, utcnow
 from survey.services import ServiceError, background
+from survey.services.mailing import MailSettings
 from tests.conftest import TEST_SECRET_KEY
 from tests.factories import AuthActions
 from tests.survey.test_workspace_mail import free_port
@@ -267,3 +270,95 @@ def test_reminder_days_schedule_one_round_per_day(make_survey):
     # 1 day before: that round is still queued (nothing went out yet), so it is not doubled.
     later = background.reminders_due(now=wave.closes_at - timedelta(hours=20))
     assert [job.id for job in later] == [first[0].id]
+
+
+def _file_settings(folder) -> MailSettings:
+    return MailSettings(
+        "localhost", 25, False, "", "", "surveys@mindgap.test", backend="file", folder=str(folder)
+    )
+
+
+def _recipients(folder) -> Counter:
+    return Counter(message_from_bytes(path.read_bytes(), policy=default_policy)["To"].addresses[0].addr_spec
+                   for path in folder.glob("*.eml"))  # fmt: skip
+
+
+def test_a_message_another_run_claimed_and_left_in_sending_is_sent_before_the_job_is_done(
+    make_survey, tmp_path, monkeypatch
+):
+    """Two runs of one job: the other claims a message first, then stops (a worker killed, a
+    database error); this run skips that message. The job is not done until a next run sends it."""
+    from survey.services import mailing
+
+    setup = make_survey(per_team=1)  # 3 people
+    (job,) = background.request_mail(setup.wave, "invitation", None)
+    db.session.commit()
+    taken = "marketing1@example.org"
+    real_claim = mailing._claim
+
+    def claimed_elsewhere(invitation, kind, round_number, reclaim=False):
+        if invitation.participant.email != taken:
+            return real_claim(invitation, kind, round_number, reclaim)
+        real_claim(invitation, kind, round_number, reclaim)  # the other run's claim, committed
+        db.session.commit()
+        return None  # ... so this run lost the race for it
+
+    monkeypatch.setattr(mailing, "_claim", claimed_elsewhere)
+    settings = _file_settings(tmp_path / "mail")
+    assert background.run(job.id, settings, batch=10, last_attempt=True, prebuild=None) is True
+    db.session.commit()
+    assert db.session.get(Job, job.id).status == "queued"  # not done: a message is left in sending
+    assert set(_recipients(tmp_path / "mail")) == {"sales1@example.org", "other1@example.org"}
+
+    monkeypatch.setattr(mailing, "_claim", real_claim)
+    assert background.run(job.id, settings, batch=10, last_attempt=True, prebuild=None) is False
+    db.session.commit()
+    assert db.session.get(Job, job.id).status == "done"
+    assert _recipients(tmp_path / "mail") == Counter(dict.fromkeys(setup.tokens, 1))  # everyone once
+    assert Counter(db.session.scalars(select(EmailSend.status))) == {"sent": 3}
+
+
+def test_a_job_another_live_run_holds_is_left_to_it(make_survey, tmp_path):
+    """A second task for a job whose run is alive (fresh heartbeat) does nothing; once the
+    heartbeat is stale (the worker died), a run takes the job over and finishes it."""
+    setup = make_survey(per_team=1)
+    (job,) = background.request_mail(setup.wave, "invitation", None)
+    started = utcnow()
+    job.status, job.started_at, job.heartbeat_at = "running", started, started
+    db.session.commit()
+    settings = _file_settings(tmp_path / "mail")
+    assert (
+        background.run(job.id, settings, batch=10, last_attempt=True, prebuild=None, stale_after=60) is False
+    )
+    db.session.commit()
+    assert db.session.scalar(select(EmailSend.id)) is None
+    assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).heartbeat_at) == (
+        "running",
+        started,
+    )
+
+    db.session.get(Job, job.id).heartbeat_at = started - timedelta(seconds=61)
+    db.session.commit()
+    assert (
+        background.run(job.id, settings, batch=10, last_attempt=True, prebuild=None, stale_after=60) is False
+    )
+    db.session.commit()
+    assert db.session.get(Job, job.id).status == "done"
+    assert _recipients(tmp_path / "mail") == Counter(dict.fromkeys(setup.tokens, 1))
+
+
+def test_a_job_between_batches_is_queued_and_taken_by_one_run(make_survey, tmp_path):
+    setup = make_survey(per_team=1)
+    (job,) = background.request_mail(setup.wave, "invitation", None)
+    db.session.commit()
+    settings = _file_settings(tmp_path / "mail")
+    assert background.run(job.id, settings, batch=2, last_attempt=True, prebuild=None) is True
+    db.session.commit()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.sent) == ("queued", 2)
+    # A stale-heartbeat requeue left a second task beside the job's own next batch: each runs in turn.
+    assert background.run(job.id, settings, batch=2, last_attempt=True, prebuild=None) is False
+    assert background.run(job.id, settings, batch=2, last_attempt=True, prebuild=None) is False
+    db.session.commit()
+    assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).sent) == ("done", 3)
+    assert _recipients(tmp_path / "mail") == Counter(dict.fromkeys(setup.tokens, 1))
