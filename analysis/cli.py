@@ -411,7 +411,9 @@ _COMPARABILITY_WORDS = {
 }
 _NOT_TESTED_WORDS = {
     "too_few_items": "fewer than 3 items asked of every group",
+    "too_few_respondents": "too few respondents in a group",
     "unusable_data": "data unusable",
+    "improper_solution": "no proper solution (not converged or a negative variance)",
 }
 
 

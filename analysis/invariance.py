@@ -46,15 +46,17 @@ Jöreskog, K. G. (1971). Simultaneous factor analysis in several populations. *P
 409–426. Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
 *Psychometrika*, 58, 525–543. Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the
 equivalence of factor covariance and mean structures: the issue of partial measurement invariance.
-*Psychological Bulletin*, 105, 456–466. Sörbom, D. (1989). Model modification. *Psychometrika*, 54,
-371–384. Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing
-measurement invariance. *Structural Equation Modeling*, 9, 233–255. Chen, F. F. (2007). Sensitivity
-of goodness of fit indexes to lack of measurement invariance. *Structural Equation Modeling*, 14,
-464–504.
+*Psychological Bulletin*, 105, 456–466. Bentler, P. M., & Chou, C.-P. (1987). Practical issues in
+structural modeling. *Sociological Methods & Research*, 16, 78–117. Sörbom, D. (1989). Model
+modification. *Psychometrika*, 54, 371–384. Cheung, G. W., & Rensvold, R. B. (2002). Evaluating
+goodness-of-fit indexes for testing measurement invariance. *Structural Equation Modeling*, 9,
+233–255. Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
+invariance. *Structural Equation Modeling*, 14, 464–504.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -64,7 +66,7 @@ import pandas as pd
 from scipy import stats
 
 from ._validation import check_choice, check_int
-from .cfa import CFAResult, _Model, _table, cfa, parse_model
+from .cfa import CFAResult, CFAWarning, _Model, _table, cfa, parse_model
 from .scoring import keyed_items
 
 __all__ = ["LEVELS", "InvarianceResult", "comparability", "measurement_invariance", "score_tests"]
@@ -409,7 +411,7 @@ def _dimensions(factors, freed, established, partial_fits, alpha) -> pd.DataFram
 
 
 #: Why a dimension was not tested, as codes (the application words them).
-NOT_TESTED = ("too_few_items", "unusable_data")
+NOT_TESTED = ("too_few_items", "too_few_respondents", "unusable_data", "improper_solution")
 
 
 def comparability(
@@ -420,6 +422,7 @@ def comparability(
     criterion: str = "chisq",
     alpha: float = 0.05,
     max_free: int = 10,
+    per_item: int = 0,
 ) -> pd.DataFrame:
     """Whether each dimension of ``instrument`` measures the same thing in every group of ``group``.
 
@@ -438,6 +441,12 @@ def comparability(
         Column of ``responses`` with the groups (team functions, waves, ...).
     criterion, alpha, max_free
         As :func:`measurement_invariance`.
+    per_item : int
+        Fewest respondents with every item of a dimension answered that each group needs per
+        item (default 0: no floor). Bentler & Chou (1987) ask for about five respondents per
+        free parameter; five per item, the report's floor, is a looser version of that rule
+        (a one-factor model has three parameters per item and group) that still keeps the
+        chi-square difference tests from resting on a handful of answers.
 
     Returns
     -------
@@ -445,9 +454,13 @@ def comparability(
         Index: dimension id (instrument order). Columns: ``status`` (``"comparable"``,
         ``"partial"``, ``"not comparable"``, ``"not tested"``), ``items`` (tuple of the items that
         differ), ``reason`` (for ``"not tested"``: ``"too_few_items"``, fewer than three items
-        shown to every group, or ``"unusable_data"``, data :func:`analysis.cfa` refuses; else
-        ``""``), ``n_items``, ``metric_pvalue`` and ``scalar_pvalue`` (chi-square difference tests
-        of the full constraints), ``scalar_cfi_diff``.
+        shown to every group; ``"too_few_respondents"``, a group with fewer than ``per_item``
+        times ``n_items`` complete answers; ``"unusable_data"``, data :func:`analysis.cfa`
+        refuses; ``"improper_solution"``, a fit :func:`analysis.cfa` warns about (no
+        convergence, a negative variance, no standard errors); else ``""``), ``n_items``,
+        ``n_min`` (complete answers in the smallest group), ``metric_pvalue`` and
+        ``scalar_pvalue`` (chi-square difference tests of the full constraints),
+        ``scalar_cfi_diff``. No :class:`analysis.CFAWarning` leaves this function.
 
     Raises
     ------
@@ -459,6 +472,7 @@ def comparability(
     labels = responses[group]
     if labels.dropna().nunique() < 2:
         raise ValueError(f"group {group!r} needs at least two groups")
+    per_item = check_int(per_item, "per_item", minimum=0)
     known = labels.notna()
     records = []
     for dimension in instrument.dimensions:
@@ -471,22 +485,34 @@ def comparability(
             "reason": "",
             "n_items": len(shown),
         }
+        complete = keyed[shown].notna().all(axis=1).groupby(labels[known]).sum()
+        row["n_min"] = int(complete.min())
         row.update(metric_pvalue=np.nan, scalar_pvalue=np.nan, scalar_cfi_diff=np.nan)
         if len(shown) < 3:
             row["reason"] = "too_few_items"
             records.append(row)
             continue
+        if row["n_min"] < per_item * len(shown):
+            row["reason"] = "too_few_respondents"
+            records.append(row)
+            continue
         data = keyed[shown].assign(**{group: labels[known]})
         try:
-            result = measurement_invariance(
-                data,
-                {dimension.id: shown},
-                group,
-                levels=("configural", "metric", "scalar"),
-                criterion=criterion,
-                alpha=alpha,
-                max_free=max_free,
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", CFAWarning)
+                result = measurement_invariance(
+                    data,
+                    {dimension.id: shown},
+                    group,
+                    levels=("configural", "metric", "scalar"),
+                    criterion=criterion,
+                    alpha=alpha,
+                    max_free=max_free,
+                )
+        except CFAWarning:
+            row["reason"] = "improper_solution"
+            records.append(row)
+            continue
         except ValueError:
             row["reason"] = "unusable_data"
             records.append(row)

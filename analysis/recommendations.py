@@ -67,3 +67,7 @@ class Recommendation:
     #: The answer scale of the dimension.
     scale_min: float = _NAN
     scale_max: float = _NAN
+    #: For a gap: whether sales and marketing read the dimension's items alike, its
+    #: :func:`analysis.comparability` status (``"comparable"``, ``"partial"``, ``"not
+    #: comparable"``, ``"not tested"``); ``""`` when not assessed.
+    comparability: str = ""

@@ -43,6 +43,7 @@ from .agreement import icc_scores, rwg_j_scales
 from .alignment import alignment_estimate, alignment_index, profile_similarity
 from .calibration_report import CalibrationSummary, calibration_summary
 from .gaps import meta_perception_gaps, perception_gaps, trend
+from .invariance import comparability
 from .multicomp import adjust_p
 from .quality import careless
 from .recommendations import PRACTICES, Recommendation
@@ -73,6 +74,9 @@ CONSENSUS_CUTOFF = 0.70
 RELIABILITY_CUTOFF = 0.70
 #: Omega needs at least this many respondents per item (and three items).
 OMEGA_RESPONDENTS_PER_ITEM = 10
+#: Fewest complete answers per item in each of sales and marketing for the comparability
+#: table (:func:`analysis.comparability`'s ``per_item``); a dimension below it is not tested.
+COMPARABILITY_PER_ITEM = 5
 #: Bootstrap replicates for the interval of the sales-marketing alignment index
 #: (:func:`analysis.alignment_estimate`).
 BOOTSTRAP_REPLICATES = 1000
@@ -218,6 +222,15 @@ class OrganizationReport:
     #: shown teams (the respondents of the ``function:`` groups of :func:`published_groups`);
     #: None when the wave has no such instrument.
     calibration: CalibrationSummary | None = None
+    #: Whether sales and marketing read each dimension's items alike, so that their gap is a
+    #: gap in the thing measured: :func:`analysis.comparability` by function on the sales and
+    #: marketing members pooled from shown teams (the ``function:`` groups of
+    #: :func:`published_groups`), at least :data:`COMPARABILITY_PER_ITEM` complete answers per
+    #: item in each. Index: dimension id; columns ``instrument, status, items, reason, n_items,
+    #: n_min, metric_pvalue, scalar_pvalue, scalar_cfi_diff``. Every dimension is ``"not
+    #: tested"`` (``too_few_respondents``, no numbers) when either function has fewer than
+    #: ``threshold`` members; empty when the wave has no sales or no marketing members shown.
+    comparability: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -690,6 +703,7 @@ def organization_report(
     wave: str = "this wave",
     language: str = "en",
     seed: int = 0,
+    invariance: bool = True,
 ) -> OrganizationReport:
     """Compute every section of an organisation's report for one wave.
 
@@ -723,6 +737,10 @@ def organization_report(
         Language of dimension names.
     seed : int
         Seed of the bootstrap intervals of the alignment index (the report is reproducible).
+    invariance : bool
+        Compute the comparability table of sales and marketing (measurement invariance, some
+        seconds on a large wave). False leaves it empty and the gap recommendations without a
+        status, for a caller that holds it already (a stored release worded in another language).
 
     Returns
     -------
@@ -748,6 +766,9 @@ def organization_report(
     means, rwg = _means_section(data)
     gaps = _gaps_section(data)
     alignment, headline_replicates = _alignment_section(data, gaps, rng)
+    if not isinstance(invariance, bool):
+        raise ValueError(f"invariance must be True or False; got {invariance!r}")
+    readings = _comparability_section(data) if invariance else _no_comparability()
     trend_section = _trend(
         history, wave, data.wave, alignment.headline, headline_replicates, teams, instruments, threshold,
         data.info, rng,
@@ -769,9 +790,10 @@ def organization_report(
         agreement=_agreement_section(data, rwg),
         quality=_quality_section(data),
         trend=trend_section,
-        recommendations=_recommendations_section(data, means),
+        recommendations=_recommendations_section(data, means, readings),
         comments=_comments_section(data, comments, responses, comment_threshold),
         calibration=_calibration_section(data),
+        comparability=readings,
     )
 
 
@@ -944,13 +966,26 @@ def _agreement_section(data: _Inputs, rwg: pd.DataFrame) -> AgreementSection:
     return AgreementSection(rwg_j=rwg_shown, icc=icc_table)
 
 
-def _recommendations_section(data: _Inputs, means: pd.DataFrame) -> tuple[Recommendation, ...]:
-    """Recommendations from the sales-marketing gaps (BH-adjusted) and the organisation's levels."""
+def _recommendations_section(
+    data: _Inputs, means: pd.DataFrame, readings: pd.DataFrame
+) -> tuple[Recommendation, ...]:
+    """Recommendations from the sales-marketing gaps (BH-adjusted) and the organisation's levels.
+
+    A gap recommendation carries its dimension's comparability status (``readings``), so that
+    a gap on a dimension the two functions read differently is never presented as a plain one.
+    """
     sales_marketing = _sales_marketing(data.pooled_scores, data.pooled_functions, data.perception_dims)
     if not sales_marketing.empty:
         _adjust(sales_marketing)
     organization_means = means[means["team"] == data.root].set_index("dimension")["mean"]
-    return _recommendations(sales_marketing, organization_means, data.info)
+    chosen = _recommendations(sales_marketing, organization_means, data.info)
+    if readings.empty:
+        return chosen
+    status = readings["status"].to_dict()
+    return tuple(
+        dataclasses.replace(r, comparability=status.get(r.dimension, "")) if r.basis == "gap" else r
+        for r in chosen
+    )
 
 
 def _overview_section(data: _Inputs, invited) -> Overview:
@@ -1010,6 +1045,50 @@ def _calibration_section(data: _Inputs) -> CalibrationSummary | None:
     return calibration_summary(rows, functions, calibrated[0], threshold=data.threshold)
 
 
+_COMPARABILITY_COLUMNS = ["instrument", "status", "items", "reason", "n_items", "n_min", "metric_pvalue",
+                          "scalar_pvalue", "scalar_cfi_diff"]  # fmt: skip
+
+
+def _no_comparability() -> pd.DataFrame:
+    return pd.DataFrame(columns=_COMPARABILITY_COLUMNS).rename_axis("dimension")
+
+
+def _comparability_section(data: _Inputs) -> pd.DataFrame:
+    """Comparability of sales and marketing per dimension, pooled from the members of shown teams.
+
+    The respondents of the headline, meta-perception and lead calibration (``function:sales``
+    and ``function:marketing`` of :func:`published_groups`): no new group is published. Each
+    instrument's dimensions are tested on their own (:func:`analysis.comparability`, chi-square
+    criterion at .05); one with too few complete answers in either function, or whose fit
+    :func:`analysis.cfa` warns about, is ``"not tested"`` with the reason.
+    """
+    functions = data.pooled_functions
+    is_function = functions.isin(["sales", "marketing"]).to_numpy()
+    counts = functions[is_function].value_counts()
+    if not {"sales", "marketing"} <= set(counts.index):
+        return _no_comparability()
+    rows = data.pooled_rows.loc[is_function]
+    group = "__function__"
+    tables = []
+    for instrument in data.instruments:
+        if not instrument.dimensions:
+            continue
+        if counts.min() < data.threshold:
+            table = pd.DataFrame(
+                {"status": "not tested", "items": [() for _ in instrument.dimensions],
+                 "reason": "too_few_respondents"},
+                index=pd.Index([d.id for d in instrument.dimensions], name="dimension"),
+            )  # fmt: skip
+        else:
+            frame = rows.assign(**{group: functions[is_function].to_numpy()})
+            table = comparability(frame, instrument, group, per_item=COMPARABILITY_PER_ITEM)
+        tables.append(table.assign(instrument=instrument.id))
+    if not tables:
+        return _no_comparability()
+    table = pd.concat(tables).reindex(columns=_COMPARABILITY_COLUMNS)
+    return table[table.index.isin(data.info.index)]
+
+
 def _heatmap(
     wave: _Wave, instruments, keyed_all, expanded_keyed, expanded_labels, shown_teams, names
 ) -> Heatmap:
@@ -1040,6 +1119,7 @@ def _trend(
         if prepared.suppression.root not in prepared.suppression.shown:
             continue  # an organisation below the threshold shows no trend point
         table = _describe(prepared.scores, pd.Series(wave_label, index=prepared.scores.index))
+        table = table[table["n"] > 0]  # a dimension the wave did not ask has no trend point there
         dimension_rows.append(table.rename(columns={"team": "wave"}))
         if prepared is current:
             point, boot = headline, headline_replicates
