@@ -55,11 +55,40 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """Turn SQLite's foreign keys on or off for this connection, outside any transaction.
+
+    Batch operations rebuild a table by copying it and dropping the old one; with foreign
+    keys on, dropping ``wave`` deletes (cascades through) the rows that refer to it, e-mail
+    records included. SQLite ignores the pragma inside a transaction, so it is sent on the
+    driver connection before the migrations' transaction begins.
+    """
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 def run_migrations_online():
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=db.metadata, **configure_options())
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(connection=connection, target_metadata=db.metadata, **configure_options())
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        tables = sorted({row[0] for row in broken})
+                        raise RuntimeError(
+                            f"The migration left rows without their parent in {', '.join(tables)}"
+                        )
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
 
 
 if context.is_offline_mode():
