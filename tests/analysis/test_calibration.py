@@ -467,3 +467,20 @@ def test_calibration_functions_give_a_result_or_a_value_error(data, level, desig
             call()
         except ValueError:
             pass
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(data=_calibration_data(), threshold=st.integers(1, 6))
+def test_calibration_summary_gives_a_result_or_a_value_error(data, threshold):
+    judgements, functions = data
+    from instruments import load
+
+    instrument = load("lead_calibration", "1.0")
+    vignettes = [item.id for item in instrument.items if item.profile]
+    frame = pd.DataFrame(
+        np.resize(judgements.to_numpy(), (len(judgements), len(vignettes))), columns=vignettes
+    )
+    try:
+        analysis.calibration_summary(frame, functions, instrument, threshold=threshold, n_boot=20)
+    except ValueError:
+        pass

@@ -395,6 +395,9 @@ COVERED = {
     "organization_report", "published_groups", "team_report", "omega_total", "rwg_j_scales", "icc_scores",
     "adjust_p", "multicomp", "cfa", "score_tests", "measurement_invariance",
     "comparability",
+    # Fuzzed beside their reference tests: tests/analysis/test_interrater.py and test_calibration.py.
+    "krippendorff_alpha", "fleiss_kappa", "function_agreement", "vignette_splits", "definition_index",
+    "policy_weights", "calibration_summary",
 }  # fmt: skip
 
 
