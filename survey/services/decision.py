@@ -19,6 +19,7 @@ import numpy as np
 
 from analysis.recommendations import CAUSES
 from instruments import Instrument
+from survey.services.comparability_section import MARKED, gap_reading, marked
 from survey.services.figures import perception_dimensions
 from survey.services.lead_section import see_also
 from survey.services.report_view import Decision, Gap, Headline, Level, Statement, Words, significant
@@ -125,10 +126,10 @@ def top_gaps(words: Words, instruments: tuple[Instrument, ...]) -> tuple[Gap, ..
     rows = rows.iloc[np.argsort(-rows["g"].abs().to_numpy(dtype=float), kind="stable")]
     rows = rows.drop_duplicates("dimension").head(FIRST_PAGE_GAPS)
     items = _items(instruments, words.language)
-    return tuple(_gap(words, row, items) for row in rows.itertuples(index=False))
+    return tuple(_gap(words, row, items, instruments) for row in rows.itertuples(index=False))
 
 
-def _gap(words: Words, row, items: dict) -> Gap:
+def _gap(words: Words, row, items: dict, instruments=()) -> Gap:
     cause = CAUSES[row.dimension]
     first_higher = row.mean_a >= row.mean_b
     higher, lower = (row.team_a, row.team_b) if first_higher else (row.team_b, row.team_a)
@@ -167,6 +168,9 @@ def _gap(words: Words, row, items: dict) -> Gap:
         action=words.say("gap.action", title=practice, action=action),
         owners=owners,
         see=see_also(words, cause),
+        reading=gap_reading(
+            words, marked(words, row.team_a, row.team_b, row.dimension), row.dimension, instruments
+        ),
     )
 
 
@@ -208,7 +212,12 @@ def _functions(words: Words) -> str:
         )
         for r in gaps
     ]
-    return words.say("functions.gap", dimensions=join(words.language, listed))
+    text = words.say("functions.gap", dimensions=join(words.language, listed))
+    # Sales and marketing read these dimensions' statements differently: never a plain gap.
+    careful = [words.dimension(r.dimension) for r in gaps if getattr(r, "comparability", "") in MARKED]
+    if careful:
+        text += " " + words.say("reading.functions", dimensions=join(words.language, careful))
+    return text
 
 
 def previous_wave(trend) -> str:

@@ -86,6 +86,7 @@ def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame
         "trend": report.trend.dimensions,
         "trend_alignment": report.trend.alignment,
         "latest_change": report.trend.latest_change,
+        "comparability": report.comparability,
     }
     return {name: (table.reset_index() if table.index.name else table) for name, table in tables.items()}
 

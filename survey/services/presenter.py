@@ -16,6 +16,7 @@ import numpy as np
 import analysis
 from instruments import Instrument
 from survey.services import sections
+from survey.services.comparability_section import comparability_section
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.lead_section import lead_definition
@@ -110,8 +111,16 @@ def organization_view(
         sections=tuple(part for part in parts if part is not None),
         appendix_heading=words.say("appendix.heading"),
         appendix_intro=words.say("appendix.intro"),
-        appendix=sections.appendix(words, charts),
+        appendix=_with_comparability(sections.appendix(words, charts), words, instruments),
     )
+
+
+def _with_comparability(appendix: tuple[Section, ...], words: Words, instruments) -> tuple[Section, ...]:
+    """The appendix with the comparability table of sales and marketing before "How to read"."""
+    table = comparability_section(words, instruments)
+    ids = [section.id for section in appendix]
+    at = ids.index("method") if "method" in ids else len(appendix)
+    return appendix[:at] + (table,) + appendix[at:]
 
 
 def team_view(

@@ -20,6 +20,7 @@ someone reads the results, or by hand).
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from dataclasses import dataclass
 
@@ -125,16 +126,35 @@ def release_report(release: Release, language: str = "en") -> analysis.Organizat
     """The report a release published (computed once, when it was made).
 
     In another language than English the same frozen inputs are computed again (the
-    numbers are identical: the computation is deterministic); only names differ.
+    numbers are identical: the computation is deterministic); only names differ. The
+    comparability table (measurement invariance, the slowest section) holds no names, so it
+    is taken from the stored report instead of being fitted again.
     """
     if release.payload is None:
         raise ServiceError("This release was withheld; it has no results.")
+    try:
+        stored = pickle.loads(release.payload)  # noqa: S301 - written by this application only
+    except Exception:  # noqa: BLE001 - e.g. a newer pandas that cannot read an old pickle
+        stored = None
+    if stored is None:
+        return _compute(release_inputs(release), language)
     if language == "en":
-        try:
-            return pickle.loads(release.payload)  # noqa: S301 - written by this application only
-        except Exception:  # noqa: BLE001, S110 - e.g. a newer pandas that cannot read an old pickle
-            pass
-    return _compute(release_inputs(release), language)
+        return stored
+    report = _compute(release_inputs(release), language, invariance=False)
+    return _with_readings(report, stored)
+
+
+def _with_readings(report: analysis.OrganizationReport, stored) -> analysis.OrganizationReport:
+    """``report`` with the comparability table of ``stored`` (and its statuses on the recommendations)."""
+    readings = getattr(stored, "comparability", None)
+    if not isinstance(readings, pd.DataFrame) or readings.empty:
+        return report
+    status = readings["status"].to_dict()
+    recommendations = tuple(
+        dataclasses.replace(r, comparability=status.get(r.dimension, "")) if r.basis == "gap" else r
+        for r in report.recommendations
+    )
+    return dataclasses.replace(report, comparability=readings, recommendations=recommendations)
 
 
 def release_inputs(release: Release) -> ReleaseInputs:
@@ -313,13 +333,15 @@ def _snapshot(wave: Wave) -> dict:
     }
 
 
-def _compute(inputs: ReleaseInputs, language: str = "en") -> analysis.OrganizationReport:
+def _compute(
+    inputs: ReleaseInputs, language: str = "en", invariance: bool = True
+) -> analysis.OrganizationReport:
     data, release = inputs.data, inputs.release
     comments = data.comments if release.snapshot.get("comments") and len(data.comments) else None
     return analysis.organization_report(
         data.responses, data.teams, data.instruments, threshold=release.threshold,
         comment_threshold=release.comment_threshold, history=inputs.history, invited=data.invited,
-        comments=comments, wave=data.name, language=language,
+        comments=comments, wave=data.name, language=language, invariance=invariance,
     )  # fmt: skip
 
 

@@ -91,6 +91,9 @@ class Gap:
     owners: Phrase
     #: A link to the report section the practice starts from (empty when none).
     see: Phrase = ()
+    #: For a gap on a dimension sales and marketing read differently: the sentence that says
+    #: so (empty otherwise).
+    reading: str = ""
 
 
 @dataclass(frozen=True)

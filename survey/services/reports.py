@@ -33,7 +33,7 @@ from survey.services.releases import (
 )
 
 #: Bumped when the pages made from a release change, so that cached pages are made again.
-PRESENTATION_VERSION = 3
+PRESENTATION_VERSION = 4
 
 
 def organization_report(release: Release, language: str = "en") -> analysis.OrganizationReport:

@@ -97,11 +97,30 @@ def worded_report(report: analysis.OrganizationReport, language: str = "en") -> 
     ``overview.teams`` gains ``reason`` (the code, None when shown) and ``note``;
     ``overview.reliability`` gains ``alpha_low``, ``omega_low``, ``omega_note`` ("not
     computable" where omega is missing) and ``warning``; ``means`` gains ``note`` ("no
-    consensus"). Every number is the report's own.
+    consensus"); ``comparability`` gains ``note`` (the status in words) and its ``items``
+    become one text, the ids joined by ``"; "``. Every number is the report's own.
     """
     overview = dataclasses.replace(
         report.overview,
         teams=_teams(report.overview.teams, report.suppression, language),
         reliability=_reliability(report.overview.reliability, language),
     )
-    return dataclasses.replace(report, overview=overview, means=_means(report.means, language))
+    return dataclasses.replace(
+        report,
+        overview=overview,
+        means=_means(report.means, language),
+        comparability=_comparability(getattr(report, "comparability", pd.DataFrame()), language),
+    )
+
+
+def _comparability(table: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The comparability table with ``items`` as ids joined by ``;`` and the status in words (``note``)."""
+    columns = ["instrument", "status", "items", "reason", "n_items", "n_min", "metric_pvalue",
+               "scalar_pvalue", "scalar_cfi_diff"]  # fmt: skip
+    table = table.reindex(columns=columns).rename_axis("dimension")
+    table["items"] = ["; ".join(items) if isinstance(items, tuple | list) else "" for items in table["items"]]
+    table["note"] = [
+        say(language, f"comparability.status.{status}") if status in analysis.invariance.STATUSES else ""
+        for status in table["status"]
+    ]
+    return table

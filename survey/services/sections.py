@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from survey.services.comparability_section import marked
 from survey.services.decision import previous_wave
 from survey.services.figures import heatmap_table
 from survey.services.report_view import Column, Section, Table, Words, cells, significant
@@ -74,7 +75,12 @@ def gaps(words: Words, charts: dict) -> Section | None:
     chosen = chosen if len(chosen) else ordered
     shown = chosen.head(TABLE_ROWS)
     rows = []
+    any_marked = False
     for r in shown.itertuples(index=False):
+        # A sales-marketing gap on a dimension the two read differently is not a plain difference.
+        mark = marked(words, r.team_a, r.team_b, r.dimension)
+        any_marked = any_marked or bool(mark)
+        dimension = words.dimension(r.dimension)
         means = (
             words.team(r.team_a),
             Segment(f" {words.num(r.mean_a)}"),
@@ -84,7 +90,7 @@ def gaps(words: Words, charts: dict) -> Section | None:
         )
         rows.append(
             cells(
-                words.dimension(r.dimension),
+                f"{dimension} {words.say('reading.marker')}" if mark else dimension,
                 means,
                 words.num(r.g),
                 words.interval(r.g_ci_low, r.g_ci_high),
@@ -96,9 +102,15 @@ def gaps(words: Words, charts: dict) -> Section | None:
     columns = words.columns(
         "col.dimension", "col.means", "col.g#", "col.g_interval#", "col.p_adjusted#", "col.significant"
     )
-    tables = [
-        Table(words.say("caption.gaps"), columns, tuple(rows), words.shown_note(len(shown), len(chosen)))
-    ]
+    note = " ".join(
+        text
+        for text in (
+            words.shown_note(len(shown), len(chosen)),
+            words.say("reading.table_note") if any_marked else "",
+        )
+        if text
+    )
+    tables = [Table(words.say("caption.gaps"), columns, tuple(rows), note)]
     tables = (tables if rows else []) + _means_tables(words)
     return Section(
         "gaps",

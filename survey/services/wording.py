@@ -127,6 +127,63 @@ MESSAGES: dict[str, dict[str, str]] = {
         "appendix.agreement": "Agreement within teams and differences between them",
         "appendix.quality": "Careless answers",
         "appendix.method": "How to read the statistics",
+        # do sales and marketing read the statements alike (measurement invariance)
+        "appendix.comparability": "Do sales and marketing read the statements the same way?",
+        "comparability.intro": (
+            "A difference between sales and marketing on a dimension is a difference in practice only if "
+            "both read its statements the same way. For each dimension a factor model was fitted to both "
+            "functions' answers and tested step by step: do the statements hang together alike, weigh "
+            "alike, and start from the same point (measurement invariance)."
+        ),
+        "comparability.none": (
+            "Not tested in this wave: the report compares sales and marketing only when both have members "
+            "in the teams it shows."
+        ),
+        "caption.comparability": "Whether sales and marketing read each dimension's statements alike",
+        "col.comparability": "Comparable?",
+        "col.differs": "Statements read differently, or why not tested",
+        "comparability.status.comparable": "Comparable",
+        "comparability.status.partial": "Partly comparable",
+        "comparability.status.not comparable": "Not comparable",
+        "comparability.status.not tested": "Not tested",
+        "comparability.reason.too_few_items": (
+            "Fewer than three of its statements were asked of both functions."
+        ),
+        "comparability.reason.too_few_respondents": (
+            "Too few respondents: each function needs at least {per_item} complete answers per statement "
+            "({needed} here) and at least {threshold} people."
+        ),
+        "comparability.reason.unusable_data": (
+            "The answers cannot carry the model (a statement everybody answered alike, or too little "
+            "variation)."
+        ),
+        "comparability.reason.improper_solution": (
+            "The model found no sound solution for these answers (it did not settle, or gave an impossible "
+            "value)."
+        ),
+        "comparability.comparable": "Both functions read its statements alike.",
+        "comparability.note": (
+            "Partly comparable: the dimension still compares, but the statements listed weigh differently "
+            "or start from a different point for the two functions; their single answers are not "
+            "comparable. Not comparable: a difference on the dimension may be in the reading, not in the "
+            "practice."
+        ),
+        "reading.not comparable": (
+            "Sales and marketing read these statements differently, so this difference may be in the "
+            "reading, not in the practice."
+        ),
+        "reading.partial": (
+            "Sales and marketing read some of these statements differently ({statements}); the dimension "
+            "still compares, but read those statements with care."
+        ),
+        "reading.marker": "†",
+        "reading.table_note": (
+            "† Sales and marketing read this dimension's statements differently, in part or in whole (see "
+            "the appendix): the difference may be in the reading, not in the practice."
+        ),
+        "reading.functions": (
+            "Read with care: {dimensions} — sales and marketing read these statements differently."
+        ),
         "method.threshold": (
             "Groups smaller than {threshold} people are not shown, nor groups whose answers could be worked "
             "out by subtracting other groups' results; the people in them still count towards the "

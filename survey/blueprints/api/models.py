@@ -282,6 +282,31 @@ class Agreement(_Model):
     icc: list[IccRow]
 
 
+class ComparabilityRow(_Model):
+    """Whether sales and marketing read one dimension's statements alike (measurement invariance)."""
+
+    dimension: str
+    instrument: str
+    status: Literal["comparable", "partial", "not comparable", "not tested"]
+    """``partial``: comparable once the statements in ``items`` are let differ; ``not comparable``:
+    a gap on the dimension may be in the reading, not in the practice."""
+    items: str
+    """Ids of the statements read differently, joined by ``"; "`` (empty when none)."""
+    reason: str
+    """Why a dimension was not tested: ``too_few_items``, ``too_few_respondents``, ``unusable_data``,
+    ``improper_solution``; empty otherwise."""
+    n_items: Count
+    n_min: Count
+    """Complete answers in the smaller of the two functions; ``null`` when not computed."""
+    metric_pvalue: Number
+    """Chi-square difference test of equal loadings."""
+    scalar_pvalue: Number
+    """Chi-square difference test of equal loadings and intercepts."""
+    scalar_cfi_diff: Number
+    note: str
+    """The status in words."""
+
+
 class Quality(_Model):
     """Careless-response screening (all ``null`` and no flags when the organisation is not shown)."""
 
@@ -351,6 +376,9 @@ class Recommendation(_Model):
     mean_marketing: Number
     scale_min: Number
     scale_max: Number
+    comparability: Literal["comparable", "partial", "not comparable", "not tested", ""]
+    """For a gap: whether sales and marketing read the dimension's statements alike (the status of
+    ``comparability``); empty for a level recommendation or when not assessed."""
 
 
 class CommentRow(_Model):
@@ -418,6 +446,8 @@ class Report(_Model):
     trend: TrendSection
     recommendations: list[Recommendation]
     comments: list[CommentRow]
+    comparability: list[ComparabilityRow]
+    """Per dimension, whether sales and marketing read its statements alike."""
 
 
 class Trend(_Model):
