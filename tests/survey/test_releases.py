@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pandas as pd
@@ -421,9 +422,11 @@ def test_closing_queues_the_release_and_the_job_makes_it_once(org, other_app, da
     built = []
     background.run(job.id, None, batch=10, last_attempt=True, prebuild=lambda w, r: built.append(r.number))
     db.session.commit()  # as the worker does after each run
-    # A worker killed after the release was committed, before the job was marked done: it runs again.
+    # A worker killed after the release was committed, before the job was marked done: once its
+    # heartbeat is stale, the job runs again.
     job = db.session.get(Job, job.id)
     job.status, job.finished_at = "running", None
+    job.heartbeat_at = job.heartbeat_at - timedelta(minutes=5)
     db.session.commit()
     background.run(job.id, None, batch=10, last_attempt=True, prebuild=lambda w, r: built.append(r.number))
     db.session.commit()
