@@ -308,3 +308,28 @@ def test_coverage_smoke_for_aligned_teams():
         for seed in range(150)
     ]
     assert 0.88 <= np.mean(covered) <= 0.995
+
+
+def test_inverted_interval_spends_all_of_alpha_on_one_tail_near_complete_alignment():
+    from analysis.alignment import _inverted_interval
+
+    grid = np.linspace(100, 80, 21)
+    above = np.linspace(1.0, 0.0, 21)  # P(estimate >= observed) falls as the candidate falls
+    below = np.full(21, 0.04)  # P(estimate <= observed): between alpha / 2 and alpha everywhere
+    # Where the estimate reaches 100 often (atom above alpha / 2) the lower-tail test works at
+    # alpha and rejects these candidates; elsewhere it works at alpha / 2 and keeps them.
+    atom = np.where(grid > 95, 0.5, 0.0)
+    low, high = _inverted_interval(90.0, grid, above, below, atom, 0.95)
+    assert high == pytest.approx(95.0, abs=1.0)
+    assert low < 90
+    low, high = _inverted_interval(90.0, grid, above, below, np.zeros(21), 0.95)
+    assert high == 100
+
+
+def test_interval_narrows_with_the_level_and_is_reproducible():
+    a, b = _aligned_teams(4, n_a=25, n_b=25, shift=0.4)
+    result = analysis.alignment_estimate(a, b, replicates=400, seed=9)
+    again = analysis.alignment_estimate(a, b, replicates=400, seed=9)
+    assert (result.ci_low, result.ci_high) == (again.ci_low, again.ci_high)
+    wide, narrow = result.interval(0.99), result.interval(0.8)
+    assert wide[0] <= result.ci_low <= narrow[0] <= result.alignment <= narrow[1] <= result.ci_high <= wide[1]
