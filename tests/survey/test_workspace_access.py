@@ -28,6 +28,9 @@ ORG = ("org_id",)
 ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "static": (PUBLIC, ()),
     "main.health": (PUBLIC, ()),
+    "health.healthz": (PUBLIC, ()),
+    "health.readyz": (PUBLIC, ()),
+    "metrics.metrics": (TOKEN, ()),  # a bearer token of its own (MINDGAP_METRICS_TOKEN)
     "auth.login": (PUBLIC, ()),
     "respond.entry": (PUBLIC, ()),
     "respond.start": (PUBLIC, ()),

@@ -420,6 +420,132 @@ class ReleaseInfo(_Model):
 # --------------------------------------------------------------------------- answers
 
 
+class DefinitionIndexInfo(_Model):
+    """How alike sales and marketing judge the lead profiles, 0-100 (the alignment index's scale)."""
+
+    index: Number
+    ci_low: Number
+    ci_high: Number
+    n_a: int
+    n_b: int
+    n_vignettes: int
+    confidence: float
+
+
+class CalibrationAgreementRow(_Model):
+    """Agreement of judgements of the same lead profiles within a group (or between the functions)."""
+
+    group: str
+    """A function, ``all``, ``within_<function>`` or ``between``."""
+    alpha: Number
+    """Krippendorff's alpha (ordinal)."""
+    kappa: Number
+    """Fleiss' kappa (raters who judged every profile); ``null`` for within and between."""
+    raters: int
+    units: int
+
+
+class _AttributeWeights(_Model):
+    attribute: str
+    importance_a: Number
+    """Range of the first function's level weights on the attribute, in scale points."""
+    importance_b: Number
+    share_a: Number
+    """The attribute's importance as a percentage of the first function's total."""
+    share_b: Number
+    p_a: Number
+    """Wald test that the first function gives the attribute no weight."""
+    p_b: Number
+    F: Number
+    """Wald test that the two functions weigh the attribute alike."""
+    df_num: Count
+    df_denom: Count
+    p: Number
+
+
+class CalibrationAttributeRow(_AttributeWeights):
+    """One lead attribute: how much each function's judgement rests on it, and whether they differ."""
+
+    p_adjusted: Number
+    """``p`` after Benjamini-Hochberg across the attributes."""
+    favoured_level: str
+    """The level both functions judge readiest, where they agree."""
+    status: Literal["agreed", "differs", "unclear"]
+    weighs_more: str
+    """The function that weighs the attribute more, when ``status`` is ``differs``."""
+
+
+class PolicyLevelRow(_Model):
+    """One attribute level's effect on each function's judgement, in scale points."""
+
+    attribute: str
+    level: str
+    weight_a: Number
+    se_a: Number
+    weight_b: Number
+    se_b: Number
+    difference: Number
+    se: Number
+    low: Number
+    high: Number
+    p: Number
+
+
+class PolicyWeightsInfo(_Model):
+    """Each function's implicit weights on the attributes (respondent-clustered standard errors)."""
+
+    levels: list[PolicyLevelRow]
+    attributes: list[_AttributeWeights]
+    pair: list[str]
+    n_respondents: list[int]
+    n_observations: int
+
+
+class VignetteSplitRow(_Model):
+    """One lead profile: how differently the two functions judge it."""
+
+    vignette: str
+    n_a: Count
+    n_b: Count
+    mean_a: Number
+    mean_b: Number
+    difference: Number
+    low: Number
+    high: Number
+    p: Number
+    ready_a: Number
+    """Share of the first function judging the lead ready for sales."""
+    ready_b: Number
+    ready_difference: Number
+    ready_low: Number
+    ready_high: Number
+    agree_a: Number
+    agree_b: Number
+    agree_between: Number
+    p_adjusted: Number
+
+
+class Calibration(_Model):
+    """What each function counts as a qualified lead (waves that ask the lead calibration).
+
+    With ``shown`` false (a function below the threshold) only ``pair``, ``n`` and
+    ``threshold`` carry values.
+    """
+
+    shown: bool
+    pair: list[str]
+    n: list[int]
+    threshold: int
+    index: DefinitionIndexInfo | None
+    agreement: list[CalibrationAgreementRow] | None
+    attributes: list[CalibrationAttributeRow] | None
+    weights: PolicyWeightsInfo | None
+    splits: list[VignetteSplitRow] | None
+    split_vignettes: list[str]
+    definition: list[list[str]]
+    """The draft lead definition: ``[attribute, level]`` of every attribute both functions agree on."""
+
+
 class Report(_Model):
     """Every section of a wave's organisation report, with the numbers of the HTML report."""
 
@@ -448,6 +574,8 @@ class Report(_Model):
     comments: list[CommentRow]
     comparability: list[ComparabilityRow]
     """Per dimension, whether sales and marketing read its statements alike."""
+    calibration: Calibration | None
+    """The lead calibration's results; ``null`` when the wave does not ask it."""
 
 
 class Trend(_Model):
