@@ -345,6 +345,9 @@ def send_round(
             record = _claim(invitation, kind, round_number, reclaim)
             if record is None:
                 continue
+            # The attempt this run claimed, kept before a commit expires ``record``: read after
+            # it, ``record.attempts`` would be a later claim's number and the fence would pass.
+            attempt = record.attempts
             problem = _unsendable(invitation.participant.email or "", smtp, settings)
             if problem:
                 # Refused before the link is reissued: a link handed out another way keeps working.
@@ -356,7 +359,7 @@ def send_round(
             # Record first: once committed, a crash cannot lead to this message being sent again.
             checkpoint()
             try:
-                problem = _deliver_fenced(smtp, message, record, checkpoint)
+                problem = _deliver_fenced(smtp, message, record.id, attempt, checkpoint)
             except _SupersededError:
                 # A later claim owns this message now; the connection was dropped mid-message.
                 smtp = _reconnect(smtp, settings, again=reconnects < MAX_RECONNECTS)
@@ -405,18 +408,18 @@ class _SupersededError(Exception):
 
 
 def _deliver_fenced(
-    smtp: smtplib.SMTP, message: EmailMessage, record: EmailSend, checkpoint: Callable[[], None]
+    smtp: smtplib.SMTP, message: EmailMessage, record_id: int, attempt: int, checkpoint: Callable[[], None]
 ) -> str:
-    """:func:`_deliver`, with ``record`` moved to ``delivering`` (committed) before the message's end.
+    """:func:`_deliver`, with the record moved to ``delivering`` (committed) before the message's end.
 
-    Raises :class:`_SupersededError` when the record was claimed again meanwhile.
+    Raises :class:`_SupersededError` when the record was claimed again since ``attempt``.
     """
 
     def before_end() -> None:
         moved = db.session.execute(
             update(EmailSend)
-            .where(EmailSend.id == record.id, EmailSend.status == "sending",
-                   EmailSend.attempts == record.attempts)
+            .where(EmailSend.id == record_id, EmailSend.status == "sending",
+                   EmailSend.attempts == attempt)
             .values(status="delivering")
             .execution_options(synchronize_session=False)
         )  # fmt: skip

@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import EmailSend, Job, Participant, Wave, utcnow
+from survey.models import EmailSend, Invitation, Job, Participant, Wave, utcnow
 from survey.services import ServiceError, background
 from survey.services.mailing import MailSettings
 from tests.conftest import TEST_SECRET_KEY
@@ -362,3 +362,34 @@ def test_a_job_between_batches_is_queued_and_taken_by_one_run(make_survey, tmp_p
     db.session.commit()
     assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).sent) == ("done", 3)
     assert _recipients(tmp_path / "mail") == Counter(dict.fromkeys(setup.tokens, 1))
+
+
+def test_a_run_whose_claim_was_taken_over_does_not_finish_the_message(make_survey, tmp_path, monkeypatch):
+    """A resumed run claims a message again (its attempt number goes up) after this run
+    claimed and committed it: at the message's end this run must stand down, not deliver a
+    second copy. The fence compares the attempt this run claimed, not the record's number
+    read again after the commit (which is the other run's)."""
+    from survey.services import mailing
+
+    setup = make_survey(per_team=1)  # 3 people
+    db.session.commit()
+    taken = "marketing1@example.org"
+    real_compose = mailing.compose
+
+    def compose_then_taken_over(wave, participant, kind, link, settings):
+        message = real_compose(wave, participant, kind, link, settings)
+        if participant.email == taken:
+            mine = select(Invitation).join(Participant).where(Invitation.wave_id == wave.id)
+            invitation = db.session.scalar(mine.where(Participant.email == taken))
+            assert mailing._claim(invitation, kind, 0, reclaim=True) is not None  # the other run
+        return message
+
+    monkeypatch.setattr(mailing, "compose", compose_then_taken_over)
+    settings = _file_settings(tmp_path / "mail")
+    report = mailing.send_invitations(setup.wave, settings, db.session.commit)
+    db.session.commit()
+    assert taken not in report.sent
+    assert set(_recipients(tmp_path / "mail")) == {"sales1@example.org", "other1@example.org"}
+    record = db.session.scalar(select(EmailSend).join(EmailSend.invitation).join(Participant)
+                               .where(Participant.email == taken))  # fmt: skip
+    assert (record.status, record.attempts) == ("sending", 2)  # left to the run that owns it
