@@ -339,8 +339,10 @@ def _earlier_waves(history, teams: pd.DataFrame, threshold: int) -> list[Earlier
             )
         label = str(earlier.label)
         own_teams = teams if earlier.teams is None else _check_teams(earlier.teams)
-        own_threshold = threshold if earlier.threshold is None else check_int(
-            earlier.threshold, f"history[{label!r}].threshold", minimum=1
+        own_threshold = (
+            threshold
+            if earlier.threshold is None
+            else check_int(earlier.threshold, f"history[{label!r}].threshold", minimum=1)
         )
         frame = _check_responses(earlier.responses, own_teams, f"history[{label!r}]").reset_index(drop=True)
         checked.append(EarlierWave(label, frame, own_teams, own_threshold))

@@ -29,7 +29,7 @@ def test_docker_compose_validates_the_compose_file(tmp_path):
     command = _compose_command()
     if command is None:
         if os.environ.get("MINDGAP_REQUIRE_COMPOSE"):
-            pytest.fail("MINDGAP_REQUIRE_COMPOSE is set but neither docker compose nor docker-compose is installed")
+            pytest.fail("MINDGAP_REQUIRE_COMPOSE is set, but no docker compose nor docker-compose is here")
         pytest.skip("neither the docker compose plugin nor docker-compose is installed")
     # A project folder as a user prepares it: the compose file and the .env made from .env.example.
     shutil.copy(ROOT / "compose.yaml", tmp_path / "compose.yaml")

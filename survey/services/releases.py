@@ -65,9 +65,7 @@ def latest_release(wave: Wave) -> Release | None:
 def releases_of(wave: Wave) -> list[Release]:
     """Every release and withheld attempt of the wave, newest first."""
     return list(
-        db.session.scalars(
-            select(Release).where(Release.wave_id == wave.id).order_by(Release.id.desc())
-        )
+        db.session.scalars(select(Release).where(Release.wave_id == wave.id).order_by(Release.id.desc()))
     )
 
 

@@ -36,9 +36,7 @@ PASSWORD = "a long enough password"
 def simulated(wave: Wave, team_id: int, n: int, seed: int) -> pd.DataFrame:
     """``n`` complete, careful answers to the wave's alignment instrument from one team."""
     instrument = instruments.load("alignment")
-    frame = analysis.simulate(
-        instrument, {"t": "sales"}, n, seed=seed, missing_rate=0.0, careless_rate=0.0
-    )
+    frame = analysis.simulate(instrument, {"t": "sales"}, n, seed=seed, missing_rate=0.0, careless_rate=0.0)
     frame["team"] = team_id
     return frame
 

@@ -199,8 +199,8 @@ def test_links_csv_neutralises_names_typed_by_people(client, runner, tmp_path, c
 )
 def test_new_wave_refuses_bad_reminder_days(client, consultant_setup, days, closes_at, message):
     organization = consultant_setup.wave.organization
-    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5", "mode": "confidential",
-            "closes_at": closes_at, "reminder_days": days}  # fmt: skip
+    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5",
+            "mode": "confidential", "closes_at": closes_at, "reminder_days": days}  # fmt: skip
     answer = client.post(f"/orgs/{organization.id}/waves/new", data=form)
     assert answer.status_code == 200  # the form again
     page = answer.get_data(as_text=True)
@@ -211,8 +211,8 @@ def test_new_wave_refuses_bad_reminder_days(client, consultant_setup, days, clos
 
 def test_new_wave_with_reminder_days_shows_the_next_one(client, consultant_setup):
     organization = consultant_setup.wave.organization
-    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5", "mode": "confidential",
-            "closes_at": "2031-03-01T17:00", "reminder_days": " 1,3 "}  # fmt: skip
+    form = {"name": "Spring", "instruments": ["alignment@1.0"], "anonymity_threshold": "5",
+            "mode": "confidential", "closes_at": "2031-03-01T17:00", "reminder_days": " 1,3 "}  # fmt: skip
     created = client.post(f"/orgs/{organization.id}/waves/new", data=form, follow_redirects=True)
     wave = db.session.scalar(select(Wave).where(Wave.name == "Spring"))
     assert wave.reminder_days == [3, 1]
