@@ -35,8 +35,8 @@ The ML discrepancy of group :math:`g`, with the sample covariance :math:`S_g` di
     F_g = \log|\Sigma_g| + \operatorname{tr}(S_g \Sigma_g^{-1}) - \log|S_g| - p
           + (\bar y_g - \mu_g)^\top \Sigma_g^{-1} (\bar y_g - \mu_g),
 
-and :math:`F = \sum_g (n_g / N) F_g` is minimised over the free parameters by a trust-region Newton
-method (``scipy.optimize.minimize(method="trust-exact")``) with the closed-form gradient,
+and :math:`F = \sum_g (n_g / N) F_g` is minimised over the free parameters by Fisher scoring
+(L-BFGS-B as the fallback, see ``_optimise``) with the closed-form gradient,
 :math:`\partial F_g / \partial \Sigma = \Sigma^{-1} - \Sigma^{-1}(S + dd^\top)\Sigma^{-1}` with
 :math:`d = \bar y - \mu`, and the expected information as the Hessian:
 
@@ -717,8 +717,8 @@ def _optimise(model: _Model, start: np.ndarray):
     differs from the Hessian); when the decrement shrinks by less than a factor of 20 a step near
     the optimum (of 3 with more than 100 parameters, where the Hessian costs more), the step is
     Newton's with the Hessian from differences of the analytic gradient.
-    Should both stall (a singular matrix, no decrease along the step), scipy's trust-region
-    Newton method (``trust-exact``) continues from the last point.
+    Should both stall (a singular matrix, no decrease along the step), L-BFGS-B continues from
+    the last point, with a bounded number of iterations.
     """
     x = start.copy()
     value = model.objective(x)
@@ -759,13 +759,14 @@ def _optimise(model: _Model, start: np.ndarray):
         else:
             break
         x, value = candidate, candidate_value
+    # A quasi-Newton method with bounded work: it needs no positive definite information and
+    # always stops (scipy's trust-exact can loop without end in its subproblem, seen with 1.11).
     result = optimize.minimize(
         model.objective,
         x,
         jac=model.gradient,
-        hess=model.information,
-        method="trust-exact",
-        options={"gtol": 1e-9, "maxiter": 500},
+        method="L-BFGS-B",
+        options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000, "maxfun": 4000},
     )
     gradient_norm = float(np.max(np.abs(model.gradient(result.x)))) if np.isfinite(result.fun) else np.inf
     return result.x, float(result.fun), bool(gradient_norm < 1e-6)
