@@ -155,14 +155,17 @@ def lead_definition(words: Words, instruments: tuple[Instrument, ...]) -> Sectio
         )
         for attribute, level in summary.definition
     )
-    if items:
-        paragraphs.append(words.phrase("lead.definition", a=sales, b=marketing))
-    else:
-        paragraphs.append(words.phrase("lead.no_definition", a=sales, b=marketing))
+    # The draft definition closes the section: its sentence right above its list.
+    closing = []
     if len(differing):
         names = [(Segment(_attribute(instrument, a, language).lower()),) for a in differing.index]
-        paragraphs.append(words.phrase("lead.to_agree", attributes=join(language, names)))
-    return Section(ANCHOR, heading, paragraphs=tuple(paragraphs), tables=tuple(tables), items=items)
+        closing.append(words.phrase("lead.to_agree", attributes=join(language, names)))
+    if items:
+        closing.append(words.phrase("lead.definition", a=sales, b=marketing))
+    else:
+        closing.append(words.phrase("lead.no_definition", a=sales, b=marketing))
+    return Section(ANCHOR, heading, paragraphs=tuple(paragraphs), tables=tuple(tables),
+                   closing=tuple(closing), items=items)  # fmt: skip
 
 
 def see_also(words: Words, cause: str) -> tuple:

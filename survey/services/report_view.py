@@ -66,7 +66,9 @@ class Section:
     paragraphs: tuple[Phrase, ...] = ()
     charts: tuple[Chart, ...] = ()
     tables: tuple[Table, ...] = ()
-    #: A bulleted list (comments, links to team reports).
+    #: Sentences after the charts and tables, introducing :attr:`items`.
+    closing: tuple[Phrase, ...] = ()
+    #: A bulleted list (comments, links to team reports, the draft lead definition).
     items: tuple[Phrase, ...] = ()
     #: The statement-by-statement heatmap as a table.
     heat: HeatTable | None = None

@@ -392,7 +392,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "lead.no_definition": (
             "{a} and {b} share no criterion clearly enough yet for a draft lead definition: start the "
-            "hand-over agreement by agreeing the attributes below."
+            "hand-over agreement by agreeing the attributes in the table above."
         ),
         "lead.to_agree": "Still to agree between the teams: {attributes}.",
         "lead.weighs_more": "{function} weighs it more",

@@ -117,6 +117,9 @@ def test_the_page_shows_weights_splits_and_the_draft_definition_linked_from_the_
         assert words in text
     assert re.search(r"Lead \d+ of 16", text)  # the split vignettes are named, with their profile in words
     assert "Head of operations, who signs off purchases" in text  # the draft definition in the level's words
+    # ... introduced right above its list, after the tables (not in the opening sentences)
+    introduced = section.index("A draft lead definition")
+    assert section.rindex("</table>") < introduced < section.index("<ul")
     for code in ("lead01", "budget=confirmed", "decision_maker", "this_quarter", "importance", "nan"):
         assert code not in text
     assert not re.search(r"\d\.\d{3,}", text)  # no raw floats
