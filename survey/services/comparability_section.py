@@ -21,7 +21,7 @@ import pandas as pd
 import analysis
 from instruments import Instrument
 from survey.services.report_view import Section, Table, Words, cells
-from survey.services.wording import say
+from survey.services.wording import join, say
 
 __all__ = ["MARKED", "comparability_section", "comparability_text", "gap_reading", "marked", "reading"]
 
@@ -78,16 +78,11 @@ def comparability_text(status: str, language: str = "en") -> str:
     return say(language, f"comparability.status.{status}")
 
 
-def _reason(words: Words, row) -> str:
-    reason = row["reason"]
+def _reason(words: Words, reason: str) -> str:
     if reason == "too_few_respondents":
-        per_item = analysis.report.COMPARABILITY_PER_ITEM
-        n_items = row.get("n_items")
-        needed = per_item * int(n_items) if pd.notna(n_items) else per_item * 3
         return words.say(
             "comparability.reason.too_few_respondents",
-            per_item=per_item,
-            needed=needed,
+            per_item=analysis.report.COMPARABILITY_PER_ITEM,
             threshold=words.report.threshold,
         )
     if reason in analysis.invariance.NOT_TESTED:
@@ -101,12 +96,14 @@ def comparability_section(words: Words, instruments: tuple[Instrument, ...]) -> 
     heading = words.say("appendix.comparability")
     if table.empty:
         return Section("comparability", heading, paragraphs=(words.phrase("comparability.none"),))
-    rows = []
+    rows, untested = [], {}
     for dimension, row in table.iterrows():
         status = str(row["status"])
         if status == "not tested":
-            detail = _reason(words, row)
-        elif status == "comparable":
+            # Dimensions not tested for one reason share one sentence, not a row each.
+            untested.setdefault(str(row["reason"]), []).append(words.dimension(dimension))
+            continue
+        if status == "comparable":
             detail = words.say("comparability.comparable")
         else:
             statements = _statement_texts(words, instruments, row["items"])
@@ -119,14 +116,26 @@ def comparability_section(words: Words, instruments: tuple[Instrument, ...]) -> 
                 kind="warn" if status in MARKED else "",
             )
         )
+    closing = tuple(
+        words.phrase(
+            "comparability.untested", dimensions=join(words.language, names), reason=_reason(words, reason)
+        )
+        for reason, names in untested.items()
+    )
     columns = words.columns("col.dimension", "col.comparability", "col.differs")
+    tables = (
+        (
+            Table(
+                words.say("caption.comparability"), columns, tuple(rows), note=words.say("comparability.note")
+            ),
+        )
+        if rows
+        else ()
+    )
     return Section(
         "comparability",
         heading,
         paragraphs=(words.phrase("comparability.intro"),),
-        tables=(
-            Table(
-                words.say("caption.comparability"), columns, tuple(rows), note=words.say("comparability.note")
-            ),
-        ),
+        tables=tables,
+        closing=closing,
     )

@@ -141,24 +141,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "caption.comparability": "Whether sales and marketing read each dimension's statements alike",
         "col.comparability": "Comparable?",
-        "col.differs": "Statements read differently, or why not tested",
+        "col.differs": "Statements read differently",
+        "comparability.untested": "Not tested: {dimensions} — {reason}",
         "comparability.status.comparable": "Comparable",
         "comparability.status.partial": "Partly comparable",
         "comparability.status.not comparable": "Not comparable",
         "comparability.status.not tested": "Not tested",
         "comparability.reason.too_few_items": (
-            "Fewer than three of its statements were asked of both functions."
+            "fewer than three of its statements were asked of both functions."
         ),
         "comparability.reason.too_few_respondents": (
-            "Too few respondents: each function needs at least {per_item} complete answers per statement "
-            "({needed} here) and at least {threshold} people."
+            "too few respondents: each function needs at least {per_item} complete answers per statement "
+            "and at least {threshold} people."
         ),
         "comparability.reason.unusable_data": (
-            "The answers cannot carry the model (a statement everybody answered alike, or too little "
+            "the answers cannot carry the model (a statement everybody answered alike, or too little "
             "variation)."
         ),
         "comparability.reason.improper_solution": (
-            "The model found no sound solution for these answers (it did not settle, or gave an impossible "
+            "the model found no sound solution for these answers (it did not settle, or gave an impossible "
             "value)."
         ),
         "comparability.comparable": "Both functions read its statements alike.",
