@@ -129,6 +129,10 @@ def test_wide_screen_shows_rating_rows(live_server, browser, make_survey):
     page.goto(f"{live_server}/s/{setup.token('sales')}")
     page.get_by_role("button", name="Start the survey").click()
     options = page.locator(".question").first.locator(".option")
+    options.first.wait_for()
+    # Measure the settled layout: the page's fonts loaded (a fallback font is wider and wraps).
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
     tops = {round(options.nth(i).bounding_box()["y"]) for i in range(options.count())}
     assert len(tops) == 1, "on a wide screen the scale points sit side by side"
     shot(page, "page1-wide")
