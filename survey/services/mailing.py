@@ -360,18 +360,13 @@ def send_round(
             checkpoint()
             try:
                 problem = _deliver_fenced(smtp, message, record.id, attempt, checkpoint)
-            except _SupersededError:
-                # A later claim owns this message now; the connection was dropped mid-message.
-                smtp = _reconnect(smtp, settings, again=reconnects < MAX_RECONNECTS)
-                reconnects += 1
-                if smtp is None:
-                    report.not_attempted = len(owed) - position - 1
-                    return report
-                continue
-            except _ConnectionLostError as error:
-                # This message failed; connect again for the rest (a few times per run at most).
-                _fail(record, f"connection lost: {error}", report, invitation)
-                checkpoint()
+            except (_SupersededError, _ConnectionLostError) as error:
+                # Superseded: a later claim owns this message, and the connection was dropped
+                # mid-message. Lost: this message failed. Either way, connect again for the rest
+                # (a few times per run at most).
+                if isinstance(error, _ConnectionLostError):
+                    _fail(record, f"connection lost: {error}", report, invitation)
+                    checkpoint()
                 smtp = _reconnect(smtp, settings, again=reconnects < MAX_RECONNECTS)
                 reconnects += 1
                 if smtp is None:
