@@ -29,6 +29,8 @@ class DefaultConfig:
     SQLITE_BUSY_TIMEOUT = 15
     #: Seconds ``/readyz`` waits for the database to accept a connection before it answers 503.
     READINESS_TIMEOUT = 2
+    #: Seconds any reply from Redis (the job store on redis://) may take before the call fails.
+    REDIS_TIMEOUT = 10
     #: Smallest group whose results may be shown; never below :data:`MIN_ANONYMITY_THRESHOLD`.
     DEFAULT_ANONYMITY_THRESHOLD = 5
     #: Public URL of the app, used in invitation links (``MINDGAP_BASE_URL``).

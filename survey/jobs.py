@@ -24,6 +24,8 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import Huey
+from huey.storage import RedisStorage
+from redis import ConnectionPool, Redis
 
 from survey.extensions import db
 from survey.models import Job
@@ -103,7 +105,15 @@ def _make_huey(app: Flask) -> Huey:
     url = str(app.config.get("JOBS_URL") or "")
     immediate = bool(app.config.get("JOBS_IMMEDIATE"))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return PriorityRedisHuey("mindgap", url=url, immediate=immediate)
+        # Bounded waits, so that a Redis host that stops answering fails a call instead of
+        # holding it: connecting within the readiness timeout, any reply within REDIS_TIMEOUT
+        # (longer than the one second a worker's blocking read of the queue lasts).
+        pool = ConnectionPool.from_url(
+            url,
+            socket_connect_timeout=float(app.config["READINESS_TIMEOUT"]),
+            socket_timeout=float(app.config["REDIS_TIMEOUT"]),
+        )
+        return PriorityRedisHuey("mindgap", connection_pool=pool, immediate=immediate)
     if url == "memory://":
         return MemoryHuey("mindgap", immediate=immediate)
     if url and not url.startswith("sqlite:///"):
@@ -129,9 +139,23 @@ def queue_depth(app: Flask | None = None) -> int:
 
 
 def ping(app: Flask | None = None) -> bool:
-    """Whether the job store answers (for the readiness check)."""
+    """Whether the job store answers (for the readiness check), within the readiness timeout."""
+    queue = _queue(app)
+    storage = queue.huey.storage
     try:
-        _queue(app).huey.pending_count()
+        if isinstance(storage, RedisStorage):
+            # A client of its own whose every wait is the readiness timeout.
+            timeout = float(queue.app.config["READINESS_TIMEOUT"])
+            settings = dict(storage.pool.connection_kwargs)
+            settings.update(socket_connect_timeout=timeout, socket_timeout=timeout)
+            pool = ConnectionPool(connection_class=storage.pool.connection_class, **settings)
+            client = Redis(connection_pool=pool)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            queue.huey.pending_count()
     except Exception:  # noqa: BLE001 (any failure of the store means "not ready")
         return False
     return True

@@ -104,6 +104,34 @@ def test_readyz_names_an_unreachable_job_store(other_app, database_url):
     assert response.json["checks"]["database"] == "ok"
 
 
+def test_readyz_answers_promptly_when_the_redis_host_does_not_answer(other_app, database_url, silent_server):
+    # A Redis that accepts the connection but never replies: the probe's own client gives up
+    # after the readiness timeout instead of waiting for the job store's longer reply timeout.
+    app = other_app(
+        database_url,
+        JOBS_URL=f"redis://127.0.0.1:{silent_server}/0",
+        JOBS_IMMEDIATE=False,
+        READINESS_TIMEOUT=1,
+        REDIS_TIMEOUT=600,
+    )
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(app.test_client().get("/readyz")))
+    probe.start()
+    probe.join(timeout=20)
+    assert not probe.is_alive(), "/readyz still waits for a Redis host that does not answer"
+    assert answers[0].status_code == 503
+    assert answers[0].json["failed"] == ["jobs"]
+
+
+def test_the_redis_job_store_bounds_its_waits(other_app, database_url):
+    from survey import jobs
+
+    app = other_app(database_url, JOBS_URL="redis://127.0.0.1:6379/0", JOBS_IMMEDIATE=False, REDIS_TIMEOUT=7)
+    kwargs = jobs._queue(app).huey.storage.pool.connection_kwargs
+    assert kwargs["socket_connect_timeout"] == app.config["READINESS_TIMEOUT"]
+    assert kwargs["socket_timeout"] == 7
+
+
 def test_health_endpoints_need_no_sign_in_and_no_rate_limit(client):
     for _ in range(40):  # more than any limit allows
         assert client.get("/healthz").status_code == 200
