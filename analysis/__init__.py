@@ -30,6 +30,7 @@ from .calibration_report import CalibrationSummary, calibration_summary
 from .cfa import CFAResult, CFAWarning, cfa
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
+from .effects import Cell, Contrast, did_power, difference_in_differences, linear_contrast, pool
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .interrater import fleiss_kappa, krippendorff_alpha
@@ -112,6 +113,13 @@ __all__ = [
     "krippendorff_alpha",
     "policy_weights",
     "vignette_splits",
+    # did an action work: difference in differences
+    "Cell",
+    "Contrast",
+    "difference_in_differences",
+    "did_power",
+    "linear_contrast",
+    "pool",
     # multiple comparisons
     "adjust_p",
     "multicomp",
