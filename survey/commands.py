@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from survey import jobs
 from survey.extensions import db
 from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, Team, Wave
-from survey.services import ServiceError, audit, background
+from survey.services import ServiceError, attribute_wording, audit, background
 from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
@@ -345,6 +345,41 @@ def waves_threshold(wave_id: int, threshold: int) -> None:
     except ServiceError as error:
         _fail(error)
     click.echo(f"Wave {wave.id} ({wave.name}): anonymity threshold {wave.anonymity_threshold}.")
+
+
+@waves_group.command("wording")
+@click.argument("wave_id", type=int)
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reset", is_flag=True, help="Restore the instrument's wording first.")
+@with_appcontext
+def waves_wording(wave_id: int, file: Path | None, reset: bool) -> None:
+    """Word the lead calibration's profiles in the client's terms (a draft wave only).
+
+    FILE is JSON: {"attribute id": {"level id": {"language": "text"}}}, some or all levels;
+    the others keep their text. Without FILE (and --reset) the current wording is printed as JSON.
+    """
+    wave = _wave(wave_id)
+    if file is None and not reset:
+        link = attribute_wording.vignette_link(wave)
+        if link is None:
+            _fail("The wave has no lead calibration: there is no attribute wording.")
+        click.echo(json.dumps({attribute.id: {level.id: {language: text for language, _, text in texts}
+                                              for level, texts in levels}
+                               for attribute, levels in attribute_wording.wording_rows(wave, link)},
+                              ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    texts = {}
+    if file is not None:
+        try:
+            texts = json.loads(file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            _fail(f"{file} is not a JSON file of level texts: {error}")
+    try:
+        changed = attribute_wording.set_attribute_wording(wave, texts, reset=reset)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"Wave {wave.id} ({wave.name}): {changed} profile text(s) changed.")
 
 
 # --- results releases

@@ -51,6 +51,10 @@ class WaveInstrument(db.Model):
         ForeignKey("instrument_version.id", ondelete="RESTRICT"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: The wave's own texts for vignette attribute levels, ``{attribute id: {level id:
+    #: {language: text}}}`` (only the replaced ones; see :mod:`survey.services.attribute_wording`).
+    #: Frozen once the wave opens, so that every answer judged the same profiles.
+    wording: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     instrument_version: Mapped[InstrumentVersion] = relationship()
 

@@ -22,6 +22,7 @@ from survey.db import upsert
 from survey.extensions import db
 from survey.models import InstrumentVersion, Release, ReportCache, Wave, utcnow
 from survey.services import ServiceError
+from survey.services.attribute_wording import reworded
 from survey.services.exports import report_payload
 from survey.services.instruments import instrument_of
 from survey.services.releases import (
@@ -62,7 +63,10 @@ def release_instruments(release: Release) -> tuple[Instrument, ...]:
     versions = [db.session.get(InstrumentVersion, version_id) for version_id in ids]
     if not ids:
         versions = [link.instrument_version for link in release.wave.instruments]
-    return tuple(instrument_of(version) for version in versions if version is not None)
+    # The wave's attribute wording, fixed since it opened (before any release).
+    wording = {link.instrument_version_id: link.wording for link in release.wave.instruments}
+    return tuple(reworded(instrument_of(version), wording.get(version.id)) for version in versions
+                 if version is not None)  # fmt: skip
 
 
 def shows_organization(release: Release) -> bool:

@@ -9,6 +9,7 @@ get random ids (:func:`random_response_id`); page timings keep durations only.
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ from survey.models import (
 )
 from survey.models.types import UTCDateTime, now_for
 from survey.services import ServiceError
+from survey.services.attribute_wording import reworded
 from survey.services.instruments import parse_stored
 
 #: Posted value meaning "prefer not to say"; stored as NULL.
@@ -105,7 +107,8 @@ class SurveyPlan:
 
 
 #: Plans by (wave id, wave creation time, function, languages). A wave's instrument versions
-#: never change once stored, and the creation time tells a reused id apart.
+#: never change once stored, nor its attribute wording once it opens (a draft's plan is not
+#: kept), and the creation time tells a reused id apart.
 _PLANS: dict[tuple, SurveyPlan] = {}
 _MAX_PLANS = 512
 
@@ -113,20 +116,24 @@ _MAX_PLANS = 512
 def plan_for(wave: LinkWave | Wave, function: str) -> SurveyPlan:
     """The survey a member of a team with ``function`` answers in ``wave`` (cached per process)."""
     key = (wave.id, wave.created_at, function, tuple(wave.languages or ()))
-    plan = _PLANS.get(key)
+    plan = _PLANS.get(key) if wave.status != "draft" else None
     if plan is None:
         versions = tuple(
             db.session.execute(
                 select(InstrumentVersion.definition, InstrumentVersion.content_hash,
-                       InstrumentVersion.instrument_id, InstrumentVersion.version)
+                       InstrumentVersion.instrument_id, InstrumentVersion.version, WaveInstrument.wording)
                 .join(WaveInstrument, WaveInstrument.instrument_version_id == InstrumentVersion.id)
                 .where(WaveInstrument.wave_id == wave.id)
                 .order_by(WaveInstrument.position)
             ).all()
         )  # fmt: skip
         plan = _plan(
-            tuple((text, digest, f"{iid}@{v}") for text, digest, iid, v in versions), function, key[3]
-        )
+            tuple((text, digest, f"{iid}@{v}", json.dumps(wording or {}, sort_keys=True))
+                  for text, digest, iid, v, wording in versions),
+            function, key[3],
+        )  # fmt: skip
+        if wave.status == "draft":
+            return plan
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         _PLANS[key] = plan
@@ -138,8 +145,8 @@ def _plan(versions, function: str, wave_languages: tuple[str, ...]) -> SurveyPla
     pages: list[SurveyPage] = []
     items: dict[str, tuple[Item, Scale]] = {}
     languages: list[str] | None = None
-    for definition, digest, key in versions:
-        instrument = parse_stored(definition, digest, key)
+    for definition, digest, key, wording in versions:
+        instrument = reworded(parse_stored(definition, digest, key), json.loads(wording))
         languages = [lang for lang in (languages or instrument.languages) if lang in instrument.languages]
         shown_pages = []
         for page_ids in instrument.pages:

@@ -17,7 +17,7 @@ from instruments import Instrument
 from survey.db import fetch_plain_rows
 from survey.extensions import db
 from survey.models import Answer, Comment, Invitation, Response, Team, Wave, WaveMember
-from survey.services.instruments import instrument_of
+from survey.services.attribute_wording import wave_instruments
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def load_wave_data(wave: Wave, response_ids: Iterable[int] | None = None) -> Wav
     With ``response_ids`` (a release's), only those submitted responses are read; the team
     tree and counts are today's, and a release replaces them with its own snapshot.
     """
-    instruments = tuple(instrument_of(wi.instrument_version) for wi in wave.instruments)
+    instruments = wave_instruments(wave)
     item_ids = [item_id for instrument in instruments for item_id in instrument.item_ids]
     # A release's responses are a subset of the wave's submitted ones; they are read with
     # the same statements and filtered here (no parameter list of thousands of ids).

@@ -182,7 +182,8 @@ def clone_wave(wave: Wave, name: str) -> Wave:
     )
     for link in wave.instruments:
         clone.instruments.append(
-            WaveInstrument(instrument_version_id=link.instrument_version_id, position=link.position)
+            WaveInstrument(instrument_version_id=link.instrument_version_id, position=link.position,
+                           wording=dict(link.wording or {}))  # the client's wording carries over
         )
     db.session.add(clone)
     db.session.flush()

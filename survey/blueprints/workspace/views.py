@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 import instruments
 from survey import jobs
+from survey.blueprints.respond.text import LANGUAGE_NAMES
 from survey.blueprints.workspace.forms import (
     ActionForm,
     CloneForm,
@@ -40,7 +41,7 @@ from survey.blueprints.workspace.forms import (
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
-from survey.services import ServiceError, access, audit, background, reports
+from survey.services import ServiceError, access, attribute_wording, audit, background, reports
 from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
@@ -392,6 +393,7 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
         action=ActionForm(),
         clone=CloneForm(name=f"{wave.name} (next round)"),
+        calibration=attribute_wording.vignette_link(wave) is not None,
     )
 
 
@@ -502,6 +504,52 @@ def threshold(wave_id: int):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     return _wave_action(wave_id, lambda wave: change_threshold(wave, form.threshold.data, actor=current_user),
                         "", "Saved the anonymity threshold.")  # fmt: skip
+
+
+@bp.route("/waves/<int:wave_id>/wording", methods=["GET", "POST"])
+def wording(wave_id: int):
+    """The wave's own wording of the lead profiles' attribute levels (a draft's only)."""
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    link = attribute_wording.vignette_link(wave)
+    if link is None:
+        flash("This wave has no lead calibration: there is no profile wording to change.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    form = ActionForm()
+    submitted = None
+    if _posted():
+        if not form.validate_on_submit():
+            flash("The form expired; please try again.", "error")
+            return redirect(url_for("workspace.wording", wave_id=wave_id))
+        reset = "reset" in request.form
+        submitted = {} if reset else _wording_fields(request.form)
+        try:
+            changed = attribute_wording.set_attribute_wording(
+                wave, submitted, actor=current_user, reset=reset
+            )
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+        else:
+            flash(f"Saved the profile wording ({changed} text(s) changed)." if changed
+                  else "Nothing changed.", "success")  # fmt: skip
+            return redirect(url_for("workspace.wording", wave_id=wave_id))
+    rows = list(attribute_wording.wording_rows(wave, link))
+    status = 400 if submitted is not None else 200
+    return render_template(
+        "workspace/wording.html", wave=wave, organization=wave.organization, rows=rows, form=form,
+        submitted=submitted or {}, editable=attribute_wording.editable(wave),
+        max_length=attribute_wording.MAX_LENGTH, language_names=LANGUAGE_NAMES,
+    ), status  # fmt: skip
+
+
+def _wording_fields(posted) -> dict:
+    """``text:<attribute>:<level>:<language>`` fields as ``{attribute: {level: {language: text}}}``."""
+    texts: dict = {}
+    for name, value in posted.items():
+        parts = name.split(":")
+        if len(parts) == 4 and parts[0] == "text":
+            texts.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3]] = value
+    return texts
 
 
 @bp.route("/waves/<int:wave_id>/invite", methods=["POST"])
