@@ -18,6 +18,7 @@ import pandas as pd
 
 import analysis
 from survey.models import Release
+from survey.services.calibration_tables import calibration_tables
 from survey.services.releases import release_inputs
 from survey.services.result_words import worded_report
 from survey.services.spreadsheets import neutralise
@@ -87,6 +88,7 @@ def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame
         "trend_alignment": report.trend.alignment,
         "latest_change": report.trend.latest_change,
         "comparability": report.comparability,
+        **calibration_tables(report),  # the lead calibration's, when the wave asks it
     }
     return {name: (table.reset_index() if table.index.name else table) for name, table in tables.items()}
 

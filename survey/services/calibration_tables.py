@@ -1,0 +1,89 @@
+"""The lead calibration's results as tables for the CSV and Excel results files.
+
+:func:`calibration_tables` lays out a release's :class:`analysis.CalibrationSummary` (the
+numbers of the report section "What each team counts as a qualified lead") as five tables:
+the definition index with its interval, each attribute's weight per function and their
+difference, each level's weight, the agreement on the lead profiles within and between the
+functions (overall and per profile), and the draft lead definition. Columns that the analysis
+names ``_a`` and ``_b`` are named after the two functions (``share_sales``,
+``share_marketing``). Below the threshold the tables have their columns and no rows, as the
+section shows no number then; a wave without the calibration has none of them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import analysis
+
+__all__ = ["TABLES", "calibration_tables"]
+
+#: The tables' names, in the order of the results files.
+TABLES = (
+    "lead_definition_index",
+    "lead_attribute_weights",
+    "lead_level_weights",
+    "lead_agreement",
+    "lead_vignettes",
+    "lead_definition",
+)
+
+_INDEX = ["index", "ci_low", "ci_high", "confidence", "n_a", "n_b", "n_vignettes"]
+_ATTRIBUTES = ["attribute", "importance_a", "importance_b", "share_a", "share_b", "p_a", "p_b", "F", "df_num",
+               "df_denom", "p", "p_adjusted", "status", "weighs_more", "favoured_level"]  # fmt: skip
+_LEVELS = [
+    "attribute",
+    "level",
+    "weight_a",
+    "se_a",
+    "weight_b",
+    "se_b",
+    "difference",
+    "se",
+    "low",
+    "high",
+    "p",
+]
+_AGREEMENT = ["group", "alpha", "kappa", "raters", "units"]
+_VIGNETTES = ["vignette", "split", "n_a", "n_b", "mean_a", "mean_b", "difference", "low", "high", "p",
+              "p_adjusted", "ready_a", "ready_b", "ready_difference", "ready_low", "ready_high", "agree_a",
+              "agree_b", "agree_between"]  # fmt: skip
+_DEFINITION = ["attribute", "level"]
+
+
+def _named(frame: pd.DataFrame, pair: tuple[str, str]) -> pd.DataFrame:
+    """``…_a`` / ``…_b`` columns renamed after the functions of ``pair``."""
+
+    def name(column: str) -> str:
+        for suffix, function in zip(("_a", "_b"), pair, strict=True):
+            if column.endswith(suffix):
+                return column[: -len(suffix)] + "_" + function
+        return column
+
+    return frame.rename(columns={column: name(str(column)) for column in frame.columns})
+
+
+def calibration_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame]:
+    """The calibration tables of :data:`TABLES` (none when the wave does not ask the calibration)."""
+    summary = getattr(report, "calibration", None)
+    if summary is None:
+        return {}
+    pair = summary.pair
+    if not summary.shown:
+        columns = (_INDEX, _ATTRIBUTES, _LEVELS, _AGREEMENT, _VIGNETTES, _DEFINITION)
+        return {name: _named(pd.DataFrame(columns=c), pair) for name, c in zip(TABLES, columns, strict=True)}
+    index = summary.index
+    index_table = pd.DataFrame(
+        [[index.index, index.ci_low, index.ci_high, index.confidence, index.n_a, index.n_b,
+          index.n_vignettes]],
+        columns=_INDEX,
+    )  # fmt: skip
+    attributes = summary.attributes.rename_axis("attribute").reset_index()[_ATTRIBUTES]
+    levels = summary.weights.levels.rename_axis(["attribute", "level"]).reset_index()[_LEVELS]
+    levels = levels[levels["attribute"] != "intercept"].reset_index(drop=True)
+    agreement = summary.agreement.rename_axis("group").reset_index()[_AGREEMENT]
+    splits = summary.splits.rename_axis("vignette").reset_index()
+    splits.insert(1, "split", splits["vignette"].isin(summary.split_vignettes))
+    definition = pd.DataFrame(list(summary.definition), columns=_DEFINITION)
+    tables = (index_table, attributes, levels, agreement, splits[_VIGNETTES], definition)
+    return {name: _named(table, pair) for name, table in zip(TABLES, tables, strict=True)}
