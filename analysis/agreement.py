@@ -426,7 +426,9 @@ def _scale_columns(frame: pd.DataFrame, scales) -> dict:
     return checked
 
 
-def rwg_j_scales(items, groups, scales, n_options, *, missing: str = "listwise") -> pd.DataFrame:
+def rwg_j_scales(
+    items, groups, scales, n_options, *, missing: str = "listwise", answered=None
+) -> pd.DataFrame:
     r"""r_wg(j) of every team on several scales, from one grouped pass over all their items.
 
     The statistic, the truncation and the missing-data rules are those of :func:`rwg_j`
@@ -458,6 +460,15 @@ def rwg_j_scales(items, groups, scales, n_options, *, missing: str = "listwise")
         scales or one per scale name.
     missing : {"listwise", "pairwise"}
         As for :func:`rwg_j`.
+    answered : int, Mapping or None
+        For a planned-missing design, in which each member answers only ``k`` of a scale's
+        items chosen at random: ``J = k`` (one for all scales or one per scale name, capped
+        at the scale's items), with ``missing="pairwise"``. Each item variance is then
+        estimated from the members who answered that item, so
+        :math:`\bar s^2_{x_j}` stays an unbiased estimate of the mean item variance, and
+        ``J`` is the length of the composite each member's score is the mean of (Lindell,
+        Brandt & Whitney, 1999: the index describes the composite that is scored, not the
+        full scale). ``None`` (default): ``J`` is the number of items with a variance.
 
     Returns
     -------
@@ -470,11 +481,15 @@ def rwg_j_scales(items, groups, scales, n_options, *, missing: str = "listwise")
     ----------
     James, L. R., Demaree, R. G., & Wolf, G. (1984). *Journal of Applied Psychology, 69*, 85-98.
     Bliese, P. D. (2016). multilevel: Multilevel functions. R package.
+    Lindell, M. K., Brandt, C. J., & Whitney, D. J. (1999). A revised index of interrater
+    agreement for multi-item ratings of a single target. *Applied Psychological Measurement,
+    23*, 127-135.
     """
     check_choice(missing, "missing", _MISSING)
     frame = as_items(items, "items", min_columns=1, min_rows=1)
     labels = as_groups(groups, frame.index)
     scales = _scale_columns(frame, scales)
+    lengths = _planned_lengths(answered, scales, missing)
     options = {}
     for scale in scales:
         value = n_options.get(scale) if hasattr(n_options, "get") else n_options
@@ -504,11 +519,28 @@ def rwg_j_scales(items, groups, scales, n_options, *, missing: str = "listwise")
         n_items = (~np.isnan(own)).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_variance = np.where(n_items > 0, np.nansum(own, axis=1) / np.maximum(n_items, 1), np.nan)
+            if lengths is not None:
+                n_items = np.where(n_items > 0, min(lengths[scale], len(columns)), 0)
             ratio = np.minimum(mean_variance, null_variance) / null_variance
             value = n_items * (1 - ratio) / (n_items * (1 - ratio) + ratio)
         value[sizes < 2] = np.nan
         tables.append(pd.DataFrame({"team": order, "scale": scale, "rwg_j": value, "n": sizes}))
     return pd.concat(tables, ignore_index=True)
+
+
+def _planned_lengths(answered, scales: dict, missing: str) -> dict | None:
+    """``answered`` of :func:`rwg_j_scales` checked: scale name -> J, or ``None``."""
+    if answered is None:
+        return None
+    if missing != "pairwise":
+        raise ValueError("answered (a planned-missing design) needs missing='pairwise'")
+    lengths = {}
+    for scale in scales:
+        value = answered.get(scale) if hasattr(answered, "get") else answered
+        if value is None:
+            raise ValueError(f"answered has no entry for scale {scale!r}")
+        lengths[scale] = check_int(value, f"answered[{scale!r}]", minimum=1)
+    return lengths
 
 
 def icc_scores(scores, groups) -> pd.DataFrame:

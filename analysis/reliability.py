@@ -22,7 +22,15 @@ from ._validation import as_items, check_choice, check_int
 from .correlation import MISSING_POLICIES, correlation_matrix, covariance_array
 from .factors import _fa, _oblimin, _warn_heywood, efa
 
-__all__ = ["AlphaResult", "OmegaResult", "cronbach_alpha", "feldt_interval", "omega", "omega_total"]
+__all__ = [
+    "AlphaResult",
+    "OmegaResult",
+    "cronbach_alpha",
+    "feldt_interval",
+    "omega",
+    "omega_total",
+    "spearman_brown",
+]
 
 
 @dataclass(frozen=True)
@@ -396,3 +404,58 @@ def omega_total(items, missing: str = "pairwise") -> float:
     correlations = correlation_matrix(frame, missing=missing).to_numpy()
     total = correlations.sum()
     return float((total - (1.0 - solution.communalities.to_numpy()).sum()) / total)
+
+
+def spearman_brown(reliability: float, length_ratio: float) -> float:
+    r"""Reliability of a scale lengthened or shortened by ``length_ratio`` (Spearman-Brown).
+
+    For a scale of parallel (or essentially tau-equivalent) items with reliability
+    :math:`\rho` and a form with :math:`m` times as many items,
+
+    .. math:: \rho_m = \frac{m \rho}{1 + (m - 1) \rho}.
+
+    Under a planned-missing design in which each respondent answers ``k`` of a dimension's
+    ``n`` items, :math:`\rho` is the whole scale's alpha estimated from the pairwise
+    covariances (:func:`cronbach_alpha` with ``missing="pairwise"``: every covariance is
+    estimated without bias when the items left out are chosen at random) and ``m = k / n``
+    gives the reliability of the scores actually computed, each the mean of ``k`` answers.
+
+    Parameters
+    ----------
+    reliability : float
+        Reliability of the scale as it is, below 1 (a negative alpha is refused: the
+        formula has no meaning there).
+    length_ratio : float
+        Items of the new form divided by items of the scale (> 0).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: a reliability outside ``[0, 1)`` or not finite, a ratio that
+        is not a positive finite number.
+
+    References
+    ----------
+    Spearman, C. (1910). Correlation calculated from faulty data. *British Journal of
+    Psychology, 3*, 271-295. Brown, W. (1910). Some experimental results in the correlation of
+    mental abilities. *British Journal of Psychology, 3*, 296-322.
+    Graham, J. W., Taylor, B. J., Olchowski, A. E., & Cumsille, P. E. (2006). Planned missing
+    data designs in psychological research. *Psychological Methods, 11*, 323-343.
+    """
+    if (
+        isinstance(reliability, bool)
+        or not isinstance(reliability, int | float)
+        or not np.isfinite(reliability)
+    ):
+        raise ValueError(f"reliability must be a finite number; got {reliability!r}")
+    if not 0 <= reliability < 1:
+        raise ValueError(f"reliability must lie in [0, 1); got {reliability!r}")
+    if isinstance(length_ratio, bool) or not isinstance(length_ratio, int | float):
+        raise ValueError(f"length_ratio must be a positive number; got {length_ratio!r}")
+    if not (np.isfinite(length_ratio) and length_ratio > 0):
+        raise ValueError(f"length_ratio must be a positive finite number; got {length_ratio!r}")
+    return float(length_ratio * reliability / (1 + (length_ratio - 1) * reliability))

@@ -28,6 +28,7 @@ Conventions (also in ``docs/ANALYSIS.md``, "Reports and confidentiality"):
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -41,13 +42,16 @@ from . import anonymity, teamtree
 from ._validation import check_int
 from .agreement import icc_scores, rwg_j_scales
 from .alignment import alignment_estimate, alignment_index, profile_similarity
+from .calibration import definition_index
 from .calibration_report import CalibrationSummary, calibration_summary
+from .correlation import pairwise_counts
+from .factors import FactorSolutionWarning
 from .gaps import meta_perception_gaps, perception_gaps, trend
 from .invariance import comparability
 from .multicomp import adjust_p
 from .quality import careless
 from .recommendations import PRACTICES, Recommendation
-from .reliability import cronbach_alpha, omega_total
+from .reliability import cronbach_alpha, omega_total, spearman_brown
 from .scoring import keyed_items, score, scored_dimensions
 
 __all__ = [
@@ -80,6 +84,8 @@ COMPARABILITY_PER_ITEM = 5
 #: Bootstrap replicates for the interval of the sales-marketing alignment index
 #: (:func:`analysis.alignment_estimate`).
 BOOTSTRAP_REPLICATES = 1000
+#: Columns of :attr:`TrendSection.definition`.
+_DEFINITION_TREND = ["wave", "index", "ci_low", "ci_high", "n_sales", "n_marketing"]
 
 
 # --------------------------------------------------------------------------- results
@@ -103,7 +109,10 @@ class Overview:
     #: One row per dimension: ``instrument, n_items, alpha, alpha_ci_low, alpha_ci_high,
     #: omega, alpha_low, omega_low``; omega is NaN where it cannot be computed (fewer than
     #: three items or :data:`OMEGA_RESPONDENTS_PER_ITEM` complete answers per item), and
-    #: ``*_low`` is True where the statistic is below :data:`RELIABILITY_CUTOFF`.
+    #: ``*_low`` is True where the statistic is below :data:`RELIABILITY_CUTOFF`. Under a
+    #: planned-missing form also ``n_answered`` (items each respondent answered) and
+    #: ``alpha_answered``, the Spearman-Brown reliability of those shorter scores, and
+    #: ``reason`` (``"too_few_answers"`` where alpha cannot be estimated, else None).
     reliability: pd.DataFrame
 
 
@@ -181,6 +190,14 @@ class TrendSection:
     #: Latest change per dimension (this wave vs the previous one): ``dimension, change,
     #: ci_low, ci_high, g, p, significant``; plus a row ``dimension = "alignment"``.
     latest_change: pd.DataFrame
+    #: The sales-marketing lead-definition index (:func:`analysis.definition_index`, 0-100) of
+    #: each wave that asks the lead calibration and shows it: ``wave, index, ci_low, ci_high,
+    #: n_sales, n_marketing``; the same respondents and threshold as the report's calibration.
+    definition: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_DEFINITION_TREND))
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: a release stored before :attr:`definition` existed reads it as empty."""
+        self.__dict__.update({"definition": pd.DataFrame(columns=_DEFINITION_TREND), **state})
 
 
 @dataclass(frozen=True)
@@ -270,6 +287,8 @@ class EarlierWave:
     teams: pd.DataFrame | None = None
     #: The wave's anonymity threshold; None: the current wave's.
     threshold: int | None = None
+    #: Items per dimension each respondent answered under a planned-missing form; None: full.
+    form_items: int | None = None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -345,7 +364,12 @@ def _earlier_waves(history, teams: pd.DataFrame, threshold: int) -> list[Earlier
             else check_int(earlier.threshold, f"history[{label!r}].threshold", minimum=1)
         )
         frame = _check_responses(earlier.responses, own_teams, f"history[{label!r}]").reset_index(drop=True)
-        checked.append(EarlierWave(label, frame, own_teams, own_threshold))
+        form_items = (
+            None
+            if earlier.form_items is None
+            else check_int(earlier.form_items, f"history[{label!r}].form_items", minimum=1)
+        )
+        checked.append(EarlierWave(label, frame, own_teams, own_threshold, form_items))
     return checked
 
 
@@ -368,8 +392,13 @@ class _Wave:
     flags: dict
 
 
-def _careless_flags(responses: pd.DataFrame, instruments) -> pd.DataFrame | None:
-    """careless() on the raw answers to the items everyone is shown, in instrument order."""
+def _careless_flags(responses: pd.DataFrame, instruments, form_items=None) -> pd.DataFrame | None:
+    """careless() on the raw answers to the items everyone is shown, in instrument order.
+
+    Under a planned-missing form each row's answers are closed up (the items a respondent
+    was not shown no longer break a run) and the longstring cut-off is half of the most
+    items anyone answered; nobody answers every item, so Mahalanobis D² is not computed.
+    """
     blocks = []
     for instrument in instruments:
         raw = keyed_items(responses, instrument, reverse=False)
@@ -379,33 +408,49 @@ def _careless_flags(responses: pd.DataFrame, instruments) -> pd.DataFrame | None
     raw = raw.loc[:, raw.notna().any().to_numpy()]
     if raw.shape[1] < 2 or len(raw) < 2:
         return None
-    return careless(raw)
+    if form_items is None:
+        return careless(raw)
+    values = raw.to_numpy(dtype=float)
+    order = np.argsort(np.isnan(values), axis=1, kind="stable")
+    closed = np.take_along_axis(values, order, axis=1)
+    width = int((~np.isnan(values)).sum(axis=1).max())
+    if width < 2:
+        return None
+    closed = pd.DataFrame(closed[:, :width], index=raw.index)
+    return careless(closed, longstring_min=max(2, -(-width // 2)))
 
 
-def careless_respondents(responses: pd.DataFrame, instruments) -> pd.Index:
+def careless_respondents(responses: pd.DataFrame, instruments, *, form_items: int | None = None) -> pd.Index:
     """Index labels of the responses :func:`organization_report` leaves out as careless.
 
     :func:`analysis.careless` on the raw answers to the items every respondent is shown,
     the rule the report applies before any statistic (it publishes only their count).
+    ``form_items`` is that of :func:`organization_report`.
     """
     instruments = _check_instruments(instruments)
     if not isinstance(responses, pd.DataFrame):
         raise ValueError(f"responses must be a DataFrame; got {type(responses).__name__}")
-    flags = _careless_flags(responses, instruments)
+    flags = _careless_flags(responses, instruments, _check_form_items(form_items))
     if flags is None:
         return responses.index[:0]
     return responses.index[flags["careless"].to_numpy()]
 
 
-def _prepare(responses, teams, instruments, threshold) -> _Wave:
-    flags = _careless_flags(responses, instruments)
+def _check_form_items(form_items) -> int | None:
+    return None if form_items is None else check_int(form_items, "form_items", minimum=1)
+
+
+def _prepare(responses, teams, instruments, threshold, form_items=None) -> _Wave:
+    flags = _careless_flags(responses, instruments, form_items)
     counts = {"longstring": 0, "irv": 0, "mahalanobis": 0}
     keep = np.ones(len(responses), dtype=bool)
     if flags is not None:
         keep = ~flags["careless"].to_numpy()
         counts = {name: int(flags[f"flag_{name}"].sum()) for name in counts}
     analysed = responses.loc[keep]
-    scores = pd.concat([score(analysed, instrument) for instrument in instruments], axis=1)
+    scores = pd.concat(
+        [score(analysed, instrument, answered=form_items) for instrument in instruments], axis=1
+    )
     sizes = analysed["team"].value_counts().reindex(teams.index, fill_value=0)
     result = anonymity.suppression(sizes, threshold, teams["parent"])
     submitted = responses["team"].value_counts().reindex(teams.index, fill_value=0)
@@ -449,21 +494,34 @@ def _describe(scores: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     return table
 
 
-def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
+def _reliability(keyed_all: pd.DataFrame, instruments, form_items=None) -> pd.DataFrame:
+    """Alpha and omega per dimension; under a planned-missing form (``form_items``) alpha of the
+    whole scale from the pairwise covariances and the Spearman-Brown reliability of the
+    ``min(form_items, n_items)``-item scores each respondent has (:func:`spearman_brown`)."""
     rows = []
     for instrument in instruments:
         for dimension_id, items in scored_dimensions(instrument).items():
             keyed = keyed_all[[item.id for item in items]]
             row = {"dimension": dimension_id, "instrument": instrument.key, "n_items": len(items)}
             row.update(alpha=np.nan, alpha_ci_low=np.nan, alpha_ci_high=np.nan, omega=np.nan)
+            if form_items is not None:
+                row.update(n_answered=min(form_items, len(items)), alpha_answered=np.nan, reason=None)
             try:
                 result = cronbach_alpha(keyed, missing="pairwise")
                 row.update(alpha=result.alpha, alpha_ci_low=result.ci_low, alpha_ci_high=result.ci_high)
             except ValueError:
-                pass
-            if len(items) >= 3 and keyed.notna().all(axis=1).sum() >= OMEGA_RESPONDENTS_PER_ITEM * len(items):
+                if form_items is not None:
+                    row["reason"] = "too_few_answers"
+            if form_items is not None and 0 <= row["alpha"] < 1:
+                row["alpha_answered"] = spearman_brown(row["alpha"], row["n_answered"] / len(items))
+            if _omega_possible(keyed, form_items):
                 try:
-                    value = omega_total(keyed, missing="pairwise")
+                    with warnings.catch_warnings():
+                        if form_items is not None:
+                            # A pairwise matrix of a planned-missing design is often not quite
+                            # positive definite; the fit smooths it, as psych does.
+                            warnings.simplefilter("ignore", FactorSolutionWarning)
+                        value = omega_total(keyed, missing="pairwise")
                 except ValueError:
                     value = float("nan")
                 if np.isfinite(value):
@@ -475,6 +533,17 @@ def _reliability(keyed_all: pd.DataFrame, instruments) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("dimension")
 
 
+def _omega_possible(keyed: pd.DataFrame, form_items) -> bool:
+    """Three items and enough answers: complete rows per item (full form), or under a
+    planned-missing form (where no row is complete) joint answers for every pair of items."""
+    n_items = keyed.shape[1]
+    if n_items < 3:
+        return False
+    if form_items is None:
+        return keyed.notna().all(axis=1).sum() >= OMEGA_RESPONDENTS_PER_ITEM * n_items
+    return int(pairwise_counts(keyed).to_numpy().min()) >= OMEGA_RESPONDENTS_PER_ITEM
+
+
 def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
     """Keyed answers to every ordinal item of the instruments (one call per instrument)."""
     if rows.empty:
@@ -484,9 +553,10 @@ def _keyed(rows: pd.DataFrame, instruments) -> pd.DataFrame:
     return pd.concat([keyed_items(rows, instrument) for instrument in instruments], axis=1)
 
 
-def _rwg_table(instruments, labels: pd.Series, keyed: pd.DataFrame) -> pd.DataFrame:
+def _rwg_table(instruments, labels: pd.Series, keyed: pd.DataFrame, form_items=None) -> pd.DataFrame:
     """r_wg(j) (listwise, :func:`analysis.agreement.rwg_j_scales`) of every group on every
-    dimension whose items share one response scale, with ``consensus``."""
+    dimension whose items share one response scale, with ``consensus``. Under a
+    planned-missing form: pairwise item variances and ``J`` = the items each member answered."""
     scales, options = {}, {}
     for instrument in instruments:
         for dimension_id, items in scored_dimensions(instrument).items():
@@ -496,7 +566,10 @@ def _rwg_table(instruments, labels: pd.Series, keyed: pd.DataFrame) -> pd.DataFr
             options[dimension_id] = len(instrument.scale_of(items[0]).values)
     if not scales or not len(labels):
         return pd.DataFrame(columns=["team", "dimension", "rwg_j", "n", "consensus"])
-    table = rwg_j_scales(keyed, labels, scales, options, missing="listwise")
+    if form_items is None:
+        table = rwg_j_scales(keyed, labels, scales, options, missing="listwise")
+    else:
+        table = rwg_j_scales(keyed, labels, scales, options, missing="pairwise", answered=form_items)
     table = table.rename(columns={"scale": "dimension"})
     table["consensus"] = table["rwg_j"] >= CONSENSUS_CUTOFF
     return table
@@ -706,6 +779,7 @@ def organization_report(
     language: str = "en",
     seed: int = 0,
     invariance: bool = True,
+    form_items: int | None = None,
 ) -> OrganizationReport:
     """Compute every section of an organisation's report for one wave.
 
@@ -743,6 +817,14 @@ def organization_report(
         Compute the comparability table of sales and marketing (measurement invariance, some
         seconds on a large wave). False leaves it empty and the gap recommendations without a
         status, for a caller that holds it already (a stored release worded in another language).
+    form_items : int, optional
+        The wave used a planned-missing form: each respondent answered this many randomly
+        chosen items of each dimension (at most all of them). Scores keep the dimension's
+        share of valid answers (:func:`analysis.scoring.design_min_valid`); team means and
+        gaps need nothing else (the missing answers are missing completely at random by
+        design). Reliability adds the Spearman-Brown value for the items answered, r_wg(j)
+        uses pairwise item variances with ``J = form_items``, and careless responding is
+        judged on each respondent's answered items. None (default): the full form.
 
     Returns
     -------
@@ -764,16 +846,17 @@ def organization_report(
     if len(set(labels)) != len(labels):
         raise ValueError(f"history labels and wave must all differ; got {labels}")
     rng = np.random.default_rng(seed)
-    data = _inputs(responses, teams, instruments, threshold, language)
+    data = _inputs(responses, teams, instruments, threshold, language, _check_form_items(form_items))
     means, rwg = _means_section(data)
     gaps = _gaps_section(data)
     alignment, headline_replicates = _alignment_section(data, gaps, rng)
     if not isinstance(invariance, bool):
         raise ValueError(f"invariance must be True or False; got {invariance!r}")
     readings = _comparability_section(data) if invariance else _no_comparability()
+    calibration = _calibration_section(data)
     trend_section = _trend(
         history, wave, data.wave, alignment.headline, headline_replicates, teams, instruments, threshold,
-        data.info, rng,
+        data.info, rng, calibration,
     )  # fmt: skip
     return OrganizationReport(
         wave=wave,
@@ -794,7 +877,7 @@ def organization_report(
         trend=trend_section,
         recommendations=_recommendations_section(data, means, readings),
         comments=_comments_section(data, comments, responses, comment_threshold),
-        calibration=_calibration_section(data),
+        calibration=calibration,
         comparability=readings,
     )
 
@@ -810,6 +893,8 @@ class _Inputs:
     teams: pd.DataFrame
     instruments: tuple
     threshold: int
+    #: Items per dimension answered under a planned-missing form (None: the full form).
+    form_items: int | None
     #: :func:`_dimension_info`, and its perception and mindset dimension ids.
     info: pd.DataFrame
     perception_dims: list
@@ -842,10 +927,10 @@ class _Inputs:
         return self.root in self.result.shown
 
 
-def _inputs(responses, teams, instruments, threshold, language) -> _Inputs:
+def _inputs(responses, teams, instruments, threshold, language, form_items=None) -> _Inputs:
     """Careless exclusion, suppression and the expansion into shown groups, done once for all sections."""
     info = _dimension_info(instruments, language)
-    current = _prepare(responses, teams, instruments, threshold)
+    current = _prepare(responses, teams, instruments, threshold, form_items)
     result = current.suppression
     chains = _chains(teams, result.root)
     positions, expanded_labels = teamtree.expand(current.analysed["team"], chains, result.shown)
@@ -856,6 +941,7 @@ def _inputs(responses, teams, instruments, threshold, language) -> _Inputs:
         teams=teams,
         instruments=instruments,
         threshold=threshold,
+        form_items=form_items,
         info=info,
         perception_dims=[d for d in info.index if info.at[d, "kind"] == "perception"],
         mindset_dims=[d for d in info.index if info.at[d, "kind"] == "mindset"],
@@ -874,7 +960,7 @@ def _inputs(responses, teams, instruments, threshold, language) -> _Inputs:
 
 def _means_section(data: _Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every shown group's dimension scores with r_wg(j) (``means``), and the r_wg(j) table."""
-    rwg = _rwg_table(data.instruments, data.expanded_labels, data.expanded_keyed)
+    rwg = _rwg_table(data.instruments, data.expanded_labels, data.expanded_keyed, data.form_items)
     means = _group_means(data.wave, data.expanded_scores, data.expanded_labels, rwg, data.teams)
     return means, rwg
 
@@ -1003,7 +1089,7 @@ def _overview_section(data: _Inputs, invited) -> Overview:
         n_analysed=n_analysed if shown else None,
         response_rate=n_submitted / n_invited if shown and n_invited > 0 else float("nan"),
         teams=_overview_teams(data.teams, data.wave, invited),
-        reliability=_reliability(data.keyed, data.instruments) if shown else pd.DataFrame(),
+        reliability=_reliability(data.keyed, data.instruments, data.form_items) if shown else pd.DataFrame(),
     )
 
 
@@ -1109,14 +1195,19 @@ def _heatmap(
 
 
 def _trend(
-    history, label, current: _Wave, headline, headline_replicates, teams, instruments, threshold, info, rng
-):
-    waves = [(earlier.label, _prepare(earlier.responses, earlier.teams, instruments, earlier.threshold))
+    history, label, current: _Wave, headline, headline_replicates, teams, instruments, threshold, info, rng,
+    calibration=None,
+):  # fmt: skip
+    waves = [(earlier.label, _prepare(earlier.responses, earlier.teams, instruments, earlier.threshold,
+                                      earlier.form_items))
              for earlier in history]  # fmt: skip
     own_teams = {earlier.label: earlier.teams for earlier in history}
     waves.append((label, current))
     perception_dims = [d for d in info.index if info.at[d, "kind"] == "perception"]
     dimension_rows, alignment_rows, replicates = [], [], {}
+    vignettes = next((instrument for instrument in instruments if instrument.vignettes), None)
+    thresholds = {earlier.label: earlier.threshold for earlier in history}
+    definition_rows = []
     for wave_label, prepared in waves:
         if prepared.suppression.root not in prepared.suppression.shown:
             continue  # an organisation below the threshold shows no trend point
@@ -1134,6 +1225,15 @@ def _trend(
                  "ci_high": point.ci_high, "n_sales": point.n_sales, "n_marketing": point.n_marketing}
             )  # fmt: skip
             replicates[wave_label] = boot
+        if vignettes is not None:
+            wave_teams = own_teams.get(wave_label, teams)
+            point = (
+                _definition_point(calibration)
+                if prepared is current
+                else _definition_point(_pooled(prepared, wave_teams), vignettes, thresholds.get(wave_label))
+            )
+            if point is not None:
+                definition_rows.append({"wave": wave_label, **point})
     dimensions = (
         pd.concat(dimension_rows, ignore_index=True)
         if dimension_rows
@@ -1162,7 +1262,37 @@ def _trend(
                 {"dimension": "alignment", "change": change, "ci_low": low, "ci_high": high,
                  "g": float("nan"), "p": p, "significant": not low <= 0 <= high}
             )  # fmt: skip
-    return TrendSection(dimensions, alignment, pd.DataFrame(changes, columns=change_columns))
+    definition = pd.DataFrame(definition_rows, columns=_DEFINITION_TREND)
+    return TrendSection(dimensions, alignment, pd.DataFrame(changes, columns=change_columns), definition)
+
+
+def _definition_point(source, instrument=None, threshold=None) -> dict | None:
+    """A wave's lead-definition index for the trend, or None where the wave does not show it.
+
+    ``source`` is the wave's :class:`CalibrationSummary` (the current wave), or the
+    ``_pooled`` members of its shown teams (an earlier wave): then the index is computed
+    as :func:`calibration_summary` computes it, shown only when each of sales and marketing
+    has ``threshold`` judges or more.
+    """
+    if isinstance(source, CalibrationSummary) or source is None:
+        if source is None or not source.shown:
+            return None
+        index, n = source.index, source.n
+    else:
+        _, functions, rows = source
+        ids = [item.id for item in instrument.vignettes]
+        if not set(ids) <= set(rows.columns):
+            return None
+        judgements = rows[ids].astype(float)
+        answered = judgements.notna().any(axis=1).to_numpy()
+        pair = ("sales", "marketing")
+        n = tuple(int((answered & (functions == function).to_numpy()).sum()) for function in pair)
+        if min(n) < threshold:
+            return None
+        keep = answered & functions.isin(pair).to_numpy()
+        index = definition_index(judgements[keep], functions[keep], pair=pair, seed=0)
+    return {"index": index.index, "ci_low": index.ci_low, "ci_high": index.ci_high,
+            "n_sales": n[0], "n_marketing": n[1]}  # fmt: skip
 
 
 def _orient(table: pd.DataFrame, team) -> pd.DataFrame:
@@ -1199,12 +1329,13 @@ def team_report(
     organization: OrganizationReport | None = None,
     wave: str = "this wave",
     language: str = "en",
+    form_items: int | None = None,
 ) -> TeamReport:
     """One team's report: its profile against the organisation, its gaps, agreement and trend.
 
     Parameters
     ----------
-    responses, teams, instruments, threshold, history, invited, wave, language
+    responses, teams, instruments, threshold, history, invited, wave, language, form_items
         As for :func:`organization_report`.
     team : hashable
         Key of the team (an index value of ``teams``).
@@ -1226,7 +1357,7 @@ def team_report(
             raise ValueError("responses must be given when no organization report is passed")
         organization = organization_report(
             responses, teams, instruments, threshold=threshold, history=history, invited=invited,
-            wave=wave, language=language,
+            wave=wave, language=language, form_items=form_items,
         )  # fmt: skip
     name = str(teams.at[team, "name"])
     result = organization.suppression
@@ -1253,7 +1384,9 @@ def team_report(
         # The team as that wave's own tree and threshold had it, shown only where it was shown then.
         if team not in earlier.teams.index:
             continue
-        prepared = _prepare(earlier.responses, earlier.teams, instruments, earlier.threshold)
+        prepared = _prepare(
+            earlier.responses, earlier.teams, instruments, earlier.threshold, earlier.form_items
+        )
         if team not in prepared.suppression.shown:
             continue
         chains = _chains(earlier.teams, prepared.suppression.root)
@@ -1281,7 +1414,14 @@ def team_report(
     )
 
 
-def published_groups(responses: pd.DataFrame, teams: pd.DataFrame, instruments, *, threshold: int) -> dict:
+def published_groups(
+    responses: pd.DataFrame,
+    teams: pd.DataFrame,
+    instruments,
+    *,
+    threshold: int,
+    form_items: int | None = None,
+) -> dict:
     """The respondents behind every figure that :func:`organization_report` publishes.
 
     Every number of the report (counts aside) is a statistic of the analysed answers of
@@ -1307,7 +1447,7 @@ def published_groups(responses: pd.DataFrame, teams: pd.DataFrame, instruments, 
     instruments = _check_instruments(instruments)
     threshold = check_int(threshold, "threshold", minimum=1)
     responses = _check_responses(responses, teams)
-    prepared = _prepare(responses, teams, instruments, threshold)
+    prepared = _prepare(responses, teams, instruments, threshold, _check_form_items(form_items))
     result = prepared.suppression
     own = prepared.analysed["team"]
     groups: dict = {}

@@ -14,7 +14,9 @@ import pandas as pd
 
 from instruments.model import Instrument, Item, Scale
 
-__all__ = ["keyed_items", "score", "scored_dimensions"]
+from ._validation import check_int
+
+__all__ = ["design_min_valid", "keyed_items", "score", "scored_dimensions"]
 
 
 def _is_scored(item: Item, instrument: Instrument) -> bool:
@@ -167,7 +169,47 @@ def keyed_items(
     return pd.DataFrame(rows.T, index=responses.index, columns=[item.id for item in items], copy=False)
 
 
-def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def design_min_valid(min_valid: int, n_items: int, answered: int | None = None) -> int:
+    r"""The fewest valid answers a score needs when each respondent is shown ``answered`` items.
+
+    With the full form (``answered`` ``None`` or at least ``n_items``) this is ``min_valid``
+    capped at ``n_items``. Under a planned-missing design showing :math:`k` of the
+    dimension's :math:`n` items the rule keeps its share of the items shown:
+
+    .. math:: m_k = \max\big(1, \lceil m \, \min(k, n) / n \rceil\big),
+
+    so "3 of 6" becomes "1 of 2" and "3 of 4" becomes "2 of 2".
+
+    Parameters
+    ----------
+    min_valid : int
+        The dimension's rule for the full form (at least 1).
+    n_items : int
+        Scored items of the dimension (at least 1).
+    answered : int or None
+        Items of the dimension each respondent is shown (at least 1), or ``None``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        Naming the argument that is not a whole number in range.
+    """
+    min_valid = check_int(min_valid, "min_valid", minimum=1)
+    n_items = check_int(n_items, "n_items", minimum=1)
+    capped = min(min_valid, n_items)
+    if answered is None:
+        return capped
+    answered = check_int(answered, "answered", minimum=1)
+    if answered >= n_items:
+        return capped
+    return max(1, -(-capped * answered // n_items))
+
+
+def score(responses: pd.DataFrame, instrument: Instrument, *, answered: int | None = None) -> pd.DataFrame:
     r"""Score every dimension of ``instrument`` for every respondent.
 
     For respondent :math:`i` and dimension :math:`D` with items :math:`j \in D`,
@@ -197,6 +239,11 @@ def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
         are ignored; an item with no column counts as unanswered by everyone.
     instrument : Instrument
         The questionnaire that defines dimensions, item scales and reverse keys.
+    answered : int or None
+        Under a planned-missing design, the items of each dimension every respondent is
+        shown (``None``: the full form). ``min_valid`` then becomes
+        :func:`design_min_valid`, so a respondent who answered what they were shown is
+        scored; the score is still the mean of the valid answers.
 
     Returns
     -------
@@ -218,7 +265,7 @@ def score(responses: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     columns: dict[str, np.ndarray] = {}
     for dimension_id, items in scored_dimensions(instrument).items():
         rows = _keyed_rows(responses, instrument, items)
-        min_valid = min(instrument.dimension(dimension_id).min_valid, len(items))
+        min_valid = design_min_valid(instrument.dimension(dimension_id).min_valid, len(items), answered)
         columns[dimension_id] = _mean_of_valid(rows, min_valid)
     return pd.DataFrame(columns, index=responses.index, columns=list(columns))
 
