@@ -273,3 +273,20 @@ def test_straight_lining_is_still_found_under_a_short_form(reports):
     flagged = analysis.report.careless_respondents(careless, pair, form_items=2)
     assert 0 in flagged
     assert len(flagged) < 10
+
+
+def test_benchmark_short_form_costs_some_team_level_precision_and_saves_time():
+    """A small run of benchmarks/short_forms.py (its full figures are in docs/PERFORMANCE.md)."""
+    from benchmarks import short_forms
+
+    pair = short_forms.shipped()
+    timing = short_forms.answering_time(pair, 2)
+    assert (timing.xs("short", level=1)["minutes"] <= 10).all()
+    assert (timing.xs("full", level=1)["minutes"] > 10).all()
+    assert (timing.xs("short", level=1)["items"] == 40).all()
+    summary = short_forms.run(4, k=2, icc=0.15, seed=3, pair=pair)
+    ratio = summary["short"] / summary["full"]
+    assert 1.0 < ratio["gap_se"] < 1.5  # wider intervals, not useless ones
+    assert 1.0 < ratio["team_gap_ci_width"] < 1.5
+    assert summary.at["icc2_median", "short"] < summary.at["icc2_median", "full"]
+    assert summary.at["icc2_median_planted", "short"] > 0.2
