@@ -17,7 +17,13 @@ from .alignment import (
     alignment_index,
     profile_similarity,
 )
-from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
+from .anonymity import (
+    Suppression,
+    comment_visibility,
+    suppress_pairs,
+    suppress_rows,
+    suppression,
+)
 from .calibration import (
     DefinitionIndex,
     PolicyWeights,
@@ -30,11 +36,24 @@ from .calibration_report import CalibrationSummary, calibration_summary
 from .cfa import CFAResult, CFAWarning, cfa
 from .correlation import correlation_matrix, covariance_matrix, pairwise_counts
 from .differencing import DifferencingCheck, Disclosure, disclosures
-from .effects import Cell, Contrast, did_power, difference_in_differences, linear_contrast, pool
+from .effects import (
+    Cell,
+    Contrast,
+    did_power,
+    difference_in_differences,
+    linear_contrast,
+    pool,
+    team_shock_variance,
+)
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .interrater import fleiss_kappa, krippendorff_alpha
-from .invariance import InvarianceResult, comparability, measurement_invariance, score_tests
+from .invariance import (
+    InvarianceResult,
+    comparability,
+    measurement_invariance,
+    score_tests,
+)
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
@@ -120,6 +139,7 @@ __all__ = [
     "did_power",
     "linear_contrast",
     "pool",
+    "team_shock_variance",
     # multiple comparisons
     "adjust_p",
     "multicomp",

@@ -34,7 +34,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Cell", "Contrast", "difference_in_differences", "did_power", "linear_contrast", "pool"]
+__all__ = [
+    "Cell",
+    "Contrast",
+    "did_power",
+    "difference_in_differences",
+    "linear_contrast",
+    "pool",
+    "team_shock_variance",
+]
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,9 @@ def pool(cells: Sequence) -> Cell:
     return Cell(int(total), grand, float(np.sqrt(squares / (total - 1))) if total > 1 else 0.0)
 
 
-def linear_contrast(cells: Sequence, weights: Sequence[float], level: float = 0.95) -> Contrast:
+def linear_contrast(
+    cells: Sequence, weights: Sequence[float], level: float = 0.95, extra_variance: float = 0.0
+) -> Contrast:
     r"""A contrast :math:`\sum_k w_k \bar y_k` of cell means with the pooled-variance t interval.
 
     The ordinary least-squares fit with one parameter per cell (a saturated model, such as
@@ -132,7 +142,9 @@ def linear_contrast(cells: Sequence, weights: Sequence[float], level: float = 0.
         \mathrm{SE} = \hat\sigma \sqrt{\sum_k w_k^2 / n_k},\qquad
         t = \frac{\sum_k w_k \bar y_k}{\mathrm{SE}} \sim t_{N-K}
 
-    with :math:`N` respondents in :math:`K` cells (Scheffé, 1959, §3.1).
+    with :math:`N` respondents in :math:`K` cells (Scheffé, 1959, §3.1). ``extra_variance``
+    is added to :math:`\mathrm{SE}^2` (e.g. the part of team-level changes that respondents'
+    sampling does not explain, :func:`team_shock_variance`).
 
     Parameters
     ----------
@@ -142,6 +154,8 @@ def linear_contrast(cells: Sequence, weights: Sequence[float], level: float = 0.
         One weight per cell, not all zero.
     level : float
         Confidence level of the interval, in (0, 1).
+    extra_variance : float
+        Non-negative variance added to the contrast's (0: the plain least-squares interval).
 
     Returns
     -------
@@ -166,6 +180,9 @@ def linear_contrast(cells: Sequence, weights: Sequence[float], level: float = 0.
     level = float(level)
     if not 0 < level < 1:
         raise ValueError(f"level must lie strictly between 0 and 1; got {level!r}")
+    extra_variance = float(extra_variance)
+    if not np.isfinite(extra_variance) or extra_variance < 0:
+        raise ValueError(f"extra_variance must be a finite number >= 0; got {extra_variance!r}")
     n = np.array([c.n for c in checked], dtype=float)
     mean = np.array([c.mean for c in checked])
     sd = np.array([c.sd for c in checked])
@@ -176,14 +193,19 @@ def linear_contrast(cells: Sequence, weights: Sequence[float], level: float = 0.
     if variance <= 0:
         raise ValueError("cells show no variation within any cell; the interval is not defined")
     estimate = float(w @ mean)
-    se = float(np.sqrt(variance * (w**2 / n).sum()))
+    se = float(np.sqrt(variance * (w**2 / n).sum() + extra_variance))
     quantile = float(stats.t.ppf(0.5 + level / 2, df))
     p = float(2 * stats.t.sf(abs(estimate / se), df))
     return Contrast(estimate, se, df, estimate - quantile * se, estimate + quantile * se, p, int(n.sum()))
 
 
 def difference_in_differences(
-    treated_before, treated_after, control_before, control_after, level: float = 0.95
+    treated_before,
+    treated_after,
+    control_before,
+    control_after,
+    level: float = 0.95,
+    shock_variance: float = 0.0,
 ) -> Contrast:
     r"""The difference-in-differences estimate of an effect in the treated groups.
 
@@ -201,6 +223,11 @@ def difference_in_differences(
         sequence of summaries (several teams) is pooled first (:func:`pool`).
     level : float
         Confidence level of the interval.
+    shock_variance : float
+        The variance :math:`\tau^2` of teams' own changes between the waves
+        (:func:`team_shock_variance`); :math:`\tau^2 \sum_j w_j^2` over the teams of both
+        groups, with :math:`w_j` a team's share of its group's respondents after, is added
+        to the variance. 0 (the default) gives exactly the least-squares interval.
 
     Returns
     -------
@@ -230,7 +257,20 @@ def difference_in_differences(
         "control_after": control_after,
     }
     cells = [_group(value, name) for name, value in named.items()]
-    return linear_contrast(cells, (-1.0, 1.0, 1.0, -1.0), level)
+    shock_variance = float(shock_variance)
+    if not np.isfinite(shock_variance) or shock_variance < 0:
+        raise ValueError(f"shock_variance must be a finite number >= 0; got {shock_variance!r}")
+    extra = shock_variance * (_squared_shares(treated_after) + _squared_shares(control_after))
+    return linear_contrast(cells, (-1.0, 1.0, 1.0, -1.0), level, extra)
+
+
+def _squared_shares(value) -> float:
+    """Sum of squared shares of respondents of the teams in a group (1 for one team)."""
+    if isinstance(value, Cell) or (isinstance(value, tuple) and len(value) == 3 and not isinstance(
+            value[0], tuple | list | Cell)):  # fmt: skip
+        return 1.0
+    n = np.array([_cell(cell, "group").n for cell in value], dtype=float)
+    return float(((n / n.sum()) ** 2).sum())
 
 
 def _group(value, name: str) -> Cell:
@@ -292,3 +332,65 @@ def did_power(effect: float, n_treated: int, n_control: int, alpha: float = 0.05
     noncentrality = float(effect) / np.sqrt(2 / nt + 2 / nc)
     critical = stats.t.ppf(1 - float(alpha) / (2 * int(tests)), df)
     return float(stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality))
+
+
+def team_shock_variance(before: Sequence, after: Sequence) -> float:
+    r"""How much teams' changes between two waves vary beyond what sampling explains.
+
+    Each team :math:`j` of :math:`k` changes by :math:`d_j = \bar y_{j,1} - \bar y_{j,0}`,
+    with sampling variance :math:`v_j = \hat\sigma^2 (1/n_{j,0} + 1/n_{j,1})` (the pooled
+    within-team variance of :func:`linear_contrast`). The method-of-moments estimate of the
+    variance :math:`\tau^2` of the teams' own shocks (DerSimonian & Laird, 1986) is
+
+    .. math::
+
+        Q = \sum_j \frac{(d_j - \bar d_w)^2}{v_j},\qquad
+        \hat\tau^2 = \max\Big(0,\ \frac{Q - (k - 1)}{\sum_j v_j^{-1} - \sum_j v_j^{-2} / \sum_j v_j^{-1}}\Big)
+
+    with :math:`\bar d_w` the mean of the :math:`d_j` weighted by :math:`1/v_j`. A team
+    whose change is more than its respondents' sampling can produce (a new manager, a
+    reorganisation) is such a shock; the independent-respondents interval of
+    :func:`difference_in_differences` ignores it, and adding :math:`\hat\tau^2` times the
+    squared team weights to its variance widens it accordingly.
+
+    Parameters
+    ----------
+    before, after : sequence of Cell or (n, mean, sd)
+        The same :math:`k` teams' summaries in the two waves, in the same order.
+
+    Returns
+    -------
+    float
+        :math:`\hat\tau^2` (0 for fewer than two teams, which cannot show it).
+
+    Raises
+    ------
+    ValueError
+        When ``before`` and ``after`` differ in length or hold invalid summaries, or there
+        is no variation within the teams.
+
+    References
+    ----------
+    DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials. *Controlled
+    Clinical Trials*, 7(3), 177-188.
+    """
+    first = [_cell(cell, f"before[{position}]") for position, cell in enumerate(before)]
+    second = [_cell(cell, f"after[{position}]") for position, cell in enumerate(after)]
+    if len(first) != len(second):
+        raise ValueError(f"before and after must hold the same teams; got {len(first)} and {len(second)}")
+    if len(first) < 2:
+        return 0.0
+    cells = first + second
+    n = np.array([c.n for c in cells], dtype=float)
+    sd = np.array([c.sd for c in cells])
+    df = n.sum() - len(cells)
+    variance = float(((n - 1) * sd**2).sum() / df) if df > 0 else 0.0
+    if variance <= 0:
+        raise ValueError("before and after show no variation within the teams")
+    change = np.array([b.mean - a.mean for a, b in zip(first, second, strict=True)])
+    v = variance * np.array([1 / a.n + 1 / b.n for a, b in zip(first, second, strict=True)])
+    w = 1 / v
+    centre = (w * change).sum() / w.sum()
+    q = float((w * (change - centre) ** 2).sum())
+    scale = float(w.sum() - (w**2).sum() / w.sum())
+    return max(0.0, (q - (len(first) - 1)) / scale)

@@ -5,10 +5,10 @@ first, ``control`` teams do not, every team of ``per_team`` respondents per wave
 has its own level (a between-team SD of ``team_sd``), the whole organisation moves by a common
 shift between the waves, and the treated teams' answers move by ``effect`` SDs more. Each
 organisation is evaluated as a report does (:func:`analysis.difference_in_differences` on the
-teams' published summaries, pooled; Holm's adjustment over ``actions`` actions evaluated in
-the same report) and the share of organisations whose action is found to work is the power
-(``effect > 0``) or the type-I error (``effect = 0``). The analytic power of
-:func:`analysis.did_power` is printed next to it.
+teams' published summaries, pooled, with the teams' own shocks estimated from the comparison
+teams; Holm's adjustment over ``actions`` actions evaluated in the same report) and the share
+of organisations whose action is found to work is the power (``effect > 0``) or the type-I
+error (``effect = 0``). The analytic power of :func:`analysis.did_power` is printed next to it.
 
     .venv/bin/python benchmarks/actions.py                      # the demo's sizes, 2000 organisations
     .venv/bin/python benchmarks/actions.py --organisations 500 --per-team 12 --effect 0.5
@@ -63,6 +63,7 @@ def simulate(
     effect: float = 0.5,
     team_sd: float = 0.2,
     shock_sd: float = 0.0,
+    estimate_shocks: bool = True,
     actions: int = 2,
     alpha: float = 0.05,
     seed: int = 20,
@@ -70,8 +71,10 @@ def simulate(
     """Share of simulated organisations in which the first of ``actions`` actions is found to work.
 
     The other actions have no effect; all are evaluated together (Holm) as in one report.
-    ``shock_sd`` adds a change of each team's own between the waves (team-level noise the
-    model does not know of).
+    ``shock_sd`` adds a change of each team's own between the waves; with ``estimate_shocks``
+    (as the report does) their variance is estimated from the comparison teams' changes
+    (:func:`analysis.team_shock_variance`) and widens the interval, without it the
+    independent-respondents interval is used.
     """
     rng = np.random.default_rng(seed)
     found = changed = 0
@@ -86,8 +89,11 @@ def simulate(
             shifts = np.r_[np.full(treated, common + planted), np.full(control, common)]
             shifts = shifts + rng.normal(0.0, shock_sd, treated + control) if shock_sd else shifts
             after = _summaries(rng, levels, per_team, shifts[:, None])
+            shocks = (
+                analysis.team_shock_variance(before[treated:], after[treated:]) if estimate_shocks else 0.0
+            )
             result = analysis.difference_in_differences(
-                before[:treated], after[:treated], before[treated:], after[treated:]
+                before[:treated], after[:treated], before[treated:], after[treated:], shock_variance=shocks
             )
             p.append(result.p)
             estimates.append(result.estimate)
@@ -111,13 +117,14 @@ def main() -> None:
     parser.add_argument("--effect", type=float, default=None, help="one effect (default: 0, 0.5, 0.8, 1.0)")
     parser.add_argument("--team-sd", type=float, default=0.2)
     parser.add_argument("--shock-sd", type=float, default=0.0, help="each team's own change between waves")
+    parser.add_argument("--plain", action="store_true", help="ignore team shocks (least-squares interval)")
     parser.add_argument("--actions", type=int, default=2)
     arguments = parser.parse_args()
     effects = [arguments.effect] if arguments.effect is not None else [0.0, 0.5, 0.8, 1.0]
     print(
         f"{arguments.organisations} organisations; {arguments.treated} treated and {arguments.control} "
         f"comparison teams of {arguments.per_team} per wave; team SD {arguments.team_sd}, "
-        f"team shocks {arguments.shock_sd}; "
+        f"team shocks {arguments.shock_sd} ({'ignored' if arguments.plain else 'estimated'}); "
         f"{arguments.actions} actions per report (Holm)"
     )
     for effect in effects:
@@ -130,6 +137,7 @@ def main() -> None:
             effect=effect,
             team_sd=arguments.team_sd,
             shock_sd=arguments.shock_sd,
+            estimate_shocks=not arguments.plain,
             actions=arguments.actions,
         )
         label = "type-I error (either way)" if effect == 0 else "power"

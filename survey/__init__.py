@@ -52,7 +52,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAIL_FOLDER"] = mail_folder(app.config, app.instance_path)
 
     # models register their tables
-    from survey import cli, errors, extensions, health, jobs, logs, metrics, models, security  # noqa: F401
+    from survey import (  # noqa: F401
+        cli,
+        errors,
+        extensions,
+        health,
+        jobs,
+        logs,
+        metrics,
+        models,
+        security,
+    )
     from survey.db import configure_engine
 
     logs.init_app(app)  # first: the request id exists before any other hook logs
@@ -81,6 +91,7 @@ def _refuse_development_key(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from survey.blueprints.actions.views import bp as actions_bp
     from survey.blueprints.api.views import bp as api_bp
     from survey.blueprints.auth.views import bp as auth_bp
     from survey.blueprints.main.views import bp as main_bp
@@ -94,3 +105,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(workspace_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(actions_bp)

@@ -10,10 +10,9 @@ import os
 import sys
 
 import click
+from analysis.cli import analyze
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-
-from analysis.cli import analyze
 from instruments.cli import cli as instruments_group
 from survey.extensions import db
 from survey.models import USER_ROLES
@@ -133,7 +132,10 @@ def init_app(app: Flask) -> None:
     for command in (create_user_command, demo_command, serve_command, worker_command, analyze):
         app.cli.add_command(command)
     app.cli.add_command(instruments_group, "instruments")
+    from survey.action_commands import actions_group
     from survey.commands import GROUPS
+
+    app.cli.add_command(actions_group)
 
     for group in GROUPS:
         app.cli.add_command(group)

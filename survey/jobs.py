@@ -26,9 +26,9 @@ from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.storage import RedisStorage
 from redis import ConnectionPool, Redis
-
 from survey.extensions import db
 from survey.models import Job
+from survey.services import actions as action_plans
 from survey.services import background
 from survey.services.mailing import MailSettings
 
@@ -59,6 +59,7 @@ class _AppQueue:
             retries=RETRIES, retry_delay=RETRY_DELAY_SECONDS, retry_backoff=2, context=True, name="run_job"
         )(self._run_job)
         self.huey.periodic_task(crontab(minute="*"), name="every_minute")(self._every_minute)
+        self.huey.periodic_task(crontab(minute="7"), name="action_reminders")(self._action_reminders)
 
     def _context(self):
         # Run inside the caller's context when it is this app's (immediate mode, in a request):
@@ -88,6 +89,13 @@ class _AppQueue:
             for job in created:
                 self._run(job.id)
             resume_stalled(self.app)
+
+    def _action_reminders(self) -> None:
+        """Every hour: remind action owners of due dates and overdue actions (each at most once)."""
+        with self._context():
+            settings = MailSettings.from_config(self.app.config)
+            action_plans.send_reminders(settings, self.app.config["BASE_URL"])
+            db.session.commit()
 
     def enqueue(self, job: Job) -> None:
         self._run(job.id)

@@ -1,5 +1,12 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
+from survey.models.action import (
+    ACTION_STATUSES,
+    ACTION_TARGETS,
+    Action,
+    ActionTeam,
+    ActionUpdate,
+)
 from survey.models.job import JOB_KINDS, JOB_STATUSES, Job
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.models.release import RELEASE_STATUSES, Release
@@ -25,9 +32,18 @@ from survey.models.wave import (
     WaveInstrument,
     WaveMember,
 )
-from survey.models.workspace import EMAIL_KINDS, EMAIL_STATUSES, ApiToken, AuditEvent, EmailSend, LoginFailure
+from survey.models.workspace import (
+    EMAIL_KINDS,
+    EMAIL_STATUSES,
+    ApiToken,
+    AuditEvent,
+    EmailSend,
+    LoginFailure,
+)
 
 __all__ = [
+    "ACTION_STATUSES",
+    "ACTION_TARGETS",
     "EMAIL_KINDS",
     "EMAIL_STATUSES",
     "JOB_KINDS",
@@ -42,6 +58,9 @@ __all__ = [
     "USER_ROLES",
     "WAVE_MODES",
     "WAVE_STATUSES",
+    "Action",
+    "ActionTeam",
+    "ActionUpdate",
     "Answer",
     "ApiToken",
     "AuditEvent",

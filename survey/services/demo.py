@@ -51,6 +51,15 @@ DEMO_EFFECTS = {
               "shared_definitions": (-0.6, -0.35, -0.15), "time_horizon": (-0.7, -0.5, -0.3)},
     "marketing": {"lead_quality": (0.3, 0.2, 0.1), "evidence": (0.8, 0.55, 0.35)},
 }  # fmt: skip
+#: Two actions taken after the first wave (see :func:`_add_actions`): the first worked, so its
+#: effect is planted (in SDs, from the second wave on) in its team's targeted dimension; the
+#: second did not, and nothing is planted. (title, dimension, team, status, planted effect).
+DEMO_ACTIONS = (
+    ("Weekly pipeline review with marketing", "feedback", "Sales North", "done", 1.3),
+    ("Connect the CRM and the marketing platform", "data_systems", "Brand Marketing", "done", 0.0),
+)
+#: When the actions were agreed: after the first wave closed, before the second opened.
+DEMO_ACTIONS_AGREED = datetime(2026, 3, 2, 9, tzinfo=UTC)
 #: Share of each roster that answers a past wave.
 DEMO_RESPONSE_RATE = 0.85
 #: Past waves (positions in :data:`DEMO_HISTORY`) that also ask the lead calibration.
@@ -110,6 +119,7 @@ def load_demo() -> DemoSummary:
             create_user(email, DEMO_PASSWORD, role, None if role == "admin" else organization)
     db.session.flush()
     _fill_history(organization, teams)
+    _add_actions(organization, teams)
     wave = open_wave(create_wave(organization, DEMO_OPEN_WAVE, ["alignment", "mindset"]))
     db.session.flush()
     invite(
@@ -184,6 +194,10 @@ def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
                        if dimension in own}
                 for team, function in functions.items()
             }  # fmt: skip
+            for _title, dimension, team_name, _status, planted in DEMO_ACTIONS:
+                if number and planted and dimension in own:
+                    shifts = effects[str(teams[team_name].id)]
+                    shifts[dimension] = shifts.get(dimension, 0.0) + planted
             frames.append(
                 analysis.simulate(instrument, functions, sizes, effects, seed=1000 * number + offset)
             )
@@ -195,6 +209,33 @@ def _fill_history(organization: Organization, teams: dict[str, Team]) -> None:
         import_responses(wave, frame, submitted_at=closes - timedelta(days=3))
         db.session.flush()
         publish(wave, made_by="demo")
+
+
+def _add_actions(organization: Organization, teams: dict[str, Team]) -> None:
+    """The actions agreed after the first wave (:data:`DEMO_ACTIONS`), with dated updates."""
+    from survey.models import ActionUpdate
+    from survey.services.actions import ActionFields, create_action
+
+    baseline = db.session.scalar(
+        select(Wave).where(Wave.organization_id == organization.id, Wave.name == DEMO_HISTORY[0][0])
+    )
+    consultant = db.session.scalar(select(User).where(User.email == DEMO_USERS[1][0]))
+    manager = db.session.scalar(select(User).where(User.email == DEMO_USERS[2][0]))
+    for title, dimension, team_name, status, _planted in DEMO_ACTIONS:
+        fields = ActionFields(title, dimension, "teams", (teams[team_name].id,), owner_id=manager.id,
+                              due_on=DEMO_ACTIONS_AGREED.date() + timedelta(days=45), status=status,
+                              source="dimension")  # fmt: skip
+        action = create_action(consultant, organization, fields, wave=baseline)
+        action.created_at = DEMO_ACTIONS_AGREED
+        action.updates.extend(
+            [
+                ActionUpdate(user_id=manager.id, author=manager.email, text="Started with the team leads.",
+                             status="in_progress", created_at=DEMO_ACTIONS_AGREED + timedelta(days=7)),
+                ActionUpdate(user_id=manager.id, author=manager.email, text="In place; see the next wave.",
+                             status=status, created_at=DEMO_ACTIONS_AGREED + timedelta(days=40)),
+            ]
+        )  # fmt: skip
+    db.session.flush()
 
 
 def _calibration_answers(

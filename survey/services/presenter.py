@@ -11,19 +11,28 @@ from :mod:`survey.services.wording`, ready for translation.
 
 from __future__ import annotations
 
-import numpy as np
-
 import analysis
+import numpy as np
 from instruments import Instrument
-from survey.services import sections
+from survey.services.action_section import actions_section
 from survey.services.comparability_section import comparability_section
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.lead_section import lead_definition
-from survey.services.report_view import Cover, OrganizationView, Section, Table, TeamView, Words, cells
+from survey.services.report_view import (
+    Cover,
+    OrganizationView,
+    Section,
+    Table,
+    TeamView,
+    Words,
+    cells,
+)
 from survey.services.result_words import reason_text
 from survey.services.sections import TABLE_ROWS
 from survey.services.wording import Segment
+
+from survey.services import sections
 
 __all__ = ["organization_view", "team_view"]
 
@@ -79,11 +88,14 @@ def organization_view(
     instruments: tuple[Instrument, ...],
     linked: set,
     language: str = "en",
+    actions: tuple = (),
 ) -> OrganizationView:
     """Everything the organisation report page and its PDF show, in words, in reading order.
 
     ``linked`` holds the ids of the teams whose names link to their team reports (the
     shown teams of the release's tree); ``instruments`` are the release's, for item texts.
+    ``actions`` are the evaluations of the actions answering earlier waves
+    (:func:`survey.services.action_effects.evaluate`), worded after the trend.
     """
     words = Words(report, language, linked)
     cover = _cover(words, wave, release, organization_name)
@@ -100,6 +112,7 @@ def organization_view(
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts),
+        actions_section(words, actions),
         sections.comments(words),
         sections.team_links(words),
     )

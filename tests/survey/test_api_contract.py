@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import analysis
+import instruments
 import jsonschema_rs
 import pandas as pd
 import pydantic
 import pytest
-
-import analysis
-import instruments
 from survey.blueprints.api import models
 from survey.extensions import db
 from survey.services.accounts import create_api_token
@@ -55,7 +54,11 @@ def test_the_document_is_generated_from_the_models(client):
     document = served.get_json()
     assert document == json.loads(json.dumps(models.openapi_document()))
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/waves/{wave_id}/report", "/organizations/{organization_id}/trend"}
+    assert set(document["paths"]) == {
+        "/waves/{wave_id}/report",
+        "/organizations/{organization_id}/trend",
+        "/organizations/{organization_id}/actions",
+    }
     for name in ("Report", "Trend", "Error", "MeanRow", "GapRow", "AlignmentPairRow", "RwgRow"):
         assert name in document["components"]["schemas"]
     for path in document["paths"].values():

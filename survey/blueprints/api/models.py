@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
+from survey.blueprints.api.action_models import ActionList
 
 #: A statistic: ``null`` where it cannot be computed.
 Number = float | None
@@ -629,7 +630,7 @@ def _answers(model: str, what: str, missing: str) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the API, its schemas generated from the models above."""
     _, schemas = models_json_schema(
-        [(model, "validation") for model in (Report, Trend, Error)], ref_template=REF_TEMPLATE
+        [(model, "validation") for model in (Report, Trend, ActionList, Error)], ref_template=REF_TEMPLATE
     )
     return {
         "openapi": "3.1.0",
@@ -666,6 +667,14 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Dimension means and the alignment index over the organisation's waves",
                     "parameters": [_path_id("organization_id", "One of the token's organisations")],
                     "responses": _answers("Trend", "The trend", "No such organisation for this user"),
+                }
+            },
+            "/organizations/{organization_id}/actions": {
+                "get": {
+                    "operationId": "organizationActions",
+                    "summary": "The organisation's actions and, per later wave, whether each worked",
+                    "parameters": [_path_id("organization_id", "One of the token's organisations")],
+                    "responses": _answers("ActionList", "The actions", "No such organisation for this user"),
                 }
             },
         },

@@ -12,15 +12,15 @@ import functools
 import json
 
 from flask import Blueprint, Response, abort, current_app, g, request
-from werkzeug.exceptions import Unauthorized
-
 from survey.blueprints.api.models import openapi_document
 from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
+from survey.services.actions import actions_payload
 from survey.services.releases import not_released_text
 from survey.services.result_words import worded_report
+from werkzeug.exceptions import Unauthorized
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no forms: bearer tokens only
@@ -76,6 +76,15 @@ def organization_trend(organization_id: int):
     """Dimension means and the alignment index over the organisation's waves, with CIs."""
     organization = access.organization_for(g.api_user, organization_id)
     payload = service.organization_trend(organization)
+    db.session.commit()
+    return _json(json.dumps(payload, allow_nan=False).encode())
+
+
+@bp.get("/organizations/<int:organization_id>/actions")
+def organization_actions(organization_id: int):
+    """The organisation's actions with their updates and, per later wave, whether each worked."""
+    organization = access.organization_for(g.api_user, organization_id)
+    payload = actions_payload(organization)
     db.session.commit()
     return _json(json.dumps(payload, allow_nan=False).encode())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
-
+from survey.services.actions import STATUS_LABELS, is_overdue, open_actions_for
 from survey.services.users import organizations_for
 
 bp = Blueprint("main", __name__)
@@ -14,7 +14,13 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("main/index.html", organizations=organizations_for(current_user))
+    return render_template(
+        "main/index.html",
+        organizations=organizations_for(current_user),
+        open_actions=open_actions_for(current_user),
+        action_labels=STATUS_LABELS,
+        is_overdue=is_overdue,
+    )
 
 
 @bp.route("/healthz")

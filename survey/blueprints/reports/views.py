@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import re
 
+from analysis.charts import font_path
 from flask import (
     Blueprint,
     Response,
@@ -24,11 +25,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-
-from analysis.charts import font_path
 from survey.extensions import db
 from survey.services import access, audit, exports, presenter
 from survey.services import reports as service
+from survey.services.action_effects import evaluate as evaluate_actions
+from survey.services.action_section import actions_state
 from survey.services.board import wave_progress
 from survey.services.releases import not_released_text
 
@@ -109,6 +110,7 @@ def _report_body(release, language: str) -> str:
     view = presenter.organization_view(
         report, wave=release.wave, release=release, organization_name=release.wave.organization.name,
         instruments=service.release_instruments(release), linked=_linked(release, report), language=language,
+        actions=evaluate_actions(release.wave, report),
     )  # fmt: skip
     return render_template("reports/_organization.html", view=view, wave=release.wave, release=release)
 
@@ -154,7 +156,7 @@ def _svg_as_image(match: re.Match) -> str:
 def _cached_body(wave, release, language: str) -> bytes:
     """The report body of the page and the PDF: built once per release and language."""
     return service.cached(wave, "html", language, lambda: _report_body(release, language).encode(),
-                          service.release_state(release))  # fmt: skip
+                          service.release_state(release) + actions_state(wave))  # fmt: skip
 
 
 def _fonts() -> list[str]:
@@ -179,7 +181,9 @@ def wave_report(wave_id: int):
     if access.can(current_user, wave.organization, access.MANAGE):
         downloads.append(("Anonymised responses (CSV)", url_for("reports.wave_responses", wave_id=wave.id)))
     return render_template("reports/page.html", title=f"Alignment report · {wave.name}", body=body.decode(),
-                           downloads=downloads, organization=wave.organization, fonts=_fonts())  # fmt: skip
+                           downloads=downloads, organization=wave.organization, fonts=_fonts(),
+                           new_action_url=url_for("actions.new", org_id=wave.organization_id,
+                                                  wave=wave.id))  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>/report.pdf")
@@ -209,7 +213,7 @@ def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
         return HTML(string=html, url_fetcher=_font_fetcher()).write_pdf()
 
     kind = "pdf" if paper == "a4" else f"pdf-{paper}"
-    return service.cached(wave, kind, language, build, service.release_state(release))
+    return service.cached(wave, kind, language, build, service.release_state(release) + actions_state(wave))
 
 
 def _cached_results(wave, release, extension: str) -> bytes:

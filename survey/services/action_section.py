@@ -1,0 +1,175 @@
+"""The report section "Did the actions work?", in words.
+
+:func:`actions_section` words the evaluations of :func:`survey.services.action_effects.evaluate`
+for one wave's report: one sentence per action (its verdict, the targeted teams' change and the
+other teams', in points of 100 on the dimension's scale, and the difference with its interval),
+and a table of the numbers. The honest non-answers are said as such: too early to tell, not
+enough respondents to tell, or the other teams moved as much. :func:`actions_state` is the
+part of the report's cache key that changes when the actions do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import Action, Wave
+from survey.services.action_effects import Evaluation, actions_to_evaluate
+from survey.services.report_view import Column, Section, Table, Words, cells
+from survey.services.wording import Segment, join, number
+
+__all__ = ["ANCHOR", "actions_section", "actions_state", "sentence"]
+
+ANCHOR = "actions"
+
+#: Message key -> template, per language (English complete; others fall back to it).
+MESSAGES = {
+    "en": {
+        "heading": "Did the actions work?",
+        "intro": (
+            "Each action agreed after an earlier wave is measured against its target: how much the "
+            "targeted teams changed on the dimension since that wave, against how much the other teams "
+            "changed in the same time (a difference in differences). Changes are in points of 100 on the "
+            "dimension's scale; intervals are 95 %, and the verdicts allow for the {count} actions "
+            "evaluated together. Only groups shown in both waves' reports are used."
+        ),
+        "caption": "The actions and their effects (points of 100; positive is better)",
+        "col.action": "Action",
+        "col.own": "Targeted teams",
+        "col.others": "Other teams",
+        "col.effect": "Difference",
+        "col.interval": "95 % interval",
+        "col.verdict": "Verdict",
+        "target.teams": "{dimension} in {teams}, since {baseline}",
+        "target.pair": "the gap on {dimension} between {teams}, since {baseline}",
+        "verdict.worked": "It worked",
+        "verdict.worse": "Moved the wrong way",
+        "verdict.others_moved": "The other teams moved as much",
+        "verdict.no_change": "No change beyond chance",
+        "verdict.too_early": "Too early to tell",
+        "verdict.too_few": "Not enough respondents to tell",
+        "say.teams": (
+            "{teams} changed by {own} points and the other teams by {others}: a difference of {effect} "
+            "points (95 % interval {low} to {high})."
+        ),
+        "say.pair": (
+            "The gap closed by {own} points, against {others} between the other teams of the same "
+            "functions: a difference of {effect} points (95 % interval {low} to {high})."
+        ),
+        "say.pair_alone": (
+            "The gap closed by {own} points (95 % interval {low} to {high}); there are no other teams of "
+            "both functions to compare with, and a change that moved both teams alike does not count."
+        ),
+        "why.planned": "The action was still planned when this wave opened.",
+        "why.started_late": "The action was agreed after this wave opened.",
+        "why.targeted": (
+            "A targeted team was too small to be shown in one of the two waves, so its change cannot be "
+            "measured without revealing a group below the threshold."
+        ),
+        "why.comparison": "No other team was shown in both waves to compare with.",
+    }
+}
+
+
+def _say(language: str, key: str, **values) -> str:
+    template = MESSAGES.get(language, {}).get(key) or MESSAGES["en"][key]
+    return template.format(**values)
+
+
+def _target(words: Words, action: Action, evaluation: Evaluation) -> str:
+    names = [link.team.name for link in action.teams]
+    teams = "".join(segment.text for segment in join(words.language, names))
+    key = "target.pair" if action.target == "pair" else "target.teams"
+    return _say(words.language, key, dimension=words.dimension(action.dimension), teams=teams,
+                baseline=evaluation.baseline or "–")  # fmt: skip
+
+
+def _points(words: Words | str, evaluation: Evaluation, value: float) -> str:
+    language = words if isinstance(words, str) else words.language
+    return number(evaluation.points(value), 0, language, sign=True)
+
+
+def sentence(language: str, action: Action, evaluation: Evaluation) -> str:
+    """The verdict on ``action`` and its numbers, in a sentence or two."""
+    words = language
+    verdict = _say(language, f"verdict.{evaluation.verdict}")
+    if not evaluation.evaluated:
+        return f"{verdict}. {_say(language, f'why.{evaluation.reason}')}"
+    values = {
+        "own": _points(words, evaluation, evaluation.own_change),
+        "others": _points(words, evaluation, evaluation.comparison_change),
+        "effect": _points(words, evaluation, evaluation.estimate),
+        "low": _points(words, evaluation, evaluation.ci_low),
+        "high": _points(words, evaluation, evaluation.ci_high),
+    }
+    if action.target == "pair":
+        key = "say.pair" if evaluation.compared else "say.pair_alone"
+    else:
+        key = "say.teams"
+        names = [link.team.name for link in action.teams]
+        values["teams"] = "".join(segment.text for segment in join(language, names))
+    return f"{verdict}. {_say(language, key, **values)}"
+
+
+def actions_section(words: Words, evaluations: tuple[Evaluation, ...]) -> Section | None:
+    """The section, or None when no action answers an earlier wave."""
+    if not evaluations:
+        return None
+    language = words.language
+    actions = {action.id: action for action in db.session.scalars(
+        select(Action).where(Action.id.in_([e.action_id for e in evaluations])))}  # fmt: skip
+    evaluated = sum(1 for e in evaluations if e.evaluated)
+    rows, items = [], []
+    for evaluation in evaluations:
+        action = actions[evaluation.action_id]
+        shown = evaluation.evaluated
+        title = (
+            Segment(action.title, strong=True),
+            Segment("\n"),
+            Segment(_target(words, action, evaluation)),
+        )
+        dash = "–"
+        own = _points(words, evaluation, evaluation.own_change) if shown else dash
+        others = (
+            _points(words, evaluation, evaluation.comparison_change)
+            if shown and evaluation.compared
+            else dash
+        )
+        effect = _points(words, evaluation, evaluation.estimate) if shown else dash
+        low, high = evaluation.points(evaluation.ci_low), evaluation.points(evaluation.ci_high)
+        interval = words.interval(low, high, 0, sign=True) if shown else dash
+        verdict = _say(language, f"verdict.{evaluation.verdict}")
+        kind = "significant" if evaluation.verdict == "worked" else ""
+        rows.append(cells(title, own, others, effect, interval, verdict, kind=kind))
+        items.append(
+            (Segment(action.title, strong=True), Segment(": " + sentence(language, action, evaluation)))
+        )
+    columns = (
+        Column(_say(language, "col.action")),
+        Column(_say(language, "col.own"), True),
+        Column(_say(language, "col.others"), True),
+        Column(_say(language, "col.effect"), True),
+        Column(_say(language, "col.interval"), True),
+        Column(_say(language, "col.verdict")),
+    )
+    return Section(
+        ANCHOR,
+        _say(language, "heading"),
+        paragraphs=((Segment(_say(language, "intro", count=max(evaluated, 1))),),),
+        tables=(Table(_say(language, "caption"), columns, tuple(rows)),),
+        items=tuple(items),
+    )
+
+
+def actions_state(wave: Wave) -> str:
+    """A short fingerprint of what the section of ``wave``'s report depends on (for the cache key)."""
+    parts = [
+        f"{a.id}:{a.status}:{a.dimension}:{a.target}:{a.wave_id}:{a.created_at:%Y%m%d%H%M%S}:"
+        + ",".join(str(link.team_id) for link in a.teams)
+        for a in actions_to_evaluate(wave)
+    ]
+    if not parts:
+        return ""
+    return "-a" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
