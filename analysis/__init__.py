@@ -17,13 +17,7 @@ from .alignment import (
     alignment_index,
     profile_similarity,
 )
-from .anonymity import (
-    Suppression,
-    comment_visibility,
-    suppress_pairs,
-    suppress_rows,
-    suppression,
-)
+from .anonymity import Suppression, comment_visibility, suppress_pairs, suppress_rows, suppression
 from .calibration import (
     DefinitionIndex,
     PolicyWeights,
@@ -48,12 +42,7 @@ from .effects import (
 from .factors import FactorSolutionWarning, bartlett, efa, kmo, parallel_analysis
 from .gaps import Gap, Trend, gap, meta_perception_gaps, perception_gaps, trend
 from .interrater import fleiss_kappa, krippendorff_alpha
-from .invariance import (
-    InvarianceResult,
-    comparability,
-    measurement_invariance,
-    score_tests,
-)
+from .invariance import InvarianceResult, comparability, measurement_invariance, score_tests
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
 from .reliability import cronbach_alpha, feldt_interval, omega, omega_total

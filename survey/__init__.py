@@ -52,17 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAIL_FOLDER"] = mail_folder(app.config, app.instance_path)
 
     # models register their tables
-    from survey import (  # noqa: F401
-        cli,
-        errors,
-        extensions,
-        health,
-        jobs,
-        logs,
-        metrics,
-        models,
-        security,
-    )
+    from survey import cli, errors, extensions, health, jobs, logs, metrics, models, security  # noqa: F401
     from survey.db import configure_engine
 
     logs.init_app(app)  # first: the request id exists before any other hook logs

@@ -10,9 +10,10 @@ import os
 import sys
 
 import click
-from analysis.cli import analyze
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+
+from analysis.cli import analyze
 from instruments.cli import cli as instruments_group
 from survey.extensions import db
 from survey.models import USER_ROLES

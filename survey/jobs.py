@@ -26,6 +26,7 @@ from huey import MemoryHuey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.storage import RedisStorage
 from redis import ConnectionPool, Redis
+
 from survey.extensions import db
 from survey.models import Job
 from survey.services import actions as action_plans

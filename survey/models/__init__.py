@@ -1,12 +1,6 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
-from survey.models.action import (
-    ACTION_STATUSES,
-    ACTION_TARGETS,
-    Action,
-    ActionTeam,
-    ActionUpdate,
-)
+from survey.models.action import ACTION_STATUSES, ACTION_TARGETS, Action, ActionTeam, ActionUpdate
 from survey.models.job import JOB_KINDS, JOB_STATUSES, Job
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.models.release import RELEASE_STATUSES, Release
@@ -32,14 +26,7 @@ from survey.models.wave import (
     WaveInstrument,
     WaveMember,
 )
-from survey.models.workspace import (
-    EMAIL_KINDS,
-    EMAIL_STATUSES,
-    ApiToken,
-    AuditEvent,
-    EmailSend,
-    LoginFailure,
-)
+from survey.models.workspace import EMAIL_KINDS, EMAIL_STATUSES, ApiToken, AuditEvent, EmailSend, LoginFailure
 
 __all__ = [
     "ACTION_STATUSES",

@@ -11,28 +11,20 @@ from :mod:`survey.services.wording`, ready for translation.
 
 from __future__ import annotations
 
-import analysis
 import numpy as np
+
+import analysis
 from instruments import Instrument
+from survey.services import sections
 from survey.services.action_section import actions_section
 from survey.services.comparability_section import comparability_section
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.lead_section import lead_definition
-from survey.services.report_view import (
-    Cover,
-    OrganizationView,
-    Section,
-    Table,
-    TeamView,
-    Words,
-    cells,
-)
+from survey.services.report_view import Cover, OrganizationView, Section, Table, TeamView, Words, cells
 from survey.services.result_words import reason_text
 from survey.services.sections import TABLE_ROWS
 from survey.services.wording import Segment
-
-from survey.services import sections
 
 __all__ = ["organization_view", "team_view"]
 

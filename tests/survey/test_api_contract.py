@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import analysis
-import instruments
 import jsonschema_rs
 import pandas as pd
 import pydantic
 import pytest
+
+import analysis
+import instruments
 from survey.blueprints.api import models
 from survey.extensions import db
 from survey.services.accounts import create_api_token

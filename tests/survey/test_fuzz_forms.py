@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wtforms.fields.core import UnboundField
+
 from survey.blueprints.auth.forms import ChangePasswordForm, LoginForm
 from survey.blueprints.workspace import forms as workspace_forms
 from survey.extensions import db
@@ -33,7 +35,6 @@ from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MOD
 from survey.models import user as user_model
 from survey.services.responding import PREFER_NOT_TO_SAY
 from tests.factories import PASSWORD
-from wtforms.fields.core import UnboundField
 
 pytestmark = pytest.mark.db
 

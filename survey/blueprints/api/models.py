@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
+
 from survey.blueprints.api.action_models import ActionList
 
 #: A statistic: ``null`` where it cannot be computed.

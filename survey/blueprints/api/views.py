@@ -12,6 +12,8 @@ import functools
 import json
 
 from flask import Blueprint, Response, abort, current_app, g, request
+from werkzeug.exceptions import Unauthorized
+
 from survey.blueprints.api.models import openapi_document
 from survey.extensions import csrf, db
 from survey.services import access
@@ -20,7 +22,6 @@ from survey.services.accounts import user_for_api_token
 from survey.services.actions import actions_payload
 from survey.services.releases import not_released_text
 from survey.services.result_words import worded_report
-from werkzeug.exceptions import Unauthorized
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no forms: bearer tokens only

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+
 from survey.services.actions import STATUS_LABELS, is_overdue, open_actions_for
 from survey.services.users import organizations_for
 

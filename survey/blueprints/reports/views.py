@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import re
 
-from analysis.charts import font_path
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +24,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+
+from analysis.charts import font_path
 from survey.extensions import db
 from survey.services import access, audit, exports, presenter
 from survey.services import reports as service
