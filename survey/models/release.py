@@ -43,6 +43,8 @@ class Release(db.Model):
     groups: Mapped[dict] = mapped_column(JSON, default=dict)
     #: The computed report (pickled :class:`analysis.OrganizationReport`); NULL when withheld.
     payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The results by roster attribute (:func:`survey.services.cuts.release_cuts`); NULL: no cuts.
+    cuts: Mapped[dict | None] = mapped_column(JSON)
     #: Who or what made it: a user's e-mail, "wave closed", "live step", "command line".
     made_by: Mapped[str] = mapped_column(String(320), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

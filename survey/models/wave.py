@@ -79,6 +79,9 @@ class Wave(db.Model):
     release_policy: Mapped[str] = mapped_column(String(20), default="at_close", server_default="at_close")
     #: Days before ``closes_at`` on which a reminder round goes out by itself, e.g. ``[3, 1]``.
     reminder_days: Mapped[list | None] = mapped_column(JSON, default=list)
+    #: Roster attributes results are also cut by: ``{"attributes": [names], "by_function": bool}``
+    #: (NULL: none); frozen once a release is published.
+    cuts: Mapped[dict | None] = mapped_column(JSON)
     #: The wave this one was cloned from, so trends line up.
     previous_wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

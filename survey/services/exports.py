@@ -19,6 +19,7 @@ import pandas as pd
 import analysis
 from survey.models import Release
 from survey.services.calibration_tables import calibration_tables
+from survey.services.cut_section import cut_table
 from survey.services.releases import release_inputs
 from survey.services.result_words import worded_report
 from survey.services.spreadsheets import neutralise
@@ -66,7 +67,7 @@ def report_payload(report) -> dict:
     return convert(report)
 
 
-def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame]:
+def result_tables(report: analysis.OrganizationReport, cuts: dict | None = None) -> dict[str, pd.DataFrame]:
     """The aggregated, suppressed results as named tables (one sheet or CSV section each).
 
     Codes come with their words (:func:`survey.services.result_words.worded_report`): a
@@ -90,6 +91,8 @@ def result_tables(report: analysis.OrganizationReport) -> dict[str, pd.DataFrame
         "comparability": report.comparability,
         **calibration_tables(report),  # the lead calibration's, when the wave asks it
     }
+    if cuts:  # the release's results by roster attribute (survey.services.cut_section)
+        tables["cuts"] = cut_table(cuts)
     return {name: (table.reset_index() if table.index.name else table) for name, table in tables.items()}
 
 
@@ -102,17 +105,17 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def results_csv(report: analysis.OrganizationReport) -> bytes:
+def results_csv(report: analysis.OrganizationReport, cuts: dict | None = None) -> bytes:
     """All result tables in one CSV, each headed by a ``# table: name`` line."""
     out = io.StringIO()
-    for name, table in result_tables(report).items():
+    for name, table in result_tables(report, cuts).items():
         out.write(f"# table: {name}\n")
         _safe(table).to_csv(out, index=False, lineterminator="\n")
         out.write("\n")
     return out.getvalue().encode("utf-8-sig")
 
 
-def results_xlsx(report: analysis.OrganizationReport) -> bytes:
+def results_xlsx(report: analysis.OrganizationReport, cuts: dict | None = None) -> bytes:
     """The result tables as an Excel workbook, one sheet per table.
 
     Written row by row in openpyxl's write-only mode, which streams the sheets instead of
@@ -121,7 +124,7 @@ def results_xlsx(report: analysis.OrganizationReport) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    for name, table in result_tables(report).items():
+    for name, table in result_tables(report, cuts).items():
         sheet = workbook.create_sheet(name[:31])
         table = _safe(table)
         sheet.append(list(table.columns))

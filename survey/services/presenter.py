@@ -18,6 +18,7 @@ from instruments import Instrument
 from survey.services import sections
 from survey.services.action_section import actions_section
 from survey.services.comparability_section import comparability_section
+from survey.services.cut_section import cut_sections
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.lead_section import lead_definition
@@ -104,6 +105,7 @@ def organization_view(
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts),
+        *cut_sections(words, getattr(release, "cuts", None)),
         actions_section(words, actions),
         sections.comments(words),
         sections.team_links(words),

@@ -29,10 +29,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 import analysis
+import analysis.cuts
 from survey.extensions import db
 from survey.models import Job, Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
-from survey.services import ServiceError, audit
+from survey.services import ServiceError, audit, cuts
 from survey.services.wave_data import WaveData, invited_by_team, load_wave_data
 
 #: Smallest pool a comment may be labelled with (see :func:`analysis.comment_visibility`).
@@ -275,6 +276,11 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
         return release
     else:
         groups = analysis.published_groups(data.responses, data.teams, data.instruments, threshold=threshold)
+        held = {
+            (r.number, label): m for r in earlier for label, m in (r.groups or {}).get("figures", {}).items()
+        }
+        cut_groups, release.cuts = cuts.release_cuts(wave, release, data, {**held, **groups})
+        groups = {**groups, **cut_groups}
         report = _compute(inputs)
         comment_groups = _comment_groups(report, data)
         release.groups = {"figures": _plain_groups(groups), "comments": _plain_groups(comment_groups)}
@@ -284,6 +290,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     if reason:
         release.reason = reason
         release.groups = {}
+        release.cuts = None
         # Only the newest withheld attempt is kept; the audit log has them all.
         db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
         db.session.add(release)
@@ -325,6 +332,8 @@ def _snapshot(wave: Wave) -> dict:
         ],
         "invited": {str(team): int(count) for team, count in invited.items()},
         "instrument_versions": [link.instrument_version_id for link in wave.instruments],
+        # The roster attributes the results are cut by (frozen with the first release).
+        "cuts": dict(wave.cuts or {}),
         # Comments are published only once the wave is closed: no release shows some and a
         # later one more, which would point at who wrote the new ones.
         "comments": wave.status == "closed",
@@ -410,7 +419,15 @@ def _label(label, teams: pd.DataFrame) -> str:
     number, name = label
     where = "these results" if number is None else f"release {number}"
     kind, _, key = str(name).partition(":")
-    if kind == "organization" or (kind == "comments" and key == analysis.anonymity.ORGANIZATION):
+    if kind == "cut":
+        attribute, value, function = analysis.cuts.parse_cut_label(str(name))
+        within = "" if function == analysis.cuts.ALL else f" in {function}"
+        group = (
+            f"the people whose {attribute} is {value}{within}"
+            if value is not None
+            else (f"the people with no {attribute} recorded{within}")
+        )
+    elif kind == "organization" or (kind == "comments" and key == analysis.anonymity.ORGANIZATION):
         group = "the whole organisation"
     elif kind == "function":
         group = f"{key} (all teams pooled)"

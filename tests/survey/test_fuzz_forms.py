@@ -293,6 +293,11 @@ def targets(workspace) -> dict[str, Target]:
             "consultant", "/waves/{wave_id}/threshold", {"threshold": st.sampled_from(["3", "4", "2", "1e3"])}
         ),
         "workspace.clone": Target("consultant", "/waves/{wave_id}/clone", {"name": text_field("Autumn")}),
+        "workspace.cuts_view": Target(
+            "consultant",
+            "/waves/{wave_id}/cuts",
+            {"attribute": text_field("region", "<b>tenure</b>", "x" * 70), "by_function": st.just("1")},
+        ),
         "workspace.reminders": Target(
             "consultant",
             "/waves/{wave_id}/reminders",
@@ -326,7 +331,8 @@ WORKSPACE_ENDPOINTS = [
     "auth.login", "auth.logout", "auth.password",
     "workspace.new_organization", "workspace.users", "workspace.end_user_sessions",
     "workspace.teams", "workspace.edit_team", "workspace.edit_participant", "workspace.roster_import",
-    "workspace.new_wave", "workspace.threshold", "workspace.clone", "workspace.reminders", "workspace.links",
+    "workspace.new_wave", "workspace.threshold", "workspace.clone", "workspace.cuts_view",
+    "workspace.reminders", "workspace.links",
     "workspace.open_wave_view", "workspace.close_wave_view", "workspace.release", "workspace.invite",
     "workspace.send", "workspace.remind", "workspace.retry",
 ]  # fmt: skip

@@ -392,6 +392,30 @@ class CommentRow(_Model):
     """How many people the label points to."""
 
 
+class CutRow(_Model):
+    """A cell of the results by roster attribute: a row per shown cell and dimension, one per hidden cell."""
+
+    attribute: str
+    """The roster attribute, as named in the roster."""
+    value: str | None
+    """The attribute's value; ``null`` for people with none recorded (or a whole attribute not cut)."""
+    function: str | None
+    """``"all"`` (the whole organisation), ``"sales"`` or ``"marketing"``."""
+    dimension: str | None
+    """The dimension id; ``null`` for a cell not shown."""
+    n: Count
+    """People in the cell."""
+    n_scored: Count
+    """People in the cell with a score on the dimension."""
+    mean: Number
+    sd: Number
+    reason: str | None
+    """Why the cell is not shown: ``"below threshold"``, ``"complementary"`` (it could be worked out
+    from other results), ``"uncheckable"`` or ``"too many values"``; ``null`` when shown."""
+    note: str | None
+    """The reason in words."""
+
+
 class Suppression(_Model):
     threshold: int
     suppressed: list[str]
@@ -578,6 +602,8 @@ class Report(_Model):
     """Per dimension, whether sales and marketing read its statements alike."""
     calibration: Calibration | None
     """The lead calibration's results; ``null`` when the wave does not ask it."""
+    cuts: list[CutRow]
+    """The results by the roster attributes the wave is cut by (empty when it is not cut)."""
 
 
 class Trend(_Model):

@@ -19,6 +19,8 @@ from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
+from survey.services.cut_section import cut_table
+from survey.services.exports import records
 from survey.services.actions import actions_payload
 from survey.services.releases import not_released_text
 from survey.services.result_words import worded_report
@@ -64,6 +66,7 @@ def wave_report(wave_id: int):
         # The codes with the report's words next to them, as in the CSV and Excel results.
         payload = service.report_payload(worded_report(service.organization_report(release)))
         payload["wave_id"] = wave.id
+        payload["cuts"] = records(cut_table(release.cuts))
         payload["release"] = {"number": release.number, "released_on": release.created_at.date().isoformat()}
         return json.dumps(payload, allow_nan=False).encode()
 

@@ -219,7 +219,8 @@ def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
 
 def _cached_results(wave, release, extension: str) -> bytes:
     build = exports.results_csv if extension == "csv" else exports.results_xlsx
-    return service.cached(wave, extension, "en", lambda: build(service.organization_report(release)),
+    return service.cached(wave, extension, "en",
+                          lambda: build(service.organization_report(release), release.cuts),
                           service.release_state(release))  # fmt: skip
 
 

@@ -41,7 +41,7 @@ from survey.blueprints.workspace.forms import (
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
-from survey.services import ServiceError, access, attribute_wording, audit, background, reports
+from survey.services import ServiceError, access, attribute_wording, audit, background, cuts, reports
 from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
@@ -550,6 +550,34 @@ def _wording_fields(posted) -> dict:
         if len(parts) == 4 and parts[0] == "text":
             texts.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3]] = value
     return texts
+
+
+@bp.route("/waves/<int:wave_id>/cuts", methods=["GET", "POST"])
+def cuts_view(wave_id: int):
+    """Choose the roster attributes the wave's results are cut by (until a release is published)."""
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    form = ActionForm()
+    status = 200
+    if _posted():
+        if not form.validate_on_submit():
+            flash("The form expired; please try again.", "error")
+            return redirect(url_for("workspace.cuts_view", wave_id=wave_id))
+        try:
+            chosen = request.form.getlist("attribute")
+            cuts.choose(wave, chosen, "by_function" in request.form, actor=current_user)
+            db.session.commit()
+        except ServiceError as error:
+            _failed(error)
+            status = 400
+        else:
+            flash("Saved the attributes the results are cut by.", "success")
+            return redirect(url_for("workspace.cuts_view", wave_id=wave_id))
+    names, by_function = cuts.chosen(wave)
+    return render_template(
+        "workspace/cuts.html", wave=wave, organization=wave.organization, form=form, chosen=names,
+        by_function=by_function, available=cuts.available(wave), frozen=cuts.frozen(wave),
+        max_attributes=cuts.MAX_ATTRIBUTES, max_values=cuts.MAX_VALUES,
+    ), status  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>/invite", methods=["POST"])
