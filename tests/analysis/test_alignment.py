@@ -234,8 +234,9 @@ def test_the_corrected_index_is_not_biased_low_for_aligned_teams():
         corrected.append(result.alignment)
         plug_in.append(result.uncorrected)
         assert result.uncorrected == pytest.approx(analysis.alignment_index(a, b), rel=1e-12)
-    # 20 + 20 people, 8 dimensions, true index 100: the plug-in reads about 90, the
-    # corrected index about 95.5 (the rest of the bias is the price of a small variance).
+    # 20 + 20 people, 8 dimensions, true index 100: the plug-in reads about 90 on average, the
+    # reported (median-unbiased) index above 95: half of the pairs read exactly 100 and the
+    # mean of the rest is the interval's width below it, the price of a small variance.
     assert np.mean(plug_in) < 92
     assert np.mean(corrected) > 95
 
@@ -308,6 +309,61 @@ def test_coverage_smoke_for_aligned_teams():
         for seed in range(150)
     ]
     assert 0.88 <= np.mean(covered) <= 0.995
+
+
+def _true_index(shift, dimensions=6, points=5):
+    """Index of the observed scale scores of a planted latent gap (40,000 simulated people a side)."""
+    a, b = _aligned_teams(2**30, 40_000, 40_000, dimensions, points, shift=shift)
+    pooled = (a.var(ddof=0) + b.var(ddof=0)) / 2
+    return analysis.alignment_index(((a.mean() - b.mean()) / np.sqrt(pooled)).to_numpy())
+
+
+@pytest.mark.once
+def test_coverage_smoke_for_misaligned_teams_fails_on_a_narrow_interval():
+    # 120 organisations of 15 + 15 with a quarter-SD gap on every dimension (true index about
+    # 90, where the old bootstrap intervals fell short): the 95 % interval covers the truth
+    # about 95 % of the time. The same organisations' 80 % intervals, 0.75 times as wide, miss
+    # it about one time in five, so a too-narrow 95 % interval fails the first bound.
+    truth = _true_index(0.25)
+    assert 85 < truth < 95
+    wide, narrow = [], []
+    for seed in range(120):
+        result = analysis.alignment_estimate(
+            *_aligned_teams(seed, 15, 15, 6, shift=0.25), replicates=200, seed=seed
+        )
+        wide.append(result.ci_low <= truth <= result.ci_high)
+        low, high = result.interval(0.8)
+        narrow.append(low <= truth <= high)
+    assert 0.9 <= np.mean(wide) <= 0.99
+    assert np.mean(narrow) < 0.88
+
+
+@pytest.mark.once
+def test_the_estimate_is_median_unbiased_for_aligned_teams():
+    # Truly aligned pairs: about half read exactly 100 and the rest lie below it (the index
+    # cannot exceed 100), so the truth is the estimate's median (up to the simulation's noise).
+    # The positive-part statistic reaches 100 far less often.
+    results = [
+        analysis.alignment_estimate(*_aligned_teams(seed, 15, 15, 6), replicates=200, seed=seed)
+        for seed in range(80)
+    ]
+    at_top = np.mean([r.alignment == 100 for r in results])
+    assert 0.36 <= at_top <= 0.64
+    assert np.mean([r.positive_part == 100 for r in results]) < at_top - 0.15
+    assert all(r.ci_low <= r.alignment <= r.ci_high for r in results)
+
+
+def test_median_unbiased_point_is_where_the_tails_balance():
+    from analysis.alignment import _median_unbiased_point
+
+    grid = np.linspace(100, 80, 21)
+    below = np.linspace(0.1, 0.9, 21)
+    # The two tail probabilities are equal at the 11th candidate (index 90).
+    assert _median_unbiased_point(grid, 1 - below, below) == pytest.approx(90.0)
+    # Already above the median under complete alignment: the point is 100.
+    assert _median_unbiased_point(grid, below - 0.2, 1.2 - below) == 100.0
+    # Never balanced on the grid: its lowest candidate.
+    assert _median_unbiased_point(grid, np.ones(21), np.zeros(21)) == 80.0
 
 
 def test_inverted_interval_spends_all_of_alpha_on_one_tail_near_complete_alignment():
