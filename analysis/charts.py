@@ -668,10 +668,18 @@ def _trend_tables(trend):
     return trend.dimensions, trend.alignment, trend.latest_change
 
 
-def _panels(trend, dimension_names, scales, dimensions, alignment_label):
-    """(title, x, value, low, high, significant) per panel: the alignment index, then each dimension."""
+#: The default title of the trend's lead-definition panel.
+DEFINITION_LABEL = "Lead-definition index"
+
+
+def _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label=DEFINITION_LABEL):
+    """(title, x, value, low, high, significant) per panel: the alignment index, the lead-definition
+    index (where waves ask the lead calibration), then each dimension."""
     table, alignment, latest = _trend_tables(trend)
-    waves = list(dict.fromkeys([*table["wave"], *(alignment["wave"] if not alignment.empty else [])]))
+    definition = getattr(trend, "definition", None)
+    definition = definition if definition is not None and len(definition) else None
+    waves = list(dict.fromkeys([*table["wave"], *(alignment["wave"] if not alignment.empty else []),
+                                *(definition["wave"] if definition is not None else [])]))  # fmt: skip
     x_of = {wave: position + 1 for position, wave in enumerate(waves)}
     significant = {}
     if not latest.empty:
@@ -686,6 +694,9 @@ def _panels(trend, dimension_names, scales, dimensions, alignment_label):
     if not alignment.empty:
         columns = ("alignment", "ci_low", "ci_high")
         panels.append(panel(alignment_label, alignment, columns, "alignment", lambda values: values))
+    if definition is not None:
+        columns = ("index", "ci_low", "ci_high")
+        panels.append(panel(definition_label, definition, columns, "lead_definition", lambda values: values))
     scales = _mapping(scales)
     chosen = list(dimensions) if dimensions is not None else list(dict.fromkeys(table["dimension"]))
     for dimension in chosen:
@@ -724,10 +735,13 @@ def trend_panels(
     scales: Mapping | None = None,
     dimensions: Sequence[str] | None = None,
     alignment_label: str = "Sales-marketing alignment index",
+    definition_label: str = DEFINITION_LABEL,
 ) -> list[Figure]:
     """The trend as small multiples, one small Figure per panel, to be laid out by the page.
 
-    Every panel has the same axis, 0-100 from 0: the alignment index (0-100 itself), then
+    Every panel has the same axis, 0-100 from 0: the alignment index (0-100 itself), the
+    lead-definition index (0-100 itself; ``trend.definition``, when waves ask the lead
+    calibration), then
     each dimension as percent of the maximum possible score (:func:`pomp`: 0 is the bottom
     of its answer scale, 100 the top), so that dimensions on 1-5 and 1-7 scales compare.
     The band is the 95 % CI; a ring and ``*`` mark a latest change with p < .05. The x
@@ -743,7 +757,7 @@ def trend_panels(
     dimensions : sequence of str, optional
         Dimensions to draw (default: all, in table order).
     """
-    waves, panels = _panels(trend, dimension_names, scales, dimensions, alignment_label)
+    waves, panels = _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label)
     figures = []
     for position, panel in enumerate(panels):
         # Fixed margins: twenty small figures through a layout engine would take seconds.

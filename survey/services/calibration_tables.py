@@ -1,10 +1,11 @@
 """The lead calibration's results as tables for the CSV and Excel results files.
 
 :func:`calibration_tables` lays out a release's :class:`analysis.CalibrationSummary` (the
-numbers of the report section "What each team counts as a qualified lead") as five tables:
-the definition index with its interval, each attribute's weight per function and their
+numbers of the report section "What each team counts as a qualified lead") as tables: the
+definition index with its interval, each attribute's weight per function and their
 difference, each level's weight, the agreement on the lead profiles within and between the
-functions (overall and per profile), and the draft lead definition. Columns that the analysis
+functions (overall and per profile), the draft lead definition, and the definition index of
+every wave in the trend (:attr:`analysis.TrendSection.definition`). Columns that the analysis
 names ``_a`` and ``_b`` are named after the two functions (``share_sales``,
 ``share_marketing``). Below the threshold the tables have their columns and no rows, as the
 section shows no number then; a wave without the calibration has none of them.
@@ -26,6 +27,7 @@ TABLES = (
     "lead_agreement",
     "lead_vignettes",
     "lead_definition",
+    "lead_definition_trend",
 )
 
 _INDEX = ["index", "ci_low", "ci_high", "confidence", "n_a", "n_b", "n_vignettes"]
@@ -49,6 +51,7 @@ _VIGNETTES = ["vignette", "split", "n_a", "n_b", "mean_a", "mean_b", "difference
               "p_adjusted", "ready_a", "ready_b", "ready_difference", "ready_low", "ready_high", "agree_a",
               "agree_b", "agree_between"]  # fmt: skip
 _DEFINITION = ["attribute", "level"]
+_TREND = ["wave", "index", "ci_low", "ci_high", "n_sales", "n_marketing"]
 
 
 def _named(frame: pd.DataFrame, pair: tuple[str, str]) -> pd.DataFrame:
@@ -69,9 +72,12 @@ def calibration_tables(report: analysis.OrganizationReport) -> dict[str, pd.Data
     if summary is None:
         return {}
     pair = summary.pair
+    trend = getattr(report.trend, "definition", None)
+    trend = {"lead_definition_trend": trend if trend is not None else pd.DataFrame(columns=_TREND)}
     if not summary.shown:
         columns = (_INDEX, _ATTRIBUTES, _LEVELS, _AGREEMENT, _VIGNETTES, _DEFINITION)
-        return {name: _named(pd.DataFrame(columns=c), pair) for name, c in zip(TABLES, columns, strict=True)}
+        empty = zip(TABLES, columns, strict=False)  # the trend's table comes last
+        return {name: _named(pd.DataFrame(columns=c), pair) for name, c in empty} | trend
     index = summary.index
     index_table = pd.DataFrame(
         [[index.index, index.ci_low, index.ci_high, index.confidence, index.n_a, index.n_b,
@@ -86,4 +92,4 @@ def calibration_tables(report: analysis.OrganizationReport) -> dict[str, pd.Data
     splits.insert(1, "split", splits["vignette"].isin(summary.split_vignettes))
     definition = pd.DataFrame(list(summary.definition), columns=_DEFINITION)
     tables = (index_table, attributes, levels, agreement, splits[_VIGNETTES], definition)
-    return {name: _named(table, pair) for name, table in zip(TABLES, tables, strict=True)}
+    return {name: _named(table, pair) for name, table in zip(TABLES, tables, strict=False)} | trend

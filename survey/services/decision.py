@@ -53,7 +53,7 @@ def decision(words: Words, instruments: tuple[Instrument, ...]) -> Decision:
         headline=headline,
         headline_none=words.say("headline.none"),
         change=alignment_change(words) if headline is not None else "",
-        functions=_functions(words),
+        functions=" ".join(text for text in (_functions(words), _definition(words)) if text),
         gaps_heading=words.say("gaps.heading.3" if len(gaps) == FIRST_PAGE_GAPS else "gaps.heading.n"),
         gaps=gaps,
         gaps_none=words.say("gaps.none"),
@@ -218,6 +218,19 @@ def _functions(words: Words) -> str:
     if careful:
         text += " " + words.say("reading.functions", dimensions=join(words.language, careful))
     return text
+
+
+def _definition(words: Words) -> str:
+    """The lead-definition index beside the alignment index, where the wave shows the calibration."""
+    summary = getattr(words.report, "calibration", None)
+    if summary is None or not summary.shown:
+        return ""
+    index = summary.index
+    return words.say(
+        "functions.definition",
+        index=words.num(index.index, 0),
+        interval=words.interval(index.ci_low, index.ci_high, 0),
+    )
 
 
 def previous_wave(trend) -> str:

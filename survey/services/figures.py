@@ -178,17 +178,22 @@ def organization_charts(
         )
         result["agreement"] = Chart((_svg(figure),), description)
     trend = report.trend
-    waves = list(dict.fromkeys([*trend.dimensions["wave"], *trend.alignment["wave"]]))
+    definition_waves = getattr(trend, "definition", pd.DataFrame(columns=["wave"]))["wave"]
+    waves = list(dict.fromkeys([*trend.dimensions["wave"], *trend.alignment["wave"], *definition_waves]))
     if len(waves) > 1:
         panels = charts.trend_panels(
             trend,
             dimension_names=names,
             scales=scales_of(report),
             alignment_label=say(language, "alignment.index"),
+            definition_label=say(language, "definition.index"),
         )
+        definition = getattr(trend, "definition", None)
+        asked = definition is not None and len(definition) > 0
         result["trend"] = Chart(
             tuple(_svg(panel) for panel in panels),
-            say(language, "figure.trend", waves=_wave_key(waves)),
+            say(language, "figure.trend", waves=_wave_key(waves))
+            + (say(language, "figure.trend.definition") if asked else ""),
             layout="panels",
         )
     return result

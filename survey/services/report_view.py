@@ -211,9 +211,11 @@ class Words:
         return self.say("p.equals", value=self.num(value, 3)) if relation else self.num(value, 3)
 
     def dimension(self, code) -> str:
-        """A dimension's name (the alignment index has one too); never its id."""
+        """A dimension's name (the alignment and lead-definition indexes have one too); never its id."""
         if code == "alignment":
             return self.say("alignment.index")
+        if code == "lead_definition":
+            return self.say("definition.index")
         return self.names.get(code, str(code))
 
     def team(self, key) -> Segment:

@@ -137,7 +137,9 @@ def organization_trend(organization) -> dict:
     def build() -> bytes:
         report = release_report(release)
         payload = report_payload(report.trend)
-        labels = list(dict.fromkeys([*report.trend.dimensions["wave"], *report.trend.alignment["wave"]]))
+        definition = getattr(report.trend, "definition", None)
+        labels = list(dict.fromkeys([*report.trend.dimensions["wave"], *report.trend.alignment["wave"],
+                                     *(definition["wave"] if definition is not None else [])]))  # fmt: skip
         payload.update(organization_id=organization.id, latest_wave_id=latest.id, release=release.number,
                        waves=labels)  # fmt: skip
         return json.dumps(payload, allow_nan=False).encode()

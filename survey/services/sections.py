@@ -25,6 +25,8 @@ from survey.services.wording import Segment, join
 TABLE_ROWS = 12
 #: Teams per table of team means (wider tables are split).
 MATRIX_TEAMS = 8
+#: Rows of the trend's changes that are 0-100 indexes (shown in whole points), not dimension means.
+INDEXES = frozenset({"alignment", "lead_definition"})
 
 
 def _charts(charts: dict, *names: str) -> tuple:
@@ -35,9 +37,52 @@ def _pair(words: Words, a, b) -> tuple:
     return join(words.language, [(words.team(a),), (words.team(b),)])
 
 
+def measures(words: Words) -> Table | None:
+    """Sales and marketing on each 0-100 alignment measure: the alignment index of the perception
+    dimensions and the lead-definition index of the lead calibration, each with its interval.
+
+    None when the wave does not ask the lead calibration (the alignment index alone is the
+    first page's headline). The lead-definition index is shown under the calibration's rule:
+    only when each function has ``threshold`` judges (:func:`analysis.calibration_summary`).
+    """
+    report = words.report
+    summary = getattr(report, "calibration", None)
+    if summary is None:
+        return None
+    rows = []
+    head = report.alignment.headline
+    if head is not None and np.isfinite(head.alignment):
+        dimensions = sum(1 for kind in report.dimensions["kind"] if kind == "perception")
+        basis = words.say(
+            "measures.alignment", dimensions=dimensions, n_sales=head.n_sales, n_marketing=head.n_marketing
+        )
+        interval = words.interval(head.ci_low, head.ci_high, 0)
+        rows.append(cells(words.say("alignment.index"), words.num(head.alignment, 0), interval, basis))
+    name = Segment(words.say("definition.index"), href="#lead-definition")
+    if summary.shown:
+        index = summary.index
+        rows.append(cells(
+            name, words.num(index.index, 0), words.interval(index.ci_low, index.ci_high, 0),
+            words.say("measures.definition", vignettes=index.n_vignettes, n_sales=summary.n[0],
+                      n_marketing=summary.n[1]),
+        ))  # fmt: skip
+    else:
+        rows.append(cells(name, "–", "–", words.say("measures.too_few", threshold=summary.threshold)))
+    note = "".join(segment.text for segment in words.phrase(
+        "measures.note", section=Segment(words.say("section.lead_definition"))
+    ))  # fmt: skip
+    return Table(
+        words.say("caption.measures"),
+        words.columns("col.measure", "col.alignment#", "col.interval#", "col.basis"),
+        tuple(rows),
+        note,
+    )
+
+
 def alignment(words: Words, charts: dict) -> Section | None:
     pairs = words.report.alignment.pairs
-    if pairs.empty and "quadrant" not in charts:
+    table_of_measures = measures(words)
+    if pairs.empty and "quadrant" not in charts and table_of_measures is None:
         return None
     ordered = pairs.dropna(subset=["alignment"]).sort_values("alignment", kind="stable")
     shown = ordered.head(TABLE_ROWS)
@@ -56,12 +101,13 @@ def alignment(words: Words, charts: dict) -> Section | None:
         rows,
         words.shown_note(len(shown), len(ordered)),
     )
+    tables = ((table_of_measures,) if table_of_measures is not None else ()) + ((table,) if rows else ())
     return Section(
         "alignment",
         words.say("section.alignment"),
         paragraphs=(words.phrase("method.alignment"),),
         charts=_charts(charts, "quadrant"),
-        tables=(table,) if rows else (),
+        tables=tables,
     )
 
 
@@ -239,8 +285,8 @@ def trend(words: Words, charts: dict) -> Section | None:
     rows = tuple(
         cells(
             words.dimension(r.dimension),
-            words.num(r.change, 0 if r.dimension == "alignment" else 2, sign=True),
-            words.interval(r.ci_low, r.ci_high, 0 if r.dimension == "alignment" else 2, sign=True),
+            words.num(r.change, 0 if r.dimension in INDEXES else 2, sign=True),
+            words.interval(r.ci_low, r.ci_high, 0 if r.dimension in INDEXES else 2, sign=True),
             words.num(r.p, 3),
             "★" if r.significant else "",
             kind="significant" if r.significant else "",

@@ -413,6 +413,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.lead": "Lead",
         "col.profile": "Profile",
         "col.ready": "{function}: ready for sales",
+        # the lead-definition index among the alignment measures
+        "definition.index": "Lead-definition index",
+        "caption.measures": "Sales and marketing on each alignment measure (0–100)",
+        "col.basis": "Based on",
+        "measures.alignment": (
+            "{dimensions} perception dimensions; {n_sales} people in sales, {n_marketing} in marketing"
+        ),
+        "measures.definition": (
+            "{vignettes} lead profiles judged by {n_sales} people in sales and {n_marketing} in marketing"
+        ),
+        "measures.too_few": "Fewer than {threshold} people in sales or in marketing judged the lead profiles",
+        "measures.note": (
+            "The alignment index compares how the two functions rate the joint system; the lead-definition "
+            "index how alike they judge the same lead profiles (see {section})."
+        ),
+        "functions.definition": (
+            "Judging the same lead profiles, sales and marketing reach a lead-definition index of {index} of "
+            "100 (95 % interval {interval})."
+        ),
+        "figure.trend.definition": (
+            " The lead-definition index, from the lead profiles, follows the alignment index."
+        ),
     },
 }
 

@@ -355,10 +355,23 @@ class LatestChangeRow(_Model):
     significant: bool
 
 
+class TrendDefinitionRow(_Model):
+    """The sales-marketing lead-definition index in one wave that asks (and shows) the lead calibration."""
+
+    wave: str
+    index: Number
+    ci_low: Number
+    ci_high: Number
+    n_sales: int
+    n_marketing: int
+
+
 class TrendSection(_Model):
     dimensions: list[TrendDimensionRow]
     alignment: list[TrendAlignmentRow]
     latest_change: list[LatestChangeRow]
+    definition: list[TrendDefinitionRow] = []
+    """The lead-definition index per wave (empty when no wave asks the lead calibration)."""
 
 
 class Recommendation(_Model):
@@ -622,6 +635,8 @@ class Trend(_Model):
     dimensions: list[TrendDimensionRow]
     alignment: list[TrendAlignmentRow]
     latest_change: list[LatestChangeRow]
+    definition: list[TrendDefinitionRow] = []
+    """The lead-definition index per wave (empty when no wave asks the lead calibration)."""
 
 
 # --------------------------------------------------------------------------- the document
