@@ -95,6 +95,64 @@ def _groups(groups) -> dict:
     return checked
 
 
+def _dependent_parts(rows: np.ndarray, tolerance: float = 1e-9) -> list[list[int]]:
+    """The rows that take part in some linear dependency, split into the connected parts of their matroid.
+
+    ``rows`` are the null-space rows of the small atoms. A set of atoms is derivable when its
+    rows sum to zero, a dependency; a row in no dependency (a coloop) is in no derivable set,
+    and every dependency is a sum of dependencies within the connected components, so the
+    search may run per component. Components are read off the reduced row echelon form of
+    ``rows.T``: a non-pivot column is linked to every pivot column it needs (Oxley,
+    *Matroid Theory*, 2nd ed., 2011, section 4.2). Small entries count as links, so
+    numerical noise can only join parts (a slower search), never split one.
+    Returns lists of positions into ``rows``, each in increasing order.
+    """
+    m = rows.shape[0]
+    if m == 0:
+        return []
+    matrix = np.array(rows.T, dtype=float)  # k x m: columns are the atoms
+    k = matrix.shape[0]
+    scale = max(1.0, float(np.abs(matrix).max()) if matrix.size else 1.0)
+    pivots: list[int] = []
+    row = 0
+    for column in range(m):
+        if row >= k:
+            break
+        below = np.abs(matrix[row:, column])
+        best = int(np.argmax(below)) + row if below.size else row
+        if below.size == 0 or below.max() <= tolerance * scale:
+            continue
+        matrix[[row, best]] = matrix[[best, row]]
+        matrix[row] /= matrix[row, column]
+        others = np.arange(k) != row
+        matrix[others] -= np.outer(matrix[others, column], matrix[row])
+        pivots.append(column)
+        row += 1
+    pivot_row = {column: r for r, column in enumerate(pivots)}
+    parent = list(range(m))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    linked = set()
+    for column in range(m):
+        if column in pivot_row:
+            continue
+        linked.add(column)  # a non-pivot column is itself dependent (a zero row: alone)
+        for pivot, r in pivot_row.items():
+            if abs(matrix[r, column]) > 1e-12 * scale:
+                parent[find(column)] = find(pivot)
+                linked.add(pivot)
+    parts: dict[int, list[int]] = {}
+    for i in range(m):
+        if i in linked:
+            parts.setdefault(find(i), []).append(i)
+    return sorted(parts.values())
+
+
 def disclosures(groups, threshold: int, *, limit: int = DEFAULT_LIMIT) -> DifferencingCheck:
     """Find every small set of respondents exposed by adding and subtracting published groups.
 
@@ -157,7 +215,7 @@ def disclosures(groups, threshold: int, *, limit: int = DEFAULT_LIMIT) -> Differ
     null = vt[rank:].T  # atoms x k
     scale = 1e-8
 
-    small = [a for a in np.argsort(sizes, kind="stable") if sizes[a] < threshold]
+    small_atoms = [a for a in np.argsort(sizes, kind="stable") if sizes[a] < threshold]
     found: list[tuple[int, ...]] = []
     tried = 0
     complete = True
@@ -165,28 +223,35 @@ def disclosures(groups, threshold: int, *, limit: int = DEFAULT_LIMIT) -> Differ
     def covers(candidate: tuple[int, ...]) -> bool:
         return any(set(known) <= set(candidate) for known in found)
 
-    # Depth-first over unions of small atoms whose total stays below the threshold.
-    stack: list[tuple[tuple[int, ...], int, int, np.ndarray]] = [((), 0, 0, np.zeros(null.shape[1]))]
-    while stack:
-        chosen, start, total, vector = stack.pop()
-        for index in range(start, len(small)):
-            atom = small[index]
-            size = total + int(sizes[atom])
-            if size >= threshold:
-                break  # atoms are sorted by size: every later one is at least as big
-            candidate = (*chosen, atom)
-            if covers(candidate):
-                continue
-            tried += 1
-            if tried > limit:
-                complete = False
-                stack.clear()
-                break
-            combined = vector + null[atom]
-            if not combined.size or np.abs(combined).max() < scale:
-                found.append(candidate)
-                continue
-            stack.append((candidate, index + 1, size, combined))
+    # A derivable union is a dependency among the atoms' null-space rows; dependencies split
+    # over the connected parts of those rows (and skip rows in none), so a minimal union lies
+    # in one part and each part is searched on its own.
+    for part in _dependent_parts(null[small_atoms]):
+        small = [small_atoms[i] for i in part]  # still sorted by size
+        # Depth-first over unions of small atoms whose total stays below the threshold.
+        stack: list[tuple[tuple[int, ...], int, int, np.ndarray]] = [((), 0, 0, np.zeros(null.shape[1]))]
+        while stack:
+            chosen, start, total, vector = stack.pop()
+            for index in range(start, len(small)):
+                atom = small[index]
+                size = total + int(sizes[atom])
+                if size >= threshold:
+                    break  # atoms are sorted by size: every later one is at least as big
+                candidate = (*chosen, atom)
+                if covers(candidate):
+                    continue
+                tried += 1
+                if tried > limit:
+                    complete = False
+                    stack.clear()
+                    break
+                combined = vector + null[atom]
+                if not combined.size or np.abs(combined).max() < scale:
+                    found.append(candidate)
+                    continue
+                stack.append((candidate, index + 1, size, combined))
+        if not complete:
+            break
 
     results = []
     for candidate in found:

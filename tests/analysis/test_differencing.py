@@ -162,3 +162,24 @@ def test_two_small_hidden_teams_are_not_left_as_one_small_remainder():
     assert dict(result.suppressed) == {"a": "complementary", "b": "below threshold", "c": "below threshold"}
     # With enough people in the hidden part together, the shown team stays.
     assert "a" in analysis.suppression({"a": 6, "b": 3, "c": 3}, 5).shown
+
+
+def test_the_search_runs_per_independent_part_and_finds_the_same_sets():
+    # Two unrelated structures side by side: a team that grew by two, and x + y - z = {1, 2}.
+    grown = {"r1": set(range(100, 110)), "r2": set(range(100, 112))}
+    a1, a2, a3, a4 = {1}, {2}, {3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14}
+    crossed = {"x": a1 | a3, "y": a2 | a4, "z": a3 | a4}
+    check = disclosures({**grown, **crossed}, 5)
+    assert sorted(sorted(d.members) for d in check.disclosures) == [[1, 2], [110, 111]]
+    # The parts: each structure's small atoms on their own; an atom in no dependency in none.
+    rows = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [0.0, 0.0], [3.0, 5.0]])
+    parts = analysis.differencing._dependent_parts(rows[:5])
+    assert sorted(parts) == [[0, 1], [2, 3], [4]]
+    # A row that needs both structures joins them into one part.
+    assert analysis.differencing._dependent_parts(rows[[0, 1, 2, 3, 5]]) == [[0, 1, 2, 3, 4]]
+
+
+def test_an_atom_in_no_dependency_is_left_out_of_the_search():
+    # Row 2 is independent of the others: no set containing it sums to zero.
+    rows = np.array([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert analysis.differencing._dependent_parts(rows) == [[0, 1]]
