@@ -105,6 +105,7 @@ def organization_view(
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts),
+        actions_section(words, actions),
         *cut_sections(words, getattr(release, "cuts", None)),
         actions_section(words, actions),
         sections.comments(words),

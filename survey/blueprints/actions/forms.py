@@ -16,7 +16,7 @@ from survey.services.actions import MAX_NOTES, MAX_TITLE, STATUS_LABELS
 
 STATUS_CHOICES = [SelectChoice(status, STATUS_LABELS[status]) for status in ACTION_STATUSES]
 TARGET_CHOICES = [
-    SelectChoice("teams", "Raise the dimension in these teams"),
+    SelectChoice("teams", "Raise it in these teams"),
     SelectChoice("pair", "Close the gap between two teams"),
 ]
 

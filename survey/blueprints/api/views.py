@@ -19,6 +19,7 @@ from survey.extensions import csrf, db
 from survey.services import access
 from survey.services import reports as service
 from survey.services.accounts import user_for_api_token
+from survey.services.actions import actions_payload
 from survey.services.cut_section import cut_table
 from survey.services.exports import records
 from survey.services.actions import actions_payload
