@@ -31,7 +31,6 @@ from survey.extensions import db
 from survey.models import Job
 from survey.services import actions as action_plans
 from survey.services import background
-from survey.services import actions as action_plans
 from survey.services.mailing import MailSettings
 
 #: Where the worker writes the time it last showed a sign of life.

@@ -105,7 +105,6 @@ def organization_view(
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts),
-        actions_section(words, actions),
         *cut_sections(words, getattr(release, "cuts", None)),
         actions_section(words, actions),
         sections.comments(words),

@@ -22,7 +22,6 @@ from survey.services.accounts import user_for_api_token
 from survey.services.actions import actions_payload
 from survey.services.cut_section import cut_table
 from survey.services.exports import records
-from survey.services.actions import actions_payload
 from survey.services.releases import not_released_text
 from survey.services.result_words import worded_report
 
