@@ -105,7 +105,8 @@ LANGUAGE_PREFIXES = ("text_", "dimension_name_", "dimension_description_")
 _TRUE = ("yes", "true", "1")
 _FALSE = ("no", "false", "0")
 #: Rough reading pace for agreement items, used for a first ``estimated_minutes``.
-_ITEMS_PER_MINUTE = 4
+ITEMS_PER_MINUTE = 4
+_ITEMS_PER_MINUTE = ITEMS_PER_MINUTE
 
 
 @dataclass(frozen=True)

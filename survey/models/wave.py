@@ -16,6 +16,9 @@ WAVE_STATUSES = ("draft", "open", "closed")
 #: ``at_close``: one release of results when the wave closes; ``live``: releases while it is
 #: open too, each only when nobody below the threshold can be derived from it and the earlier ones.
 RELEASE_POLICIES = ("at_close", "live")
+#: ``full``: every respondent answers every item; ``planned_missing``: each answers a random
+#: ``form_items`` of each dimension's items (see :mod:`survey.services.form_design`).
+WAVE_FORMS = ("full", "planned_missing")
 #: No wave may show groups smaller than this, whatever its settings.
 MIN_ANONYMITY_THRESHOLD = 3
 
@@ -84,6 +87,12 @@ class Wave(db.Model):
     cuts: Mapped[dict | None] = mapped_column(JSON)
     #: The wave this one was cloned from, so trends line up.
     previous_wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id", ondelete="SET NULL"))
+    #: Which form respondents answer: :data:`WAVE_FORMS`; chosen while a draft, frozen once open.
+    form: Mapped[str] = mapped_column(String(20), default="full", server_default="full")
+    #: Under ``planned_missing``: items each respondent answers per dimension (NULL for ``full``).
+    form_items: Mapped[int | None] = mapped_column(Integer)
+    #: Under ``planned_missing``: the key that, with a response's id, draws its items.
+    form_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organization: Mapped[Organization] = relationship()
@@ -96,6 +105,12 @@ class Wave(db.Model):
         CheckConstraint(f"mode IN {WAVE_MODES!r}", name="mode_known"),
         CheckConstraint(f"status IN {WAVE_STATUSES!r}", name="status_known"),
         CheckConstraint(f"release_policy IN {RELEASE_POLICIES!r}", name="release_policy_known"),
+        CheckConstraint(f"form IN {WAVE_FORMS!r}", name="form_known"),
+        CheckConstraint(
+            "(form = 'full' AND form_items IS NULL) OR (form = 'planned_missing' AND form_items >= 2 "
+            "AND form_secret IS NOT NULL)",
+            name="form_settings",
+        ),
         CheckConstraint(
             "opens_at IS NULL OR closes_at IS NULL OR closes_at > opens_at", name="closes_after_opening"
         ),
