@@ -45,7 +45,7 @@ from .interrater import fleiss_kappa, krippendorff_alpha
 from .invariance import InvarianceResult, comparability, measurement_invariance, score_tests
 from .multicomp import adjust_p, multicomp
 from .quality import careless, irv, longstring, mahalanobis
-from .reliability import cronbach_alpha, feldt_interval, omega, omega_total
+from .reliability import cronbach_alpha, feldt_interval, omega, omega_total, spearman_brown
 from .report import (
     EarlierWave,
     OrganizationReport,
@@ -84,6 +84,7 @@ __all__ = [
     "kmo",
     "omega",
     "omega_total",
+    "spearman_brown",
     "pairwise_counts",
     "parallel_analysis",
     # agreement, gaps, alignment and data quality

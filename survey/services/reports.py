@@ -21,7 +21,7 @@ from instruments import Instrument
 from survey.db import upsert
 from survey.extensions import db
 from survey.models import InstrumentVersion, Release, ReportCache, Wave, utcnow
-from survey.services import ServiceError
+from survey.services import ServiceError, form_design
 from survey.services.attribute_wording import reworded
 from survey.services.exports import report_payload
 from survey.services.instruments import instrument_of
@@ -49,6 +49,7 @@ def team_report(release: Release, team_id: int, organization=None) -> analysis.T
     return analysis.team_report(
         data.responses, data.teams, data.instruments, team_id, threshold=release.threshold,
         history=inputs.history, invited=data.invited, organization=organization,
+        form_items=form_design.release_items(release),
     )  # fmt: skip
 
 

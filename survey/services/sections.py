@@ -358,24 +358,34 @@ def _reliability(words: Words) -> Table | None:
     if reliability.empty:
         return None
     rows = []
+    # A shorter (planned-missing) form adds the reliability of the scores each respondent has.
+    short = "alpha_answered" in reliability.columns
+    not_computable = words.say("reliability.not_computable")
     for dimension, r in reliability.iterrows():
-        omega = words.num(r["omega"]) if pd.notna(r["omega"]) else words.say("reliability.not_computable")
+        omega = words.num(r["omega"]) if pd.notna(r["omega"]) else not_computable
         warning = reliability_text(r["alpha"], r["omega"], words.language)
+        answered = ()
+        if short:
+            answered = (words.num(r["alpha_answered"]) if pd.notna(r["alpha_answered"]) else not_computable,)
         rows.append(
             cells(
                 words.dimension(dimension),
                 words.num(r["n_items"], 0),
                 words.num(r["alpha"]),
                 words.interval(r["alpha_ci_low"], r["alpha_ci_high"]),
+                *answered,
                 omega,
                 warning,
                 kind="warn" if warning else "",
             )
         )
-    columns = words.columns(
-        "col.dimension", "col.items#", "col.alpha#", "col.interval#", "col.omega#", "col.note"
-    )
-    return Table(words.say("caption.reliability"), columns, tuple(rows))
+    keys = ["col.dimension", "col.items#", "col.alpha#", "col.interval#", "col.omega#", "col.note"]
+    if short:
+        keys.insert(4, "col.alpha_answered#")
+        caption = words.say("caption.reliability_short", k=int(reliability["n_answered"].min()))
+    else:
+        caption = words.say("caption.reliability")
+    return Table(caption, words.columns(*keys), tuple(rows))
 
 
 def icc2_text(words: Words, icc1, icc2) -> str:

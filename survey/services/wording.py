@@ -268,6 +268,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.items": "Items",
         "col.alpha": "Cronbach's alpha",
         "col.omega": "McDonald's omega",
+        "col.alpha_answered": "Alpha of one respondent's answers",
         "col.icc1": "ICC(1)",
         "col.icc2": "ICC(2)",
         "col.n_teams": "Teams",
@@ -301,6 +302,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "caption.responses": "Response rates per team (a team includes the teams under it)",
         "caption.reliability": "Reliability of each dimension (.70 or more is usually taken as reliable)",
+        "caption.reliability_short": (
+            "Reliability of each dimension. This wave used the shorter form: each respondent answered "
+            "{k} statements of each dimension, chosen at random. Alpha and omega are the whole scale's, "
+            "from the statements answered together; the alpha of one respondent's answers is that of "
+            "the shorter scores the results are made of (.70 or more is usually taken as reliable)"
+        ),
         "caption.icc": "Share of variance between teams, ICC(1), and reliability of team means, ICC(2)",
         "caption.team_profile": "The team's mean per dimension next to the organisation's",
         "caption.team_gaps": (
