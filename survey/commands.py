@@ -464,23 +464,27 @@ def invitations_create(wave_id: int) -> None:
 @click.argument("wave_id", type=int)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV file to write (participant, name, team, status, link).")  # fmt: skip
+@click.option("--reissue", is_flag=True,
+              help="A new link for everyone who has not submitted (earlier links stop working).")  # fmt: skip
 @with_appcontext
-def invitations_export(wave_id: int, out: Path) -> None:
-    """Write every invitation's link to a CSV file.
+def invitations_export(wave_id: int, out: Path, reissue: bool) -> None:
+    """Write the invitation links that can be shown to a CSV file.
 
-    Links are not stored, so this issues a new link to everyone who has not submitted:
-    links handed out before stop working (saved answers stay).
+    Only a hash of each link is stored, so a link can be written only when it is issued: links
+    nobody has been given yet are issued now; those handed out before are listed without a
+    link and keep working. ``--reissue`` replaces them all (saved answers stay).
     """
     wave = _wave(wave_id)
-    rows = export_links(wave)
-    audit.record(None, "links.exported", organization=wave.organization, subject=_label(wave), wave=wave,
-                 details={"links": sum(1 for row in rows if row.link), "file": out.name})  # fmt: skip
+    rows = export_links(wave, replace=reissue)
+    fresh = sum(1 for row in rows if row.link)
+    action = "links.reissued" if reissue else "links.exported"
+    audit.record(None, action, organization=wave.organization, subject=_label(wave), wave=wave,
+                 details={"links": fresh, "file": out.name})  # fmt: skip
     out.write_text(links_csv(rows), encoding="utf-8")
     db.session.commit()
-    fresh = sum(1 for row in rows if row.link)
-    click.echo(
-        f"Wrote {len(rows)} rows to {out} ({fresh} new links; earlier links of these people stop working)."
-    )
+    kept = sum(1 for row in rows if not row.link and row.status != "submitted")
+    effect = "earlier links of these people stop working" if reissue else f"{kept} handed out before, kept"
+    click.echo(f"Wrote {len(rows)} rows to {out} ({fresh} new links; {effect}).")
 
 
 def _send(wave_id: int, what: str, wait: bool) -> None:

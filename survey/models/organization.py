@@ -21,6 +21,8 @@ class Organization(db.Model):
     #: URL- and CLI-friendly identifier, e.g. ``acme``.
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: IANA time zone (e.g. ``Europe/Berlin``) in which the workspace shows and reads times (stored: UTC).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
     teams: Mapped[list[Team]] = relationship(
         back_populates="organization", order_by="Team.name", cascade="all, delete-orphan"

@@ -15,6 +15,8 @@ from survey.models.wave import Wave
 RESPONSE_STATUSES = ("in_progress", "submitted")
 #: Longest free-text comment accepted.
 MAX_COMMENT_LENGTH = 5000
+#: How an invitation's current link reached its person (``Invitation.handed_out_via``).
+LINK_HANDOUTS = ("email", "download", "page")
 
 
 class Invitation(db.Model):
@@ -31,11 +33,20 @@ class Invitation(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set on submission; in anonymous waves the only trace that this person answered.
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How the current link reached its person: ``email``, ``download`` or ``page`` (shown once);
+    #: ``None`` while nobody has been given it, so issuing a new one invalidates nothing.
+    handed_out_via: Mapped[str | None] = mapped_column(String(20))
+    handed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     wave: Mapped[Wave] = relationship()
     participant: Mapped[Participant] = relationship()
 
-    __table_args__ = (UniqueConstraint("wave_id", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("wave_id", "participant_id"),
+        CheckConstraint(
+            f"handed_out_via IS NULL OR handed_out_via IN {LINK_HANDOUTS!r}", name="handed_out_via_known"
+        ),
+    )
 
 
 class Response(db.Model):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from analysis.response_curve import Projection, projected_response_rate
 from survey.extensions import db
-from survey.models import Invitation, Response, Team, Wave, WaveMember
+from survey.models import Invitation, Response, Team, Wave, WaveMember, utcnow
 
 
 @dataclass(frozen=True)
@@ -146,3 +148,111 @@ def _suppressed(wave: Wave, rows: list[TeamProgress], threshold: int) -> list[Te
                 TeamProgress(None, f"{label}: fewer than {threshold} responses", "", None, None, None)
             )
     return shown
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the live board: a team, or a parent team with everything below it."""
+
+    progress: TeamProgress
+    #: Steps below a top-level team (0 for a top-level team).
+    depth: int
+    #: How many teams below it are counted in (0: the team's own invitations only).
+    sub_teams: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """What the live board shows: per-team rows in tree order, timing and a projection."""
+
+    progress: WaveProgress
+    rows: tuple[BoardRow, ...]
+    launched_at: datetime | None
+    closes_at: datetime | None
+    now: datetime
+    projection: Projection | None
+    #: Why there is no projection, in a sentence (empty when there is one).
+    no_projection: str
+
+    @property
+    def since_launch(self) -> timedelta | None:
+        return self.now - self.launched_at if self.launched_at and self.now > self.launched_at else None
+
+    @property
+    def until_close(self) -> timedelta | None:
+        return self.closes_at - self.now if self.closes_at and self.closes_at > self.now else None
+
+
+def live_board(wave: Wave, *, now: datetime | None = None) -> Board:
+    """The wave's progress for the live board (those who manage the wave only).
+
+    Every team with invitations gets a row; a parent team's row adds up its own invitations and
+    those of every team below it (``sub_teams`` says how many), so a sales organisation's rate
+    is read at a glance. Counts are shown as they are, as on the wave page: the board is for
+    those who run the wave, who see who has submitted in the links export too
+    (docs/CONFIDENTIALITY.md); read-only members see :func:`wave_progress` with small teams
+    merged instead. The projection is
+    :func:`analysis.response_curve.projected_response_rate` over the whole wave.
+    """
+    now = now or utcnow()
+    progress = wave_progress(wave)
+    own = {row.team_id: row for row in progress.teams}
+    teams = {
+        team.id: team
+        for team in db.session.scalars(select(Team).where(Team.organization_id == wave.organization_id))
+    }
+    children: dict[int | None, list[Team]] = {}
+    for team in teams.values():
+        parent = team.parent_id if team.parent_id in teams else None
+        children.setdefault(parent, []).append(team)
+    rows: list[BoardRow] = []
+
+    def visit(team: Team, depth: int, seen: frozenset[int]) -> tuple[TeamProgress | None, int]:
+        """Add the rows of ``team`` and those below it; return its rolled-up counts."""
+        place = len(rows)
+        below = [
+            child for child in sorted(children.get(team.id, []), key=lambda t: t.name) if child.id not in seen
+        ]
+        totals = [own[team.id]] if team.id in own else []
+        counted = 0
+        for child in below:
+            summed, sub = visit(child, depth + 1, seen | {child.id})
+            if summed is not None:
+                totals.append(summed)
+                counted += 1 + sub
+        if not totals:
+            return None, 0
+        summed = TeamProgress(
+            team.id, team.name, team.function,
+            sum(t.invited for t in totals), sum(t.started for t in totals), sum(t.submitted for t in totals),
+        )  # fmt: skip
+        rows.insert(place, BoardRow(summed, depth, counted))
+        return summed, counted
+
+    for team in sorted(children.get(None, []), key=lambda t: t.name):
+        visit(team, 0, frozenset({team.id}))
+    launched = wave.opens_at if wave.status != "draft" else None
+    projection, why = _projection(wave, progress, launched, now)
+    return Board(progress, tuple(rows), launched, wave.closes_at, now, projection, why)
+
+
+def _projection(wave: Wave, progress: WaveProgress, launched, now) -> tuple[Projection | None, str]:
+    if wave.status != "open" or launched is None:
+        return None, "The projection is made while the wave is open."
+    if wave.closes_at is None:
+        return None, "No closing time is set, so there is nothing to project to."
+    if not progress.total.invited:
+        return None, "Nobody is invited yet."
+    elapsed = (now - launched).total_seconds() / 3600
+    if elapsed < 1:
+        return None, "The projection starts an hour after the launch."
+    remaining = max((wave.closes_at - now).total_seconds() / 3600, 0.0)
+    submitted = db.session.scalars(
+        select(Response.submitted_at).where(
+            Response.wave_id == wave.id, Response.status == "submitted", Response.submitted_at.is_not(None)
+        )
+    ).all()
+    # Anonymous waves keep the day only: a time before the launch is the launch day's.
+    hours = [min(max((moment - launched).total_seconds() / 3600, 0.0), elapsed) for moment in submitted]
+    hours = hours[: progress.total.invited]
+    return projected_response_rate(progress.total.invited, hours, elapsed, remaining), ""

@@ -104,6 +104,33 @@ def invite_roster(wave: Wave) -> list[IssuedInvitation]:
     return invite(wave, participants)
 
 
+#: How the links export names the way a link was handed out (``Invitation.handed_out_via``).
+HANDED_OUT_BY = {"email": "by e-mail", "download": "in a links download", "page": "on the wave page"}
+
+
+def hand_out(invitation: Invitation, via: str) -> IssuedInvitation:
+    """Issue ``invitation``'s link for handing out ``via`` e-mail, download or page, and record that.
+
+    The caller has checked that no earlier link was handed out (:func:`handed_out`), or was
+    asked to replace it; the time is kept to the day in anonymous waves.
+    """
+    issued = reissue(invitation)
+    invitation.handed_out_via, invitation.handed_out_at = via, now_for(invitation.wave.mode)
+    return issued
+
+
+def handed_out(invitation: Invitation) -> bool:
+    """Whether someone has been given the invitation's current link (re-issuing it would break it)."""
+    return invitation.handed_out_via is not None
+
+
+def handed_out_text(invitation: Invitation) -> str:
+    """How and when the current link was handed out, e.g. ``by e-mail on 2026-12-07``."""
+    how = HANDED_OUT_BY.get(invitation.handed_out_via or "", "")
+    when = f" on {invitation.handed_out_at:%Y-%m-%d}" if invitation.handed_out_at else ""
+    return f"{how}{when}"
+
+
 @dataclass(frozen=True)
 class LinkRow:
     """One line of the links export."""
@@ -111,19 +138,14 @@ class LinkRow:
     email: str
     name: str
     team: str
-    #: ``submitted`` (no link: the survey is done) or ``open`` (a fresh link).
+    #: ``submitted``, ``new link`` (handed out now for the first time) or ``handed out …``
+    #: (given out before: no link, it cannot be shown again without replacing it).
     status: str
     link: str
 
 
-def export_links(wave: Wave) -> list[LinkRow]:
-    """Fresh links for everyone invited who has not submitted, and a line for those who have.
-
-    Tokens exist only when issued, so every exported link is re-issued: links handed out
-    before (by an earlier export or e-mail) stop working, saved answers stay. Revoked
-    invitations are left out.
-    """
-    rows = db.session.execute(
+def _open_invitations(wave: Wave):
+    return db.session.execute(
         select(Invitation, Participant, Team.name)
         .join(Participant, Participant.id == Invitation.participant_id)
         .join(
@@ -134,15 +156,56 @@ def export_links(wave: Wave) -> list[LinkRow]:
         .where(Invitation.wave_id == wave.id, Invitation.revoked_at.is_(None))
         .order_by(Team.name, Participant.email, Participant.id)
     ).all()
+
+
+def export_links(wave: Wave, *, replace: bool = False) -> list[LinkRow]:
+    """The links of everyone invited who has not submitted, as far as they can be shown.
+
+    Only the hash of a link is stored, so a link can be shown only when it is issued. Without
+    ``replace`` the export issues links for invitations whose link nobody has been given yet
+    (never e-mailed, downloaded or shown) and lists the others as handed out, without a link:
+    nothing handed out before stops working. With ``replace`` (asked for on a confirmation
+    page) everyone who has not submitted gets a new link and earlier ones stop working; saved
+    answers stay. People who have submitted are listed without a link; revoked invitations are
+    left out.
+    """
     lines = []
-    for invitation, participant, team_name in rows:
+    for invitation, participant, team_name in _open_invitations(wave):
         email, name = participant.email or "", participant.display_name or ""
         if invitation.used_at is not None:
             lines.append(LinkRow(email, name, team_name, "submitted", ""))
+        elif replace or not handed_out(invitation):
+            status = "new link (replaces the earlier one)" if handed_out(invitation) else "new link"
+            lines.append(LinkRow(email, name, team_name, status, hand_out(invitation, "download").link))
         else:
-            lines.append(LinkRow(email, name, team_name, "open", reissue(invitation).link))
+            status = f"handed out {handed_out_text(invitation)}; re-issue it to get a new link"
+            lines.append(LinkRow(email, name, team_name, status, ""))
     db.session.flush()
     return lines
+
+
+def replaceable_links(wave: Wave) -> int:
+    """How many handed-out links re-issuing everyone's would break (not submitted, not revoked)."""
+    return sum(
+        1
+        for invitation, _, _ in _open_invitations(wave)
+        if invitation.used_at is None and handed_out(invitation)
+    )
+
+
+def reissue_link(invitation: Invitation) -> IssuedInvitation:
+    """Replace one person's link at the consultant's request; the new one is shown once, on the page.
+
+    Refused for a submitted or revoked invitation and for a closed wave (the link would lead
+    nowhere).
+    """
+    if invitation.wave.status == "closed":
+        raise ServiceError("The wave is closed: a new link would not open the survey.")
+    if invitation.used_at is not None:
+        raise ServiceError("This person has submitted: there is nothing left to answer.")
+    if invitation.revoked_at is not None:
+        raise ServiceError("This invitation was withdrawn.")
+    return hand_out(invitation, "page")
 
 
 def links_csv(rows: Iterable[LinkRow]) -> str:

@@ -13,8 +13,11 @@ job resumed after its worker died (``reclaim``) sends it; the step to ``deliveri
 conditional update on the claim's attempt number, so of two runs holding the same row only
 the later claim can finish the message.
 
-Tokens exist only when issued, so each message carries a newly issued link; any earlier
-link of that invitation stops working, saved answers stay.
+Tokens exist only when issued, so a message carries a link only when nobody has been given
+the invitation's current link yet (:func:`~survey.services.invitations.handed_out`): the first
+message to reach a person brings the link, later ones (reminders, or an invitation whose link
+went out in a download) ask them to use the link they were given, which keeps working. A
+message that failed gives its link back, so the next one carries a new link.
 
 Failures are per message: an address that cannot be sent to (see
 :mod:`survey.services.addresses`; an internationalised one needs a server with SMTPUTF8), a
@@ -46,11 +49,11 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from survey.extensions import db
 from survey.metrics import count_email
-from survey.models import EmailSend, Invitation, Participant, Wave, utcnow
+from survey.models import EmailSend, Invitation, Participant, Team, Wave, utcnow
 from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.addresses import AddressError, Recipient, recipient
-from survey.services.invitations import reissue
+from survey.services.invitations import hand_out, handed_out
 from survey.services.mail_backends import BACKENDS, open_local
 
 #: Shortest time between two reminder rounds of one wave (a double click must not send twice).
@@ -67,15 +70,22 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Hello,\n\n{organization} asks you to take part in the {wave} survey on how sales and "
             "marketing work together. It takes 5 to 15 minutes; you can stop and come back later.\n\n"
             "Your answers are confidential: results are shown only for groups, never for one person.\n\n"
-            "Your personal link (please do not forward it):\n{link}\n\n{closes}Thank you.\n",
+            "{link}{closes}Thank you.\n",
         ),
         "reminder": (
             "Reminder: the {wave} survey of {organization}",
             "Hello,\n\nthis is a reminder of the {wave} survey of {organization}. If you have started, "
             "the link takes you back to where you stopped.\n\n"
-            "Your personal link (it replaces any earlier one):\n{link}\n\n{closes}Thank you.\n",
+            "{link}{closes}Thank you.\n",
         ),
         "closes": ("", "The survey closes on {date}.\n\n"),
+        "link": ("", "Your personal link (please do not forward it):\n{link}\n\n"),
+        "link_given": (
+            "",
+            "Please use the personal link you were given{when}; it still works. If you cannot find it, "
+            "ask {organization} for a new one.\n\n",
+        ),
+        "when": ("", " on {date}"),
     },
     "de": {
         "invitation": (
@@ -84,16 +94,22 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Vertrieb und Marketing teilzunehmen. Sie dauert 5 bis 15 Minuten; Sie können jederzeit "
             "unterbrechen und später weitermachen.\n\n"
             "Ihre Antworten sind vertraulich: Ergebnisse werden nur für Gruppen gezeigt, nie für "
-            "einzelne Personen.\n\nIhr persönlicher Link (bitte nicht weitergeben):\n{link}\n\n"
-            "{closes}Vielen Dank.\n",
+            "einzelne Personen.\n\n{link}{closes}Vielen Dank.\n",
         ),
         "reminder": (
             "Erinnerung: Umfrage {wave} von {organization}",
             "Guten Tag,\n\nwir erinnern Sie an die Umfrage {wave} von {organization}. Wenn Sie schon "
             "begonnen haben, führt der Link Sie dorthin zurück, wo Sie aufgehört haben.\n\n"
-            "Ihr persönlicher Link (er ersetzt alle früheren):\n{link}\n\n{closes}Vielen Dank.\n",
+            "{link}{closes}Vielen Dank.\n",
         ),
         "closes": ("", "Die Umfrage endet am {date}.\n\n"),
+        "link": ("", "Ihr persönlicher Link (bitte nicht weitergeben):\n{link}\n\n"),
+        "link_given": (
+            "",
+            "Bitte verwenden Sie den persönlichen Link, den Sie{when} erhalten haben; er funktioniert "
+            "weiterhin. Falls Sie ihn nicht finden, bitten Sie {organization} um einen neuen.\n\n",
+        ),
+        "when": ("", " am {date}"),
     },
 }
 
@@ -167,9 +183,18 @@ def language_for(wave: Wave, participant: Participant) -> str:
 
 
 def compose(
-    wave: Wave, participant: Participant, kind: str, link: str, settings: MailSettings
+    wave: Wave,
+    participant: Participant,
+    kind: str,
+    link: str,
+    settings: MailSettings,
+    *,
+    given_on: datetime | None = None,
 ) -> EmailMessage:
     """The message of ``kind`` (``invitation`` or ``reminder``) in the participant's language.
+
+    An empty ``link`` means the person was given their link before (``given_on``, if known):
+    the message asks them to use it instead of carrying one.
 
     Raises :class:`~survey.services.addresses.AddressError` when the participant's address
     cannot be sent to. Line breaks and control characters in names become spaces: a header
@@ -178,7 +203,13 @@ def compose(
     texts = MESSAGES[language_for(wave, participant)]
     subject, body = texts[kind]
     closes = texts["closes"][1].format(date=wave.closes_at.strftime("%Y-%m-%d")) if wave.closes_at else ""
-    fields = {"organization": wave.organization.name, "wave": wave.name, "link": link, "closes": closes}
+    organization = wave.organization.name
+    if link:
+        link_text = texts["link"][1].format(link=link)
+    else:
+        when = texts["when"][1].format(date=f"{given_on:%Y-%m-%d}") if given_on else ""
+        link_text = texts["link_given"][1].format(when=when, organization=organization)
+    fields = {"organization": organization, "wave": wave.name, "link": link_text, "closes": closes}
     to = recipient(participant.email or "")
     message = EmailMessage()
     message["Subject"] = _one_line(subject.format(**fields))
@@ -354,8 +385,13 @@ def send_round(
                 _fail(record, problem, report, invitation)
                 checkpoint()
                 continue
-            issued = reissue(invitation)
-            message = compose(wave, invitation.participant, kind, issued.link, settings)
+            if not handed_out(invitation) or (record.carries_link and invitation.handed_out_via == "email"):
+                # Nobody has this invitation's link yet (or only this undelivered message had it).
+                link, record.carries_link = hand_out(invitation, "email").link, True
+            else:
+                link = ""
+            message = compose(wave, invitation.participant, kind, link, settings,
+                              given_on=invitation.handed_out_at)  # fmt: skip
             # Record first: once committed, a crash cannot lead to this message being sent again.
             checkpoint()
             try:
@@ -501,6 +537,11 @@ def _touch(record: EmailSend, invitation: Invitation) -> datetime:
 
 def _fail(record: EmailSend, error: str, report: SendReport, invitation: Invitation) -> None:
     _touch(record, invitation)
+    if record.carries_link:
+        # The link issued for this message never reached anyone: the next message issues one.
+        record.carries_link = False
+        if invitation.handed_out_via == "email":
+            invitation.handed_out_via = invitation.handed_out_at = None
     record.status, record.error = "failed", error[:1000]
     report.failed.append((invitation.participant.email, error))
     count_email(record.kind, sent=False)
@@ -640,3 +681,73 @@ def send_status(wave: Wave, settings: MailSettings | None = None) -> SendStatus:
         )
     ]
     return SendStatus(counts, failures, delivery_notice(settings))
+
+
+def send_one(message: EmailMessage, settings: MailSettings) -> None:
+    """Send one message that belongs to no wave (an account link), through the configured backend.
+
+    Raises :class:`ServiceError` with the reason when the server cannot be reached or refuses it.
+    """
+    try:
+        smtp = _open_smtp(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        where = f"{settings.host}:{settings.port}"
+        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
+    try:
+        problem = _deliver(smtp, message)
+    except _ConnectionLostError as error:
+        problem = f"connection lost: {error}"
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    if problem:
+        raise ServiceError(f"The mail server did not take the message: {problem}")
+
+
+def send_test_message(
+    wave: Wave, actor, kind: str, language: str, link: str, settings: MailSettings
+) -> str:
+    """Send the wave's ``kind`` message in ``language`` to ``actor`` (its link: ``link``); audited.
+
+    The message is the one respondents get, composed and sent as theirs are, with "[Test]"
+    before the subject; nothing is recorded for any invitation. Returns the address it went to;
+    raises :class:`ServiceError` when it could not be sent.
+    """
+    from survey.services import audit
+
+    if kind not in ("invitation", "reminder"):
+        raise ServiceError("Choose the invitation or the reminder.")
+    if language not in MESSAGES:
+        raise ServiceError("There is no e-mail text in that language.")
+    # A respondent of a sales team as far as the message goes (its length estimate, say); never stored.
+    stand_in = Participant(email=actor.email, display_name="", attributes={"language": language},
+                           team=Team(name="", function="sales"))  # fmt: skip
+    try:
+        message = compose(wave, stand_in, kind, link, settings)
+    except AddressError as error:
+        raise ServiceError(f"Your address cannot be sent to: {error}") from error
+    subject = message["Subject"]
+    del message["Subject"]
+    message["Subject"] = f"[Test] {subject}"
+    try:
+        smtp = _open_smtp(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        where = f"{settings.host}:{settings.port}"
+        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
+    try:
+        problem = _deliver(smtp, message)
+    except _ConnectionLostError as error:
+        problem = f"connection lost: {error}"
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    if problem:
+        raise ServiceError(f"The mail server refused the test message: {problem}")
+    audit.record(actor, "wave.test_email", organization=wave.organization,
+                 subject=f'wave {wave.id} "{wave.name}"', details={"kind": kind, "language": language},
+                 wave=wave)  # fmt: skip
+    return actor.email

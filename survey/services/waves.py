@@ -12,13 +12,16 @@ from survey.models import (
     MIN_ANONYMITY_THRESHOLD,
     RELEASE_POLICIES,
     WAVE_MODES,
+    Job,
     Organization,
+    Release,
     User,
     Wave,
     WaveInstrument,
     utcnow,
 )
-from survey.services import ServiceError
+from survey.models.types import day_of
+from survey.services import ServiceError, audit
 from survey.services.instruments import instrument_of, register_instrument_version
 
 #: Who made a release computed because its wave closed (``Release.made_by``).
@@ -200,3 +203,54 @@ def due_to_close(now: datetime | None = None) -> list[Wave]:
             .order_by(Wave.id)
         )
     )
+
+
+def reopen_blocker(wave: Wave) -> str:
+    """Why ``wave`` cannot be reopened now, in a sentence ("" when it can).
+
+    A closed wave reopens until its results are published: for a wave that releases at the
+    close, until any release is published; for one that releases in steps, until a release
+    made on or after the day it closed (earlier steps were published while it was open). A
+    release being prepared blocks it too, since it would publish the results.
+    """
+    if wave.status != "closed":
+        return "Only a closed wave can be reopened."
+    published = select(Release.id).where(Release.wave_id == wave.id, Release.status == "published")
+    if wave.release_policy == "live" and wave.closes_at is not None:
+        published = published.where(Release.created_at >= day_of(wave.closes_at))
+    if db.session.scalar(published.limit(1)) is not None:
+        return "Its results are published, so readers were told it is over: clone it for a new round."
+    preparing = select(Job.id).where(
+        Job.wave_id == wave.id, Job.kind == "release", Job.status.in_(("queued", "running"))
+    )
+    if db.session.scalar(preparing.limit(1)) is not None:
+        return (
+            "Its results are being released right now; once they are published it can no longer be reopened."
+        )
+    return ""
+
+
+def reopen_wave(wave: Wave, actor: User | None, closes_at: datetime | None) -> Wave:
+    """Open a closed wave again until ``closes_at`` (``None``: until closed by hand), audited.
+
+    Refused with :func:`reopen_blocker`'s reason, and for a closing time that is not in the
+    future. Links that were handed out work again; nothing is re-issued.
+    """
+    reason = reopen_blocker(wave)
+    if reason:
+        raise ServiceError(f"The wave cannot be reopened. {reason}")
+    now = utcnow()
+    if closes_at is not None and closes_at <= now:
+        raise ServiceError("The new closing time must lie in the future.")
+    before = wave.closes_at
+    wave.status, wave.closes_at = "open", closes_at
+    db.session.flush()
+    audit.record(
+        actor,
+        "wave.reopened",
+        organization=wave.organization,
+        subject=f'wave {wave.id} "{wave.name}"',
+        details={"closed_at": before.isoformat() if before else None},
+        wave=wave,
+    )
+    return wave

@@ -1,33 +1,22 @@
-// Live board: refresh the progress table from the wave's JSON endpoint every 15 seconds.
+// Live board: fetch the board page again every 15 seconds and swap its live part in place.
+// Without JavaScript the page reloads itself (meta refresh) and has a "Refresh now" link.
 (function () {
   "use strict";
-  var status = document.getElementById("board-updated");
-  if (!status || !window.fetch) { return; }
-  var source = status.getAttribute("data-source");
-
-  function percent(rate) { return rate === null ? "–" : Math.round(rate * 100) + " %"; }
-
-  function fill(row, data) {
-    ["invited", "started", "submitted"].forEach(function (field) {
-      var cell = row.querySelector('[data-field="' + field + '"]');
-      if (cell) { cell.textContent = String(data[field]); }
-    });
-    var rate = row.querySelector('[data-field="response_rate"]');
-    if (rate) { rate.textContent = percent(data.response_rate); }
-  }
+  var live = document.getElementById("board-live");
+  if (!live || !window.fetch || !window.DOMParser) { return; }
+  var source = live.getAttribute("data-refresh");
 
   function refresh() {
-    fetch(source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
-      .then(function (board) {
-        board.teams.forEach(function (team) {
-          var row = document.querySelector('tr[data-team="' + team.team_id + '"]');
-          if (row) { fill(row, team); } else { window.location.reload(); }
-        });
-        fill(document.querySelector('tr[data-team="total"]'), board.total);
-        status.textContent = "Updated " + new Date().toLocaleTimeString() + ".";
+    fetch(source, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.text(); })
+      .then(function (text) {
+        var fresh = new DOMParser().parseFromString(text, "text/html").getElementById("board-live");
+        if (fresh) { live.innerHTML = fresh.innerHTML; }
       })
-      .catch(function () { status.textContent = "Could not update; retrying."; });
+      .catch(function () {
+        var status = document.getElementById("board-updated");
+        if (status) { status.textContent = "Could not update; retrying."; }
+      });
   }
   window.setInterval(refresh, 15000);
 }());

@@ -256,6 +256,10 @@ def targets(workspace) -> dict[str, Target]:
         "open_now": st.just("y"),
         "reminder_days": st.sampled_from(["3, 1", "0", "61", "2,2", "1,2,3,4,5,6", "x"])
         | st.text(max_size=12),
+        # Each instrument's position is posted as positions-<n> (the FieldList's own name is unused).
+        "positions": st.just("1"),
+        "positions-0": st.sampled_from(["1", "2", "3", "0", "x", "²", "99999"]),
+        "positions-1": st.sampled_from(["1", "2", ""]),
     }
     sign_in = {
         "email": emails,
@@ -306,6 +310,26 @@ def targets(workspace) -> dict[str, Target]:
         "workspace.links": Target(
             "consultant", "/waves/{wave_id}/links.csv", action, redirects_on_success=False
         ),
+        "workspace.time_zone": Target("consultant", f"{org}/time-zone", {
+            "time_zone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Mars/Olympus", "utc"])
+            | st.text(max_size=20),
+        }),  # fmt: skip
+        "workspace.preview": Target("consultant", "/waves/{wave_id}/preview?lang=en&page=1", action | {
+            "action": st.sampled_from(["next", "back", "submit", "jump"]),
+            "item-a1": st.sampled_from(["3", "x"]),
+        }),  # fmt: skip
+        "workspace.test_email": Target("consultant", "/waves/{wave_id}/test-email", action | {
+            "kind": st.sampled_from(["invitation", "reminder", "closes", ""]),
+            "language": st.sampled_from(["en", "de", "xx", ""]),
+        }),  # fmt: skip
+        "workspace.reissue_all": Target(
+            "consultant", "/waves/{wave_id}/links/reissue", action, redirects_on_success=False
+        ),
+        "workspace.reissue_one": Target(
+            "consultant", "/waves/{wave_id}/people/{participant_id}/reissue", action,
+            redirects_on_success=False,
+        ),  # fmt: skip
+        "workspace.reopen": Target("consultant", "/waves/{wave_id}/reopen", {"closes_at": datetime_text()}),
         "workspace.open_wave_view": wave_button,
         "workspace.close_wave_view": wave_button,
         "workspace.release": job_button,
@@ -335,6 +359,8 @@ WORKSPACE_ENDPOINTS = [
     "workspace.reminders", "workspace.links",
     "workspace.open_wave_view", "workspace.close_wave_view", "workspace.release", "workspace.invite",
     "workspace.send", "workspace.remind", "workspace.retry",
+    "workspace.time_zone", "workspace.preview", "workspace.test_email", "workspace.reissue_all",
+    "workspace.reissue_one", "workspace.reopen",
 ]  # fmt: skip
 #: The token-bound survey forms, fuzzed by :func:`test_survey_forms`.
 RESPOND = {"respond.start", "respond.page"}
@@ -368,6 +394,8 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
         "workspace.clone": workspace_forms.CloneForm,
         "workspace.reminders": workspace_forms.ReminderForm,
         "workspace.links": workspace_forms.ActionForm,
+        "workspace.time_zone": workspace_forms.TimeZoneForm,
+        "workspace.reopen": workspace_forms.ReopenForm,
     }
     for endpoint, form_class in classes.items():
         assert set(form_fields(form_class)) - {"csrf_token"} <= set(fuzzed[endpoint].plausible), endpoint

@@ -68,7 +68,7 @@ def test_open_close_and_clone(client, make_survey, consultant_setup):
     assert audit_actions() == ["wave.closed", "wave.cloned"]
 
 
-def test_links_csv_reissues_every_open_link(client, consultant_setup):
+def test_links_csv_hands_out_links_once_and_never_reissues(client, consultant_setup):
     wave = consultant_setup.wave
     done = find_invitation(consultant_setup.token("sales", 1))
     done.used_at = utcnow()
@@ -86,9 +86,16 @@ def test_links_csv_reissues_every_open_link(client, consultant_setup):
     fresh = by_person["marketing2@example.org"]["link"]
     assert find_invitation(fresh.rsplit("/s/", 1)[1]).participant.email == "marketing2@example.org"
     assert by_person["marketing2@example.org"]["team"] == "Marketing team"
-    assert find_invitation(consultant_setup.token("marketing", 2)) is None  # the old link is replaced
+    # Nobody had been given the links the survey factory made, so the first download issues them.
+    assert find_invitation(consultant_setup.token("marketing", 2)) is None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "links.exported"))
     assert (event.actor, event.details) == ("c@example.org", {"links": 8})
+    # A second download re-issues nothing: the links of the first keep working and carry no link.
+    again = client.post(f"/waves/{wave.id}/links.csv").get_data(as_text=True)
+    second = {row["participant"]: row for row in csv.DictReader(io.StringIO(again))}
+    assert second["marketing2@example.org"]["link"] == ""
+    assert second["marketing2@example.org"]["status"].startswith("handed out in a links download on ")
+    assert find_invitation(fresh.rsplit("/s/", 1)[1]).participant.email == "marketing2@example.org"
 
 
 def test_invite_the_roster_adds_only_new_people(client, consultant_setup):
@@ -175,7 +182,8 @@ def test_links_csv_neutralises_names_typed_by_people(client, runner, tmp_path, c
     db.session.commit()
     web = client.post(f"/waves/{wave.id}/links.csv").get_data(as_text=True)
     out = tmp_path / "links.csv"
-    assert runner.invoke(args=["invitations", "export", str(wave.id), "--out", str(out)]).exit_code == 0
+    command = ["invitations", "export", str(wave.id), "--out", str(out), "--reissue"]
+    assert runner.invoke(args=command).exit_code == 0
     for text in (web, out.read_text(encoding="utf-8")):
         row = next(r for r in csv.DictReader(io.StringIO(text)) if r["participant"] == "sales1@example.org")
         assert row["name"] == '\'=HYPERLINK("http://evil.test","Click")'

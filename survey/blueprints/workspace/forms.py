@@ -4,6 +4,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    FieldList,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -13,6 +14,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
 from survey.services import ServiceError
@@ -81,14 +83,29 @@ class ParticipantForm(FlaskForm):
     active = BooleanField("Active (invited to new waves)")
 
 
+def _ticked(form, field) -> None:
+    """At least one box ticked (no ``required`` on each box, which would ask for all of them)."""
+    if not field.data:
+        raise ValidationError("Tick at least one instrument.")
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (no Ctrl-click list box)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class WaveForm(FlaskForm):
     name = StringField("Wave name", validators=[DataRequired(), Length(max=200)])
-    instruments = SelectMultipleField("Instruments (in this order)", choices=[], validators=[DataRequired()])
-    languages = SelectMultipleField("Languages (none chosen: all the instruments offer)", choices=[])
-    opens_at = DateTimeLocalField("Opens (UTC, optional)", validators=[Optional()])
-    closes_at = DateTimeLocalField(
-        "Closes (UTC, optional; closed automatically then)", validators=[Optional()]
+    #: Ticked instruments; their order comes from ``positions`` (one per choice, same order).
+    instruments = CheckboxesField("Instruments", choices=[], validators=[_ticked])
+    positions = FieldList(
+        SelectField("Position", coerce=int, choices=[], validate_choice=False), min_entries=0
     )
+    languages = CheckboxesField("Languages (none ticked: every language the instruments offer)", choices=[])
+    opens_at = DateTimeLocalField("Opens (optional)", validators=[Optional()])
+    closes_at = DateTimeLocalField("Closes (optional; closed automatically then)", validators=[Optional()])
     reminder_days = StringField(REMINDER_DAYS_LABEL, validators=[Length(max=100), _reminder_days])
     anonymity_threshold = IntegerField(
         f"Anonymity threshold (smallest group shown, at least {MIN_ANONYMITY_THRESHOLD})",
@@ -125,6 +142,18 @@ class WaveForm(FlaskForm):
         default="at_close",
     )
     open_now = BooleanField("Open the wave right away")
+
+
+class TimeZoneForm(FlaskForm):
+    time_zone = SelectField(
+        "Time zone (dates and times in the workspace are shown and typed in it)", choices=[]
+    )
+
+
+class ReopenForm(FlaskForm):
+    closes_at = DateTimeLocalField(
+        "New closing time (optional; empty: close it by hand)", validators=[Optional()]
+    )
 
 
 class ReminderForm(FlaskForm):

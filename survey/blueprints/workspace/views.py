@@ -7,8 +7,6 @@ capability in one's own organisation 403.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import (
     Blueprint,
     Response,
@@ -43,7 +41,7 @@ from survey.extensions import db, login_manager
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
 from survey.services import ServiceError, access, attribute_wording, audit, background, cuts, reports
 from survey.services.accounts import active_sessions, end_sessions
-from survey.services.board import wave_progress
+from survey.services.board import live_board, wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import send_status
 from survey.services.organizations import create_organization, create_team
@@ -62,6 +60,7 @@ from survey.services.users import add_membership, create_user, organizations_for
 from survey.services.waves import (
     clone_wave,
     create_wave,
+    end_wave,
     instrument_refs,
     open_wave,
     preselected_instruments,
@@ -332,15 +331,16 @@ def new_wave(org_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     form = WaveSetupForm()
     form.instruments.choices, form.languages.choices = _instrument_choices()
+    launch.prepare_wave_form(form, organization)
     if not _posted():
         form.instruments.data = preselected_instruments(choice.value for choice in form.instruments.choices)
     if form.validate_on_submit():
         try:
+            opens_at, closes_at = launch.wave_times(form, organization)
             wave = create_wave(
-                organization, form.name.data, form.instruments.data,
+                organization, form.name.data, launch.ordered_instruments(form),
                 anonymity_threshold=form.anonymity_threshold.data, mode=form.mode.data,
-                languages=form.languages.data or (),
-                opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
+                languages=form.languages.data or (), opens_at=opens_at, closes_at=closes_at,
                 release_policy=form.release_policy.data,
             )  # fmt: skip
             audit.record(current_user, "wave.created", organization=organization, subject=_wave_label(wave),
@@ -359,10 +359,6 @@ def new_wave(org_id: int):
             flash(f"Created the wave {wave.name}.", "success")
             return redirect(url_for("workspace.wave", wave_id=wave.id))
     return render_template("workspace/wave_new.html", organization=organization, form=form)
-
-
-def _utc(value):
-    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def _wave_label(wave) -> str:
@@ -393,6 +389,7 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
         action=ActionForm(),
         clone=CloneForm(name=f"{wave.name} (next round)"),
+        **launch.launch_context(wave),
         calibration=attribute_wording.vignette_link(wave) is not None,
     )
 
@@ -429,16 +426,21 @@ def close_wave_view(wave_id: int):
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
+    later = request.form.get("release") == "later"  # from the confirmation page: release by hand
     try:
-        job = background.close_and_release(wave, current_user)
+        job = None if later else background.close_and_release(wave, current_user)
+        if later:
+            end_wave(wave)
         audit.record(current_user, "wave.closed", organization=wave.organization, subject=_wave_label(wave),
-                     wave=wave)  # fmt: skip
+                     wave=wave, details={"release": "later" if later else "now"})  # fmt: skip
         db.session.commit()
     except ServiceError as error:
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    flash("The wave is closed: links no longer work.", "success")
-    _start([job], RELEASING)
+    flash("The wave is closed: links no longer work."
+          + (" It can be reopened until its results are released." if later else ""), "success")  # fmt: skip
+    if job is not None:
+        _start([job], RELEASING)
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -642,6 +644,8 @@ def _mail(wave_id: int, what: str):
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     _start(queued, "Sending in the background: this page shows how far it got.")
+    if request.form.get("back") == "board":  # the live board's reminder button
+        return redirect(url_for("workspace.board", wave_id=wave_id))
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -688,7 +692,12 @@ def retry(wave_id: int):
 def board(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     return render_template("workspace/board.html", wave=wave, organization=wave.organization,
-                           progress=wave_progress(wave))  # fmt: skip
+                           board=live_board(wave), action=ActionForm(), released=latest_release(wave),
+                           refresh=BOARD_REFRESH_SECONDS)  # fmt: skip
+
+
+#: How often the live board reloads itself without JavaScript (its script updates it more often).
+BOARD_REFRESH_SECONDS = 60
 
 
 @bp.route("/waves/<int:wave_id>/board.json")
@@ -697,3 +706,7 @@ def board_json(wave_id: int):
     response = jsonify(wave_progress(wave).as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# The launch, links, preview and reopening pages add their routes to this blueprint.
+from survey.blueprints.workspace import launch  # noqa: E402

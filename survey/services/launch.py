@@ -1,0 +1,167 @@
+"""Setting a wave up safely: the organisation's time zone, and the checks before a launch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Invitation, Organization, Participant, User, Wave
+from survey.services import ServiceError, audit
+from survey.services.instruments import instrument_of
+
+#: Names shown for the languages the instruments are written in (their own names).
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
+
+
+def language_name(code: str) -> str:
+    """A language as people read it (``Deutsch``), never a bare code unless it is unknown."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA time zone names offered for an organisation, sorted, ``UTC`` first."""
+    names = sorted(name for name in available_timezones() if "/" in name and not name.startswith("Etc/"))
+    return ("UTC", *names)
+
+
+def zone_of(organization: Organization) -> ZoneInfo:
+    """The organisation's time zone (UTC when none or an unknown one is stored)."""
+    try:
+        return ZoneInfo(organization.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def set_time_zone(actor: User | None, organization: Organization, name: str) -> None:
+    """Set the zone in which the workspace shows and reads the organisation's times (audited).
+
+    Stored times stay UTC; only how they are shown and typed changes.
+    """
+    name = (name or "").strip()
+    if name not in time_zones():
+        raise ServiceError(
+            f"{name[:64]!r} is not a time zone name such as Europe/Berlin or America/New_York."
+        )
+    if name == organization.time_zone:
+        return
+    before = organization.time_zone
+    organization.time_zone = name
+    audit.record(
+        actor,
+        "organization.time_zone_changed",
+        organization=organization,
+        subject=organization.name,
+        details={"from": before, "to": name},
+    )
+
+
+def to_utc(local: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A wall-clock time typed in ``zone`` as UTC; refused when the clocks skip or repeat it."""
+    if local is None:
+        return None
+    local = local.replace(tzinfo=None)
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    utc_first, utc_second = first.astimezone(UTC), second.astimezone(UTC)
+    if utc_first.astimezone(zone).replace(tzinfo=None) != local:
+        raise ServiceError(f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it. "
+                           "Choose another time.")  # fmt: skip
+    if utc_first != utc_second:
+        raise ServiceError(f"{local:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back). "
+                           "Choose another time.")  # fmt: skip
+    return utc_first
+
+
+def in_zone(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A stored (UTC) time as wall-clock time in ``zone``, without a zone attached (for forms)."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).replace(tzinfo=None)
+
+
+def local_text(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``2026-12-07 14:00 Europe/Berlin``: a stored time shown in ``zone``, the zone named."""
+    local = in_zone(moment, zone)
+    return "" if local is None else f"{local:%Y-%m-%d %H:%M} {zone.key}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the launch checklist."""
+
+    #: ``ok``, ``warning`` (the wave can go ahead; read it) or ``problem`` (fix it first).
+    level: str
+    text: str
+
+
+def launch_checklist(wave: Wave) -> list[Check]:
+    """What to look at before opening ``wave``: roster, addresses, languages, team sizes, dates."""
+    organization = wave.organization
+    threshold = wave.anonymity_threshold
+    active = list(
+        db.session.scalars(
+            select(Participant).where(
+                Participant.organization_id == organization.id, Participant.active.is_(True)
+            )
+        )
+    )
+    checks: list[Check] = []
+    if not active:
+        checks.append(Check("problem", "The roster has nobody active: import the roster before the launch."))
+    else:
+        invited = db.session.scalar(
+            select(func.count()).select_from(Invitation).where(
+                Invitation.wave_id == wave.id, Invitation.revoked_at.is_(None)
+            )
+        )  # fmt: skip
+        missing = len(active) - invited if invited < len(active) else 0
+        checks.append(Check("ok", f"{len(active)} people are on the roster; {invited} are invited."))
+        if missing:
+            checks.append(Check("warning", f"{missing} active people on the roster are not invited yet "
+                                           "(“Invite everyone on the roster”)."))  # fmt: skip
+        no_address = sum(1 for person in active if not person.email)
+        if no_address:
+            checks.append(Check("warning", f"{no_address} have no e-mail address: hand them their link from "
+                                           "the links download."))  # fmt: skip
+    offered: list[str] = []
+    for link in wave.instruments:
+        for code in instrument_of(link.instrument_version).languages:
+            if code not in offered:
+                offered.append(code)
+    languages = [code for code in offered if not wave.languages or code in wave.languages]
+    names = ", ".join(language_name(code) for code in languages)
+    checks.append(Check("ok", f"Respondents choose among: {names}."))
+    wanted = Counter(str((p.attributes or {}).get("language", "")).lower() for p in active)
+    for code, count in sorted(wanted.items()):
+        if code and code not in languages:
+            checks.append(Check("warning", f"{count} people have the language “{language_name(code)}” on the "
+                                           f"roster, which this wave does not offer: they see "
+                                           f"{language_name(languages[0])} first."))  # fmt: skip
+    sizes = Counter(person.team_id for person in active)
+    teams = {team.id: team for team in organization.teams}
+    small = sorted((teams[team_id].name, size) for team_id, size in sizes.items() if size < threshold)
+    for name, size in small:
+        text = (
+            f"Team {name} has {size} people on the roster, fewer than the threshold of {threshold}: it can "
+            "never be shown on its own (its answers count in the teams above it and the organisation)."
+        )
+        checks.append(Check("warning", text))
+    for function in ("sales", "marketing"):
+        count = sum(size for team_id, size in sizes.items() if teams[team_id].function == function)
+        if active and count < threshold:
+            checks.append(Check("problem", f"Only {count} people work in {function} teams: below the "
+                                           f"threshold of {threshold}, no sales–marketing comparison can be "
+                                           "shown."))  # fmt: skip
+    if active and not small:
+        checks.append(Check("ok", f"Every team has at least {threshold} people (the anonymity threshold)."))
+    if wave.closes_at is None:
+        checks.append(Check("warning", "No closing time: close the wave by hand; automatic reminders and the "
+                                       "board's projection need one."))  # fmt: skip
+    return checks
