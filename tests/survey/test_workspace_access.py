@@ -56,6 +56,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.release": (MANAGE, WAVE),
     "workspace.threshold": (MANAGE, WAVE),
     "workspace.reminders": (MANAGE, WAVE),
+    "workspace.wording": (MANAGE, WAVE),
     "workspace.invite": (MANAGE, WAVE),
     "workspace.clone": (MANAGE, WAVE),
     "workspace.links": (MANAGE, WAVE),
