@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from survey.blueprints.actions.views import bp as actions_bp
     from survey.blueprints.api.views import bp as api_bp
     from survey.blueprints.auth.views import bp as auth_bp
+    from survey.blueprints.clients.views import bp as clients_bp
     from survey.blueprints.main.views import bp as main_bp
     from survey.blueprints.reports.views import bp as reports_bp
     from survey.blueprints.respond.views import bp as respond_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(clients_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(actions_bp)

@@ -19,7 +19,7 @@ from survey.extensions import db
 from survey.models import USER_ROLES
 from survey.services import ServiceError
 from survey.services.demo import load_demo
-from survey.services.users import create_user, get_organization_by_slug
+from survey.services.users import get_organization_by_slug, register_user
 from survey.serving import gunicorn_command
 
 
@@ -50,10 +50,11 @@ def create_user_command(email: str, role: str, org_slug: str | None, password: s
     try:
         organization = get_organization_by_slug(org_slug) if org_slug else None
         if role != "admin" and organization is None:
+            # Checked by register_user too; asked here before prompting for a password.
             raise ServiceError(f"A {role} belongs to an organisation: pass --org SLUG.")
         if password is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        user = create_user(email, password, role, organization)
+        user = register_user(None, email, password, role, organization)
         db.session.commit()
     except ServiceError as error:
         _fail(error)

@@ -23,7 +23,7 @@ from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import send_status
-from survey.services.organizations import create_organization, create_team
+from survey.services.organizations import add_team, open_organization
 from survey.services.releases import change_threshold, publish, releases_of
 from survey.services.roster import import_roster, preview_roster, read_roster_file
 from survey.services.users import get_organization_by_slug, get_user_by_email
@@ -70,8 +70,7 @@ def orgs_group() -> None:
 def orgs_create(name: str, slug: str | None) -> None:
     """Create an organisation."""
     try:
-        organization = create_organization(name, slug)
-        audit.record(None, "organization.created", organization=organization, subject=organization.name)
+        organization = open_organization(None, name, slug)
         db.session.commit()
     except ServiceError as error:
         _fail(error)
@@ -100,8 +99,7 @@ def teams_create(org_slug: str, name: str, function: str, parent: str | None) ->
             )
             if parent_team is None:
                 raise ServiceError(f"{organization.name} has no team called {parent!r}.")
-        team = create_team(organization, name, function, parent=parent_team)
-        audit.record(None, "team.created", organization=organization, subject=team.name)
+        team = add_team(None, organization, name, function, parent=parent_team)
         db.session.commit()
     except ServiceError as error:
         _fail(error)

@@ -47,6 +47,8 @@ class DefaultConfig:
     #: wrong current passwords on the change-password form, per account and per address.
     SIGNIN_ADDRESS_LIMIT = "30 per 10 minutes"
     PASSWORD_CHECK_LIMIT = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
+    #: "Forgot password" requests per client address (each one counts, sent or not).
+    PASSWORD_RESET_LIMIT = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
     WTF_CSRF_TIME_LIMIT = None
     #: Where rate-limit counters live: ``memory://`` for one process, ``redis://host:6379`` for
     #: several app instances (``MINDGAP_RATELIMIT_STORAGE_URI``).

@@ -6,6 +6,9 @@ instance folder (no extra service), ``redis://…`` a Redis server (priorities k
 ``JOBS_IMMEDIATE`` runs every job at once in the calling process (the tests). ``mindgap
 worker`` runs the consumer (:func:`run_worker`).
 
+Once a day the raw answers past their organisation's retention period are deleted
+(:func:`survey.services.privacy.apply_retention`).
+
 The queue carries only the id of a :class:`~survey.models.Job` row; what a job does, and
 how it resumes, lives in :mod:`survey.services.background`. Huey takes a task off the queue
 when a worker starts it, so a worker killed mid-job loses the task: every minute (and when a
@@ -30,7 +33,7 @@ from redis import ConnectionPool, Redis
 from survey.extensions import db
 from survey.models import Job
 from survey.services import actions as action_plans
-from survey.services import background
+from survey.services import background, privacy
 from survey.services.mailing import MailSettings
 
 #: Where the worker writes the time it last showed a sign of life.
@@ -61,6 +64,8 @@ class _AppQueue:
         )(self._run_job)
         self.huey.periodic_task(crontab(minute="*"), name="every_minute")(self._every_minute)
         self.huey.periodic_task(crontab(minute="7"), name="action_reminders")(self._action_reminders)
+        # Once a day, at a quiet hour (UTC): raw answers past their retention period go.
+        self.huey.periodic_task(crontab(hour="3", minute="17"), name="daily")(self.daily)
 
     def _context(self):
         # Run inside the caller's context when it is this app's (immediate mode, in a request):
@@ -90,6 +95,15 @@ class _AppQueue:
             for job in created:
                 self._run(job.id)
             resume_stalled(self.app)
+
+    def daily(self) -> None:
+        """The daily duties: delete raw answers past their organisation's retention period."""
+        with self._context():
+            run = privacy.apply_retention()
+            db.session.commit()
+        if run.deleted:
+            self.app.logger.info("Retention: deleted the raw answers of %d wave(s) (%d responses)",
+                                 len(run.deleted), run.total)  # fmt: skip
 
     def _action_reminders(self) -> None:
         """Every hour: remind action owners of due dates and overdue actions (each at most once)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from survey.extensions import db
 from survey.models.types import UTCDateTime, utcnow
@@ -23,12 +23,29 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: IANA time zone (e.g. ``Europe/Berlin``) in which the workspace shows and reads times (stored: UTC).
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    #: Branding (:mod:`survey.services.branding`): accent colour ``#rrggbb``, checked for contrast.
+    accent_colour: Mapped[str | None] = mapped_column(String(7))
+    #: The name invitation e-mails come from, e.g. "Acme People Team".
+    sender_name: Mapped[str | None] = mapped_column(String(100))
+    #: The logo's bytes (a checked PNG or JPEG), loaded only when asked for.
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    #: ``image/png`` or ``image/jpeg``.
+    logo_type: Mapped[str | None] = mapped_column(String(20))
+    #: SHA-256 (hex) of the logo: part of its address, so a new logo is a new address.
+    logo_digest: Mapped[str | None] = mapped_column(String(64))
+    #: Days after a wave closes when its raw answers are deleted (published results stay);
+    #: NULL keeps them (:func:`survey.services.privacy.apply_retention`).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
     teams: Mapped[list[Team]] = relationship(
         back_populates="organization", order_by="Team.name", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (CheckConstraint("slug <> ''", name="slug_not_empty"),)
+    __table_args__ = (
+        CheckConstraint("slug <> ''", name="slug_not_empty"),
+        CheckConstraint("retention_days IS NULL OR retention_days >= 1", name="retention_positive"),
+        CheckConstraint("(logo_digest IS NULL) = (logo_type IS NULL)", name="logo_typed"),
+    )
 
     def __repr__(self) -> str:
         return f"<Organization {self.slug}>"

@@ -53,6 +53,7 @@ from survey.models import EmailSend, Invitation, Participant, Team, Wave, utcnow
 from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.addresses import AddressError, Recipient, recipient
+from survey.services.branding import sender_header
 from survey.services.invitations import hand_out, handed_out
 from survey.services.mail_backends import BACKENDS, open_local
 
@@ -213,7 +214,7 @@ def compose(
     to = recipient(participant.email or "")
     message = EmailMessage()
     message["Subject"] = _one_line(subject.format(**fields))
-    message["From"] = settings.sender
+    message["From"] = sender_header(settings.sender, wave.organization)  # the client's sender name
     message["To"] = Address(_one_line(participant.display_name or ""), to.username, to.domain)
     message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     message.set_content(body.format(**fields))
@@ -681,6 +682,76 @@ def send_status(wave: Wave, settings: MailSettings | None = None) -> SendStatus:
         )
     ]
     return SendStatus(counts, failures, delivery_notice(settings))
+
+
+def send_one(message: EmailMessage, settings: MailSettings) -> None:
+    """Send one message that belongs to no wave (an account link), through the configured backend.
+
+    Raises :class:`ServiceError` with the reason when the server cannot be reached or refuses it.
+    """
+    try:
+        smtp = _open_smtp(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        where = f"{settings.host}:{settings.port}"
+        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
+    try:
+        problem = _deliver(smtp, message)
+    except _ConnectionLostError as error:
+        problem = f"connection lost: {error}"
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    if problem:
+        raise ServiceError(f"The mail server did not take the message: {problem}")
+
+
+def send_test_message(
+    wave: Wave, actor, kind: str, language: str, link: str, settings: MailSettings
+) -> str:
+    """Send the wave's ``kind`` message in ``language`` to ``actor`` (its link: ``link``); audited.
+
+    The message is the one respondents get, composed and sent as theirs are, with "[Test]"
+    before the subject; nothing is recorded for any invitation. Returns the address it went to;
+    raises :class:`ServiceError` when it could not be sent.
+    """
+    from survey.services import audit
+
+    if kind not in ("invitation", "reminder"):
+        raise ServiceError("Choose the invitation or the reminder.")
+    if language not in MESSAGES:
+        raise ServiceError("There is no e-mail text in that language.")
+    # A respondent of a sales team as far as the message goes (its length estimate, say); never stored.
+    stand_in = Participant(email=actor.email, display_name="", attributes={"language": language},
+                           team=Team(name="", function="sales"))  # fmt: skip
+    try:
+        message = compose(wave, stand_in, kind, link, settings)
+    except AddressError as error:
+        raise ServiceError(f"Your address cannot be sent to: {error}") from error
+    subject = message["Subject"]
+    del message["Subject"]
+    message["Subject"] = f"[Test] {subject}"
+    try:
+        smtp = _open_smtp(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        where = f"{settings.host}:{settings.port}"
+        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
+    try:
+        problem = _deliver(smtp, message)
+    except _ConnectionLostError as error:
+        problem = f"connection lost: {error}"
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    if problem:
+        raise ServiceError(f"The mail server refused the test message: {problem}")
+    audit.record(actor, "wave.test_email", organization=wave.organization,
+                 subject=f'wave {wave.id} "{wave.name}"', details={"kind": kind, "language": language},
+                 wave=wave)  # fmt: skip
+    return actor.email
 
 
 def send_one(message: EmailMessage, settings: MailSettings) -> None:

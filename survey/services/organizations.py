@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.models import TEAM_FUNCTIONS, Organization, Team
-from survey.services import ServiceError
+from survey.models import TEAM_FUNCTIONS, Membership, Organization, Team, User
+from survey.services import ServiceError, access, audit
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -36,6 +36,21 @@ def create_organization(name: str, slug: str | None = None) -> Organization:
     return organization
 
 
+def open_organization(actor: User | None, name: str, slug: str | None = None) -> Organization:
+    """Take on a new client on behalf of ``actor`` (``None``: the command line), audited.
+
+    Only admins and consultants may; a consultant becomes the new organisation's consultant,
+    since whoever takes on a client runs its diagnostics.
+    """
+    if actor is not None:
+        access.require_organization_creator(actor)
+    organization = create_organization(name, slug)
+    if actor is not None and not actor.is_admin:
+        db.session.add(Membership(user=actor, organization=organization, role="consultant"))
+    audit.record(actor, "organization.created", organization=organization, subject=organization.name)
+    return organization
+
+
 def create_team(organization: Organization, name: str, function: str, parent: Team | None = None) -> Team:
     """Add a team (sales, marketing or other) to ``organization``."""
     name = (name or "").strip()
@@ -53,4 +68,15 @@ def create_team(organization: Organization, name: str, function: str, parent: Te
     team = Team(organization=organization, name=name, function=function, parent=parent)
     db.session.add(team)
     db.session.flush()
+    return team
+
+
+def add_team(
+    actor: User | None, organization: Organization, name: str, function: str, parent: Team | None = None
+) -> Team:
+    """:func:`create_team` on behalf of ``actor`` (``None``: the command line), audited."""
+    if actor is not None and not access.can(actor, organization, access.MANAGE):
+        raise access.ForbiddenError("Your role in this organisation does not allow this.")
+    team = create_team(organization, name, function, parent=parent)
+    audit.record(actor, "team.created", organization=organization, subject=team.name)
     return team

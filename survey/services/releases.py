@@ -137,7 +137,9 @@ def release_report(release: Release, language: str = "en") -> analysis.Organizat
         stored = None
     if stored is None:
         return _compute(release_inputs(release), language)
-    if language == "en":
+    if language == "en" or not raw_answers_kept(release):
+        # Without all of its raw answers (a retention period passed, or someone was erased) a
+        # release cannot be computed again: it is read as stored, in English.
         return stored
     report = _compute(release_inputs(release), language, invariance=False)
     return _with_readings(report, stored)
@@ -154,6 +156,15 @@ def _with_readings(report: analysis.OrganizationReport, stored) -> analysis.Orga
         for r in report.recommendations
     )
     return dataclasses.replace(report, comparability=readings, recommendations=recommendations)
+
+
+def raw_answers_kept(release: Release) -> bool:
+    """Whether every response ``release`` was computed from is still stored."""
+    ids = release.snapshot.get("responses", [])
+    if not ids:
+        return True
+    kept = db.session.scalar(select(func.count(Response.id)).where(Response.id.in_(ids)))
+    return kept == len(ids)
 
 
 def release_inputs(release: Release) -> ReleaseInputs:
@@ -209,6 +220,8 @@ def _history_of(releases: list[Release]) -> tuple[analysis.EarlierWave, ...]:
     history = []
     for release in releases:
         data = _frozen_data(release.wave, release)
+        if not len(data.responses):
+            continue  # its raw answers were deleted (retention): it can no longer be a trend point
         history.append(analysis.EarlierWave(data.name, data.responses, data.teams, release.threshold))
     return tuple(history)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from survey.extensions import db
 from survey.models import MEMBERSHIP_ROLES, USER_ROLES, Membership, Organization, User
 from survey.models.user import check_no_password
-from survey.services import ServiceError
+from survey.services import ServiceError, audit
 
 #: A pragmatic e-mail check: something@domain.tld, no spaces.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,9 +45,10 @@ def get_organization_by_slug(slug: str) -> Organization:
 def create_user(email: str, password: str, role: str, organization: Organization | None = None) -> User:
     """Create a user with a hashed password, optionally a member of ``organization``.
 
-    Consultants and managers belong to organisations; admins see everything and need none.
-    Raises :class:`ServiceError` for a bad e-mail, a short password, an unknown role or a
-    taken e-mail address.
+    The building block (the demo and tests use it); the workspace and the command line
+    call :func:`register_user`, which also applies the rules of who may be created and
+    writes the audit record. Raises :class:`ServiceError` for a bad e-mail, a short
+    password, an unknown role or a taken e-mail address.
     """
     email = normalise_email(email)
     if role not in USER_ROLES:
@@ -61,6 +62,24 @@ def create_user(email: str, password: str, role: str, organization: Organization
     if organization is not None:
         add_membership(user, organization, role)
     db.session.flush()
+    return user
+
+
+def register_user(
+    actor: User | None, email: str, password: str, role: str, organization: Organization | None = None
+) -> User:
+    """Create a user on behalf of ``actor`` (an admin; ``None``: the command line) and audit it.
+
+    Consultants and managers belong to an organisation, so one must be given for them;
+    admins see everything and get none (``organization`` is ignored for them).
+    """
+    if actor is not None and not actor.is_admin:
+        raise ServiceError("Only admins may create users; consultants invite people to their clients.")
+    if role != "admin" and organization is None:
+        raise ServiceError(f"A {role} belongs to an organisation; say which one.")
+    user = create_user(email, password, role, organization if role != "admin" else None)
+    audit.record(actor, "user.created", organization=organization if role != "admin" else None,
+                 subject=user.email, details={"role": user.role})  # fmt: skip
     return user
 
 

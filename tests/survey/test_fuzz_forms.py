@@ -28,7 +28,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
-from survey.blueprints.auth.forms import ChangePasswordForm, LoginForm
+from survey.blueprints.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    SetPasswordForm,
+)
+from survey.blueprints.clients import forms as clients_forms
 from survey.blueprints.workspace import forms as workspace_forms
 from survey.extensions import db
 from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
@@ -281,7 +287,8 @@ def targets(workspace) -> dict[str, Target]:
         records_refusals_in=frozenset({"job", "email_send", "invitation"}),
     )
     org = "/orgs/{org_id}"
-    return {
+    clients = clients_targets(workspace, emails, action, org)
+    return clients | {
         "auth.login": Target(None, "/auth/login", sign_in, fresh_client=True),
         "auth.logout": Target("manager", "/auth/logout", action, fresh_client=True),
         "auth.password": Target("manager", "/auth/password", change),
@@ -340,6 +347,51 @@ def targets(workspace) -> dict[str, Target]:
     }
 
 
+def clients_targets(workspace, emails, action, org: str) -> dict[str, Target]:
+    """The forms of the clients' pages and of the one-time password links."""
+    from survey.models import User
+    from survey.services.people import request_password_reset
+
+    # A real reset link of the manager's: the first example that sets a password uses it up.
+    manager = db.session.scalar(sa.select(User).where(User.email == workspace.users["manager"]))
+    outgoing = request_password_reset(manager.email) if manager is not None else None
+    db.session.commit()
+    token = outgoing.fields["link"].rsplit("/", 1)[1] if outgoing else "not-a-token"
+    new_password = st.sampled_from(["a much longer password", "short"])
+    return {
+        "auth.forgot": Target(None, "/auth/forgot", {"email": emails}, fresh_client=True),
+        "auth.set_password": Target(None, f"/auth/set-password/{token}", {"new": new_password,
+                                    "confirm": new_password}, fresh_client=True),  # fmt: skip
+        "clients.people": Target("consultant", f"{org}/people", {
+            "email": emails, "role": st.sampled_from(["manager", "consultant", "admin", ""]),
+        }),  # fmt: skip
+        "clients.branding_page": Target("consultant", f"{org}/branding", {
+            "accent_colour": st.sampled_from(["#0b5394", "#ffcc00", "#abc", "red", ""]) | st.text(max_size=9),
+            "sender_name": text_field("Acme People"),
+        }),  # fmt: skip
+        "clients.logo_upload": Target("consultant", f"{org}/branding/logo"),
+        "clients.logo_remove": Target("consultant", f"{org}/branding/logo/remove", action),
+        "clients.privacy_page": Target("consultant", f"{org}/privacy", {
+            "days": st.sampled_from(["30", "365", "7", "3651", "", "x", "-1", "1e3"]),
+        }),  # fmt: skip
+        "clients.erase": Target("consultant", f"{org}/roster/{{participant_id}}/erase",
+                                {"confirm": st.sampled_from(["y", ""])}),  # fmt: skip
+        "clients.export": Target("consultant", f"{org}/roster/{{participant_id}}/export", action,
+                                 redirects_on_success=False),  # fmt: skip
+    }
+
+
+#: A small PNG logo, and files a logo must not be.
+LOGO_FILES = [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00@\x00\x00\x00 \x08\x00\x00\x00\x00"
+    + b"\x00" * 12,
+    b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x20\x00\x40\x01\x01\x11\x00",
+    b"GIF89a",
+    b"",
+]
+
+
 #: The last part of the path of the wave buttons.
 WAVE_ACTIONS = {
     "workspace.open_wave_view": "open",
@@ -361,6 +413,8 @@ WORKSPACE_ENDPOINTS = [
     "workspace.send", "workspace.remind", "workspace.retry",
     "workspace.time_zone", "workspace.preview", "workspace.test_email", "workspace.reissue_all",
     "workspace.reissue_one", "workspace.reopen",
+    "auth.forgot", "auth.set_password", "clients.people", "clients.branding_page", "clients.logo_upload",
+    "clients.logo_remove", "clients.privacy_page", "clients.erase", "clients.export",
 ]  # fmt: skip
 #: The token-bound survey forms, fuzzed by :func:`test_survey_forms`.
 RESPOND = {"respond.start", "respond.page"}
@@ -394,6 +448,13 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
         "workspace.clone": workspace_forms.CloneForm,
         "workspace.reminders": workspace_forms.ReminderForm,
         "workspace.links": workspace_forms.ActionForm,
+        "auth.forgot": ForgotPasswordForm,
+        "auth.set_password": SetPasswordForm,
+        "clients.people": clients_forms.AddPersonForm,
+        "clients.branding_page": clients_forms.BrandingForm,
+        "clients.privacy_page": clients_forms.RetentionForm,
+        "clients.erase": clients_forms.EraseForm,
+        "clients.export": clients_forms.ActionForm,
         "workspace.time_zone": workspace_forms.TimeZoneForm,
         "workspace.reopen": workspace_forms.ReopenForm,
     }
@@ -495,6 +556,10 @@ def roster_payload() -> st.SearchStrategy:
 
 
 def post(client, path: str, target: Target, data):
+    if target.path.endswith("/branding/logo"):
+        content, filename = data
+        return client.post(path, data={"file": (io.BytesIO(content), filename)},
+                           content_type="multipart/form-data")  # fmt: skip
     if target.path.endswith("/roster/import"):
         kind, value, filename = data
         if kind == "file":
@@ -506,6 +571,9 @@ def post(client, path: str, target: Target, data):
 
 
 def fields_for(target: Target) -> st.SearchStrategy:
+    if target.path.endswith("/branding/logo"):
+        names = st.sampled_from(["logo.png", "logo.svg", "", "a\x00.png", "../logo.jpg"])
+        return st.tuples(st.sampled_from(LOGO_FILES) | st.binary(max_size=200), names)
     if target.path.endswith("/roster/import"):
         filename = st.sampled_from(["staff.csv", "staff.xlsx", "staff.txt", "", "a\x00.csv", "../x.csv"])
         upload = st.tuples(st.just("file"), roster_csv(), filename)

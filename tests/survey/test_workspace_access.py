@@ -32,6 +32,9 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "health.readyz": (PUBLIC, ()),
     "metrics.metrics": (TOKEN, ()),  # a bearer token of its own (MINDGAP_METRICS_TOKEN)
     "auth.login": (PUBLIC, ()),
+    "auth.forgot": (PUBLIC, ()),
+    "auth.set_password": (PUBLIC, ()),  # the one-time link is its own credential (test_clients.py)
+    "clients.logo": (PUBLIC, ()),  # survey pages show it; its address names its digest (test_branding.py)
     "respond.entry": (PUBLIC, ()),
     "respond.start": (PUBLIC, ()),
     "respond.page": (PUBLIC, ()),
@@ -49,6 +52,14 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.roster_import": (MANAGE, ORG),
     "workspace.edit_participant": (MANAGE, ("org_id", "participant_id")),
     "workspace.audit_log": (MANAGE, ORG),
+    "clients.console": (SIGNED_IN, ()),
+    "clients.people": (MANAGE, ORG),
+    "clients.branding_page": (MANAGE, ORG),
+    "clients.logo_upload": (MANAGE, ORG),
+    "clients.logo_remove": (MANAGE, ORG),
+    "clients.privacy_page": (MANAGE, ORG),
+    "clients.erase": (MANAGE, ("org_id", "participant_id")),
+    "clients.export": (MANAGE, ("org_id", "participant_id")),
     "workspace.new_wave": (MANAGE, ORG),
     "workspace.wave": (MANAGE, WAVE),
     "workspace.open_wave_view": (MANAGE, WAVE),

@@ -20,3 +20,17 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again", validators=[DataRequired(), EqualTo("new", message="The passwords differ.")]
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+
+
+class SetPasswordForm(FlaskForm):
+    new = PasswordField(
+        f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+    )
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired(), EqualTo("new", message="The passwords differ.")]
+    )

@@ -22,7 +22,11 @@ from limits import RateLimitItem, parse
 from survey.security import rate_limiter
 
 #: Configuration key of the limit of each scope.
-LIMITS = {"signin": "SIGNIN_ADDRESS_LIMIT", "password": "PASSWORD_CHECK_LIMIT"}
+LIMITS = {
+    "signin": "SIGNIN_ADDRESS_LIMIT",
+    "password": "PASSWORD_CHECK_LIMIT",
+    "reset": "PASSWORD_RESET_LIMIT",
+}
 
 
 @lru_cache(maxsize=8)
@@ -57,7 +61,7 @@ def retry_after(scope: str, user_id: int | None = None) -> int:
 
 
 def count_failure(scope: str, user_id: int | None = None) -> None:
-    """Count one wrong password for this client (and ``user_id``'s account)."""
+    """Count a wrong password (``reset``: a request) of this client (and of ``user_id``'s account)."""
     limiter = rate_limiter()
     if limiter is None:
         return

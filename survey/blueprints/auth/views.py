@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from survey.blueprints.auth import throttle
-from survey.blueprints.auth.forms import ChangePasswordForm, LoginForm
+from survey.blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from survey.extensions import db, login_manager
 from survey.models import User
 from survey.services import ServiceError
@@ -18,8 +18,11 @@ from survey.services.accounts import (
     change_password,
     end_session,
     sign_in,
+    start_session,
     user_for_session,
 )
+from survey.services.mailing import MailSettings, send_one
+from survey.services.people import request_password_reset, set_password_with_link, valid_link
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -128,3 +131,71 @@ def password():
             flash("Your password is changed." + elsewhere, "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), status
+
+
+#: The one answer to every "forgot password" request, whether or not the address has an account.
+RESET_ANSWER = (
+    "If an account has this address, a link to set a new password is on its way; it works for one hour. "
+    "Nothing arrived? Check the address, and your spam folder."
+)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    """Ask for a link to set a new password, by e-mail."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        wait = throttle.retry_after("reset")
+        if wait:
+            return _too_many("auth/forgot.html", form, "Too many requests from your network address. "
+                             "Try again in {wait} seconds.", wait)  # fmt: skip
+        throttle.count_failure("reset")
+        outgoing = request_password_reset(form.email.data)
+        db.session.commit()
+        if outgoing is not None:
+            try:
+                settings = MailSettings.from_config(current_app.config)
+                send_one(outgoing.compose(settings), settings)
+            except ServiceError as error:
+                # Said to nobody but the log: the answer must not differ for existing accounts.
+                current_app.logger.warning("A password-reset message was not sent: %s", error)
+        flash(RESET_ANSWER, "info")
+        return redirect(url_for("auth.forgot"))
+    return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Set a password with a one-time link (an invitation or a reset); signs the person in."""
+    if valid_link(token) is None:
+        db.session.rollback()
+        return render_template("auth/link_unusable.html"), 404
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = set_password_with_link(token, form.new.data)
+            start_session(user, remember=False, lifetime=_duration("SIGNIN_LIFETIME"))
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 400
+        else:
+            login_user(user)
+            flash("Your password is set; you are signed in.", "success")
+            return redirect(url_for("main.index"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/set_password.html", form=form), status
+
+
+@bp.after_request
+def private_headers(response):
+    """The set-password page carries its token in the URL: never send it on, never cache it."""
+    if request.endpoint == "auth.set_password":
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store, max-age=0"
+    return response

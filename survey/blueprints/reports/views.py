@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 
 from analysis.charts import font_path
 from survey.extensions import db
-from survey.services import access, audit, exports, presenter
+from survey.services import access, audit, branding, exports, presenter
 from survey.services import reports as service
 from survey.services.action_effects import evaluate as evaluate_actions
 from survey.services.action_section import actions_state
@@ -210,11 +210,14 @@ def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
         # The page's report body, from the cache when someone has looked at the page.
         body = _SVG.sub(_svg_as_image, _cached_body(wave, release, language).decode())
         html = render_template("reports/print.html", title=f"Alignment report · {wave.name}", body=body,
-                               print_css=_print_css(paper), language=language)  # fmt: skip
+                               print_css=_print_css(paper), language=language, brand=brand,
+                               logo=branding.logo_data_uri(wave.organization))  # fmt: skip
         return HTML(string=html, url_fetcher=_font_fetcher()).write_pdf()
 
+    brand = branding.branding_of(wave.organization)
     kind = "pdf" if paper == "a4" else f"pdf-{paper}"
-    return service.cached(wave, kind, language, build, service.release_state(release) + actions_state(wave))
+    state = service.release_state(release) + actions_state(wave) + brand.state
+    return service.cached(wave, kind, language, build, state)
 
 
 def _cached_results(wave, release, extension: str) -> bytes:

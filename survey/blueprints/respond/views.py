@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
 from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
 from survey.extensions import csrf, db
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
+from survey.services.branding import branding_for_link
 from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
@@ -62,6 +63,12 @@ def check_form_token():
                    message=t("form_expired"), hint=t("bad_request_hint"))  # fmt: skip
 
 
+@bp.before_request
+def forget_brand():
+    """The branding is read with the link (:func:`_visit`); none before that."""
+    g.pop("brand", None)
+
+
 @bp.after_request
 def private_headers(response):
     """Survey pages carry the token in their URL: never send it on, never cache it."""
@@ -77,6 +84,7 @@ def _browser_language(offered) -> str:
 
 
 def _render(template: str, language: str, status: int = 200, **context):
+    context.setdefault("brand", g.get("brand"))  # the client's branding, read with the link
     body = render_template(template, t=translator(language), page_language=language, **context)
     return body, status
 
@@ -89,6 +97,7 @@ def _visit(token: str) -> Visit:
         raise LinkError("unknown", 404)
     if not visit.done:
         check_link(visit.invitation, visit.wave)
+    g.brand = branding_for_link(visit.wave)
     return visit
 
 

@@ -44,7 +44,7 @@ from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import live_board, wave_progress
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import send_status
-from survey.services.organizations import create_organization, create_team
+from survey.services.organizations import add_team, open_organization
 from survey.services.releases import change_threshold, latest_release, not_released_text, releases_of
 from survey.services.roster import (
     import_roster,
@@ -56,7 +56,7 @@ from survey.services.roster import (
     update_participant,
     update_team,
 )
-from survey.services.users import add_membership, create_user, organizations_for
+from survey.services.users import organizations_for, register_user
 from survey.services.waves import (
     clone_wave,
     create_wave,
@@ -91,13 +91,7 @@ def new_organization():
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
-            organization = create_organization(form.name.data, form.slug.data or None)
-            if not current_user.is_admin:
-                # A consultant who takes on a client runs its diagnostics.
-                add_membership(current_user, organization, "consultant")
-            audit.record(
-                current_user, "organization.created", organization=organization, subject=organization.name
-            )
+            organization = open_organization(current_user, form.name.data, form.slug.data or None)
             db.session.commit()
         except ServiceError as error:
             _failed(error)
@@ -118,14 +112,9 @@ def users():
     if form.validate_on_submit():
         organization = next((o for o in organizations if o.id == form.organization.data), None)
         try:
-            if form.role.data != "admin" and organization is None:
-                raise ServiceError(f"A {form.role.data} belongs to an organisation: choose one.")
-            user = create_user(
-                form.email.data, form.password.data, form.role.data,
-                organization if form.role.data != "admin" else None,
-            )  # fmt: skip
-            audit.record(current_user, "user.created", organization=organization, subject=user.email,
-                         details={"role": user.role})  # fmt: skip
+            user = register_user(
+                current_user, form.email.data, form.password.data, form.role.data, organization
+            )
             db.session.commit()
         except ServiceError as error:
             _failed(error)
@@ -189,8 +178,7 @@ def teams(org_id: int):
     if form.validate_on_submit():
         parent = access.team_in(organization, form.parent.data) if form.parent.data else None
         try:
-            team = create_team(organization, form.name.data, form.function.data, parent=parent)
-            audit.record(current_user, "team.created", organization=organization, subject=team.name)
+            team = add_team(current_user, organization, form.name.data, form.function.data, parent=parent)
             db.session.commit()
         except ServiceError as error:
             _failed(error)

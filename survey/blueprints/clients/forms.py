@@ -1,0 +1,51 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from survey.services.branding import MAX_SENDER_NAME
+from survey.services.privacy import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class AddPersonForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=320)])
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("manager", "Manager: reads results"),
+            SelectChoice("consultant", "Consultant: runs the diagnostics"),
+        ],
+        validators=[InputRequired()],
+        default="manager",
+    )
+
+
+class BrandingForm(FlaskForm):
+    accent_colour = StringField(
+        "Accent colour (#rrggbb; empty: Mindgap's blue)", validators=[Optional(), Length(max=20)]
+    )
+    sender_name = StringField(
+        "Sender name of invitations (empty: the workspace's)",
+        validators=[Optional(), Length(max=MAX_SENDER_NAME)],
+    )
+
+
+class LogoForm(FlaskForm):
+    file = FileField("Logo (PNG or JPEG, at most 512 kB and 2000 pixels a side)", validators=[FileRequired()])
+
+
+class RetentionForm(FlaskForm):
+    days = IntegerField(
+        f"Delete raw answers this many days after a wave closes ({MIN_RETENTION_DAYS}–{MAX_RETENTION_DAYS}; "
+        "empty: keep them)",
+        validators=[Optional(), NumberRange(min=MIN_RETENTION_DAYS, max=MAX_RETENTION_DAYS)],
+    )
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField("I understand that this cannot be undone", validators=[DataRequired()])
