@@ -21,6 +21,8 @@ from survey.services.wording import Phrase, Segment
 
 #: Value columns per table (with the row headings, about what a 375 px screen holds).
 COLUMNS = 3
+#: Longest value name kept on one line above its column.
+SHORT_NAME = 14
 
 _FUNCTION = {"sales": "sales", "marketing": "marketing"}
 
@@ -78,7 +80,12 @@ def cut_sections(words: Words, payload: dict | None) -> tuple[Section, ...]:
         tables = []
         for start in range(0, len(shown), COLUMNS):
             chunk = shown[start : start + COLUMNS]
-            columns = (Column("Dimension"), *(Column(_cell_name(c), True) for c in chunk))
+            # Numbers align right under short names; a long name is a plain column so that its
+            # heading wraps on a phone instead of widening the table.
+            columns = (
+                Column("Dimension"),
+                *(Column(_cell_name(c), len(_cell_name(c)) <= SHORT_NAME) for c in chunk),
+            )
             rows = [cells("People", *(words.num(c["n"], 0) for c in chunk))]
             for dimension in dimensions:
                 values = [c.get("dimensions", {}).get(dimension, {}).get("mean") for c in chunk]
