@@ -34,6 +34,7 @@ from survey.extensions import db
 from survey.models import Team, User, Wave
 from survey.models.wave import WAVE_FORMS
 from survey.services import ServiceError, audit
+from survey.services.instruments import instrument_of
 
 FULL, PLANNED_MISSING = WAVE_FORMS
 #: Items per dimension a planned-missing form may ask (at least two, so that every pair of a
@@ -183,7 +184,8 @@ class FormEstimate:
 
 
 def estimates(plans: dict[str, object], design: FormDesign) -> list[FormEstimate]:
-    """Items and median minutes per function (``plans``: function -> that function's full plan).
+    """Items and median minutes per function (``plans``: function -> its full plan, or anything
+    with ``pages`` of ``instrument`` and ``items``).
 
     Every respondent of a function is asked the same number of items under either form, so
     one draw (response id 0, with a fixed key when the wave has none yet) stands for all.
@@ -262,12 +264,11 @@ def form_options(wave: Wave) -> list[FormOption]:
 
     Functions are those of the organisation's teams (sales and marketing when it has none).
     """
-    from survey.services.responding import full_plan  # responding asks this module for its designs
-
     functions = sorted(
         set(db.session.scalars(select(Team.function).where(Team.organization_id == wave.organization_id)))
     ) or ["marketing", "sales"]
-    plans = {function: full_plan(wave, function) for function in functions}
+    stored = [instrument_of(link.instrument_version) for link in wave.instruments]
+    plans = {function: _FullForm(stored, function) for function in functions}
     current = design_of(wave)
     choices = [FormDesign()] + [FormDesign(PLANNED_MISSING, items) for items in FORM_ITEM_CHOICES]
     return [
@@ -279,6 +280,19 @@ def form_options(wave: Wave) -> list[FormOption]:
         )
         for choice in choices
     ]
+
+
+@dataclass(frozen=True)
+class _Page:
+    instrument: Instrument
+    items: tuple[Item, ...]
+
+
+class _FullForm:
+    """What :func:`estimates` reads of a plan: one page per instrument, its items for ``function``."""
+
+    def __init__(self, stored: Sequence[Instrument], function: str):
+        self.pages = [_Page(i, tuple(item for item in i.items if item.shown_to(function))) for i in stored]
 
 
 def analysed_items(wave: Wave) -> int | None:

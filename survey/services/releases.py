@@ -33,7 +33,7 @@ import analysis.cuts
 from survey.extensions import db
 from survey.models import Job, Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
-from survey.services import ServiceError, audit, cuts
+from survey.services import ServiceError, audit, cuts, form_design
 from survey.services.wave_data import WaveData, invited_by_team, load_wave_data
 
 #: Smallest pool a comment may be labelled with (see :func:`analysis.comment_visibility`).
@@ -222,7 +222,10 @@ def _history_of(releases: list[Release]) -> tuple[analysis.EarlierWave, ...]:
         data = _frozen_data(release.wave, release)
         if not len(data.responses):
             continue  # its raw answers were deleted (retention): it can no longer be a trend point
-        history.append(analysis.EarlierWave(data.name, data.responses, data.teams, release.threshold))
+        history.append(
+            analysis.EarlierWave(data.name, data.responses, data.teams, release.threshold,
+                                 form_design.release_items(release))
+        )  # fmt: skip
     return tuple(history)
 
 
@@ -288,7 +291,10 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
         release.reason = "Nobody has submitted answers yet."
         return release
     else:
-        groups = analysis.published_groups(data.responses, data.teams, data.instruments, threshold=threshold)
+        groups = analysis.published_groups(
+            data.responses, data.teams, data.instruments, threshold=threshold,
+            form_items=form_design.analysed_items(wave),
+        )  # fmt: skip
         held = {
             (r.number, label): m for r in earlier for label, m in (r.groups or {}).get("figures", {}).items()
         }
@@ -362,6 +368,7 @@ def _compute(
         data.responses, data.teams, data.instruments, threshold=release.threshold,
         comment_threshold=release.comment_threshold, history=inputs.history, invited=data.invited,
         comments=comments, wave=data.name, language=language, invariance=invariance,
+        form_items=form_design.release_items(release),
     )  # fmt: skip
 
 

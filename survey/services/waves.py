@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -182,6 +183,10 @@ def clone_wave(wave: Wave, name: str) -> Wave:
         languages=list(wave.languages or []),
         release_policy=wave.release_policy,
         previous_wave_id=wave.id,
+        # The same form (a new draw of items: the secret is the round's own).
+        form=wave.form,
+        form_items=wave.form_items,
+        form_secret=secrets.token_hex(16) if wave.form_items is not None else None,
     )
     for link in wave.instruments:
         clone.instruments.append(

@@ -19,11 +19,33 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
 from survey.services import ServiceError
 from survey.services.background import NEEDS_CLOSE, parse_reminder_days
+from survey.services.form_design import FORM_ITEM_CHOICES
 from survey.services.users import MIN_PASSWORD_LENGTH
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+#: The forms a wave can use, as posted (``full`` or ``planned_missing:<items>``) and labelled.
+FORM_CHOICES = [SelectChoice("full", "full: every respondent answers every statement")] + [
+    SelectChoice(
+        f"planned_missing:{items}",
+        f"shorter: each respondent answers {items} random statements of each dimension",
+    )
+    for items in FORM_ITEM_CHOICES
+]
+FORM_LABEL = "Form"
+
+
+def parse_form_choice(value: str) -> tuple[str, int | None]:
+    """``"full"`` -> ("full", None); ``"planned_missing:2"`` -> ("planned_missing", 2)."""
+    form, _, items = (value or "").partition(":")
+    return form, int(items) if items.isdigit() else None
+
+
+class FormChoiceForm(FlaskForm):
+    survey_form = SelectField(FORM_LABEL, choices=FORM_CHOICES, default="full")
 
 
 #: The label of the reminder days, on the new wave form and the wave page.
@@ -141,6 +163,7 @@ class WaveForm(FlaskForm):
         ],
         default="at_close",
     )
+    survey_form = SelectField(FORM_LABEL, choices=FORM_CHOICES, default="full")
     open_now = BooleanField("Open the wave right away")
 
 

@@ -27,6 +27,7 @@ from survey.blueprints.respond.text import LANGUAGE_NAMES
 from survey.blueprints.workspace.forms import (
     ActionForm,
     CloneForm,
+    FormChoiceForm,
     OrganizationForm,
     ParticipantForm,
     ReminderForm,
@@ -35,6 +36,7 @@ from survey.blueprints.workspace.forms import (
     TeamForm,
     ThresholdForm,
     UserForm,
+    parse_form_choice,
 )
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
@@ -42,6 +44,7 @@ from survey.models import MIN_ANONYMITY_THRESHOLD, User
 from survey.services import ServiceError, access, attribute_wording, audit, background, cuts, reports
 from survey.services.accounts import active_sessions, end_sessions
 from survey.services.board import live_board, wave_progress
+from survey.services.form_design import form_options, set_form
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import send_status
 from survey.services.organizations import add_team, open_organization
@@ -336,6 +339,7 @@ def new_wave(org_id: int):
             days = background.parse_reminder_days(form.reminder_days.data)
             if days:
                 background.set_reminder_days(wave, days, current_user)
+            set_form(wave, *parse_form_choice(form.survey_form.data), current_user)
             if form.open_now.data:
                 open_wave(wave)
                 audit.record(current_user, "wave.opened", organization=organization,
@@ -379,7 +383,32 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         clone=CloneForm(name=f"{wave.name} (next round)"),
         **launch.launch_context(wave),
         calibration=attribute_wording.vignette_link(wave) is not None,
+        form_options=form_options(wave),
+        form_choice=FormChoiceForm(survey_form=_form_value(wave)),
     )
+
+
+def _form_value(wave) -> str:
+    return wave.form if wave.form_items is None else f"{wave.form}:{wave.form_items}"
+
+
+@bp.route("/waves/<int:wave_id>/form", methods=["POST"])
+def survey_form(wave_id: int):
+    """Choose the wave's form (full or shorter) while it is a draft."""
+    wave = access.wave_for(current_user, wave_id, access.MANAGE)
+    form = FormChoiceForm()
+    if not form.validate_on_submit():
+        flash("The form expired or the choice is unknown; please try again.", "error")
+        return redirect(url_for("workspace.wave", wave_id=wave_id))
+    try:
+        changed = set_form(wave, *parse_form_choice(form.survey_form.data), current_user)
+        db.session.commit()
+    except ServiceError as error:
+        _failed(error)
+    else:
+        if changed:
+            flash("The wave's form is changed.", "success")
+    return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
 def _wave_action(wave_id: int, action, event: str, done: str):
