@@ -1,7 +1,7 @@
 """The data model. Importing this package registers every table on ``db.metadata``."""
 
-from survey.models.action import ACTION_STATUSES, ACTION_TARGETS, Action, ActionTeam, ActionUpdate
 from survey.models.account import ACCOUNT_TOKEN_PURPOSES, AccountToken
+from survey.models.action import ACTION_STATUSES, ACTION_TARGETS, Action, ActionTeam, ActionUpdate
 from survey.models.job import JOB_KINDS, JOB_STATUSES, Job
 from survey.models.organization import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.models.release import RELEASE_STATUSES, Release
@@ -30,10 +30,10 @@ from survey.models.wave import (
 from survey.models.workspace import EMAIL_KINDS, EMAIL_STATUSES, ApiToken, AuditEvent, EmailSend, LoginFailure
 
 __all__ = [
-    "ACCOUNT_TOKEN_PURPOSES",
-    "AccountToken",
     "ACTION_STATUSES",
     "ACTION_TARGETS",
+    "ACCOUNT_TOKEN_PURPOSES",
+    "AccountToken",
     "EMAIL_KINDS",
     "EMAIL_STATUSES",
     "JOB_KINDS",
