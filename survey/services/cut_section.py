@@ -24,34 +24,95 @@ COLUMNS = 3
 #: Longest value name kept on one line above its column.
 SHORT_NAME = 14
 
-_FUNCTION = {"sales": "sales", "marketing": "marketing"}
+#: The section's words per language (English is complete; others fall back to it).
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "heading": "By {attribute}",
+        "intro": (
+            "Mean scores of the people of each {attribute}, across the whole organisation{within}, from "
+            "their roster entry when they were invited. A value is shown only for at least {threshold} "
+            "people, and only when no smaller group could be worked out by comparing it with the teams, "
+            "the other values or earlier releases."
+        ),
+        "within": " and within sales and within marketing",
+        "dimension": "Dimension",
+        "people": "People",
+        "caption": "Mean scores by {attribute}",
+        "part": " ({part} of {parts})",
+        "none": "No value of {attribute} can be shown in this release.",
+        "not_shown": "Not shown: {cells}.",
+        "not_recorded": "not recorded",
+        "sales": "sales",
+        "marketing": "marketing",
+        "below": "fewer than {threshold} people",
+        "uncheckable": "too many overlapping groups to check that nobody's answers could be worked out",
+        "complementary": (
+            "it could be worked out from other results shown (teams, other values or earlier releases)"
+        ),
+        "refused": (
+            "The results are not cut by {attribute}: it has {count} different values, more than the "
+            "{most} a cut may have. Import it in bands (for example 0–1, 1–3 and 3+ years)."
+        ),
+    },
+    "de": {
+        "heading": "Nach {attribute}",
+        "intro": (
+            "Mittelwerte der Personen je {attribute}, über die ganze Organisation{within}, nach ihrem "
+            "Eintrag in der Teilnehmerliste bei der Einladung. Ein Wert wird nur für mindestens {threshold} "
+            "Personen gezeigt und nur, wenn sich durch Vergleich mit den Teams, den anderen Werten oder "
+            "früheren Veröffentlichungen keine kleinere Gruppe errechnen lässt."
+        ),
+        "within": " sowie innerhalb von Vertrieb und Marketing",
+        "dimension": "Dimension",
+        "people": "Personen",
+        "caption": "Mittelwerte nach {attribute}",
+        "part": " ({part} von {parts})",
+        "none": "Kein Wert von {attribute} kann in dieser Veröffentlichung gezeigt werden.",
+        "not_shown": "Nicht gezeigt: {cells}.",
+        "not_recorded": "nicht erfasst",
+        "sales": "Vertrieb",
+        "marketing": "Marketing",
+        "below": "weniger als {threshold} Personen",
+        "uncheckable": (
+            "zu viele überlappende Gruppen, um zu prüfen, dass sich niemandes Antworten errechnen lassen"
+        ),
+        "complementary": (
+            "er ließe sich aus anderen gezeigten Ergebnissen errechnen (Teams, andere Werte oder frühere "
+            "Veröffentlichungen)"
+        ),
+        "refused": (
+            "Die Ergebnisse werden nicht nach {attribute} aufgeteilt: es hat {count} verschiedene Werte, "
+            "mehr als die {most}, die eine Aufteilung haben darf. Importieren Sie es in Stufen (etwa 0–1, "
+            "1–3 und 3+ Jahre)."
+        ),
+    },
+}
 
 
-def _value(value) -> str:
-    return "not recorded" if value is None else str(value)
+def text(language: str, key: str, **values) -> str:
+    """The section's message ``key`` in ``language`` (English where it has none), fields filled."""
+    return (TEXT.get(language) or TEXT["en"]).get(key, TEXT["en"][key]).format(**values)
 
 
-def _cell_name(cell: dict) -> str:
-    name = _value(cell["value"])
-    function = _FUNCTION.get(cell["function"])
-    return f"{name} · {function}" if function else name
+def _cell_name(cell: dict, language: str = "en") -> str:
+    name = text(language, "not_recorded") if cell["value"] is None else str(cell["value"])
+    if cell["function"] in ("sales", "marketing"):
+        return f"{name} · {text(language, cell['function'])}"
+    return name
 
 
-def reason_text(cell: dict, threshold: int) -> str:
-    """Why a cell is not shown, in a sentence for readers."""
+def reason_text(cell: dict, threshold: int, language: str = "en") -> str:
+    """Why a cell is not shown, in a phrase for readers."""
     reason = cell.get("reason")
     if reason == analysis.cuts.BELOW_THRESHOLD:
-        return f"fewer than {threshold} people"
+        return text(language, "below", threshold=threshold)
     if reason == analysis.cuts.UNCHECKABLE:
-        return "too many overlapping groups to check that nobody's answers could be worked out"
-    return "it could be worked out from other results shown (teams, other values or earlier releases)"
+        return text(language, "uncheckable")
+    return text(language, "complementary")
 
 
-def refused_text(attribute: str, count: int) -> str:
-    return (
-        f"The results are not cut by {attribute}: it has {count} different values, more than the "
-        f"{analysis.cuts.MAX_VALUES} a cut may have. Import it in bands (for example 0–1, 1–3 and 3+ years)."
-    )
+def refused_text(attribute: str, count: int, language: str = "en") -> str:
+    return text(language, "refused", attribute=attribute, count=count, most=analysis.cuts.MAX_VALUES)
 
 
 def cut_sections(words: Words, payload: dict | None) -> tuple[Section, ...]:
@@ -61,47 +122,42 @@ def cut_sections(words: Words, payload: dict | None) -> tuple[Section, ...]:
     threshold = int(payload.get("threshold") or words.report.threshold)
     dimensions = [str(d) for d in words.report.dimensions.index]
     found = []
+    language = words.language
     for position, attribute in enumerate(payload.get("attributes", [])):
-        heading = f"By {attribute}"
+        heading = text(language, "heading", attribute=attribute)
         if attribute in payload.get("refused", {}):
-            text = refused_text(attribute, payload["refused"][attribute])
-            found.append(Section(f"cut-{position + 1}", heading, paragraphs=(words_of(text),)))
+            refused = refused_text(attribute, payload["refused"][attribute], language)
+            found.append(Section(f"cut-{position + 1}", heading, paragraphs=(words_of(refused),)))
             continue
         mine = [c for c in payload.get("cells", []) if c["attribute"] == attribute]
         shown = [c for c in mine if c["shown"]]
         hidden = [c for c in mine if not c["shown"]]
-        within = " and within sales and within marketing" if payload.get("by_function") else ""
-        intro = (
-            f"Mean scores of the people of each {attribute}, across the whole organisation{within}, from "
-            f"their roster entry when they were invited. A value is shown only for at least {threshold} "
-            "people, and only when no smaller group could be worked out by comparing it with the teams, "
-            "the other values or earlier releases."
-        )
+        within = text(language, "within") if payload.get("by_function") else ""
+        intro = text(language, "intro", attribute=attribute, within=within, threshold=threshold)
         tables = []
+        parts = -(-len(shown) // COLUMNS)
         for start in range(0, len(shown), COLUMNS):
             chunk = shown[start : start + COLUMNS]
+            names = [_cell_name(c, language) for c in chunk]
             # Numbers align right under short names; a long name is a plain column so that its
             # heading wraps on a phone instead of widening the table.
-            columns = (
-                Column("Dimension"),
-                *(Column(_cell_name(c), len(_cell_name(c)) <= SHORT_NAME) for c in chunk),
-            )
-            rows = [cells("People", *(words.num(c["n"], 0) for c in chunk))]
+            columns = (Column(text(language, "dimension")), *(Column(n, len(n) <= SHORT_NAME) for n in names))
+            rows = [cells(text(language, "people"), *(words.num(c["n"], 0) for c in chunk))]
             for dimension in dimensions:
                 values = [c.get("dimensions", {}).get(dimension, {}).get("mean") for c in chunk]
                 if all(v is None for v in values):
                     continue
                 rows.append(cells(words.dimension(dimension), *(words.num(v) if v is not None else "–"
                                                                 for v in values)))  # fmt: skip
-            caption = f"Mean scores by {attribute}" + (
-                f" ({start // COLUMNS + 1} of {-(-len(shown) // COLUMNS)})" if len(shown) > COLUMNS else ""
-            )
+            caption = text(language, "caption", attribute=attribute)
+            if parts > 1:
+                caption += text(language, "part", part=start // COLUMNS + 1, parts=parts)
             tables.append(Table(caption, columns, tuple(rows)))
-        notes = [f"{_cell_name(c)} ({reason_text(c, threshold)})" for c in hidden]
+        notes = [f"{_cell_name(c, language)} ({reason_text(c, threshold, language)})" for c in hidden]
         paragraphs = [words_of(intro)]
         if not shown:
-            paragraphs.append(words_of(f"No value of {attribute} can be shown in this release."))
-        closing = (words_of("Not shown: " + "; ".join(notes) + "."),) if notes else ()
+            paragraphs.append(words_of(text(language, "none", attribute=attribute)))
+        closing = (words_of(text(language, "not_shown", cells="; ".join(notes))),) if notes else ()
         found.append(Section(f"cut-{position + 1}", heading, paragraphs=tuple(paragraphs),
                              tables=tuple(tables), closing=closing))  # fmt: skip
     return tuple(found)
@@ -131,7 +187,11 @@ def cut_table(payload: dict | None) -> pd.DataFrame:
         base = {"attribute": cell["attribute"], "value": cell["value"], "function": cell["function"]}
         if not cell["shown"]:
             rows.append(
-                {**base, "reason": cell["reason"], "note": "Not shown: " + reason_text(cell, threshold) + "."}
+                {
+                    **base,
+                    "reason": cell["reason"],
+                    "note": text("en", "not_shown", cells=reason_text(cell, threshold)),
+                }
             )
             continue
         for dimension, figures in cell.get("dimensions", {}).items():

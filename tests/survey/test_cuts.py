@@ -194,6 +194,9 @@ def test_the_report_exports_and_api_show_the_same_cut_and_hostile_values_stay_te
     assert "&lt;img src=x onerror=" in page
     assert "=1+2 (fewer than 5 people)" in page
     assert "South (it could be worked out from other results shown" in page
+    german = client.get(f"/reports/waves/{wave.id}?lang=de").get_data(as_text=True)
+    assert "Nach region" in german
+    assert "=1+2 (weniger als 5 Personen)" in german
     csv = client.get(f"/reports/waves/{wave.id}/results.csv").data.decode("utf-8-sig")
     table = csv.split("# table: cuts\n")[1].split("\n\n")[0]
     assert "North,all," in table
