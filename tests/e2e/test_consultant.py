@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import Response, Wave
+from survey.services.invitations import find_invitation
 
 ARTIFACTS = os.environ.get("MINDGAP_TEST_ARTIFACTS", "")
 ROSTER = (
@@ -44,7 +45,9 @@ def answer_every_page(page) -> None:
     raise AssertionError("the survey never offered to submit")
 
 
-def test_consultant_sets_up_runs_and_closes_a_wave(live_server, browser, make_user, tmp_path):
+def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, make_user, tmp_path):
+    mail = tmp_path / "mail"
+    app.config.update(MAIL_BACKEND="file", MAIL_FOLDER=str(mail))
     make_user("consultant@mindgap.test", role="consultant")
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
@@ -77,13 +80,34 @@ def test_consultant_sets_up_runs_and_closes_a_wave(live_server, browser, make_us
     page.get_by_role("link", name="Client Co").click()
     page.get_by_role("link", name="New wave").click()
     page.get_by_label("Wave name").fill("Baseline")
-    page.get_by_label("Instruments (in this order)").select_option(["alignment@1.0"])
+    page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.0)").check()
+    page.get_by_role("checkbox", name="Mindset profile (mindset@1.0)").uncheck()
+    page.get_by_role("checkbox", name="English").check()
     page.get_by_label("Anonymity threshold").fill("3")
-    page.get_by_label("Open the wave right away").check()
     page.get_by_role("button", name="Create wave").click()
     assert page.locator("h1").inner_text().startswith("Baseline")
     page.get_by_role("button", name="Invite everyone on the roster not yet invited").click()
     assert "4 new invitations." in page.content()
+    checklist = page.locator(".checklist").inner_text()
+    assert "4 people are on the roster; 4 are invited." in checklist
+    assert "Team Sales has 2 people on the roster, fewer than the threshold of 3" in checklist
+    shot(page, "launch")
+
+    # The preview is the respondents' page, marked as a preview; the test e-mail goes to the consultant.
+    page.locator("#launch").get_by_role("link", name="English").click()
+    assert "Preview" in page.locator(".preview-notice").inner_text()
+    assert page.locator("form.survey-page input[type=radio]").count() > 0
+    page.get_by_role("button", name="Save and continue").click()
+    assert "page 2 of" in page.locator(".preview-notice").inner_text()
+    shot(page, "preview")
+    page.get_by_role("link", name="Back to the wave").click()
+    page.get_by_role("button", name="Send a test e-mail to me").click()
+    assert (
+        "Sent a test invitation in English to consultant@mindgap.test" in page.locator(".flash").inner_text()
+    )
+    (message,) = mail.glob("*.eml")
+    assert "[Test] Client Co: your invitation" in message.read_text(encoding="utf-8")
+    page.get_by_role("button", name="Open the wave").click()
 
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the links (CSV)").click()
@@ -96,6 +120,19 @@ def test_consultant_sets_up_runs_and_closes_a_wave(live_server, browser, make_us
     ]  # fmt: skip
     shot(page, "wave")
 
+    # Re-issuing one person's link asks first, says what happens, then shows the new link once.
+    page.get_by_role("link", name="links page").click()
+    sam = next(row["link"] for row in links if row["participant"] == "sam@client.example")
+    page.locator("li", has_text="sam@client.example").get_by_role("link", name="Re-issue link…").click()
+    assert "stops working at once" in page.locator(".consequences").inner_text()
+    assert find_invitation(sam.rsplit("/s/", 1)[1]) is not None  # nothing happened yet
+    page.get_by_role("button", name="Re-issue this link").click()
+    fresh = page.locator("#new-link").inner_text()
+    db.session.rollback()
+    assert find_invitation(sam.rsplit("/s/", 1)[1]) is None
+    assert find_invitation(fresh.rsplit("/s/", 1)[1]).participant.email == "sam@client.example"
+    page.get_by_role("link", name="Baseline").click()
+
     # A respondent from marketing opens their link on another device and answers everything.
     respondent = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
     mia = next(row["link"] for row in links if row["participant"] == "mia@client.example")
@@ -107,12 +144,17 @@ def test_consultant_sets_up_runs_and_closes_a_wave(live_server, browser, make_us
 
     # The live board shows the submission; the consultant closes the wave.
     page.get_by_role("link", name="Live board").click()
-    total = page.locator("tr[data-team=total]")
-    assert total.locator("[data-field=submitted]").inner_text() == "1"
-    assert total.locator("[data-field=response_rate]").inner_text() == "25 %"
+    assert page.locator(".big-rate").inner_text().startswith("25 %")
+    marketing = page.locator(".board-row", has_text="Marketing").inner_text()
+    assert "50 %: 1 of 2 submitted" in marketing
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     shot(page, "board")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name="Baseline").click()
-    page.get_by_role("button", name="Close the wave now").click()
+    page.get_by_role("link", name="Close the wave now…").click()
+    assert "Every invitation link stops working at once" in page.locator(".consequences").inner_text()
+    page.get_by_role("button", name="Close and release the results").click()
     flashes = page.locator(".flash").all_inner_texts()
     assert any("The wave is closed" in text for text in flashes), flashes
     assert any("Results released" in text for text in flashes), flashes  # the release job, immediate in tests
