@@ -25,7 +25,7 @@ import pickle
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import analysis
@@ -311,7 +311,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
         release.groups = {}
         release.cuts = None
         # Only the newest withheld attempt is kept; the audit log has them all.
-        db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
+        _drop_withheld(wave)
         db.session.add(release)
         audit.record(actor, "results.withheld", organization=wave.organization, wave=wave,
                      subject=f'wave {wave.id} "{wave.name}"', details={"reason": reason})  # fmt: skip
@@ -319,7 +319,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
         return release
     release.status = "published"
     release.number = (earlier[-1].number + 1) if earlier else 1
-    db.session.execute(delete(Release).where(Release.wave_id == wave.id, Release.status == "withheld"))
+    _drop_withheld(wave)
     db.session.add(release)
     try:
         with db.session.begin_nested():
@@ -330,6 +330,19 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     audit.record(actor, "results.released", organization=wave.organization, wave=wave,
                  subject=f'wave {wave.id} "{wave.name}"', details={"release": release.number})  # fmt: skip
     return release
+
+
+def _drop_withheld(wave: Wave) -> None:
+    """Delete the wave's withheld attempt through the session, before a new attempt is added.
+
+    Deleting the objects (not a bulk ``DELETE``) takes them out of the identity map, so a
+    new release that gets the same id (SQLite reuses the highest rowid) is not mistaken
+    for the deleted one.
+    """
+    withheld = select(Release).where(Release.wave_id == wave.id, Release.status == "withheld")
+    for attempt in db.session.scalars(withheld):
+        db.session.delete(attempt)
+    db.session.flush()
 
 
 def _snapshot(wave: Wave) -> dict:

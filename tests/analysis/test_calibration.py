@@ -437,7 +437,8 @@ def test_vignette_splits_match_r_t_test(r_reference):
     for row in expected["welch"]:
         ours = table.loc[row["vignette"]]
         assert (ours["difference"], ours["low"], ours["high"], ours["p"]) == pytest.approx(
-            (row["difference"], row["low"], row["high"], row["p"]), rel=1e-9
+            # scipy before 1.12 computes t quantiles at a fractional df (Welch) to about 4e-9.
+            (row["difference"], row["low"], row["high"], row["p"]), rel=1e-8
         )
 
 
