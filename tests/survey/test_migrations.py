@@ -165,3 +165,35 @@ def test_upgrade_moves_messages_left_sending_to_delivering(migrated_app):
         assert connection.scalar(sa.text("SELECT count(*) FROM invitation")) == 1
     upgrade()
     assert statuses() == ["delivering", "sent", "failed", "delivering"]
+
+
+def test_upgrade_counts_existing_links_as_handed_out(migrated_app):
+    """Earlier downloads left no trace: every unused invitation's link counts as handed out."""
+    upgrade(revision="d4a7b2c9e815")
+    t = "2026-12-01 09:00:00"
+    with db.engine.begin() as connection:
+        insert(connection, "organization", id=1, name="Acme", slug="acme", created_at=t)
+        insert(connection, "team", id=1, organization_id=1, name="Sales", function="sales", key="k1",
+               created_at=t)  # fmt: skip
+        for person in (1, 2, 3):
+            insert(connection, "participant", id=person, organization_id=1, team_id=1, attributes="{}",
+                   active=True, created_at=t)  # fmt: skip
+        insert(connection, "wave", id=1, organization_id=1, name="Spring", anonymity_threshold=5,
+               mode="confidential", status="open", languages="[]", created_at=t,
+               release_policy="at_close")  # fmt: skip
+        insert(connection, "invitation", id=1, wave_id=1, participant_id=1, token_hash="1" * 64, created_at=t,
+               sent_at=t)  # fmt: skip
+        insert(connection, "invitation", id=2, wave_id=1, participant_id=2, token_hash="2" * 64, created_at=t)
+        insert(connection, "invitation", id=3, wave_id=1, participant_id=3, token_hash="3" * 64, created_at=t,
+               used_at=t)  # fmt: skip
+    upgrade(revision="c3e9a5b7d123")
+    with db.engine.connect() as connection:
+        handed = connection.execute(sa.text("SELECT id, handed_out_via FROM invitation ORDER BY id")).all()
+        zone = connection.scalar(sa.text("SELECT time_zone FROM organization"))
+    assert [tuple(row) for row in handed] == [(1, "email"), (2, "download"), (3, None)]
+    assert zone == "UTC"
+    downgrade(revision="d4a7b2c9e815")
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM invitation")) == 3
+    columns = {column["name"] for column in sa.inspect(db.engine).get_columns("invitation")}
+    assert "handed_out_via" not in columns
