@@ -11,7 +11,8 @@ one open wave (the alignment instrument) and invitations for both runs below, st
 with the production settings (``mindgap serve``'s), then lets simulated respondents open
 their link, start, save every page and submit: once as a crowd (each respondent through the
 whole survey, ``--concurrency`` at a time), once step by step (all open, then all start, then
-all save), which gives each step a throughput of its own. Afterwards it checks the database:
+all answer page 1 one question at a time as the page's script does, then all save their pages),
+which gives each step a throughput of its own. Afterwards it checks the database:
 exactly one submitted response per invitation, every answer present, no 5xx. It reports
 throughput and p50 / p99 latency per step, and the same figures for a bare Flask "hello
 world" served the same way in the same run.
@@ -46,6 +47,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 RADIO = re.compile(r'type="radio" id="[^"]*" name="(item-[^"]+)" value="([^"]+)"')
 FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)" class="survey-page"')
 SHOWN_AT = re.compile(r'name="shown_at" value="([^"]*)"')
+ANSWER_URL = re.compile(r'data-answer-url="([^"]+)"')
 THANKS = "Thank you"
 
 
@@ -296,7 +298,7 @@ class StepByStep:
     a time, the server's and the database's CPU per request included.
     """
 
-    STEPS = ("open link", "start", "save page")
+    STEPS = ("open link", "start", "save answer", "save page")
 
     def __init__(self, tokens: list[str], ports: list[int], processes, recorder: Recorder, concurrency: int,
                  timeout: float):  # fmt: skip
@@ -330,6 +332,21 @@ class StepByStep:
         )
         return status == 200
 
+    def save_answers(self, n: int) -> bool:
+        """Answer page 1 one question at a time, as ``respond.js`` does (a POST per answer, 204)."""
+        token = self.tokens[n]
+        browser = self.browser(self.ports[n % len(self.ports)])
+        html = self.pages[token]
+        location, token_value = ANSWER_URL.search(html).group(1), csrf_token(html)
+        for name in dict(RADIO.findall(html)):
+            with self.recorder.lock:
+                self.recorder.answers_sent[token].add(name)
+            status, _, _ = self.recorder.timed("save answer", browser, "POST", location,
+                                               {"csrf_token": token_value, name: "2"})  # fmt: skip
+            if status != 204:
+                return False
+        return True
+
     def save_page(self, n: int) -> bool:
         token = self.tokens[n]
         browser = self.browser(self.ports[n % len(self.ports)])
@@ -338,7 +355,8 @@ class StepByStep:
     def run(self) -> tuple[dict, int]:
         """Figures per step, and how many respondents submitted."""
         figures, going = {}, list(range(len(self.tokens)))
-        for step, action in zip(self.STEPS, (self.open_link, self.start, self.save_page), strict=True):
+        actions = (self.open_link, self.start, self.save_answers, self.save_page)
+        for step, action in zip(self.STEPS, actions, strict=True):
             before = len(self.recorder.latencies[step])
             server_cpu = self.server_cpu()
             database_cpu = database_cpu_seconds()
@@ -502,6 +520,7 @@ def main() -> int:
             "respondents": args.respondents, "concurrency": args.concurrency, "instances": args.instances,
             "workers_per_instance": workers, "threads": args.threads or default_threads(),
             "save_vs_hello": steps["save page"]["vs_hello"],
+            "answer_save_vs_hello": steps["save answer"]["vs_hello"],
             "crowd": crowd, "step_by_step": {"completed": step_completed, "steps": steps},
             "completed": crowd["completed"] + step_completed,
             "server_errors": sum(n for status, n in statuses.items() if status >= 500),

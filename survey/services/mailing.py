@@ -56,6 +56,7 @@ from survey.services.addresses import AddressError, Recipient, recipient
 from survey.services.branding import sender_header
 from survey.services.invitations import hand_out, handed_out
 from survey.services.mail_backends import BACKENDS, open_local
+from survey.services.responding import expected_minutes, plan_for
 
 #: Shortest time between two reminder rounds of one wave (a double click must not send twice).
 MIN_REMINDER_INTERVAL = timedelta(hours=12)
@@ -63,13 +64,14 @@ SMTP_TIMEOUT_SECONDS = 30
 #: How often one run connects again after the server dropped the connection.
 MAX_RECONNECTS = 3
 
-#: Subject and body per language and kind. Fields: {organization}, {wave}, {link}, {closes}.
+#: Subject and body per language and kind. Fields: {organization}, {wave}, {link}, {closes},
+#: {minutes} (the expected time for the recipient's team, as the welcome page says it).
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "invitation": (
             "{organization}: your invitation to the {wave} survey",
             "Hello,\n\n{organization} asks you to take part in the {wave} survey on how sales and "
-            "marketing work together. It takes 5 to 15 minutes; you can stop and come back later.\n\n"
+            "marketing work together. It takes about {minutes} minutes; you can stop and come back later.\n\n"
             "Your answers are confidential: results are shown only for groups, never for one person.\n\n"
             "{link}{closes}Thank you.\n",
         ),
@@ -92,7 +94,7 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "invitation": (
             "{organization}: Ihre Einladung zur Umfrage {wave}",
             "Guten Tag,\n\n{organization} bittet Sie, an der Umfrage {wave} zur Zusammenarbeit von "
-            "Vertrieb und Marketing teilzunehmen. Sie dauert 5 bis 15 Minuten; Sie können jederzeit "
+            "Vertrieb und Marketing teilzunehmen. Sie dauert etwa {minutes} Minuten; Sie können jederzeit "
             "unterbrechen und später weitermachen.\n\n"
             "Ihre Antworten sind vertraulich: Ergebnisse werden nur für Gruppen gezeigt, nie für "
             "einzelne Personen.\n\n{link}{closes}Vielen Dank.\n",
@@ -210,7 +212,8 @@ def compose(
     else:
         when = texts["when"][1].format(date=f"{given_on:%Y-%m-%d}") if given_on else ""
         link_text = texts["link_given"][1].format(when=when, organization=organization)
-    fields = {"organization": organization, "wave": wave.name, "link": link_text, "closes": closes}
+    fields = {"organization": organization, "wave": wave.name, "link": link_text, "closes": closes,
+              "minutes": expected_minutes(plan_for(wave, participant.team.function))}  # fmt: skip
     to = recipient(participant.email or "")
     message = EmailMessage()
     message["Subject"] = _one_line(subject.format(**fields))

@@ -28,6 +28,7 @@ from survey.models import (
     Comment,
     InstrumentVersion,
     Invitation,
+    Organization,
     PageTiming,
     Response,
     Team,
@@ -37,7 +38,7 @@ from survey.models import (
     utcnow,
 )
 from survey.models.types import UTCDateTime, now_for
-from survey.services import ServiceError
+from survey.services import ServiceError, form_design
 from survey.services.attribute_wording import reworded
 from survey.services.instruments import parse_stored
 
@@ -70,12 +71,18 @@ class SurveyPage:
     instrument: Instrument
     items: tuple[Item, ...]
     prompts: tuple[Prompt, ...] = ()
-    #: Markup of this page's questions, kept by the presentation layer for as long as the
-    #: page (cached with its plan) lives; never compared or shown.
-    rendered: dict = field(default_factory=dict, compare=False, repr=False)
+    #: The number shown before this page's first question: numbering runs through the survey.
+    first_number: int = 1
+    #: The scale of the page's first question when it differs from the previous page's
+    #: (or the page is the first): the page announces it before its questions.
+    new_scale: Scale | None = None
 
     def scale(self, item: Item) -> Scale:
         return self.instrument.scales[item.scale]
+
+    def numbered(self):
+        """``(number, item)`` for each question of the page, numbered through the survey."""
+        return enumerate(self.items, self.first_number)
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,8 @@ class SurveyPlan:
 
     @property
     def minutes(self) -> int:
-        return sum(page.instrument.estimated_minutes for page in self._first_pages())
+        """Expected minutes for a respondent of this plan: see :func:`expected_minutes`."""
+        return expected_minutes(self)
 
     def _first_pages(self):
         seen = set()
@@ -113,8 +121,53 @@ _PLANS: dict[tuple, SurveyPlan] = {}
 _MAX_PLANS = 512
 
 
-def plan_for(wave: LinkWave | Wave, function: str) -> SurveyPlan:
-    """The survey a member of a team with ``function`` answers in ``wave`` (cached per process)."""
+def plan_for(wave: LinkWave | Wave, function: str, response: ResponseState | int | None = None) -> SurveyPlan:
+    """The survey a member of a team with ``function`` answers in ``wave`` (cached per process).
+
+    ``response`` (the respondent's response or its id) narrows the plan to the items that
+    respondent is asked when the wave uses a planned-missing form
+    (:mod:`survey.services.form_design`); before the response exists (``None``) such a
+    plan stands for any respondent in what it counts (languages, items, minutes).
+    """
+    plan = full_plan(wave, function)
+    design = form_design.design_of(wave)
+    if not design.planned_missing:
+        return plan
+    response_id = 0 if response is None else getattr(response, "id", response)
+    return _narrowed(wave, function, plan, design, response_id)
+
+
+#: Narrowed plans by (wave id, creation time, function, languages, response id); see plan_for.
+_NARROWED: dict[tuple, SurveyPlan] = {}
+_MAX_NARROWED = 4096
+
+
+def _narrowed(wave, function: str, plan: SurveyPlan, design, response_id: int) -> SurveyPlan:
+    key = (wave.id, wave.created_at, function, tuple(wave.languages or ()), response_id)
+    narrowed = _NARROWED.get(key) if wave.status != "draft" else None
+    if narrowed is None:
+        narrowed = narrow(plan, form_design.chosen_items(plan.pages, design, response_id))
+        if wave.status != "draft":
+            if len(_NARROWED) >= _MAX_NARROWED:
+                _NARROWED.clear()
+            _NARROWED[key] = narrowed
+    return narrowed
+
+
+def narrow(plan: SurveyPlan, keep: frozenset[str]) -> SurveyPlan:
+    """``plan`` with only the items in ``keep``: each instrument's pages joined up to its
+    longest page (:func:`~survey.services.form_design.merged_pages`), renumbered."""
+    pages: list[SurveyPage] = []
+    for instrument in plan.instruments:
+        own = [page.items for page in plan.pages if page.instrument.key == instrument.key]
+        shown = [tuple(item for item in items if item.id in keep) for items in own]
+        _append_pages(pages, instrument, form_design.merged_pages(shown, max(map(len, own))))
+    items = {item_id: entry for item_id, entry in plan.items.items() if item_id in keep}
+    return SurveyPlan(tuple(pages), plan.languages, items)
+
+
+def full_plan(wave: LinkWave | Wave, function: str) -> SurveyPlan:
+    """Every item a member of a team with ``function`` can be asked in ``wave`` (cached)."""
     key = (wave.id, wave.created_at, function, tuple(wave.languages or ()))
     plan = _PLANS.get(key) if wave.status != "draft" else None
     if plan is None:
@@ -156,11 +209,59 @@ def _plan(versions, function: str, wave_languages: tuple[str, ...]) -> SurveyPla
         for shown in shown_pages:
             for item in shown:
                 items[item.id] = (item, instrument.scales[item.scale])
-        prompt_pages = _place_prompts(instrument, shown_pages)
-        for index, shown in enumerate(shown_pages):
-            pages.append(SurveyPage(len(pages), instrument, shown, prompt_pages.get(index, ())))
+        _append_pages(pages, instrument, shown_pages)
     offered = tuple(lang for lang in (languages or ()) if not wave_languages or lang in wave_languages)
     return SurveyPlan(tuple(pages), offered or tuple(languages or ("en",)), items)
+
+
+def _append_pages(
+    pages: list[SurveyPage], instrument: Instrument, shown_pages: list[tuple[Item, ...]]
+) -> None:
+    """Add one instrument's pages (non-empty item tuples) to ``pages``, with their prompts."""
+    prompt_pages = _place_prompts(instrument, shown_pages)
+    for index, shown in enumerate(shown_pages):
+        first = pages[-1].first_number + len(pages[-1].items) if pages else 1
+        scale = instrument.scales[shown[0].scale]
+        before = pages[-1].scale(pages[-1].items[-1]) if pages else None
+        new_scale = scale if before is None or _scale_differs(before, scale) else None
+        pages.append(SurveyPage(len(pages), instrument, shown, prompt_pages.get(index, ()), first, new_scale))
+
+
+def _scale_differs(one: Scale, other: Scale) -> bool:
+    """Whether a respondent would notice the change: other points, labels or kind."""
+    return (one.kind, one.min, one.max, one.points) != (other.kind, other.min, other.max, other.points)
+
+
+def items_for(plan: SurveyPlan, response: ResponseState | None = None) -> tuple[Item, ...]:
+    """The items this respondent is asked, in survey order.
+
+    The one source of "how much is there to answer": the expected time, "answered N of M",
+    where to resume and what a submission needs all count these. ``response`` is the
+    respondent's (``None`` before they start); a wave's form design that asks each
+    respondent a subset narrows the plan's pages, and so this, per respondent.
+    """
+    return tuple(item for page in plan.pages for item in page.items)
+
+
+def expected_minutes(plan: SurveyPlan, response: ResponseState | None = None) -> int:
+    """Minutes a respondent of ``plan`` is expected to need, rounded up (at least 1).
+
+    Each instrument states the minutes its whole item set takes (``estimated_minutes``);
+    a respondent is expected to need that share of it which the items they see are of the
+    instrument's items (audience filtering, shorter forms):
+    ``ceil(sum_i minutes_i * seen_i / items_i)``. The figure the invitation, the welcome
+    page and the README quote.
+    """
+    seen: dict[str, int] = {}
+    instruments = {page.instrument.key: page.instrument for page in plan.pages}
+    owner = {item.id: page.instrument.key for page in plan.pages for item in page.items}
+    for item in items_for(plan, response):
+        seen[owner[item.id]] = seen.get(owner[item.id], 0) + 1
+    total = sum(
+        instruments[key].estimated_minutes * count / max(len(instruments[key].items), 1)
+        for key, count in seen.items()
+    )
+    return max(1, math.ceil(total - 1e-9))
 
 
 def _place_prompts(instrument: Instrument, pages: list[tuple[Item, ...]]) -> dict[int, tuple[Prompt, ...]]:
@@ -274,6 +375,18 @@ def open_link(token_hash: str) -> Visit | None:
     wave = LinkWave(*row[i:w])
     response = ResponseState(*row[w + 2 :], wave.mode) if row[w + 2] is not None else None
     return Visit(LinkInvitation(*row[:i]), wave, row[w], row[w + 1], response)
+
+
+_ORGANIZATION_OF = (
+    select(Organization.name)
+    .join(Wave, Wave.organization_id == Organization.id)
+    .where(Wave.id == bindparam("wave"))
+)
+
+
+def organization_of(wave: LinkWave) -> str:
+    """The name of the organisation whose survey ``wave`` is (the welcome page names it)."""
+    return db.session.connection().execute(_ORGANIZATION_OF, {"wave": wave.id}).scalar_one()
 
 
 _RESPONSE_OF = select(*_RESPONSE_COLUMNS).where(Response.invitation_id == bindparam("invitation"))
@@ -584,18 +697,37 @@ def answered_ids(response: ResponseState) -> set[str]:
     return set(db.session.connection().execute(_ANSWERED, {"response": response.id}).scalars())
 
 
-def missing_required(plan: SurveyPlan, answered: set[str], pages=None) -> list[str]:
-    """Required item ids (in survey order) without an answer; "prefer not to say" counts as one."""
-    pages = plan.pages if pages is None else pages
-    return [item.id for page in pages for item in page.items if item.required and item.id not in answered]
+def missing_required(items, answered) -> list[str]:
+    """The required-answer rule, in one place: ids of required ``items`` (in their order) that
+    ``answered`` does not hold. "Prefer not to say" is an answer (stored as ``None``)."""
+    return [item.id for item in items if item.required and item.id not in answered]
 
 
-def resume_page(plan: SurveyPlan, answered: set[str]) -> int:
+def resume_page(plan: SurveyPlan, answered: set[str], response: ResponseState | None = None) -> int:
     """The first page with an unanswered item, or the last page when everything is answered."""
+    asked = {item.id for item in items_for(plan, response)}
     for page in plan.pages:
-        if any(item.id not in answered for item in page.items):
+        if any(item.id in asked and item.id not in answered for item in page.items):
             return page.number
     return plan.page_count - 1
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """Where a respondent who comes back stands: ``answered`` of ``total`` items, going on at
+    page ``page`` (1-based)."""
+
+    answered: int
+    total: int
+    page: int
+
+
+def resumption(plan: SurveyPlan, response: ResponseState) -> Resumption:
+    """How far ``response`` got, counted over the items this respondent is asked."""
+    answered = answered_ids(response)
+    asked = items_for(plan, response)
+    done = sum(1 for item in asked if item.id in answered)
+    return Resumption(done, len(asked), resume_page(plan, answered, response) + 1)
 
 
 class IncompleteSubmissionError(ServiceError):
@@ -615,7 +747,7 @@ def submit(visit: Visit, plan: SurveyPlan) -> bool:
     stored for it (as for its invitation) is midnight UTC of the day (:func:`now_for`).
     """
     response = visit.response
-    missing = missing_required(plan, answered_ids(response))
+    missing = missing_required(items_for(plan, response), answered_ids(response))
     if missing:
         first = next(p.number for p in plan.pages if any(i.id in missing for i in p.items))
         raise IncompleteSubmissionError(missing, first)
@@ -650,3 +782,115 @@ _MARK_USED = (
 def progress(plan: SurveyPlan, page_number: int) -> int:
     """Percent of pages completed before ``page_number``."""
     return round(100 * page_number / max(plan.page_count, 1))
+
+
+#: What a page's main buttons post as ``action``.
+PAGE_ACTIONS = ("back", "next", "submit")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What to show after a page save: page ``page`` (1-based) flagging the required items
+    ``missing`` (answered with 422), or, when ``submitted``, the thank-you page."""
+
+    page: int | None
+    missing: tuple[str, ...] = ()
+    submitted: bool = False
+
+
+def save_and_continue(visit: Visit, plan: SurveyPlan, number: int, form: Mapping[str, list[str]],
+                      allowed: set[str], now: float) -> NextStep:  # fmt: skip
+    """Save page ``number`` (1-based) from its posted ``form`` and say what to show next.
+
+    ``form`` maps field names to all their values, including ``action`` (one of
+    :data:`PAGE_ACTIONS`) and the page's hidden ``shown_at`` timestamp, compared with
+    ``now`` (seconds since the epoch) for the page's timing. Going back saves without
+    checking; going on stays on the page while a required answer is missing (neither posted
+    nor stored), and the last page's ``submit`` submits (:func:`submit`). Raises
+    :class:`InvalidSubmissionError` for a tampered form and :class:`AlreadySubmittedError`
+    when the response was submitted meanwhile (except for a repeated ``submit``, which lands
+    on the thank-you page). Nothing is committed here.
+    """
+    response = visit.response
+    page = plan.pages[number - 1]
+    action = _single(form, "action") if "action" in form else "next"
+    if action not in PAGE_ACTIONS:
+        raise InvalidSubmissionError(f"Unknown action {action[:20]!r}.")
+    data = parse_page(page, form, allowed)
+    _check_asked(data, plan, response)
+    seconds = seconds_on_page(_single(form, "shown_at"), now)
+    target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
+    try:
+        save_page(response, page, data, seconds, target)
+    except AlreadySubmittedError:  # submitted by another request a moment ago
+        if action == "submit":
+            return NextStep(None, submitted=True)
+        raise
+    if action == "back":
+        return NextStep(max(number - 1, 1))
+    # The page posts every answer it shows, so stored answers are read only when some are missing.
+    missing = missing_required(page.items, data.answers)
+    if missing:
+        missing = missing_required(page.items, data.answers.keys() | answers_on(response, page).keys())
+    if missing:  # keep what was answered; show what is missing
+        return NextStep(number, tuple(missing))
+    if action == "next" and number < plan.page_count:
+        return NextStep(number + 1)
+    try:
+        submit(visit, plan)
+    except IncompleteSubmissionError as incomplete:
+        return NextStep(incomplete.first_page + 1, tuple(incomplete.missing))
+    return NextStep(None, submitted=True)
+
+
+def save_answer(visit: Visit, plan: SurveyPlan, number: int, form: Mapping[str, list[str]],
+                allowed: set[str]) -> None:  # fmt: skip
+    """Store the one answer given on page ``number`` (1-based) as it is given.
+
+    ``form`` holds exactly one ``item-<id>`` field of that page (besides ``allowed`` control
+    fields). Saving the same answer again stores nothing new, and an answer to an item the
+    page does not ask, a value off its scale or more than one answer raise
+    :class:`InvalidSubmissionError`; a submitted response raises :class:`AlreadySubmittedError`.
+    It writes as a page save of that one answer does (see :func:`save_page`): the response's
+    row first, under its lock and only while in progress, then the answer; the page's timing
+    is left to the page save.
+    """
+    page = plan.pages[number - 1]
+    data = parse_page(page, form, allowed)
+    if len(data.answers) != 1 or data.comments:
+        raise InvalidSubmissionError("An answer save carries exactly one answer.")
+    _check_asked(data, plan, visit.response)
+    save_page(visit.response, page, data, None, page.number)
+
+
+def _check_asked(data: PageInput, plan: SurveyPlan, response: ResponseState) -> None:
+    if not data.answers:
+        return
+    asked = {item.id for item in items_for(plan, response)}
+    unasked = [item_id for item_id in data.answers if item_id not in asked]
+    if unasked:
+        raise InvalidSubmissionError(f"Item {unasked[0]!r} is not asked of you.")
+
+
+def _single(form: Mapping[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    if len(values) != 1:
+        raise InvalidSubmissionError(f"Field {name!r} was sent {len(values)} times.")
+    return values[0]
+
+
+def seconds_on_page(sent: str, now: float) -> float | None:
+    """Seconds since the page was rendered, from its hidden timestamp (for quality checks only).
+
+    ``None`` when the form has no timestamp; :class:`InvalidSubmissionError` when it has one
+    that is not a finite number, which no page of ours sends.
+    """
+    if not sent:
+        return None
+    try:
+        shown = float(sent)
+    except ValueError:
+        shown = math.nan
+    if not math.isfinite(shown):
+        raise InvalidSubmissionError("The page's hidden timestamp is not a time; reload the page.")
+    return now - shown

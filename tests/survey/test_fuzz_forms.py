@@ -411,13 +411,13 @@ WORKSPACE_ENDPOINTS = [
     "workspace.reminders", "workspace.links",
     "workspace.open_wave_view", "workspace.close_wave_view", "workspace.release", "workspace.invite",
     "workspace.send", "workspace.remind", "workspace.retry",
-    "workspace.time_zone", "workspace.preview", "workspace.test_email", "workspace.reissue_all",
-    "workspace.reissue_one", "workspace.reopen",
     "auth.forgot", "auth.set_password", "clients.people", "clients.branding_page", "clients.logo_upload",
     "clients.logo_remove", "clients.privacy_page", "clients.erase", "clients.export",
+    "workspace.time_zone", "workspace.preview", "workspace.test_email", "workspace.reissue_all",
+    "workspace.reissue_one", "workspace.reopen",
 ]  # fmt: skip
 #: The token-bound survey forms, fuzzed by :func:`test_survey_forms`.
-RESPOND = {"respond.start", "respond.page"}
+RESPOND = {"respond.start", "respond.page", "respond.answer"}
 #: POST endpoints deliberately not fuzzed here, with the reason.
 NOT_FUZZED: dict[str, str] = {
     endpoint: "fuzzed in tests/survey/test_actions.py, on an organisation with released results"
@@ -448,6 +448,8 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
         "workspace.clone": workspace_forms.CloneForm,
         "workspace.reminders": workspace_forms.ReminderForm,
         "workspace.links": workspace_forms.ActionForm,
+        "workspace.time_zone": workspace_forms.TimeZoneForm,
+        "workspace.reopen": workspace_forms.ReopenForm,
         "auth.forgot": ForgotPasswordForm,
         "auth.set_password": SetPasswordForm,
         "clients.people": clients_forms.AddPersonForm,
@@ -455,8 +457,6 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
         "clients.privacy_page": clients_forms.RetentionForm,
         "clients.erase": clients_forms.EraseForm,
         "clients.export": clients_forms.ActionForm,
-        "workspace.time_zone": workspace_forms.TimeZoneForm,
-        "workspace.reopen": workspace_forms.ReopenForm,
     }
     for endpoint, form_class in classes.items():
         assert set(form_fields(form_class)) - {"csrf_token"} <= set(fuzzed[endpoint].plausible), endpoint
@@ -648,6 +648,10 @@ def test_survey_forms(client, make_survey):
             return f"/s/{token}/start", draw(form_data(languages))
         number = draw(numbers)
         page = plan.pages[number - 1] if 1 <= number <= plan.page_count else plan.pages[0]
+        if draw(st.integers(0, 3)) == 0:  # one answer as it is given (respond.js)
+            fields, near = page_fields(page, plan)
+            name = draw(st.sampled_from(sorted(name for name in fields if name.startswith("item-"))))
+            return f"/s/{token}/p/{number}/answer", draw(form_data({name: fields[name]}, near))
         return f"/s/{token}/p/{number}", draw(form_data(*page_fields(page, plan)))
 
     @settings(FUZZ, max_examples=2 * EXAMPLES)  # the form most people fill in
@@ -657,7 +661,8 @@ def test_survey_forms(client, make_survey):
         before = snapshot()
         response = client.post(path, data=urlencoded(pairs), content_type="application/x-www-form-urlencoded")
         assert response.status_code < 500, response.get_data(as_text=True)[:500]
-        # 422 keeps what was answered and flags what is missing; a redirect moves on to where the link stands.
+        # 422 keeps what was answered and flags what is missing; a redirect moves on to where the link
+        # stands; 204 keeps one answer.
         if response.status_code in (400, 403, 404, 405, 409, 413, 429) or 300 <= response.status_code < 400:
             assert snapshot() == before, f"{response.status_code} on {path} changed stored data"
 
@@ -694,7 +699,9 @@ def test_with_csrf_on_every_form_refuses_a_bad_token_with_400(
         )
         for name, target in fuzzed.items()
     ]
-    posts += [(None, f"/s/{link}/start", {"language": "en"}), (None, f"/s/{link}/p/1", {"action": "next"})]
+    first_item = survey.plan().pages[0].items[0].id
+    posts += [(None, f"/s/{link}/start", {"language": "en"}), (None, f"/s/{link}/p/1", {"action": "next"}),
+              (None, f"/s/{link}/p/1/answer", {f"item-{first_item}": "3"})]  # fmt: skip
     for role, path, fields in posts:
         before = snapshot()
         data = dict.fromkeys(fields, "1") | {"csrf_token": token}

@@ -44,6 +44,9 @@ def test_respondents_under_load_lose_nothing(tmp_path, instances, respondents):
     steps = result["step_by_step"]["steps"]
     assert [steps[step]["requests"] for step in ("open link", "start")] == [respondents, respondents]
     assert steps["save page"]["requests"] == result["crowd"]["steps"]["save page"]["n"] > respondents
+    # Step by step, each respondent first answers page 1 one question at a time, as respond.js does.
+    assert steps["save answer"]["requests"] > respondents
+    assert result["statuses"].get("204") == steps["save answer"]["requests"]
 
 
 def test_killing_workers_mid_submission_loses_and_duplicates_nothing(tmp_path):

@@ -7,14 +7,15 @@ lead profile above its judgement) to the macro that draws the question around th
 branch. Answers are parsed strictly by the service, so pages need no WTForms fields: the
 macros write plain inputs.
 
-A question's markup depends only on the item, the language, the chosen answer and whether
-it is flagged as missing, so it is rendered once per process and kept with its page
-(:attr:`~survey.services.responding.SurveyPage.rendered`): a page of ten questions then costs
-ten lookups instead of some seventy macro calls.
+A question's markup depends only on its instrument version, the item, its number, the
+language, the chosen answer and whether it is flagged as missing, so it is rendered once per
+process and kept here (:data:`RENDERED`, bounded): a page of ten questions then costs ten
+lookups instead of some seventy macro calls. The service's pages stay plain frozen values.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from flask import current_app
@@ -37,6 +38,10 @@ QUESTION_TYPES: dict[str, str] = {
     "vignette": "vignette",
 }
 FORMATS_TEMPLATE = "respond/formats.html"
+#: Question markup by (instrument key, item id, number, language, chosen answer, flagged).
+RENDERED: dict[tuple, Markup] = {}
+#: Entries kept before :data:`RENDERED` starts again (a few thousand per busy wave).
+MAX_RENDERED = 50_000
 
 
 def question_type(item) -> str:
@@ -56,6 +61,19 @@ def language_choices(languages, names) -> list[SelectChoice]:
     return [SelectChoice(code, names.get(code, code)) for code in languages]
 
 
+#: Words by which an instrument introduction's sentence promises confidentiality: the welcome
+#: page makes that promise once, under its own heading, so such sentences are left out there.
+PROMISE_WORDS = ("confidential", "vertraulich", "confidencial", "confidentiel")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def introduction_without_promise(text: str) -> str:
+    """``text`` without its sentences that promise confidentiality (see :data:`PROMISE_WORDS`)."""
+    sentences = _SENTENCE_END.split(text.strip())
+    kept = [s for s in sentences if not any(word in s.lower() for word in PROMISE_WORDS)]
+    return " ".join(kept)
+
+
 def question_markup(
     page: SurveyPage, language: str, chosen: Mapping[str, str], failed, t: Callable[..., str]
 ) -> list[Markup]:
@@ -66,18 +84,22 @@ def question_markup(
     """
     macros = None
     markup = []
-    for number, item in enumerate(page.items, 1):
-        key = (language, item.id, chosen.get(item.id), item.id in failed)
-        html = page.rendered.get(key)
+    instrument = page.instrument.key
+    for number, item in page.numbered():
+        answer = chosen.get(item.id)
+        key = (instrument, page.instrument.content_hash, item.id, number, language, answer, item.id in failed)
+        html = RENDERED.get(key)
         if html is None:
             macros = macros or current_app.jinja_env.get_template(FORMATS_TEMPLATE).module
             scale = page.scale(item)
-            options = getattr(macros, RESPONSE_FORMATS[scale.kind])(item, scale, key[2], language,
+            options = getattr(macros, RESPONSE_FORMATS[scale.kind])(item, scale, answer, language,
                                                                     PREFER_NOT_TO_SAY)  # fmt: skip
             draw = getattr(macros, QUESTION_TYPES[question_type(item)])
-            html = draw(item, number, scale, options, key[3], language, t("required"), t("error_item"),
+            html = draw(item, number, scale, options, key[6], language, t("required"), t("error_item"),
                         page.instrument)  # fmt: skip
             assert isinstance(html, Markup), "the formats template must be autoescaped"
-            page.rendered[key] = html
+            if len(RENDERED) >= MAX_RENDERED:
+                RENDERED.clear()
+            RENDERED[key] = html
         markup.append(html)
     return markup

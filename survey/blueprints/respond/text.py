@@ -5,14 +5,27 @@ Instrument texts come from the instrument files; these are the words around them
 
 from __future__ import annotations
 
+from datetime import datetime
+
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "welcome_title": "Welcome",
         "minutes": "It takes about {minutes} minutes. You can stop at any time and come back to this link later: "
-        "your answers are saved on every page.",
+        "your answers are saved as you go.",
+        "minutes_one": "It takes about a minute. You can stop at any time and come back to this link later: "
+        "your answers are saved as you go.",
+        "asked_by": "{organization} asks you to take part.",
+        "run_by": "The survey is run by {operator} for {organization}.",
+        "run_by_contact": "The survey is run by {operator} ({contact}) for {organization}.",
+        "deadline": "Please answer by {date}.",
         "confidential_title": "Your answers are confidential",
         "confidential": "Results are only shown for groups of at least {threshold} people. Nobody in your "
         "organisation, your manager included, ever sees your individual answers.",
+        "resume": "You answered {answered} of {total} questions; continuing on page {page}.",
+        "new_scale": "From here on, answer on a scale from {low} to {high}: {low} means “{low_label}”, "
+        "{high} means “{high_label}”.",
+        "new_choice": "From here on, choose one of these answers: {labels}.",
+        "autosave_failed": "This answer could not be kept just now; it will be saved with the page.",
         "anonymous": "This survey is anonymous: when you submit, your answers are separated from your invitation "
         "for good.",
         "language": "Language",
@@ -56,10 +69,22 @@ TEXT: dict[str, dict[str, str]] = {
     "de": {
         "welcome_title": "Willkommen",
         "minutes": "Die Befragung dauert etwa {minutes} Minuten. Sie können jederzeit unterbrechen und später "
-        "über diesen Link weitermachen: Ihre Antworten werden auf jeder Seite gespeichert.",
+        "über diesen Link weitermachen: Ihre Antworten werden laufend gespeichert.",
+        "minutes_one": "Die Befragung dauert etwa eine Minute. Sie können jederzeit unterbrechen und später "
+        "über diesen Link weitermachen: Ihre Antworten werden laufend gespeichert.",
+        "asked_by": "{organization} bittet Sie um Ihre Teilnahme.",
+        "run_by": "Die Befragung führt {operator} für {organization} durch.",
+        "run_by_contact": "Die Befragung führt {operator} ({contact}) für {organization} durch.",
+        "deadline": "Bitte antworten Sie bis {date}.",
         "confidential_title": "Ihre Antworten bleiben vertraulich",
         "confidential": "Ergebnisse werden nur für Gruppen ab {threshold} Personen gezeigt. Niemand in Ihrer "
         "Organisation, auch nicht Ihre Führungskraft, sieht jemals Ihre einzelnen Antworten.",
+        "resume": "Sie haben {answered} von {total} Fragen beantwortet; es geht weiter auf Seite {page}.",
+        "new_scale": "Ab hier antworten Sie auf einer Skala von {low} bis {high}: {low} bedeutet „{low_label}“, "
+        "{high} bedeutet „{high_label}“.",
+        "new_choice": "Ab hier wählen Sie eine dieser Antworten: {labels}.",
+        "autosave_failed": "Diese Antwort konnte gerade nicht gespeichert werden; sie wird mit der Seite "
+        "gespeichert.",
         "anonymous": "Diese Befragung ist anonym: Beim Absenden werden Ihre Antworten endgültig von Ihrer "
         "Einladung getrennt.",
         "language": "Sprache",
@@ -104,7 +129,32 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+#: Month and weekday names for :func:`readable_date`.
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"),
+}  # fmt: skip
+WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+}
+DATE_FORMATS = {
+    "en": "{weekday} {day} {month} {year}, {time} UTC",
+    "de": "{weekday}, {day}. {month} {year}, {time} Uhr UTC",
+}
+
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
+
+
+def readable_date(moment: datetime, language: str) -> str:
+    """``moment`` (UTC) as people write it, e.g. "Friday 18 December 2026, 17:00 UTC"."""
+    language = language if language in DATE_FORMATS else "en"
+    return DATE_FORMATS[language].format(
+        weekday=WEEKDAYS[language][moment.weekday()], day=moment.day, month=MONTHS[language][moment.month - 1],
+        year=moment.year, time=f"{moment:%H:%M}",
+    )  # fmt: skip
 
 
 def translator(language: str):

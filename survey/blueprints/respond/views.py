@@ -7,13 +7,18 @@ in one query (:func:`~survey.services.responding.open_link`) and writes in bulk.
 
 from __future__ import annotations
 
-import math
 import time
+from email.utils import parseaddr
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from survey.blueprints.respond.questions import LanguageForm, language_choices, question_markup
-from survey.blueprints.respond.text import LANGUAGE_NAMES, translator
+from survey.blueprints.respond.questions import (
+    LanguageForm,
+    introduction_without_promise,
+    language_choices,
+    question_markup,
+)
+from survey.blueprints.respond.text import LANGUAGE_NAMES, readable_date, translator
 from survey.extensions import csrf, db
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.branding import branding_for_link
@@ -21,22 +26,20 @@ from survey.services.invitations import hash_token
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
     AlreadySubmittedError,
-    IncompleteSubmissionError,
     InvalidSubmissionError,
     LinkError,
     Visit,
-    answered_ids,
-    answers_on,
     check_link,
+    expected_minutes,
     open_link,
-    parse_page,
+    organization_of,
     plan_for,
     progress,
-    resume_page,
-    save_page,
+    resumption,
+    save_and_continue,
+    save_answer,
     start_response,
     stored_on,
-    submit,
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -110,18 +113,32 @@ def entry(token: str):
     visit = _visit(token)
     if visit.done:
         return redirect(url_for("respond.thanks", token=token))
-    plan = plan_for(visit.wave, visit.function)
+    plan = plan_for(visit.wave, visit.function, visit.response)
     language = _language(visit, plan)
     if request.args.get("lang") in plan.languages:
         language = request.args["lang"]
     form = LanguageForm(data={"language": language})
     form.language.choices = language_choices(plan.languages, LANGUAGE_NAMES)
-    introductions = [instrument.introduction.get(language, "") for instrument in plan.instruments]
+    introductions = [
+        introduction_without_promise(instrument.introduction.get(language, ""))
+        for instrument in plan.instruments
+    ]
+    resumed = resumption(plan, visit.response) if visit.response is not None else None
+    operator, contact = _operator()
+    closes = readable_date(visit.wave.closes_at, language) if visit.wave.closes_at else None
     return _render(
         "respond/welcome.html", language, form=form, plan=plan, wave=visit.wave, token=token,
-        introductions=introductions, resuming=visit.response is not None, form_token=link_form_token(token),
+        introductions=introductions, resumed=resumed, form_token=link_form_token(token),
+        minutes=expected_minutes(plan, visit.response), organization=organization_of(visit.wave),
+        operator=operator, contact=contact, closes=closes,
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
+
+
+def _operator() -> tuple[str, str]:
+    """Who runs the survey, and the address to write to: the sender of the invitations."""
+    name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    return name or address or "Mindgap", address
 
 
 @bp.route("/<token>/start", methods=["POST"])
@@ -129,14 +146,17 @@ def start(token: str):
     visit = _visit(token)
     if visit.done:
         return redirect(url_for("respond.thanks", token=token))
-    plan = plan_for(visit.wave, visit.function)
+    plan = plan_for(visit.wave, visit.function, visit.response)
     language = request.form.get("language") or _browser_language(plan.languages)
     try:
         response = start_response(visit, language, plan)
     except InvalidSubmissionError as error:
         return _bad_request(str(error), _browser_language(plan.languages))
-    first = 0 if response is not visit.response else resume_page(plan, answered_ids(response))
-    return _show_page(token, plan, response, first + 1)
+    plan = plan_for(visit.wave, visit.function, response)  # a shorter form's items are the response's
+    if response is not visit.response:
+        return _show_page(token, plan, response, 1)
+    resumed = resumption(plan, response)
+    return _show_page(token, plan, response, resumed.page, resumed=resumed)
 
 
 @bp.route("/<token>/p/<int:number>", methods=["GET", "POST"])
@@ -160,46 +180,49 @@ def page(token: str, number: int):
         return redirect(url_for("respond.thanks", token=token))
     if visit.response is None:
         return redirect(url_for("respond.entry", token=token))
-    plan = plan_for(visit.wave, visit.function)
+    plan = plan_for(visit.wave, visit.function, visit.response)
     if not 1 <= number <= plan.page_count:
         abort(404)
     response = visit.response
     if not posting:
         return _show_page(token, plan, response, number)
 
-    survey_page = plan.pages[number - 1]
-    language = response.locale
-    action = request.form.get("action", "next")
-    if action not in ("back", "next", "submit"):
-        return _bad_request(f"Unknown action {action[:20]!r}.", language)
     try:
-        data = parse_page(survey_page, request.form.to_dict(flat=False), CONTROL_FIELDS)
-        seconds = _seconds_on_page()
+        step = save_and_continue(
+            visit, plan, number, request.form.to_dict(flat=False), CONTROL_FIELDS, time.time()
+        )
     except InvalidSubmissionError as error:
-        return _bad_request(str(error), language)
-    target = min(max(number - 2 if action == "back" else number, 0), plan.page_count - 1)
-    try:
-        save_page(response, survey_page, data, seconds, target)
+        return _bad_request(str(error), response.locale)
     except AlreadySubmittedError:  # submitted by another request a moment ago
-        if action == "submit":
-            return _thanks(token, visit)
-        return _already_submitted(language, token)
-    if action == "back":
-        return _show_page(token, plan, response, max(number - 1, 1))
-    # The page posts every answer it shows, so stored answers are read only when some are missing.
-    missing = [item.id for item in survey_page.items if item.required and item.id not in data.answers]
-    if missing:
-        stored = answers_on(response, survey_page)
-        missing = [item_id for item_id in missing if item_id not in stored]
-    if missing:  # keep what was answered; show what is missing
-        return _show_page(token, plan, response, number, missing)
-    if action == "next" and number < plan.page_count:
-        return _show_page(token, plan, response, number + 1)
+        return _already_submitted(response.locale, token)
+    if step.submitted:
+        return _thanks(token, visit)
+    return _show_page(token, plan, response, step.page, step.missing)
+
+
+@bp.route("/<token>/p/<int:number>/answer", methods=["POST"])
+def answer(token: str, number: int):
+    """Keep one answer as it is given (``respond.js``): 204, or a 4xx that stored nothing.
+
+    The same link rules hold as for a page save (closed waves, withdrawn links, a submitted
+    response, the link-bound form token); pages work without it, saving on every page.
+    """
+    visit = _visit(token)
+    if visit.done:
+        return _already_submitted(visit.response.locale if visit.response else "en", token)
+    if visit.response is None:
+        abort(404)
+    plan = plan_for(visit.wave, visit.function, visit.response)
+    if not 1 <= number <= plan.page_count:
+        abort(404)
     try:
-        submit(visit, plan)
-    except IncompleteSubmissionError as incomplete:
-        return _show_page(token, plan, response, incomplete.first_page + 1, incomplete.missing)
-    return _thanks(token, visit)
+        save_answer(visit, plan, number, request.form.to_dict(flat=False), CONTROL_FIELDS)
+    except InvalidSubmissionError as error:
+        return _bad_request(str(error), visit.response.locale)
+    except AlreadySubmittedError:
+        return _already_submitted(visit.response.locale, token)
+    db.session.commit()
+    return "", 204
 
 
 @bp.route("/<token>/thanks")
@@ -210,11 +233,12 @@ def thanks(token: str):
     return _thanks(token, visit)
 
 
-def _show_page(token: str, plan, response, number: int, missing=()):
+def _show_page(token: str, plan, response, number: int, missing=(), resumed=None):
     """Commit the request's changes and render page ``number`` (1-based) with its stored answers.
 
-    ``missing`` are required items to flag (answered with 422). Everything the page shows is
-    read before the commit, so rendering runs outside the transaction and touches no row.
+    ``missing`` are required items to flag (answered with 422); ``resumed`` says how far a
+    returning respondent got. Everything the page shows is read before the commit, so
+    rendering runs outside the transaction and touches no row.
     """
     survey_page = plan.pages[number - 1]
     answers, comments = stored_on(response, survey_page)
@@ -230,6 +254,7 @@ def _show_page(token: str, plan, response, number: int, missing=()):
         errors=errors, percent=progress(plan, number - 1), comments=comments, shown_at=f"{time.time():.3f}",
         questions=question_markup(survey_page, language, chosen, errors, t),
         page_url=url_for("respond.page", token=token, number=number), form_token=link_form_token(token),
+        answer_url=url_for("respond.answer", token=token, number=number), resumed=resumed,
     )  # fmt: skip
 
 
@@ -239,24 +264,6 @@ def _thanks(token: str, visit: Visit):
     db.session.commit()
     return _render("respond/thanks.html", language, threshold=threshold,
                    page_url=url_for("respond.thanks", token=token))  # fmt: skip
-
-
-def _seconds_on_page() -> float | None:
-    """Seconds since the page was rendered, from its hidden timestamp (for quality checks only).
-
-    ``None`` when the form has no timestamp; :class:`InvalidSubmissionError` when it has one
-    that is not a finite number, which no page of ours sends.
-    """
-    sent = request.form.get("shown_at", "")
-    if not sent:
-        return None
-    try:
-        shown = float(sent)
-    except ValueError:
-        shown = math.nan
-    if not math.isfinite(shown):
-        raise InvalidSubmissionError("The page's hidden timestamp is not a time; reload the page.")
-    return time.time() - shown
 
 
 def _bad_request(message: str, language: str):
