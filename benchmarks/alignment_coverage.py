@@ -232,6 +232,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="200 organisations per setting")
     parser.add_argument("--only", default="", help="comma-separated words; settings whose name has one")
+    parser.add_argument(
+        "--gaps", default="", help="comma-separated largest gaps; single-wave settings with one"
+    )
     args = parser.parse_args()
     organisations = 200 if args.quick else args.organisations
     words = [w for w in args.only.split(",") if w]
@@ -244,7 +247,8 @@ def main() -> None:
           f"{os.cpu_count()} cores, {organisations} organisations per setting, "
           f"{args.replicates} simulated samples each")  # fmt: skip
     with multiprocessing.Pool(args.workers) as pool:
-        single = [(s, level) for s, level in SETTINGS if chosen(s.name)]
+        gaps = [float(g) for g in args.gaps.split(",") if g]
+        single = [(s, level) for s, level in SETTINGS if chosen(s.name) and (not gaps or level in gaps)]
         if single:
             print("\n| teams | sales + marketing | dimensions | scale | largest gap | true index "
                   "| coverage (MC SE) | truth below / above | error mean / median "
