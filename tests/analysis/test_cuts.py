@@ -199,3 +199,12 @@ def test_bad_arguments_name_themselves():
         cut_results(scores, attributes.set_axis(range(10, 16)), threshold=5)
     with pytest.raises(ValueError, match="label"):
         parse_cut_label("team:3")
+
+
+def test_a_small_run_of_the_benchmark_is_safe_and_shows_something():
+    """benchmarks/cuts.py at a small size (its figures are in docs/PERFORMANCE.md)."""
+    from benchmarks import cuts as benchmark
+
+    result = benchmark.run(60, 2, 3, seed=0)  # checks the result with analysis.disclosures itself
+    assert 0 < result["shown"] <= result["cells"]
+    assert result["seconds"] < 10
