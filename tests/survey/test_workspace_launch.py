@@ -83,7 +83,9 @@ def test_the_form_orders_instruments_names_languages_and_reads_the_time_zone(cli
     wave = db.session.scalar(select(Wave).where(Wave.name == "Spring"))
     assert [link.instrument_version.key for link in wave.instruments] == ["mindset@1.0", "alignment@1.0"]
     assert wave.closes_at == datetime(2031, 3, 1, 16, 0, tzinfo=UTC)  # 17:00 in Berlin is 16:00 UTC
-    assert "2031-03-01 17:00 Europe/Berlin" in client.get(f"/waves/{wave.id}").get_data(as_text=True)
+    wave_page = client.get(f"/waves/{wave.id}").get_data(as_text=True)
+    assert "2031-03-01 17:00 Europe/Berlin" in wave_page
+    assert "· language Deutsch" in wave_page
 
 
 def test_a_time_the_clocks_skip_is_refused_and_nothing_is_created(client, setup):
