@@ -349,18 +349,11 @@ def targets(workspace) -> dict[str, Target]:
 
 def clients_targets(workspace, emails, action, org: str) -> dict[str, Target]:
     """The forms of the clients' pages and of the one-time password links."""
-    from survey.models import User
-    from survey.services.people import request_password_reset
-
-    # A real reset link of the manager's: the first example that sets a password uses it up.
-    manager = db.session.scalar(sa.select(User).where(User.email == workspace.users["manager"]))
-    outgoing = request_password_reset(manager.email) if manager is not None else None
-    db.session.commit()
-    token = outgoing.fields["link"].rsplit("/", 1)[1] if outgoing else "not-a-token"
     new_password = st.sampled_from(["a much longer password", "short"])
     return {
         "auth.forgot": Target(None, "/auth/forgot", {"email": emails}, fresh_client=True),
-        "auth.set_password": Target(None, f"/auth/set-password/{token}", {"new": new_password,
+        # An unknown link here; test_set_password_form posts to real ones.
+        "auth.set_password": Target(None, "/auth/set-password/not-a-token", {"new": new_password,
                                     "confirm": new_password}, fresh_client=True),  # fmt: skip
         "clients.people": Target("consultant", f"{org}/people", {
             "email": emails, "role": st.sampled_from(["manager", "consultant", "admin", ""]),
@@ -596,6 +589,34 @@ def test_workspace_forms(signed_in, endpoint):
         response = post(client, path, target, data)
         if refused(client, response, target.redirects_on_success):
             assert snapshot(target.records_refusals_in) == before, "a refused post changed stored data"
+
+    never_fails()
+
+
+def test_set_password_form(signed_in):
+    """The one-time link's form, each example on a link of its own (a reset asked for an hour later)."""
+    from datetime import timedelta
+
+    from survey.models import utcnow
+    from survey.services.people import request_password_reset
+
+    workspace, client_for = signed_in
+    target = Target(None, "/auth/set-password/{token}")
+    new_password = st.sampled_from(["a much longer password", "short", ""])
+    hours = iter(range(1, 10_000))
+
+    @FUZZ
+    @given(data=form_data({"new": new_password, "confirm": new_password}))
+    def never_fails(data):
+        later = utcnow() + timedelta(hours=next(hours))
+        outgoing = request_password_reset(workspace.users["manager"], now=later)
+        db.session.commit()
+        path = "/auth/set-password/" + outgoing.fields["link"].rsplit("/", 1)[1]
+        client = client_for(None, fresh=True)
+        before = snapshot()
+        response = post(client, path, target, data)
+        if refused(client, response, redirects_on_success=True):
+            assert snapshot() == before, "a refused post changed stored data"
 
     never_fails()
 
