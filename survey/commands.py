@@ -18,9 +18,11 @@ from flask.cli import with_appcontext
 from survey import jobs
 from survey.extensions import db
 from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, Team, Wave
+from survey.models.wave import WAVE_FORMS
 from survey.services import ServiceError, attribute_wording, audit, background
 from survey.services.accounts import create_api_token, end_sessions
 from survey.services.board import wave_progress
+from survey.services.form_design import set_form
 from survey.services.invitations import export_links, invite_roster, links_csv
 from survey.services.mailing import send_status
 from survey.services.organizations import add_team, open_organization
@@ -182,10 +184,14 @@ def _datetime(value: str | None) -> datetime | None:
 @click.option("--release", "release_policy", type=click.Choice(RELEASE_POLICIES), default="at_close",
               show_default=True,
               help="When results are released: once at close, or in checked steps while open.")  # fmt: skip
+@click.option("--form", "form", type=click.Choice(WAVE_FORMS), default="full", show_default=True,
+              help="full, or planned_missing: --form-items random statements per dimension.")  # fmt: skip
+@click.option("--form-items", type=int, default=2, show_default=True,
+              help="Statements of each dimension per respondent under --form planned_missing.")  # fmt: skip
 @click.option("--open", "open_now", is_flag=True, help="Open the wave right away.")
 @with_appcontext
 def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languages, opens, closes,
-                 release_policy, open_now):  # fmt: skip
+                 release_policy, form, form_items, open_now):  # fmt: skip
     """Create a wave (a draft unless --open)."""
     try:
         organization = get_organization_by_slug(org_slug)
@@ -196,6 +202,7 @@ def waves_create(org_slug, name, instrument_refs_, threshold, anonymous, languag
             opens_at=_datetime(opens), closes_at=_datetime(closes), release_policy=release_policy,
         )  # fmt: skip
         audit.record(None, "wave.created", organization=organization, subject=_label(wave), wave=wave)
+        set_form(wave, form, form_items, None)
         if open_now:
             open_wave(wave)
             audit.record(None, "wave.opened", organization=organization, subject=_label(wave), wave=wave)
@@ -218,6 +225,8 @@ def _wave_record(wave: Wave) -> dict:
         "closes_at": _when(wave.closes_at),
         "previous_wave_id": wave.previous_wave_id,
         "release_policy": wave.release_policy,
+        "form": wave.form,
+        "form_items": wave.form_items,
     }
 
 
@@ -343,6 +352,24 @@ def waves_threshold(wave_id: int, threshold: int) -> None:
     except ServiceError as error:
         _fail(error)
     click.echo(f"Wave {wave.id} ({wave.name}): anonymity threshold {wave.anonymity_threshold}.")
+
+
+@waves_group.command("form")
+@click.argument("wave_id", type=int)
+@click.argument("form", type=click.Choice(WAVE_FORMS))
+@click.option("--items", type=int, default=2, show_default=True,
+              help="Statements of each dimension per respondent under planned_missing.")  # fmt: skip
+@with_appcontext
+def waves_form(wave_id: int, form: str, items: int) -> None:
+    """Choose a draft wave's form: full, or planned_missing (a random part of each dimension)."""
+    wave = _wave(wave_id)
+    try:
+        set_form(wave, form, items, None)
+        db.session.commit()
+    except ServiceError as error:
+        _fail(error)
+    asked = f"{wave.form_items} statements of each dimension" if wave.form_items else "every statement"
+    click.echo(f"Wave {wave.id} ({wave.name}): {wave.form} form, {asked}.")
 
 
 @waves_group.command("wording")

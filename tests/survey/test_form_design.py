@@ -274,3 +274,28 @@ def test_a_short_form_wave_is_reported_with_the_design(client, app, make_organiz
     html = client.get(f"/reports/waves/{wave.id}").get_data(as_text=True)
     assert "Alpha of one respondent&#39;s answers" in html or "Alpha of one respondent's answers" in html
     assert "each respondent answered 2 statements of each dimension" in html
+
+
+def test_command_line_chooses_the_form(app, make_survey):
+    import json
+
+    setup = make_survey(instruments=SHIPPED, status="draft")
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=[str(arg) for arg in args])
+
+    result = invoke("waves", "form", setup.wave.id, "planned_missing", "--items", 2)
+    assert result.exit_code == 0, result.output
+    assert "planned_missing form, 2 statements of each dimension" in result.output
+    assert invoke("waves", "form", setup.wave.id, "planned_missing", "--items", 7).exit_code != 0
+    slug = setup.wave.organization.slug
+    made = invoke("waves", "create", "--org", slug, "--name", "Short", "--instrument", "alignment",
+                  "--form", "planned_missing", "--open")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    listed = json.loads(invoke("waves", "list", "--org", slug, "--json").output)
+    assert {(w["name"], w["form"], w["form_items"]) for w in listed} == {
+        ("Wave 1", "planned_missing", 2), ("Short", "planned_missing", 2)
+    }  # fmt: skip
+    chosen = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "wave.form_set")).all()
+    assert len(chosen) == 2

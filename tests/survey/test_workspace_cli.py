@@ -67,6 +67,7 @@ def test_waves_create_list_status_and_export(runner, make_survey, tmp_path):
         "id": None, "name": "Round 2", "status": "open", "mode": "anonymous", "anonymity_threshold": 4,
         "instruments": ["alignment@1.0", "mindset@1.0"], "languages": [], "opens_at": None,
         "closes_at": "2031-05-01T17:00:00+00:00", "previous_wave_id": None, "release_policy": "at_close",
+        "form": "full", "form_items": None,
     }  # fmt: skip
 
     status = json.loads(invoke(runner, "waves", "status", setup.wave.id, "--json").output)
