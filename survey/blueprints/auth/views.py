@@ -154,16 +154,26 @@ def forgot():
         throttle.count_failure("reset")
         outgoing = request_password_reset(form.email.data)
         db.session.commit()
-        if outgoing is not None:
-            try:
-                settings = MailSettings.from_config(current_app.config)
-                send_one(outgoing.compose(settings), settings)
-            except ServiceError as error:
-                # Said to nobody but the log: the answer must not differ for existing accounts.
-                current_app.logger.warning("A password-reset message was not sent: %s", error)
         flash(RESET_ANSWER, "info")
-        return redirect(url_for("auth.forgot"))
+        response = redirect(url_for("auth.forgot"))
+        if outgoing is not None:
+            # Sent once the answer has gone out, so its timing does not tell which addresses have
+            # accounts; a failure is said to nobody but the log, for the same reason.
+            response.call_on_close(_sender(outgoing, MailSettings.from_config(current_app.config)))
+        return response
     return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
+
+
+def _sender(outgoing, settings: MailSettings):
+    logger = current_app.logger
+
+    def send() -> None:
+        try:
+            send_one(outgoing.compose(settings), settings)
+        except ServiceError as error:
+            logger.warning("A password-reset message was not sent: %s", error)
+
+    return send
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
