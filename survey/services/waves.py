@@ -182,6 +182,8 @@ def clone_wave(wave: Wave, name: str) -> Wave:
         mode=wave.mode,
         languages=list(wave.languages or []),
         release_policy=wave.release_policy,
+        # The same roster attributes (the next round's choice stays open until its first release).
+        cuts=dict(wave.cuts) if wave.cuts else None,
         previous_wave_id=wave.id,
         # The same form (a new draw of items: the secret is the round's own).
         form=wave.form,

@@ -18,7 +18,7 @@ from survey.services.accounts import create_api_token
 from survey.services.organizations import create_organization, create_team
 from survey.services.releases import latest_release, publish, release_report
 from survey.services.users import create_user
-from survey.services.waves import close_wave, create_wave, open_wave
+from survey.services.waves import clone_wave, close_wave, create_wave, open_wave
 from tests.survey.cutting import answer, brute_force, cut_groups_of
 
 pytestmark = pytest.mark.db
@@ -265,3 +265,13 @@ def test_a_wave_without_cuts_has_no_cut_section_or_table(org, client, auth):
     assert "By region" not in client.get(f"/reports/waves/{wave.id}").get_data(as_text=True)
     assert "# table: cuts" not in client.get(f"/reports/waves/{wave.id}/results.csv").data.decode("utf-8-sig")
     assert client.get(f"/api/v1/waves/{wave.id}/report", headers=org.headers).get_json()["cuts"] == []
+
+
+def test_the_next_round_is_cut_the_same_way_and_can_change_until_its_first_release(org):
+    wave = closed_and_cut(org, regions(("North", 6), ("South", 6)), regions(("North", 6), ("South", 6)))
+    following = clone_wave(wave, "Wave 2")
+    assert following.cuts == {"attributes": ["region"], "by_function": False}
+    assert not cuts.frozen(following)
+    cuts.choose(following, ["region", "tenure"], True)
+    assert following.cuts == {"attributes": ["region", "tenure"], "by_function": True}
+    assert wave.cuts == {"attributes": ["region"], "by_function": False}
