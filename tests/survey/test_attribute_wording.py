@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 import instruments
@@ -226,3 +228,42 @@ def test_the_command_line_sets_and_prints_the_wording(app, make_survey, tmp_path
     assert "Every level needs a text" in failed.output
     db.session.expire_all()
     assert db.session.get(Wave, wave.id).instruments[0].wording == {"company": {"target": {"en": SEGMENT}}}
+
+
+FUZZED_FIELDS = [
+    "text:company:target:en", "text:budget:unknown:en", "text:company:huge:en", "text:company:target:fr",
+    "text:x", "reset",
+]  # fmt: skip
+FUZZED_TEXTS = [
+    "Budget approved", "", " ", "x" * (MAX_LENGTH + 1), "Small retailer outside your usual target market",
+    "line\nbreak", "\u202eabc", "=HYPERLINK()",
+]  # fmt: skip
+FUZZED = st.dictionaries(st.sampled_from(FUZZED_FIELDS), st.sampled_from(FUZZED_TEXTS) | st.text(max_size=40),
+                         max_size=4)  # fmt: skip
+
+
+def test_the_form_never_fails_and_keeps_only_valid_texts(client, make_survey, consultant):
+    setup = _draft(make_survey)
+    consultant(setup)
+    wave = setup.wave
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    @given(FUZZED)
+    def never_fails(texts):
+        db.session.expire_all()
+        before = dict(vignette_link(wave).wording)
+        response = client.post(f"/waves/{wave.id}/wording", data=texts)
+        assert response.status_code in (302, 400), response.status_code
+        db.session.expire_all()
+        stored = vignette_link(wave).wording
+        if response.status_code == 400:
+            assert stored == before  # a refusal changes nothing
+        for levels in stored.values():
+            for by_language in levels.values():
+                for text in by_language.values():
+                    assert text == text.strip()
+                    assert 0 < len(text) <= MAX_LENGTH
+                    assert not any(ord(c) < 32 or c == "\u202e" for c in text)
+
+    never_fails()

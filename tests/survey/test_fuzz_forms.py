@@ -317,6 +317,12 @@ def targets(workspace) -> dict[str, Target]:
         "workspace.links": Target(
             "consultant", "/waves/{wave_id}/links.csv", action, redirects_on_success=False
         ),
+        # The fixture's wave has no lead calibration (refused); tests/survey/test_attribute_wording.py
+        # fuzzes the texts on a draft wave that has it.
+        "workspace.wording": Target("consultant", "/waves/{wave_id}/wording", action | {
+            "text:company:target:en": text_field("Manufacturer, 50–200 staff", "", "x" * 130),
+            "reset": st.sampled_from(["1", ""]),
+        }),  # fmt: skip
         "workspace.time_zone": Target("consultant", f"{org}/time-zone", {
             "time_zone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Mars/Olympus", "utc"])
             | st.text(max_size=20),
@@ -401,7 +407,7 @@ WORKSPACE_ENDPOINTS = [
     "workspace.new_organization", "workspace.users", "workspace.end_user_sessions",
     "workspace.teams", "workspace.edit_team", "workspace.edit_participant", "workspace.roster_import",
     "workspace.new_wave", "workspace.threshold", "workspace.clone", "workspace.cuts_view",
-    "workspace.reminders", "workspace.links",
+    "workspace.reminders", "workspace.links", "workspace.wording",
     "workspace.open_wave_view", "workspace.close_wave_view", "workspace.release", "workspace.invite",
     "workspace.send", "workspace.remind", "workspace.retry",
     "auth.forgot", "auth.set_password", "clients.people", "clients.branding_page", "clients.logo_upload",
@@ -441,6 +447,7 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
         "workspace.clone": workspace_forms.CloneForm,
         "workspace.reminders": workspace_forms.ReminderForm,
         "workspace.links": workspace_forms.ActionForm,
+        "workspace.wording": workspace_forms.ActionForm,
         "workspace.time_zone": workspace_forms.TimeZoneForm,
         "workspace.reopen": workspace_forms.ReopenForm,
         "auth.forgot": ForgotPasswordForm,
