@@ -376,8 +376,8 @@ def test_a_run_whose_claim_was_taken_over_does_not_finish_the_message(make_surve
     taken = "marketing1@example.org"
     real_compose = mailing.compose
 
-    def compose_then_taken_over(wave, participant, kind, link, settings):
-        message = real_compose(wave, participant, kind, link, settings)
+    def compose_then_taken_over(wave, participant, kind, link, settings, **options):
+        message = real_compose(wave, participant, kind, link, settings, **options)
         if participant.email == taken:
             mine = select(Invitation).join(Participant).where(Invitation.wave_id == wave.id)
             invitation = db.session.scalar(mine.where(Participant.email == taken))
