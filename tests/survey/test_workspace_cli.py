@@ -91,8 +91,14 @@ def test_waves_create_list_status_and_export(runner, make_survey, tmp_path):
     for row in rows:
         token = row["link"].rsplit("/s/", 1)[1]
         assert find_invitation(token).participant.email == row["participant"]
-    # The tokens handed out when inviting no longer work: the export re-issued them.
+    # Nobody had been given the tokens made when inviting, so the first export issued the links.
     assert find_invitation(setup.token("sales")) is None
+    # A second export keeps them: it lists them as handed out, without a link.
+    again = invoke(runner, "invitations", "export", setup.wave.id, "--out", out)
+    assert "0 new links; 6 handed out before, kept" in again.output
+    with out.open(encoding="utf-8") as file:
+        assert {row["link"] for row in csv.DictReader(file)} == {""}
+    assert find_invitation(rows[0]["link"].rsplit("/s/", 1)[1]) is not None
 
 
 def test_invitations_create_invites_the_roster_once(runner, make_survey):
