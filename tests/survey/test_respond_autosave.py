@@ -263,3 +263,13 @@ def test_the_invitation_quotes_the_welcome_page_figure(app, client, make_survey)
         minutes = expected_minutes(setup.plan(function))
         assert f"It takes about {minutes} minutes;" in body.get_body(("plain",)).get_content()
         assert f"It takes about {minutes} minutes." in text_of(client.get(f"/s/{setup.token(function)}"))
+
+
+def test_without_a_sender_name_the_welcome_page_names_mindgap_and_no_placeholder_address(
+    client, app, make_survey
+):
+    setup = make_survey(instruments=("alignment",))
+    app.config["MAIL_FROM"] = "mindgap@localhost"
+    page = text_of(client.get(f"/s/{setup.token()}"))
+    assert f"The survey is run by Mindgap for {setup.wave.organization.name}." in page
+    assert "localhost" not in page

@@ -136,9 +136,13 @@ def entry(token: str):
 
 
 def _operator() -> tuple[str, str]:
-    """Who runs the survey, and the address to write to: the sender of the invitations."""
+    """Who runs the survey, and the address to write to: whom the invitations came from (the
+    client's sender name when it has one, else the sender's), and the sender's address unless
+    it is a local placeholder."""
     name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
-    return name or address or "Mindgap", address
+    brand = g.get("brand")
+    operator = (brand.sender_name if brand is not None else None) or name or "Mindgap"
+    return operator, "" if address.endswith("@localhost") else address
 
 
 @bp.route("/<token>/start", methods=["POST"])
