@@ -133,7 +133,7 @@ def make_workspace(app, make_user):
     ``users["admin"]`` is a site admin. ``workspace["own"]`` holds the ids of one organisation,
     team, participant and wave of each side, named like the URL parameters.
     """
-    from survey.models import Participant
+    from survey.models import Action, ActionTeam, Participant
     from survey.services.invitations import invite_roster
     from survey.services.waves import create_wave, open_wave
 
@@ -153,7 +153,12 @@ def make_workspace(app, make_user):
             wave = open_wave(create_wave(organization, f"{side} wave", ["alignment"], anonymity_threshold=3))
             db.session.flush()
             invite_roster(wave)
+            action = Action(organization_id=organization.id, title=f"{side} action", dimension="handover",
+                            owner_name="Ann", teams=[ActionTeam(team_id=sales.id)])  # fmt: skip
+            db.session.add(action)
+            db.session.flush()
             workspace.ids[side] = {
+                "action_id": action.id,
                 "org_id": organization.id,
                 "team_id": sales.id,
                 "participant_id": people[0].id,

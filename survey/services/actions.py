@@ -70,13 +70,21 @@ def action_for(user: User, action_id: int) -> Action:
     return action
 
 
+#: Dimension names per release: a release never changes, so neither do its names.
+_DIMENSIONS: dict[tuple, dict[str, str]] = {}
+
+
 def dimensions_of(wave: Wave | None) -> dict[str, str]:
     """Dimension id -> name of the wave's published results (empty before any release)."""
     release = latest_release(wave) if wave is not None else None
     if release is None:
         return {}
-    report = release_report(release)
-    return report.dimensions["name"].astype(str).to_dict()
+    key = (release.id, release.created_at)  # ids of deleted rows can come back in SQLite
+    if key not in _DIMENSIONS:
+        if len(_DIMENSIONS) > 256:
+            _DIMENSIONS.clear()
+        _DIMENSIONS[key] = release_report(release).dimensions["name"].astype(str).to_dict()
+    return dict(_DIMENSIONS[key])
 
 
 def owners_of(organization: Organization) -> list[User]:

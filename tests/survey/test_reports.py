@@ -284,7 +284,11 @@ def test_api_needs_a_token_and_describes_itself(client, demo):
     assert bad.get_json()["status"] == 401
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/waves/{wave_id}/report", "/organizations/{organization_id}/trend"}
+    assert set(spec["paths"]) == {
+        "/waves/{wave_id}/report",
+        "/organizations/{organization_id}/trend",
+        "/organizations/{organization_id}/actions",
+    }
 
 
 def test_team_report(client, demo):

@@ -23,6 +23,7 @@ TOKEN = "token"
 
 WAVE = ("wave_id",)
 ORG = ("org_id",)
+ACTION = ("org_id", "action_id")
 
 #: endpoint -> (who may use it, the URL parameters it takes from the organisation's ids).
 ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -93,6 +94,13 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "api.openapi": (PUBLIC, ()),
     "api.wave_report": (TOKEN, WAVE),
     "api.organization_trend": (TOKEN, ("organization_id",)),
+    "api.organization_actions": (TOKEN, ("organization_id",)),
+    # Action plans: every member may add and update them (the client owns its actions).
+    "actions.index": (VIEW, ORG),
+    "actions.new": (VIEW, ORG),
+    "actions.show": (VIEW, ACTION),
+    "actions.edit": (VIEW, ACTION),
+    "actions.add_update": (VIEW, ACTION),
 }
 
 #: What each role may reach in its own organisation (admins: everything everywhere).

@@ -195,7 +195,6 @@ def new(org_id: int):
         else:
             flash(f"Added the action “{action.title}”.", "success")
             return redirect(url_for("actions.show", org_id=org_id, action_id=action.id))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "actions/form.html",
         organization=organization,
@@ -203,7 +202,7 @@ def new(org_id: int):
         wave=wave,
         action=None,
         starts=_starting_points(wave, names),
-    ), status
+    )
 
 
 def _action(org_id: int, action_id: int):
@@ -241,14 +240,18 @@ def add_update(org_id: int, action_id: int):
     action = _action(org_id, action_id)
     form = UpdateForm()
     if not form.validate_on_submit():
-        return show(org_id, action_id), 400
+        flash(
+            "The update could not be read: " + " ".join(e for errors in form.errors.values() for e in errors),
+            "error",
+        )
+        return show(org_id, action_id)
     try:
         actions.add_update(current_user, action, form.text.data or "", form.status.data or None)
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return show(org_id, action_id), 400
+        return show(org_id, action_id)
     flash("Update added.", "success")
     return redirect(url_for("actions.show", org_id=org_id, action_id=action_id))
 
@@ -284,7 +287,6 @@ def edit(org_id: int, action_id: int):
         else:
             flash("Saved.", "success")
             return redirect(url_for("actions.show", org_id=org_id, action_id=action_id))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "actions/form.html", organization=organization, form=form, wave=wave, action=action, starts=[]
-    ), status
+    )
