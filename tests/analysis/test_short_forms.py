@@ -200,6 +200,7 @@ def reports():
     return full_report, short_report, short, pair, teams, data
 
 
+@pytest.mark.once  # simulated reports: slow and database-independent
 def test_short_form_report_matches_the_full_form_within_sampling_error(reports):
     full, short, short_answers, pair, _teams, answers = reports
     joined = full.means.merge(short.means, on=["team", "dimension"], suffixes=("_full", "_short"))
@@ -234,6 +235,7 @@ def test_short_form_report_matches_the_full_form_within_sampling_error(reports):
     assert (np.abs(gaps["difference_short"] - gaps["difference_full"]) / gap_se).max() < 4.5
 
 
+@pytest.mark.once  # simulated reports: slow and database-independent
 def test_short_form_reliability_and_agreement(reports):
     full, short, *_ = reports
     rel_full, rel_short = full.overview.reliability, short.overview.reliability
@@ -250,6 +252,7 @@ def test_short_form_reliability_and_agreement(reports):
     assert icc.loc["lead_quality", "icc2"] > 0.5  # the planted gap makes team means reliable
 
 
+@pytest.mark.once  # simulated reports: slow and database-independent
 def test_no_answer_to_an_item_gives_a_reason_not_an_error(reports):
     _full, _short, short, pair, teams, _answers = reports
     empty = short[short["team"].isin(["S1", "M1"])].copy()
@@ -264,6 +267,7 @@ def test_no_answer_to_an_item_gives_a_reason_not_an_error(reports):
         analysis.organization_report(short, teams, pair, threshold=5, invariance=False, form_items=0)
 
 
+@pytest.mark.once  # simulated reports: slow and database-independent
 def test_straight_lining_is_still_found_under_a_short_form(reports):
     _full, _short, short, pair, teams, _answers = reports
     careless = short.copy()
@@ -275,6 +279,7 @@ def test_straight_lining_is_still_found_under_a_short_form(reports):
     assert len(flagged) < 10
 
 
+@pytest.mark.once  # simulated reports: slow and database-independent
 def test_benchmark_short_form_costs_some_team_level_precision_and_saves_time():
     """A small run of benchmarks/short_forms.py (its full figures are in docs/PERFORMANCE.md)."""
     from benchmarks import short_forms
