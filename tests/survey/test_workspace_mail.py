@@ -141,6 +141,22 @@ def test_failure_half_way_then_retry_sends_each_message_once(wave, settings, smt
     assert set(db.session.scalars(select(EmailSend.status))) == {"sent"}
 
 
+def test_a_refused_message_gives_its_link_back_so_the_next_one_carries_a_link(wave, settings, smtp_server):
+    smtp_server.refuse = {"sales1@example.org"}
+    send_invitations(wave, settings, db.session.commit)
+    refused = db.session.scalar(
+        select(Invitation).join(Participant).where(Participant.email == "sales1@example.org")
+    )
+    record = db.session.scalar(select(EmailSend).where(EmailSend.invitation_id == refused.id))
+    assert (refused.handed_out_via, record.status, record.carries_link) == (None, "failed", False)
+    smtp_server.refuse = set()
+    send_invitations(wave, settings, db.session.commit)  # the retry
+    token = link_token(smtp_server.body_for("sales1@example.org"))
+    assert find_invitation(token).participant.email == "sales1@example.org"
+    db.session.refresh(refused)
+    assert refused.handed_out_via == "email"
+
+
 def test_a_send_of_unknown_outcome_is_never_repeated(wave, settings, smtp_server):
     # As if the process died after recording the send but before hearing back from the server.
     invitation = db.session.scalar(select(Invitation).order_by(Invitation.id))
