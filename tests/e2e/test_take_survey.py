@@ -272,9 +272,9 @@ def axe_violations(page) -> list[str]:
 
 
 def test_axe_finds_no_violation_on_any_respondent_page(live_server, browser, make_survey, client):
-    """Welcome, a failed save, each kind of page (both scales, the vignettes, the comments), the
-    thank-you page and a link problem, in each language the instruments offer; none scrolls
-    sideways on the phone."""
+    """Welcome, a failed save, each kind of page (both scales, the vignettes, the comments), a
+    refused change after submission, the thank-you page and a link problem, in each language the
+    instruments offer; none scrolls sideways on the phone."""
     setup = make_survey(instruments=("alignment", "mindset", "lead_calibration"), per_team=2)
     plan = setup.plan("sales")
     violations = []
@@ -304,6 +304,11 @@ def test_axe_finds_no_violation_on_any_respondent_page(live_server, browser, mak
             assert (
                 client.post(f"/s/{setup.token('sales', number)}/p/{shown}", data=answers).status_code == 200
             )
+        # The page still open in the browser, once submitted elsewhere: going back is refused (409).
+        with page.expect_navigation():
+            page.locator("form.survey-page button[value=back]").click()
+        assert page.locator("a[href$='/s/" + setup.token("sales", number) + "']").is_visible()
+        violations += axe_violations(page)
         page.goto(f"{link}/thanks")
         assert page.get_by_role("heading", level=1).is_visible()
         violations += axe_violations(page)
