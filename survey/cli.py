@@ -136,8 +136,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(instruments_group, "instruments")
     from survey.action_commands import actions_group
     from survey.commands import GROUPS
+    from survey.privacy_commands import privacy_group
 
     app.cli.add_command(actions_group)
+    app.cli.add_command(privacy_group)
 
     for group in GROUPS:
         app.cli.add_command(group)

@@ -192,3 +192,34 @@ def test_a_persons_export_holds_everything_stored_about_them(app, client, make_u
         db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "participant.exported"))
     )
     assert actions == ["participant.exported", "participant.exported"]
+
+
+def test_the_command_line_sets_retention_exports_and_erases(app, runner, tmp_path):
+    organization, wave, ann, response_id = released_wave(threshold=5)
+    refused = runner.invoke(args=["privacy", "retention", "--org", organization.slug, "7"])
+    assert refused.exit_code == 1
+    assert "30 to 3650" in refused.output
+    assert runner.invoke(args=["privacy", "retention", "--org", organization.slug, "90"]).exit_code == 0
+    db.session.expire_all()
+    assert organization.retention_days == 90
+    out = tmp_path / "ann.json"
+    exported = runner.invoke(
+        args=["privacy", "export", "--org", organization.slug, ann.email, "--out", str(out)]
+    )
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(out.read_text())["roster_entry"]["email"] == ann.email
+    unknown = runner.invoke(
+        args=["privacy", "erase", "--org", organization.slug, "nobody@example.org", "--yes"]
+    )
+    assert unknown.exit_code == 1
+    assert "nobody with the address" in unknown.output
+    declined = runner.invoke(args=["privacy", "erase", "--org", organization.slug, ann.email], input="n\n")
+    assert declined.exit_code == 1
+    assert db.session.get(Participant, ann.id) is not None
+    erased = runner.invoke(args=["privacy", "erase", "--org", organization.slug, ann.email, "--yes"])
+    assert erased.exit_code == 0, erased.output
+    assert "1 response(s)" in erased.output
+    db.session.expire_all()
+    assert db.session.get(Participant, ann.id) is None
+    assert db.session.get(Response, response_id) is None
+    assert runner.invoke(args=["privacy", "apply-retention"]).exit_code == 0
