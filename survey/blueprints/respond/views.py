@@ -129,10 +129,16 @@ def entry(token: str):
     return _render(
         "respond/welcome.html", language, form=form, plan=plan, wave=visit.wave, token=token,
         introductions=introductions, resumed=resumed, form_token=link_form_token(token),
-        minutes=expected_minutes(plan, visit.response), organization=organization_of(visit.wave),
+        minutes=expected_minutes(plan, visit.response), organization=_organization(visit),
         operator=operator, contact=contact, closes=closes,
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
+
+
+def _organization(visit: Visit) -> str:
+    """The client's name: from the branding read with the link (cached), else asked for."""
+    brand = g.get("brand")
+    return brand.name if brand is not None else organization_of(visit.wave)
 
 
 def _operator() -> tuple[str, str]:
