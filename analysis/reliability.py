@@ -134,7 +134,9 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
 
     ``r_drop`` of item *i* is :math:`(\sum_j C_{ij} - C_{ii}) / \sqrt{C_{ii}\,
     \mathbf 1'C_{-i}\mathbf 1}` and ``alpha_if_dropped`` is raw alpha of
-    :math:`C_{-i}`. The confidence interval is Feldt's (:func:`feldt_interval`).
+    :math:`C_{-i}`; with ``missing="pairwise"`` a matrix that is not positive semi-definite can
+    leave :math:`\mathbf 1'C_{-i}\mathbf 1 \le 0`, and ``r_drop`` of that item is NaN (undefined).
+    The confidence interval is Feldt's (:func:`feldt_interval`).
 
     Parameters
     ----------
@@ -195,7 +197,12 @@ def cronbach_alpha(items, missing: str = "pairwise") -> AlphaResult:
     variances = np.diag(cov)
     column_sums = cov.sum(axis=0)
     rest_total = total - 2 * column_sums + variances
-    r_drop = (column_sums - variances) / np.sqrt(variances * rest_total)
+    # With pairwise covariances the matrix need not be positive semi-definite, and the rest
+    # of the items can then have a variance of zero or below: r_drop is undefined (NaN).
+    denominator = variances * rest_total
+    r_drop = np.full(n_items, np.nan)
+    defined = denominator > 0
+    r_drop[defined] = (column_sums - variances)[defined] / np.sqrt(denominator[defined])
     if n_items > 2:
         alpha_if_dropped = _raw_alpha(rest_total, trace - variances, n_items - 1)
     else:

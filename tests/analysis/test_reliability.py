@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,19 @@ def test_omega_total_needs_three_items(bfi_keyed):
         analysis.omega_total(bfi_keyed[["C1", "C2"]])
     with pytest.raises(ValueError, match="missing must be one of"):
         analysis.omega_total(bfi_keyed[["C1", "C2", "C3"]], missing="everything")
+
+
+def test_alpha_pairwise_leaves_r_drop_undefined_when_the_rest_has_no_variance():
+    # Pairwise covariances of three items that are not positive semi-definite: item c's rest
+    # (a + b) has a negative variance, so its item-rest correlation does not exist.
+    a = [1, 2, 3, 4, 5, np.nan, np.nan, np.nan, np.nan, np.nan, 1, 2, 3, 4, 5]
+    b = [np.nan, np.nan, np.nan, np.nan, np.nan, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1]
+    c = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, np.nan, np.nan, np.nan, np.nan, np.nan]
+    frame = pd.DataFrame({"a": a, "b": b, "c": c})
+    cov = frame.cov().to_numpy()
+    assert cov[0, 0] + cov[1, 1] + 2 * cov[0, 1] <= 0  # the variance of a + b
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = analysis.cronbach_alpha(frame, missing="pairwise")
+    assert np.isnan(result.item_stats.at["c", "r_drop"])
+    assert np.isfinite(result.item_stats.loc[["a", "b"], "alpha_if_dropped"]).all()
