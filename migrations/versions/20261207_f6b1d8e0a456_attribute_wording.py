@@ -1,7 +1,7 @@
 """Per-wave wording of vignette attribute levels (``wave_instrument.wording``).
 
 Revision ID: f6b1d8e0a456
-Revises: d4a7b2c9e815
+Revises: a1c7e3f5b901
 Create Date: 2026-12-07 01:30:00
 
 A wave may replace the texts of an instrument's vignette attribute levels with its client's
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f6b1d8e0a456'
-down_revision = 'd4a7b2c9e815'
+down_revision = 'a1c7e3f5b901'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Shorter forms per wave: ``wave.form``, ``wave.form_items`` and ``wave.form_secret``.
 
 Revision ID: b2d8f4a6c012
-Revises: d4a7b2c9e815
+Revises: f6b1d8e0a456
 Create Date: 2026-12-11 09:00:00
 
 A wave either shows every item (``full``, what existing waves get) or, under
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'b2d8f4a6c012'
-down_revision = 'd4a7b2c9e815'
+down_revision = 'f6b1d8e0a456'
 branch_labels = None
 depends_on = None
 
