@@ -95,7 +95,9 @@ def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, ma
 
     # The preview is the respondents' page, marked as a preview; the test e-mail goes to the consultant.
     page.locator("#launch").get_by_role("link", name="English").click()
-    assert "Preview" in page.locator(".preview-notice").inner_text()
+    assert "Preview of the welcome page" in page.locator(".preview-notice").inner_text()
+    page.get_by_role("button", name="Start the survey").click()
+    assert "Preview of page 1 of" in page.locator(".preview-notice").inner_text()
     assert page.locator("form.survey-page input[type=radio]").count() > 0
     page.get_by_role("button", name="Save and continue").click()
     assert "page 2 of" in page.locator(".preview-notice").inner_text()

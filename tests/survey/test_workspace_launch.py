@@ -165,6 +165,12 @@ def test_the_preview_shows_the_respondents_page_and_stores_nothing(client, setup
     assert moved.headers["Location"].endswith(f"/waves/{wave.id}/preview?lang=de&function=sales&page=2")
     assert db.session.scalar(select(func.count()).select_from(Response)) == before
     assert client.get(f"/waves/{wave.id}/preview?lang=xx").status_code == 404
+    welcome = client.get(f"/waves/{wave.id}/preview?lang=de").get_data(as_text=True)
+    assert "Preview</strong> of the welcome page" in welcome
+    assert f'action="/waves/{wave.id}/preview?lang=de&amp;function=sales&amp;page=0"' in welcome
+    assert "/s/preview" not in welcome
+    started = client.post(f"/waves/{wave.id}/preview?lang=de&function=sales&page=0", data={"language": "en"})
+    assert started.headers["Location"].endswith(f"/waves/{wave.id}/preview?lang=en&function=sales&page=1")
     assert client.get(f"/waves/{wave.id}/preview?lang=de&page=999").status_code == 404
     assert client.get(f"/waves/{wave.id}/preview?page=%C2%B2").status_code == 404
 

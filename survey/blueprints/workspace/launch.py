@@ -9,20 +9,29 @@ act only on its POST.
 from __future__ import annotations
 
 import time
+from email.utils import parseaddr
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from survey.blueprints.respond.questions import question_markup
-from survey.blueprints.respond.text import translator
+from survey.blueprints.respond.questions import (
+    LanguageForm,
+    introduction_without_promise,
+    language_choices,
+    question_markup,
+)
+from survey.blueprints.respond.text import LANGUAGE_NAMES as RESPONDENT_LANGUAGE_NAMES
+from survey.blueprints.respond.text import readable_date, translator
 from survey.blueprints.workspace.forms import ActionForm, ReopenForm, TimeZoneForm
 from survey.blueprints.workspace.views import bp
 from survey.extensions import db
 from survey.models import Invitation, Participant, Team, WaveMember
 from survey.services import ServiceError, access, audit
+from survey.services.branding import branding_for_link
 from survey.services.invitations import (
     export_links,
     handed_out,
@@ -41,7 +50,7 @@ from survey.services.launch import (
     zone_of,
 )
 from survey.services.mailing import MESSAGES, MailSettings, send_test_message
-from survey.services.responding import plan_for, progress
+from survey.services.responding import expected_minutes, organization_of, plan_for, progress
 from survey.services.waves import reopen_blocker, reopen_wave
 
 
@@ -113,11 +122,12 @@ def preview_url(wave_id: int, language: str, function: str = "sales", number: in
 
 @bp.route("/waves/<int:wave_id>/preview", methods=["GET", "POST"])
 def preview(wave_id: int):
-    """A page of the survey exactly as a respondent of ``function`` sees it in ``lang``.
+    """The survey exactly as a respondent of ``function`` sees it in ``lang``: ``page`` 0 is the
+    welcome page, 1… the questionnaire's pages.
 
-    The respondents' own templates render it; nothing is stored (the buttons only move between
-    pages), and a notice at the top says it is a preview. Without arguments: the first page, in
-    the first language, as a member of a sales team.
+    The respondents' own templates render it, with the client's branding; nothing is stored
+    (the buttons only move between pages), and a notice at the top says it is a preview.
+    Without arguments: the welcome page in the first language, as a member of a sales team.
     """
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     function = request.args.get("function", "sales")
@@ -125,27 +135,34 @@ def preview(wave_id: int):
         abort(404)
     plan = plan_for(wave, function)
     language = request.args.get("lang") or plan.languages[0]
-    number = request.args.get("page", "1")
-    number = int(number) if number.isascii() and number.isdigit() and len(number) < 5 else 0
-    if language not in plan.languages or not 1 <= number <= plan.page_count:
+    number = request.args.get("page", "0")
+    number = int(number) if number.isascii() and number.isdigit() and len(number) < 5 else -1
+    if language not in plan.languages or not 0 <= number <= plan.page_count:
         abort(404)
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             return _expired(wave_id)
-        step = {"back": -1, "next": 1}.get(request.form.get("action", ""), 0)
-        if request.form.get("action") == "submit":
+        action = request.form.get("action", "next" if number == 0 else "")
+        if number == 0 and request.form.get("language") in plan.languages:
+            language = request.form["language"]  # the welcome page's language choice
+        step = {"back": -1, "next": 1}.get(action, 0)
+        if action == "submit":
             flash("In the survey this button submits the answers. The preview stores nothing.", "preview")
-        target = min(max(number + step, 1), plan.page_count)
+        target = min(max(number + step, 1 if number else 0), plan.page_count)
         return redirect(preview_url(wave_id, language, function, target))
-    survey_page = plan.pages[number - 1]
     t = translator(language)
-    body = render_template(
-        "respond/page.html", t=t, page_language=language, page=survey_page, plan=plan, number=number,
-        errors=[], percent=progress(plan, number - 1), comments={}, shown_at=f"{time.time():.3f}",
-        questions=question_markup(survey_page, language, {}, [], t),
-        page_url=preview_url(wave_id, language, function, number),
-        form_token=generate_csrf(), answer_url="", resumed=None,
-    )  # fmt: skip
+    here = preview_url(wave_id, language, function, number)
+    brand = branding_for_link(wave)
+    if number == 0:
+        body = _welcome(wave, plan, language, t, brand, here)
+    else:
+        survey_page = plan.pages[number - 1]
+        body = render_template(
+            "respond/page.html", t=t, page_language=language, page=survey_page, plan=plan, number=number,
+            errors=[], percent=progress(plan, number - 1), comments={}, shown_at=f"{time.time():.3f}",
+            questions=question_markup(survey_page, language, {}, [], t), page_url=here,
+            form_token=generate_csrf(), answer_url="", resumed=None, brand=brand,
+        )  # fmt: skip
     notice = render_template("workspace/_preview_notice.html", wave=wave, plan=plan, number=number,
                              language=language, function=function, functions=PREVIEW_FUNCTIONS,
                              language_name=language_name)  # fmt: skip
@@ -155,6 +172,31 @@ def preview(wave_id: int):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+#: Stands for a respondent's link on the previewed welcome page; its form is sent to the preview.
+PREVIEW_LINK = "preview"
+
+
+def _welcome(wave, plan, language: str, t, brand, here: str) -> str:
+    """The welcome page as :func:`survey.blueprints.respond.views.entry` renders it, its form sent here."""
+    form = LanguageForm(data={"language": language})
+    form.language.choices = language_choices(plan.languages, RESPONDENT_LANGUAGE_NAMES)
+    name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    introductions = [
+        introduction_without_promise(instrument.introduction.get(language, ""))
+        for instrument in plan.instruments
+    ]
+    body = render_template(
+        "respond/welcome.html", t=t, page_language=language, form=form, plan=plan, wave=wave,
+        token=PREVIEW_LINK, introductions=introductions, resumed=None, form_token=generate_csrf(),
+        minutes=expected_minutes(plan, None),
+        organization=organization_of(wave), operator=name or address or "Mindgap", contact=address,
+        closes=readable_date(wave.closes_at, language) if wave.closes_at else None, brand=brand,
+        title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
+    )  # fmt: skip
+    start = url_for("respond.start", token=PREVIEW_LINK)
+    return body.replace(f'action="{start}"', f'action="{escape(here)}"', 1)
 
 
 @bp.route("/waves/<int:wave_id>/test-email", methods=["POST"])
