@@ -41,13 +41,13 @@ RESET_LIFETIME = timedelta(hours=1)
 RESETS_PER_HOUR = 3
 TOKEN_BYTES = 32
 
-#: Subject and body of each account message. Fields: {organization}, {link}, {hours}, {role}.
+#: Subject and body of each account message. Fields: {organization}, {link}, {days}, {hours}, {role}.
 ACCOUNT_MESSAGES = {
     "invite": (
         "{organization}: you are invited to the Mindgap workspace",
         "Hello,\n\nyou are invited to the Mindgap workspace of {organization} as a {role}: you will see "
         "its survey results and how they change from one round to the next.\n\n"
-        "Set your password with this link (it works once, for {hours} hours):\n{link}\n\n"
+        "Set your password with this link (it works once, for {days} days):\n{link}\n\n"
         "If you did not expect this message, ignore it; nothing happens without the link.\n",
     ),
     "added": (
@@ -58,7 +58,7 @@ ACCOUNT_MESSAGES = {
     "reset": (
         "Your Mindgap password",
         "Hello,\n\nsomeone asked to set a new password for the Mindgap account of this address. "
-        "If it was you, use this link (it works once, for {hours} hour(s)):\n{link}\n\n"
+        "If it was you, use this link (it works once, for {hours}):\n{link}\n\n"
         "If it was not you, ignore this message: your password stays as it is.\n",
     ),
 }
@@ -160,7 +160,7 @@ def add_person(
     fields = {
         "organization": organization.name,
         "role": role,
-        "hours": int(INVITE_LIFETIME.total_seconds() // 3600),
+        "days": INVITE_LIFETIME.days,
     }
     if user is None:
         user = User(email=email, role=role)
@@ -223,7 +223,8 @@ def request_password_reset(email: str, *, now: datetime | None = None) -> Outgoi
     token = _issue(user, "reset", RESET_LIFETIME, None, now)
     audit.record(user, "user.password_reset_requested", subject=user.email)
     hours = max(1, int(RESET_LIFETIME.total_seconds() // 3600))
-    return Outgoing(user.email, "reset", {"link": set_password_link(token), "hours": hours})
+    lasts = "one hour" if hours == 1 else f"{hours} hours"
+    return Outgoing(user.email, "reset", {"link": set_password_link(token), "hours": lasts})
 
 
 def valid_link(token: str, *, now: datetime | None = None) -> AccountToken | None:
