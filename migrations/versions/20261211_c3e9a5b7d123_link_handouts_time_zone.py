@@ -1,7 +1,7 @@
 """How each invitation's link was handed out, messages that carry a link, organisations' time zones.
 
 Revision ID: c3e9a5b7d123
-Revises: d4a7b2c9e815
+Revises: b2d8f4a6c012
 Create Date: 2026-12-11 09:00:00
 
 Links are no longer re-issued by a download or an e-mail, so the database records whether the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c3e9a5b7d123'
-down_revision = 'd4a7b2c9e815'
+down_revision = 'b2d8f4a6c012'
 branch_labels = None
 depends_on = None
 

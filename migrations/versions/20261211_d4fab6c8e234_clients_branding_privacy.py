@@ -1,7 +1,7 @@
 """Clients' branding and retention period, and one-time links to set a password.
 
 Revision ID: d4fab6c8e234
-Revises: d4a7b2c9e815
+Revises: c3e9a5b7d123
 Create Date: 2026-12-11 01:00:00
 
 ``organization`` gains its branding (accent colour, sender name, logo with its type and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd4fab6c8e234'
-down_revision = 'd4a7b2c9e815'
+down_revision = 'c3e9a5b7d123'
 branch_labels = None
 depends_on = None
 
