@@ -317,6 +317,13 @@ class AlignmentEstimate:
     below: np.ndarray = field(repr=False, compare=False)
     atom: np.ndarray = field(repr=False, compare=False)
 
+    def __setstate__(self, state: dict) -> None:
+        # Estimates pickled in releases before ``positive_part`` existed reported that
+        # statistic as ``alignment``.
+        state = dict(state)
+        state.setdefault("positive_part", state.get("alignment"))
+        self.__dict__.update(state)
+
     def change_since(
         self, earlier: AlignmentEstimate, confidence: float = 0.95
     ) -> tuple[float, float, float, float]:

@@ -34,7 +34,7 @@ from survey.services.releases import (
 )
 
 #: Bumped when the pages made from a release change, so that cached pages are made again.
-PRESENTATION_VERSION = 5
+PRESENTATION_VERSION = 6
 
 
 def organization_report(release: Release, language: str = "en") -> analysis.OrganizationReport:

@@ -389,3 +389,20 @@ def test_interval_narrows_with_the_level_and_is_reproducible():
     assert (result.ci_low, result.ci_high) == (again.ci_low, again.ci_high)
     wide, narrow = result.interval(0.99), result.interval(0.8)
     assert wide[0] <= result.ci_low <= narrow[0] <= result.alignment <= narrow[1] <= result.ci_high <= wide[1]
+
+
+def test_an_estimate_pickled_before_positive_part_existed_still_loads():
+    import pickle
+
+    rng = np.random.default_rng(3)
+    columns = ["d1", "d2", "d3", "d4"]
+    a = pd.DataFrame(rng.normal(size=(30, 4)), columns=columns)
+    b = pd.DataFrame(rng.normal(size=(25, 4)), columns=columns)
+    estimate = analysis.alignment_estimate(a, b, replicates=200, seed=1)
+    state = dict(estimate.__dict__)
+    del state["positive_part"]
+    old = object.__new__(type(estimate))
+    old.__setstate__(state)
+    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
+    assert loaded.positive_part == estimate.alignment
+    assert "positive_part" in repr(loaded)
