@@ -273,3 +273,16 @@ def test_without_a_sender_name_the_welcome_page_names_mindgap_and_no_placeholder
     page = text_of(client.get(f"/s/{setup.token()}"))
     assert f"The survey is run by Mindgap for {setup.wave.organization.name}." in page
     assert "localhost" not in page
+
+
+def test_the_preview_names_the_operator_as_the_welcome_page_does(client, app, auth, make_user, make_survey):
+    setup = make_survey(instruments=("alignment",))
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    auth.login(consultant.email)
+    app.config["MAIL_FROM"] = "mindgap@localhost"
+    preview = text_of(client.get(f"/waves/{setup.wave.id}/preview?lang=en"))
+    assert f"The survey is run by Mindgap for {setup.wave.organization.name}." in preview
+    assert "localhost" not in preview
+    app.config["MAIL_FROM"] = "Northwind Consulting <surveys@northwind.example>"
+    preview = text_of(client.get(f"/waves/{setup.wave.id}/preview?lang=en"))
+    assert "run by Northwind Consulting (surveys@northwind.example)" in preview

@@ -6,6 +6,7 @@ Instrument texts come from the instrument files; these are the words around them
 from __future__ import annotations
 
 from datetime import datetime
+from email.utils import parseaddr
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -165,3 +166,14 @@ def translator(language: str):
         return (table.get(key) or TEXT["en"][key]).format(**values)
 
     return t
+
+
+def survey_operator(mail_from: str, sender_name: str | None = None) -> tuple[str, str]:
+    """Who runs the survey, and the address to write to, as the welcome page names them.
+
+    The operator is the client's sender name when it has one, else the name in ``mail_from``,
+    else "Mindgap"; the address is ``mail_from``'s unless it is a local placeholder
+    (``…@localhost``), which is never shown.
+    """
+    name, address = parseaddr(mail_from or "")
+    return sender_name or name or "Mindgap", "" if address.endswith("@localhost") else address

@@ -8,7 +8,6 @@ in one query (:func:`~survey.services.responding.open_link`) and writes in bulk.
 from __future__ import annotations
 
 import time
-from email.utils import parseaddr
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
@@ -18,7 +17,7 @@ from survey.blueprints.respond.questions import (
     language_choices,
     question_markup,
 )
-from survey.blueprints.respond.text import LANGUAGE_NAMES, readable_date, translator
+from survey.blueprints.respond.text import LANGUAGE_NAMES, readable_date, survey_operator, translator
 from survey.extensions import csrf, db
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.branding import branding_for_link
@@ -143,12 +142,10 @@ def _organization(visit: Visit) -> str:
 
 def _operator() -> tuple[str, str]:
     """Who runs the survey, and the address to write to: whom the invitations came from (the
-    client's sender name when it has one, else the sender's), and the sender's address unless
-    it is a local placeholder."""
-    name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    client's sender name when it has one, else the sender's), see :func:`survey_operator`."""
     brand = g.get("brand")
-    operator = (brand.sender_name if brand is not None else None) or name or "Mindgap"
-    return operator, "" if address.endswith("@localhost") else address
+    sender_name = brand.sender_name if brand is not None else None
+    return survey_operator(str(current_app.config.get("MAIL_FROM") or ""), sender_name)
 
 
 @bp.route("/<token>/start", methods=["POST"])

@@ -9,7 +9,6 @@ act only on its POST.
 from __future__ import annotations
 
 import time
-from email.utils import parseaddr
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,7 +24,7 @@ from survey.blueprints.respond.questions import (
     question_markup,
 )
 from survey.blueprints.respond.text import LANGUAGE_NAMES as RESPONDENT_LANGUAGE_NAMES
-from survey.blueprints.respond.text import readable_date, translator
+from survey.blueprints.respond.text import readable_date, survey_operator, translator
 from survey.blueprints.workspace.forms import ActionForm, ReopenForm, TimeZoneForm
 from survey.blueprints.workspace.views import bp
 from survey.extensions import db
@@ -182,7 +181,8 @@ def _welcome(wave, plan, language: str, t, brand, here: str) -> str:
     """The welcome page as :func:`survey.blueprints.respond.views.entry` renders it, its form sent here."""
     form = LanguageForm(data={"language": language})
     form.language.choices = language_choices(plan.languages, RESPONDENT_LANGUAGE_NAMES)
-    name, address = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))
+    sender_name = brand.sender_name if brand is not None else None
+    operator, contact = survey_operator(str(current_app.config.get("MAIL_FROM") or ""), sender_name)
     introductions = [
         introduction_without_promise(instrument.introduction.get(language, ""))
         for instrument in plan.instruments
@@ -191,7 +191,7 @@ def _welcome(wave, plan, language: str, t, brand, here: str) -> str:
         "respond/welcome.html", t=t, page_language=language, form=form, plan=plan, wave=wave,
         token=PREVIEW_LINK, introductions=introductions, resumed=None, form_token=generate_csrf(),
         minutes=expected_minutes(plan, None),
-        organization=organization_of(wave), operator=name or address or "Mindgap", contact=address,
+        organization=organization_of(wave), operator=operator, contact=contact,
         closes=readable_date(wave.closes_at, language) if wave.closes_at else None, brand=brand,
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
