@@ -493,23 +493,28 @@ def invitations_create(wave_id: int) -> None:
               help="A new link for everyone who has not submitted (earlier links stop working).")  # fmt: skip
 @with_appcontext
 def invitations_export(wave_id: int, out: Path, reissue: bool) -> None:
-    """Write the invitation links that can be shown to a CSV file.
+    """Write everyone's current invitation link to a CSV file (the same links in every export).
 
-    Only a hash of each link is stored, so a link can be written only when it is issued: links
-    nobody has been given yet are issued now; those handed out before are listed without a
-    link and keep working. ``--reissue`` replaces them all (saved answers stay).
+    A link that cannot be derived again (the secret key changed, or it was issued before links
+    were derived) is issued now if nobody has been given it, and otherwise listed without a
+    link, and keeps working. ``--reissue`` replaces them all (saved answers stay).
     """
     wave = _wave(wave_id)
     rows = export_links(wave, replace=reissue)
     fresh = sum(1 for row in rows if row.link)
+    new = sum(1 for row in rows if row.status.startswith("new link"))
     action = "links.reissued" if reissue else "links.exported"
     audit.record(None, action, organization=wave.organization, subject=_label(wave), wave=wave,
                  details={"links": fresh, "file": out.name})  # fmt: skip
     out.write_text(links_csv(rows), encoding="utf-8")
     db.session.commit()
     kept = sum(1 for row in rows if not row.link and row.status != "submitted")
-    effect = "earlier links of these people stop working" if reissue else f"{kept} handed out before, kept"
-    click.echo(f"Wrote {len(rows)} rows to {out} ({fresh} new links; {effect}).")
+    effect = (
+        "earlier links of these people stop working"
+        if reissue
+        else f"{kept} handed out before and not derivable again, re-issue them to get links"
+    )
+    click.echo(f"Wrote {len(rows)} rows to {out} ({fresh} links, {new} of them new; {effect}).")
 
 
 def _send(wave_id: int, what: str, wait: bool) -> None:

@@ -37,6 +37,9 @@ class Invitation(db.Model):
     #: ``None`` while nobody has been given it, so issuing a new one invalidates nothing.
     handed_out_via: Mapped[str | None] = mapped_column(String(20))
     handed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Random per issued link: the token is an HMAC (keyed from the secret key) over the id and
+    #: this nonce, so the current link can be given again; ``None`` for links issued before.
+    link_nonce: Mapped[str | None] = mapped_column(String(32))
 
     wave: Mapped[Wave] = relationship()
     participant: Mapped[Participant] = relationship()

@@ -13,11 +13,13 @@ job resumed after its worker died (``reclaim``) sends it; the step to ``deliveri
 conditional update on the claim's attempt number, so of two runs holding the same row only
 the later claim can finish the message.
 
-Tokens exist only when issued, so a message carries a link only when nobody has been given
-the invitation's current link yet (:func:`~survey.services.invitations.handed_out`): the first
-message to reach a person brings the link, later ones (reminders, or an invitation whose link
-went out in a download) ask them to use the link they were given, which keeps working. A
-message that failed gives its link back, so the next one carries a new link.
+Every message, invitation or reminder, carries the invitation's current link, derived again
+(:func:`~survey.services.invitations.current_link`) without replacing it. Only a link that
+cannot be derived again (the secret key changed, or it was issued before links were derived)
+is issued anew, and only when nobody has been given it yet
+(:func:`~survey.services.invitations.handed_out`); otherwise the message asks the person to
+use the link they were given, which keeps working. A message that failed and was the only
+hand-out of its link gives the link back.
 
 Failures are per message: an address that cannot be sent to (see
 :mod:`survey.services.addresses`; an internationalised one needs a server with SMTPUTF8), a
@@ -54,7 +56,7 @@ from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.addresses import AddressError, Recipient, recipient
 from survey.services.branding import sender_header
-from survey.services.invitations import hand_out, handed_out
+from survey.services.invitations import current_link, hand_out, handed_out
 from survey.services.mail_backends import BACKENDS, open_local
 from survey.services.responding import expected_minutes, plan_for
 
@@ -389,9 +391,14 @@ def send_round(
                 _fail(record, problem, report, invitation)
                 checkpoint()
                 continue
-            if not handed_out(invitation) or (record.carries_link and invitation.handed_out_via == "email"):
-                # Nobody has this invitation's link yet (or only this undelivered message had it).
-                link, record.carries_link = hand_out(invitation, "email").link, True
+            if (
+                current_link(invitation) is not None
+                or not handed_out(invitation)
+                or (record.carries_link and invitation.handed_out_via == "email")
+            ):
+                # The current link, given again; or a new one when it cannot be derived and nobody
+                # has it yet (or only this undelivered message had it).
+                link, record.carries_link = hand_out(invitation, "email"), True
             else:
                 link = ""
             message = compose(wave, invitation.participant, kind, link, settings,
@@ -542,13 +549,28 @@ def _touch(record: EmailSend, invitation: Invitation) -> datetime:
 def _fail(record: EmailSend, error: str, report: SendReport, invitation: Invitation) -> None:
     _touch(record, invitation)
     if record.carries_link:
-        # The link issued for this message never reached anyone: the next message issues one.
+        # The link in this message never reached anyone: unless another message delivered it,
+        # nobody has it (a link that cannot be derived again is then issued by the next one).
         record.carries_link = False
-        if invitation.handed_out_via == "email":
+        if invitation.handed_out_via == "email" and not _delivered_link(record, invitation):
             invitation.handed_out_via = invitation.handed_out_at = None
     record.status, record.error = "failed", error[:1000]
     report.failed.append((invitation.participant.email, error))
     count_email(record.kind, sent=False)
+
+
+def _delivered_link(record: EmailSend, invitation: Invitation) -> bool:
+    """Whether another message of ``invitation`` carrying its current link was sent (or may have been)."""
+    since = invitation.handed_out_at
+    query = select(EmailSend.id).where(
+        EmailSend.invitation_id == invitation.id,
+        EmailSend.id != record.id,
+        EmailSend.carries_link.is_(True),
+        EmailSend.status.in_(("sent", "delivering")),
+    )
+    if since is not None:
+        query = query.where(EmailSend.updated_at >= since)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 class MailServerError(ServiceError):

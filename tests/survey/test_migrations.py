@@ -197,3 +197,28 @@ def test_upgrade_counts_existing_links_as_handed_out(migrated_app):
         assert connection.scalar(sa.text("SELECT count(*) FROM invitation")) == 3
     columns = {column["name"] for column in sa.inspect(db.engine).get_columns("invitation")}
     assert "handed_out_via" not in columns
+
+
+def test_upgrade_leaves_existing_links_without_a_nonce(migrated_app):
+    """Invitations made before links were derived keep their hash and get no nonce: not derivable."""
+    upgrade(revision="e5a0c7d9f345")
+    t = "2026-12-01 09:00:00"
+    with db.engine.begin() as connection:
+        insert(connection, "organization", id=1, name="Acme", slug="acme", created_at=t)
+        insert(connection, "team", id=1, organization_id=1, name="Sales", function="sales", key="k1",
+               created_at=t)  # fmt: skip
+        insert(connection, "participant", id=1, organization_id=1, team_id=1, attributes="{}", active=True,
+               created_at=t)  # fmt: skip
+        insert(connection, "wave", id=1, organization_id=1, name="Spring", anonymity_threshold=5,
+               mode="confidential", status="open", languages="[]", created_at=t,
+               release_policy="at_close")  # fmt: skip
+        insert(connection, "invitation", id=1, wave_id=1, participant_id=1, token_hash="1" * 64, created_at=t)
+    upgrade(revision="a7c2e4f6b813")
+    with db.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT token_hash, link_nonce FROM invitation")).one()
+    assert tuple(row) == ("1" * 64, None)
+    downgrade(revision="e5a0c7d9f345")
+    columns = {column["name"] for column in sa.inspect(db.engine).get_columns("invitation")}
+    assert "link_nonce" not in columns
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT token_hash FROM invitation")) == "1" * 64

@@ -3,8 +3,11 @@ confirmed closing, reopening, and the live board."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import email
+import hashlib
+import hmac
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +19,17 @@ from survey.extensions import db
 from survey.models import AuditEvent, Invitation, Job, Participant, Release, Response, Wave, utcnow
 from survey.services import ServiceError
 from survey.services.board import live_board
-from survey.services.invitations import find_invitation
+from survey.services.invitations import (
+    current_link,
+    current_token,
+    derive_token,
+    export_links,
+    find_invitation,
+    hash_token,
+    links_csv,
+    new_token,
+    reissue_link,
+)
 from survey.services.launch import launch_checklist, to_utc
 from survey.services.mailing import MailSettings, send_invitations, send_reminders
 from survey.services.organizations import create_team
@@ -197,10 +210,20 @@ def test_a_test_email_goes_to_oneself_through_the_mail_settings(client, setup, m
     assert len(messages(mail_folder)) == 1
 
 
-# --- links re-issued only on request
+# --- links given again (derived, never stored), re-issued only on request
 
 
-def test_email_after_a_download_keeps_the_downloaded_link(app, client, setup, mail_folder):
+def link_token(text: str) -> str:
+    return text.split("/s/", 1)[1].split()[0]
+
+
+def download(client, wave) -> dict[str, dict[str, str]]:
+    """The links CSV downloaded from the wave page, by participant."""
+    text = client.post(f"/waves/{wave.id}/links.csv").get_data(as_text=True)
+    return {row["participant"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_email_after_a_download_carries_the_downloaded_link(app, client, setup, mail_folder):
     wave = setup.wave
     rows = list(
         csv.DictReader(io.StringIO(client.post(f"/waves/{wave.id}/links.csv").get_data(as_text=True)))
@@ -208,25 +231,101 @@ def test_email_after_a_download_keeps_the_downloaded_link(app, client, setup, ma
     downloaded = {row["participant"]: row["link"].rsplit("/s/", 1)[1] for row in rows}
     report = send_invitations(wave, MailSettings.from_config(app.config), db.session.commit)
     assert len(report.sent) == 9
-    for message in messages(mail_folder):
-        assert "/s/" not in body(message)  # the link went out in the download, so it is not re-issued
+    mailed = {message["To"]: link_token(body(message)) for message in messages(mail_folder)}
+    assert mailed == downloaded  # the same link again, not a re-issued one
     for address, token in downloaded.items():
         assert find_invitation(token).participant.email == address
+    sales1 = hash_token(mailed["sales1@example.org"])
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == sales1))
+    assert invitation.handed_out_via == "download"  # first handed out in the download
 
 
-def test_email_carries_the_first_link_and_reminders_refer_to_it(app, setup, mail_folder):
+def test_email_and_reminders_carry_the_same_working_link(app, client, setup, mail_folder):
     wave = setup.wave
     settings = MailSettings.from_config(app.config)
     send_invitations(wave, settings, db.session.commit)
     invitation = [m for m in messages(mail_folder) if m["To"] == "sales1@example.org"][0]
-    token = body(invitation).split("/s/", 1)[1].split()[0]
+    token = link_token(body(invitation))
     for path in mail_folder.glob("*.eml"):
         path.unlink()
     send_reminders(wave, settings, db.session.commit)
     reminder = [m for m in messages(mail_folder) if m["To"] == "sales1@example.org"][0]
+    assert "Your personal link" in body(reminder)
+    assert "you were given" not in body(reminder)
+    assert link_token(body(reminder)) == token
+    assert find_invitation(token).participant.email == "sales1@example.org"
+    assert client.get(f"/s/{token}").status_code == 200
+
+
+def test_links_cannot_be_derived_without_the_key_and_are_as_long_as_random_ones(app, setup):
+    invitation = db.session.scalar(select(Invitation).order_by(Invitation.id).limit(1))
+    token = current_token(invitation)
+    assert token is not None
+    assert len(token) == len(new_token()) == 43
+    assert hash_token(token) == invitation.token_hash
+    assert invitation.link_nonce  # what a database dump holds: id, nonce and hash, not the token
+    assert derive_token(invitation.id, invitation.link_nonce, "another-secret-key") != token
+    assert derive_token(invitation.id, invitation.link_nonce, app.config["SECRET_KEY"]) == token
+    # Not a plain HMAC under the secret key itself: the links' key is derived for links alone.
+    plain = hmac.new(app.config["SECRET_KEY"].encode(), f"{invitation.id}:{invitation.link_nonce}".encode(),
+                     hashlib.sha256).digest()  # fmt: skip
+    assert base64.urlsafe_b64encode(plain).rstrip(b"=").decode() != token
+    # Bound to the invitation: another id with the same nonce gives another token.
+    assert derive_token(invitation.id + 1, invitation.link_nonce) != token
+
+
+def test_after_a_secret_key_change_links_handed_out_are_not_given_again(app, client, setup, mail_folder):
+    wave = setup.wave
+    first = download(client, wave)
+    app.config["SECRET_KEY"] = "a-new-secret-key"
+    person = db.session.scalar(select(Participant).where(Participant.email == "sales1@example.org"))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.participant_id == person.id))
+    assert current_link(invitation) is None
+    again = {row["participant"]: row for row in csv.DictReader(io.StringIO(links_csv(export_links(wave))))}
+    row = again["sales1@example.org"]
+    assert row["link"] == ""
+    assert row["status"].startswith("handed out in a links download on ")
+    assert row["status"].endswith("re-issue it to get a new link")
+    report = send_reminders_after_invitations(app, wave)
+    assert report.sent
+    reminder = [m for m in messages(mail_folder) if m["To"] == "sales1@example.org"][-1]
     assert "/s/" not in body(reminder)
     assert "Please use the personal link you were given on" in body(reminder)
-    assert find_invitation(token).participant.email == "sales1@example.org"
+    # The downloaded link still works (its hash is unchanged); re-issuing gives a derivable one.
+    old_token = first["sales1@example.org"]["link"].rsplit("/s/", 1)[1]
+    assert find_invitation(old_token) == invitation
+    issued = reissue_link(invitation)
+    assert current_link(invitation) == issued.link
+    assert find_invitation(old_token) is None
+
+
+def send_reminders_after_invitations(app, wave):
+    settings = MailSettings.from_config(app.config)
+    send_invitations(wave, settings, db.session.commit)
+    return send_reminders(wave, settings, db.session.commit)
+
+
+def test_a_link_issued_before_links_were_derived_is_issued_once_then_given_again(app, client, setup):
+    wave = setup.wave
+    person = db.session.scalar(select(Participant).where(Participant.email == "marketing1@example.org"))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.participant_id == person.id))
+    invitation.link_nonce = None  # as every invitation made before the migration
+    db.session.commit()
+    assert current_link(invitation) is None
+    first = download(client, wave)
+    assert first["marketing1@example.org"]["status"] == "new link"  # nobody had it: issued now
+    second = download(client, wave)
+    assert second["marketing1@example.org"]["link"] == first["marketing1@example.org"]["link"]
+    assert second["marketing1@example.org"]["status"].startswith("same link as handed out in a links")
+    # Handed out and not derivable: listed without a link, the re-issue path stays.
+    invitation.link_nonce = None
+    db.session.commit()
+    third = download(client, wave)
+    assert third["marketing1@example.org"]["link"] == ""
+    assert third["marketing1@example.org"]["status"].endswith("re-issue it to get a new link")
+    page = client.get(f"/waves/{wave.id}/links").get_data(as_text=True)
+    assert "1 link(s) handed out before cannot be given again" in page
+    assert "it cannot be given again, re-issue it" in page
 
 
 def test_reissuing_one_link_asks_first_then_shows_the_new_link_once(client, setup):
@@ -248,6 +347,8 @@ def test_reissuing_one_link_asks_first_then_shows_the_new_link_once(client, setu
     invitation = db.session.scalar(select(Invitation).where(Invitation.participant_id == person.id))
     assert invitation.token_hash != old
     assert invitation.handed_out_via == "page"
+    assert client.get("/s/" + link.rsplit("/s/", 1)[1]).status_code == 200
+    assert current_link(invitation) == link  # the new link is the one given again from now on
     assert "link.reissued" in actions()
     links_page = client.get(f"/waves/{wave.id}/links").get_data(as_text=True)
     assert "link handed out on the wave page on" in links_page
@@ -265,6 +366,10 @@ def test_reissuing_everyone_asks_first_then_downloads_new_links(client, setup):
     rows = {row["participant"]: row for row in csv.DictReader(io.StringIO(fresh.get_data(as_text=True)))}
     assert rows["sales1@example.org"]["status"] == "new link (replaces the earlier one)"
     assert find_invitation(old["sales1@example.org"].rsplit("/s/", 1)[1]) is None
+    assert client.get("/s/" + old["sales1@example.org"].rsplit("/s/", 1)[1]).status_code == 404
+    again = download(client, wave)
+    # The new link, given again.
+    assert again["sales1@example.org"]["link"] == rows["sales1@example.org"]["link"]
     assert find_invitation(rows["sales1@example.org"]["link"].rsplit("/s/", 1)[1]) is not None
     assert actions().count("links.reissued") == 1
 

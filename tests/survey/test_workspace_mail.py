@@ -186,12 +186,17 @@ def test_reminders_go_only_to_those_who_have_not_submitted(wave, settings, smtp_
     subjects = {recipient: message["Subject"] for recipient, message in smtp_server.messages}
     assert subjects["marketing1@example.org"].startswith("Reminder: the Wave 1 survey")
     assert subjects["sales2@example.org"].startswith("Erinnerung: Umfrage Wave 1")
-    # The reminder re-issues nothing: it asks for the invitation's link, which keeps working.
+    # The reminder re-issues nothing: it carries the invitation's link again, which keeps working.
     assert find_invitation(old_token).participant.email == "marketing1@example.org"
     reminder = smtp_server.body_for("marketing1@example.org")
-    assert "/s/" not in reminder
-    assert "Please use the personal link you were given on " in reminder
-    assert "Bitte verwenden Sie den persönlichen Link" in smtp_server.body_for("sales2@example.org")
+    assert link_token(reminder) == old_token
+    assert "you were given" not in reminder
+    assert "Ihr persönlicher Link" in smtp_server.body_for("sales2@example.org")
+    # The refused reminder takes nothing back: the invitation e-mail delivered the same link.
+    refused = db.session.scalar(
+        select(Invitation).join(Participant).where(Participant.email == "other1@example.org")
+    )
+    assert refused.handed_out_via == "email"
 
     with pytest.raises(ServiceError, match="Reminders went out at"):
         send_reminders(wave, settings, db.session.commit)  # a double click starts no second round

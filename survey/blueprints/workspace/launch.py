@@ -32,10 +32,12 @@ from survey.models import Invitation, Participant, Team, WaveMember
 from survey.services import ServiceError, access, audit
 from survey.services.branding import branding_for_link
 from survey.services.invitations import (
+    current_link,
     export_links,
     handed_out,
     handed_out_text,
     links_csv,
+    lost_links,
     reissue_link,
     replaceable_links,
 )
@@ -252,10 +254,9 @@ def links_page(wave_id: int):
         }
         for invitation, participant, team in rows
     ]
-    never = sum(1 for invitation, _, _ in rows if invitation.used_at is None and invitation.revoked_at is None
-                and not handed_out(invitation))  # fmt: skip
     return render_template("workspace/links.html", wave=wave, organization=wave.organization, people=people,
-                           never=never, replaceable=replaceable_links(wave), action=ActionForm())  # fmt: skip
+                           lost=lost_links(wave), replaceable=replaceable_links(wave),
+                           action=ActionForm())  # fmt: skip
 
 
 def _state(invitation: Invitation) -> str:
@@ -264,7 +265,8 @@ def _state(invitation: Invitation) -> str:
     if invitation.used_at is not None:
         return "submitted"
     if handed_out(invitation):
-        return f"link handed out {handed_out_text(invitation)}"
+        lost = "" if current_link(invitation) else "; it cannot be given again, re-issue it"
+        return f"link handed out {handed_out_text(invitation)}{lost}"
     return "link not handed out yet"
 
 
@@ -306,8 +308,8 @@ def _reissue_all_text(wave) -> dict:
             f"{count} link(s) handed out before (by e-mail, a download or on this site) stop working at once."
             if count
             else "No link has been handed out yet: nothing stops working.",
-            "Everyone who has not submitted gets a new link, in the file you download next. Keep it safe: "
-            "it is the only copy.",
+            "Everyone who has not submitted gets a new link, in the file you download next; later "
+            "downloads, reminders and e-mails carry the new links.",
             "Saved answers stay: people continue where they stopped with the new link.",
             "People who have submitted keep their status and get no link.",
         ],
@@ -337,7 +339,8 @@ def reissue_one(wave_id: int, participant_id: int):
         return render_template(
             "workspace/confirm.html", wave=wave, organization=wave.organization, form=ActionForm(),
             title=f"Re-issue the link of {who}?",
-            consequences=[before, "The new link is shown once, on the next page: give it to them yourself.",
+            consequences=[before, "The new link is shown on the next page: give it to them yourself (later "
+                          "reminders and downloads carry it too).",
                           "Their saved answers stay."],
             button="Re-issue this link", action_url=request.path,
             cancel_url=url_for("workspace.links_page", wave_id=wave.id),
