@@ -725,5 +725,15 @@ def board_json(wave_id: int):
     return response
 
 
+#: A team's function in words, as pages show it (the stored codes are for files and the CLI).
+FUNCTION_WORDS = {"sales": "Sales", "marketing": "Marketing", "other": "Other"}
+
+
+@bp.app_template_filter("function_word")
+def function_word(function: str | None) -> str:
+    """``"marketing"`` → ``"Marketing"``; an empty function stays empty."""
+    return FUNCTION_WORDS.get(function or "", function or "")
+
+
 # The launch, links, preview and reopening pages add their routes to this blueprint.
 from survey.blueprints.workspace import launch  # noqa: E402
