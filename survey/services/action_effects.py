@@ -277,16 +277,38 @@ def history(action: Action) -> list[tuple[Wave, Evaluation]]:
 
 def evaluations_of(organization_id: int) -> dict[int, list[tuple[Wave, Evaluation]]]:
     """Action id -> its evaluation in every wave with published results after its own, oldest first."""
+    found: dict[int, list[tuple[Wave, Evaluation]]] = {}
+    for wave, evaluations in evaluations_by_wave(organization_id):
+        for evaluation in evaluations:
+            found.setdefault(evaluation.action_id, []).append((wave, evaluation))
+    return found
+
+
+def evaluations_by_wave(
+    organization_id: int, until: Wave | None = None, *, including: bool = True
+) -> list[tuple[Wave, tuple[Evaluation, ...]]]:
+    """Each wave with published results that evaluates actions, with its evaluations, oldest first.
+
+    Every wave reads its own latest release, as its report does (:func:`evaluate`). With ``until``,
+    only the waves up to that one (``including`` it, or only those before it).
+    """
     waves = db.session.scalars(
         select(Wave).where(Wave.organization_id == organization_id, Wave.status != "draft")
     ).all()
-    found: dict[int, list[tuple[Wave, Evaluation]]] = {}
-    for wave in sorted(waves, key=lambda w: (w.opens_at or w.created_at, w.id)):
+
+    def order(wave: Wave) -> tuple:
+        return (wave.opens_at or wave.created_at, wave.id)
+
+    out: list[tuple[Wave, tuple[Evaluation, ...]]] = []
+    for wave in sorted(waves, key=order):
+        if until is not None and (order(wave) > order(until) or (not including and wave.id == until.id)):
+            continue
         if not actions_to_evaluate(wave):
             continue
         release = latest_release(wave)
         if release is None:
             continue
-        for evaluation in evaluate(wave, release_report(release)):
-            found.setdefault(evaluation.action_id, []).append((wave, evaluation))
-    return found
+        evaluations = evaluate(wave, release_report(release))
+        if evaluations:
+            out.append((wave, evaluations))
+    return out

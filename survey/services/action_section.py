@@ -11,6 +11,7 @@ part of the report's cache key that changes when the actions do.
 from __future__ import annotations
 
 import hashlib
+import math
 
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from survey.services.action_effects import Evaluation, actions_to_evaluate
 from survey.services.report_view import Column, Section, Table, Words, cells
 from survey.services.wording import Segment, join, number
 
-__all__ = ["ANCHOR", "actions_section", "actions_state", "sentence"]
+__all__ = ["ANCHOR", "actions_section", "actions_state", "sentence", "trend_rows", "trend_table"]
 
 ANCHOR = "actions"
 
@@ -69,6 +70,12 @@ MESSAGES = {
             "measured without revealing a group below the threshold."
         ),
         "why.comparison": "No other team was shown in both waves to compare with.",
+        "trend.caption": (
+            "The actions over the waves: each action's verdict in each wave that evaluated it (in "
+            "brackets, the difference from the other teams in points of 100)"
+        ),
+        "trend.note": 'Why each verdict, with its interval: "Did the actions work?" in that wave\'s report.',
+        "col.wave": "Wave",
     }
 }
 
@@ -161,6 +168,68 @@ def actions_section(words: Words, evaluations: tuple[Evaluation, ...]) -> Sectio
         tables=(Table(_say(language, "caption"), columns, tuple(rows)),),
         items=tuple(items),
     )
+
+
+def trend_rows(language: str, by_wave) -> list[dict]:
+    """One row per wave and action evaluated in it, oldest wave first (the trend's actions).
+
+    ``by_wave`` is :func:`survey.services.action_effects.evaluations_by_wave`'s answer (each wave
+    with the evaluations its report shows), so the trend reads exactly what those reports read.
+    Each row holds the wave, the action, the verdict (its key and its words) and, when
+    evaluated, the difference and its interval in points of 100 (else None).
+    """
+    ids = {e.action_id for _, evaluations in by_wave for e in evaluations}
+    if not ids:
+        return []
+    titles = dict(db.session.execute(select(Action.id, Action.title).where(Action.id.in_(ids))).all())
+    rows = []
+    for wave, evaluations in by_wave:
+        for e in evaluations:
+            rows.append(
+                {
+                    "wave_id": wave.id,
+                    "wave": wave.name,
+                    "action_id": e.action_id,
+                    "title": titles.get(e.action_id, ""),
+                    "verdict": e.verdict,
+                    "verdict_text": _say(language, f"verdict.{e.verdict}"),
+                    "effect": _finite_points(e, e.estimate),
+                    "ci_low": _finite_points(e, e.ci_low),
+                    "ci_high": _finite_points(e, e.ci_high),
+                }
+            )
+    return rows
+
+
+def _finite_points(evaluation: Evaluation, value: float) -> float | None:
+    """``value`` in points of 100; None when the action was not evaluated."""
+    points = float(evaluation.points(value)) if evaluation.evaluated else float("nan")
+    return points if math.isfinite(points) else None
+
+
+def trend_table(words: Words, by_wave) -> Table | None:
+    """The trend's table of actions: per wave, each action it evaluated and the verdict, in words."""
+    rows = trend_rows(words.language, by_wave)
+    if not rows:
+        return None
+    body = tuple(
+        cells(
+            row["wave"],
+            row["title"],
+            row["verdict_text"]
+            if row["effect"] is None
+            else f"{row['verdict_text']} ({words.num(row['effect'], 0, sign=True)})",
+            kind="significant" if row["verdict"] == "worked" else "",
+        )
+        for row in rows
+    )
+    columns = (
+        Column(_say(words.language, "col.wave")),
+        Column(_say(words.language, "col.action")),
+        Column(_say(words.language, "col.verdict")),
+    )
+    language = words.language
+    return Table(_say(language, "trend.caption"), columns, body, note=_say(language, "trend.note"))
 
 
 def actions_state(wave: Wave) -> str:

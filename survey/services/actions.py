@@ -10,6 +10,8 @@ wave's report, which evaluates them (:mod:`survey.services.action_effects`).
 
 Reminders go to the owner a few days before the due date and once when it has passed
 (:func:`send_reminders`, run every hour by the job queue and by ``mindgap actions remind``).
+A due date is a day in the organisation's time zone (``Organization.time_zone``): an action
+is overdue, and its reminders fall due, by the date there, and its dates are shown there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -30,6 +32,7 @@ from survey.models.action import ACTION_SOURCES, ACTION_STATUSES, ACTION_TARGETS
 from survey.services import ServiceError, access, audit
 from survey.services.action_effects import evaluations_of
 from survey.services.addresses import AddressError, address_problem, recipient
+from survey.services.launch import zone_of
 from survey.services.mailing import MailSettings, _open_smtp
 from survey.services.releases import latest_release, release_report
 
@@ -232,9 +235,24 @@ def add_update(user: User | None, action: Action, text: str, status: str | None 
     return update
 
 
+def local_date(moment: datetime | None, organization: Organization) -> date | None:
+    """The day a stored (UTC) time falls on in the organisation's time zone."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone_of(organization)).date()
+
+
+def today_for(organization: Organization, now: datetime | None = None) -> date:
+    """The day it is (``now``, else the current time) in the organisation's time zone."""
+    return local_date(now or utcnow(), organization)
+
+
 def is_overdue(action: Action, today: date | None = None) -> bool:
-    today = today or utcnow().date()
-    return action.is_open and action.due_on is not None and action.due_on < today
+    """Open, and its due date has passed (``today``: else the day it is in its organisation's zone)."""
+    if not action.is_open or action.due_on is None:
+        return False
+    return action.due_on < (today or today_for(action.organization))
 
 
 def actions_of(
@@ -315,7 +333,7 @@ def actions_csv(actions: list[Action], dimension_names: dict[str, str] | None = 
                 _safe("; ".join(team_names(a))), _safe(a.owner_label),
                 a.due_on.isoformat() if a.due_on else "",
                 "yes" if is_overdue(a) else "no", _safe(a.wave.name) if a.wave else "",
-                f"{a.created_at:%Y-%m-%d}", len(a.updates), _safe(a.notes),
+                local_date(a.created_at, a.organization).isoformat(), len(a.updates), _safe(a.notes),
             ]
         )  # fmt: skip
     return out.getvalue()
@@ -332,12 +350,16 @@ def _address(action: Action) -> str:
 
 def _message(action: Action, kind: str, settings: MailSettings, base_url: str) -> EmailMessage:
     due = f"{action.due_on:%Y-%m-%d}"
+    zone = zone_of(action.organization).key.replace("_", " ")
     if kind == "due":
         subject = f"Due on {due}: {action.title}"
-        opening = f"The action you own for {action.organization.name} is due on {due}."
+        opening = f"The action you own for {action.organization.name} is due on {due} ({zone} time)."
     else:
         subject = f"Overdue since {due}: {action.title}"
-        opening = f"The action you own for {action.organization.name} was due on {due} and is still open."
+        opening = (
+            f"The action you own for {action.organization.name} was due on {due} ({zone} time) and is "
+            "still open."
+        )
     link = f"{base_url.rstrip('/')}/orgs/{action.organization_id}/actions/{action.id}"
     body = (
         f"Hello,\n\n{opening}\n\n{action.title}\nStatus: {STATUS_LABELS[action.status]}\n\n"
@@ -354,9 +376,13 @@ def _message(action: Action, kind: str, settings: MailSettings, base_url: str) -
     return message
 
 
-def due_reminders(today: date | None = None) -> list[tuple[Action, str]]:
-    """Open actions owed a reminder today: ``(action, "due" | "overdue")``."""
-    today = today or utcnow().date()
+def due_reminders(now: datetime | None = None) -> list[tuple[Action, str]]:
+    """Open actions owed a reminder at ``now`` (else the current time): ``(action, "due" | "overdue")``.
+
+    Each action's day is the date at that moment in its organisation's time zone.
+    """
+    now = now or utcnow()
+    days: dict[int, date] = {}
     owed = []
     candidates = db.session.scalars(
         select(Action).where(Action.status.in_(OPEN_STATUSES), Action.due_on.is_not(None)).order_by(Action.id)
@@ -364,6 +390,9 @@ def due_reminders(today: date | None = None) -> list[tuple[Action, str]]:
     for action in candidates:
         if not _address(action):
             continue
+        if action.organization_id not in days:
+            days[action.organization_id] = today_for(action.organization, now)
+        today = days[action.organization_id]
         if action.due_on < today and action.reminded_overdue_at is None:
             owed.append((action, "overdue"))
         elif (
@@ -374,18 +403,18 @@ def due_reminders(today: date | None = None) -> list[tuple[Action, str]]:
     return owed
 
 
-def send_reminders(settings: MailSettings, base_url: str, today: date | None = None) -> int:
-    """Send the reminders owed today (at most once each); how many went out.
+def send_reminders(settings: MailSettings, base_url: str, now: datetime | None = None) -> int:
+    """Send the reminders owed at ``now`` (at most once each; :func:`due_reminders`); how many went out.
 
     Each is marked sent and committed before the message goes, so a crash loses a reminder
     rather than sending it twice. The caller's transaction is committed here.
     """
-    owed = due_reminders(today)
+    owed = due_reminders(now)
     if not owed:
         return 0
-    now: datetime = utcnow()
+    sent_at: datetime = utcnow()
     for action, kind in owed:
-        setattr(action, "reminded_due_at" if kind == "due" else "reminded_overdue_at", now)
+        setattr(action, "reminded_due_at" if kind == "due" else "reminded_overdue_at", sent_at)
         audit.record(None, f"action.reminded_{kind}", organization=action.organization,
                      subject=_subject(action), details={"to": _address(action)})  # fmt: skip
     messages = []
@@ -432,10 +461,10 @@ def actions_payload(organization: Organization) -> dict:
                 "due_on": a.due_on.isoformat() if a.due_on else None,
                 "overdue": is_overdue(a),
                 "wave_id": a.wave_id,
-                "created_on": a.created_at.date().isoformat(),
+                "created_on": local_date(a.created_at, organization).isoformat(),
                 "updates": [
                     {
-                        "on": u.created_at.date().isoformat(),
+                        "on": local_date(u.created_at, organization).isoformat(),
                         "author": u.author,
                         "status": u.status,
                         "text": u.text,

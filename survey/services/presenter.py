@@ -16,7 +16,7 @@ import numpy as np
 import analysis
 from instruments import Instrument
 from survey.services import sections
-from survey.services.action_section import actions_section
+from survey.services.action_section import actions_section, trend_table
 from survey.services.comparability_section import comparability_section
 from survey.services.cut_section import cut_sections
 from survey.services.decision import decision
@@ -82,13 +82,16 @@ def organization_view(
     linked: set,
     language: str = "en",
     actions: tuple = (),
+    trend_actions: tuple = (),
 ) -> OrganizationView:
     """Everything the organisation report page and its PDF show, in words, in reading order.
 
     ``linked`` holds the ids of the teams whose names link to their team reports (the
     shown teams of the release's tree); ``instruments`` are the release's, for item texts.
     ``actions`` are the evaluations of the actions answering earlier waves
-    (:func:`survey.services.action_effects.evaluate`), worded after the trend.
+    (:func:`survey.services.action_effects.evaluate`), worded after the trend;
+    ``trend_actions`` are each wave's evaluations up to this one
+    (:func:`survey.services.action_effects.evaluations_by_wave`), a table in the trend.
     """
     words = Words(report, language, linked)
     cover = _cover(words, wave, release, organization_name)
@@ -104,7 +107,7 @@ def organization_view(
         lead_definition(words, instruments),
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
-        sections.trend(words, charts),
+        sections.trend(words, charts, trend_table(words, trend_actions)),
         *cut_sections(words, getattr(release, "cuts", None)),
         actions_section(words, actions),
         sections.comments(words),

@@ -34,7 +34,7 @@ from survey.services.releases import (
 )
 
 #: Bumped when the pages made from a release change, so that cached pages are made again.
-PRESENTATION_VERSION = 6
+PRESENTATION_VERSION = 7
 
 
 def organization_report(release: Release, language: str = "en") -> analysis.OrganizationReport:
@@ -122,8 +122,12 @@ def organization_trend(organization) -> dict:
     Taken from the latest release of the newest wave whose results show anything (the
     organisation reached the threshold); its trend section holds every earlier wave's own
     release (its tree and threshold). ``latest_wave_id`` is that wave, the one "Open the
-    latest report" opens, or ``None`` before any results are released.
+    latest report" opens, or ``None`` before any results are released. ``actions`` holds, per
+    wave up to that one, each action its report evaluates and the verdict, read as the reports'
+    section "Did the actions work?" reads it (published results and shown groups only).
     """
+    from survey.services.action_effects import evaluations_by_wave
+    from survey.services.action_section import actions_state, trend_rows
     from survey.services.waves import waves_of
 
     waves = [wave for wave in waves_of(organization) if wave.status != "draft"]
@@ -132,7 +136,7 @@ def organization_trend(organization) -> dict:
     released = [(wave, release) for wave, release in released if shows_organization(release)]
     if not released:
         return {"organization_id": organization.id, "latest_wave_id": None, "waves": [], "dimensions": [],
-                "alignment": [], "latest_change": []}  # fmt: skip
+                "alignment": [], "latest_change": [], "actions": []}  # fmt: skip
     latest, release = max(released, key=lambda pair: (pair[0].opens_at or pair[0].created_at, pair[0].id))
 
     def build() -> bytes:
@@ -141,11 +145,13 @@ def organization_trend(organization) -> dict:
         definition = getattr(report.trend, "definition", None)
         labels = list(dict.fromkeys([*report.trend.dimensions["wave"], *report.trend.alignment["wave"],
                                      *(definition["wave"] if definition is not None else [])]))  # fmt: skip
+        actions = trend_rows("en", evaluations_by_wave(organization.id, latest))
         payload.update(organization_id=organization.id, latest_wave_id=latest.id, release=release.number,
-                       waves=labels)  # fmt: skip
+                       waves=labels, actions=actions)  # fmt: skip
         return json.dumps(payload, allow_nan=False).encode()
 
-    return json.loads(cached(latest, "trend-json", "en", build, release_state(release)))
+    state = release_state(release) + actions_state(latest)
+    return json.loads(cached(latest, "trend-json", "en", build, state))
 
 
 def wave_release(wave: Wave) -> Release | None:

@@ -278,7 +278,8 @@ def items(words: Words, charts: dict, instruments) -> Section | None:
     )
 
 
-def trend(words: Words, charts: dict) -> Section | None:
+def trend(words: Words, charts: dict, actions: Table | None = None) -> Section | None:
+    """What changed over the waves; ``actions`` is the table of the actions' verdicts per wave."""
     if "trend" not in charts:
         return None
     latest = words.report.trend.latest_change
@@ -303,7 +304,7 @@ def trend(words: Words, charts: dict) -> Section | None:
         words.say("section.trend"),
         paragraphs=(words.phrase("method.trend"),),
         charts=_charts(charts, "trend"),
-        tables=(table,) if rows else (),
+        tables=((table,) if rows else ()) + ((actions,) if actions is not None else ()),
     )
 
 

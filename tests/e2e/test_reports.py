@@ -80,6 +80,12 @@ def test_reports_fit_the_screen_of_a_phone_and_an_a4_page(live_server, browser, 
         assert page.locator("#summary .headline .big").is_visible()
         drawing = page.locator(".drawing svg").first.bounding_box()
         assert drawing["width"] >= min(width - 32, 540)
+        # The trend says, per wave, which actions were evaluated and their verdicts, in words.
+        actions = page.locator("#trend").get_by_text("The actions over the waves")
+        assert actions.is_visible()
+        assert page.locator("#trend").get_by_text("It worked").first.is_visible()
+        if ARTIFACTS:
+            page.locator("#trend").screenshot(path=os.path.join(ARTIFACTS, f"report-trend-{width}.png"))
         font = page.evaluate("getComputedStyle(document.querySelector('.report')).fontFamily")
         assert font.startswith('"DejaVu Sans"')
         # Team names lead to their reports, and the team report leads back.

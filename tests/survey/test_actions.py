@@ -16,7 +16,7 @@ import analysis
 import instruments
 from survey.extensions import db
 from survey.models import Action, ActionUpdate, AuditEvent, Team, Wave
-from survey.services import actions
+from survey.services import actions, reports
 from survey.services.action_effects import _estimate, evaluate
 from survey.services.demo import DEMO_ACTIONS, DEMO_PASSWORD
 from survey.services.organizations import create_organization, create_team
@@ -192,13 +192,54 @@ def test_reminders_go_once_before_the_due_date_and_once_when_overdue(app, acme, 
         due_on=today - timedelta(days=1)), wave=acme.wave)  # fmt: skip
     db.session.commit()
     settings = actions.MailSettings("", 25, False, "", "", "mindgap@acme.test", "file", str(tmp_path))
-    assert actions.send_reminders(settings, "http://mindgap.test", today) == 2
-    assert actions.send_reminders(settings, "http://mindgap.test", today) == 0  # at most once each
+    noon = datetime(2026, 7, 1, 12, tzinfo=UTC)
+    assert actions.send_reminders(settings, "http://mindgap.test", noon) == 2
+    assert actions.send_reminders(settings, "http://mindgap.test", noon) == 0  # at most once each
     messages = sorted(path.read_text() for path in tmp_path.glob("*.eml"))
     assert len(messages) == 2
     assert any("manager@acme.test" in m and "Due on 2026-07-03" in m for m in messages)
     assert any("ann@acme.test" in m and "Overdue since 2026-06-30" in m for m in messages)
     assert all(f"/actions/{due.id}" in m or f"/actions/{late.id}" in m for m in messages)
+
+
+def test_due_dates_are_days_in_the_organisations_time_zone(app, client, acme, tmp_path):
+    """Overdue and reminders go by the date where the organisation is, and its dates are shown there."""
+    acme.organization.time_zone = "Pacific/Auckland"  # UTC+12 in July
+    action = actions.create_action(acme.consultant, acme.organization, actions.ActionFields(
+        "Joint lead review", "handover", "teams", (acme.teams.north.id,), owner_id=acme.manager.id,
+        due_on=date(2026, 7, 1), status="in_progress"), wave=acme.wave)  # fmt: skip
+    actions.add_update(acme.manager, action, "Started late in the evening")
+    action.updates[-1].created_at = datetime(2026, 6, 30, 13, 30, tzinfo=UTC)  # 1 July, 01:30 there
+    db.session.commit()
+    settings = actions.MailSettings("", 25, False, "", "", "mindgap@acme.test", "file", str(tmp_path))
+    # 1 July 23:30 there, still 1 July 11:30 in UTC: not yet overdue.
+    late_evening = datetime(2026, 7, 1, 11, 30, tzinfo=UTC)
+    assert actions.today_for(acme.organization, late_evening) == date(2026, 7, 1)
+    assert actions.due_reminders(late_evening) == [(action, "due")]
+    # Half past midnight on 2 July there, though still 1 July in UTC: overdue.
+    past_midnight = datetime(2026, 7, 1, 12, 30, tzinfo=UTC)
+    assert actions.today_for(acme.organization, past_midnight) == date(2026, 7, 2)
+    assert not actions.is_overdue(action, date(2026, 7, 1))
+    assert actions.is_overdue(action, actions.today_for(acme.organization, past_midnight))
+    assert actions.send_reminders(settings, "http://mindgap.test", past_midnight) == 1
+    message = next(tmp_path.glob("*.eml")).read_text()
+    assert "Overdue since 2026-07-01" in message
+    assert "(Pacific/Auckland time)" in message
+    # West of UTC, 2 July in UTC can still be the due date there: not overdue, a due reminder is owed.
+    acme.organization.time_zone = "America/Los_Angeles"
+    evening_there = datetime(2026, 7, 2, 3, tzinfo=UTC)
+    assert actions.today_for(acme.organization, evening_there) == date(2026, 7, 1)
+    assert not actions.is_overdue(action, actions.today_for(acme.organization, evening_there))
+    assert actions.due_reminders(evening_there) == [(action, "due")]
+    acme.organization.time_zone = "Pacific/Auckland"
+    db.session.commit()
+    # The update was written on 1 July there (30 June in UTC).
+    payload = actions.actions_payload(acme.organization)
+    assert payload["actions"][0]["updates"][-1]["on"] == "2026-07-01"
+    _login(client, "manager@acme.test")
+    page = client.get(f"/orgs/{acme.organization.id}/actions/{action.id}").get_data(as_text=True)
+    assert "2026-07-01 01:30 Pacific/Auckland" in page
+    assert "(Pacific/Auckland time)" in page
 
 
 # --- did it work?
@@ -234,6 +275,17 @@ def test_a_planted_effect_is_found_and_none_is_not(app, acme):
     assert (found[planned.id].verdict, found[planned.id].reason) == ("too_early", "planned")
     # Adjusted across the actions evaluated together (Holm over the two that could be).
     assert found[idle.id].p_adjusted >= found[idle.id].p
+    # The trend says the same, in words, and shows no number where nothing could be measured.
+    trend = reports.organization_trend(acme.organization)
+    conforms("Trend", trend)
+    rows = {row["action_id"]: row for row in trend["actions"]}
+    assert {row["wave_id"] for row in trend["actions"]} == {later.id}
+    assert {key: row["verdict"] for key, row in rows.items()} == {key: e.verdict for key, e in found.items()}
+    assert rows[action.id]["verdict_text"] == "It worked"
+    assert rows[action.id]["ci_low"] > 0
+    assert rows[hidden.id]["verdict_text"] == "Not enough respondents to tell"
+    assert rows[hidden.id]["effect"] is None
+    assert rows[planned.id]["verdict_text"] == "Too early to tell"
 
 
 def test_a_pair_is_the_gap_closing_against_the_other_teams_gap(app, acme):
@@ -278,6 +330,19 @@ def test_the_demo_report_shows_both_verdicts(demo_site):
     assert "It worked." in section
     assert "No change beyond chance." in section
     assert "nan" not in section.lower()
+    # The trend before it lists each wave's verdicts, the earlier follow-up's too.
+    trend = page[page.index('id="trend"') : page.index("Did the actions work?")]
+    assert "The actions over the waves" in trend
+    waves = {wave.id: wave.name for wave in _demo_waves(demo_site)}
+    assert all(trend.count(title) == 2 for title in (worked, idle))
+    assert all(waves[wave_id] in trend for wave_id in demo_site.released[1:])
+    assert "It worked" in trend
+
+
+def _demo_waves(demo_site) -> list[Wave]:
+    with demo_site.app.app_context():
+        waves = db.session.scalars(select(Wave).where(Wave.id.in_(demo_site.released))).all()
+        return [SimpleNamespace(id=w.id, name=w.name) for w in waves]
 
 
 def test_the_api_and_the_cli_list_the_demo_actions(demo_site):
@@ -299,6 +364,11 @@ def test_the_api_and_the_cli_list_the_demo_actions(demo_site):
     assert worked in listed.output
     as_json = runner.invoke(args=["actions", "list", "demo", "--json"])
     assert json.loads(as_json.output) == payload
+    trend = client.get(f"/api/v1/organizations/{demo_site.organization_id}/trend", headers=demo_site.headers)
+    conforms("Trend", trend.get_json())
+    in_trend = {(row["wave_id"], row["action_id"], row["verdict"]) for row in trend.get_json()["actions"]}
+    assert in_trend == {(e["wave_id"], row["id"], e["verdict"]) for row in payload["actions"]
+                        for e in row["evaluations"]}  # fmt: skip
     refused = runner.invoke(args=["actions", "list", "demo", "--status", "sideways"])
     assert refused.exit_code == 1
     assert "--status" in refused.output

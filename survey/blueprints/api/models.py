@@ -619,6 +619,22 @@ class Report(_Model):
     """The results by the roster attributes the wave is cut by (empty when it is not cut)."""
 
 
+class TrendActionRow(_Model):
+    """One action evaluated in one wave's report, with its verdict (as in "Did the actions work?")."""
+
+    wave_id: int
+    wave: str
+    action_id: int
+    title: str
+    verdict: Literal["worked", "worse", "others_moved", "no_change", "too_early", "too_few"]
+    verdict_text: str
+    """The verdict in words, e.g. "It worked" or "Not enough respondents to tell"."""
+    effect: float | None
+    """The improvement beyond the other teams, in points of 100 (null when not evaluated)."""
+    ci_low: float | None
+    ci_high: float | None
+
+
 class Trend(_Model):
     """Dimension means and the alignment index over an organisation's waves.
 
@@ -637,6 +653,8 @@ class Trend(_Model):
     latest_change: list[LatestChangeRow]
     definition: list[TrendDefinitionRow] = []
     """The lead-definition index per wave (empty when no wave asks the lead calibration)."""
+    actions: list[TrendActionRow] = []
+    """Per wave (oldest first), each action its report evaluates and the verdict."""
 
 
 # --------------------------------------------------------------------------- the document

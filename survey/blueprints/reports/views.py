@@ -30,6 +30,7 @@ from survey.extensions import db
 from survey.services import access, audit, branding, exports, presenter
 from survey.services import reports as service
 from survey.services.action_effects import evaluate as evaluate_actions
+from survey.services.action_effects import evaluations_by_wave
 from survey.services.action_section import actions_state
 from survey.services.board import wave_progress
 from survey.services.releases import not_released_text
@@ -108,10 +109,13 @@ def _linked(release, report) -> set[int]:
 def _report_body(release, language: str) -> str:
     """The report itself, the same for every reader: this is what is cached and printed."""
     report = service.organization_report(release, language)
+    wave = release.wave
+    actions = evaluate_actions(wave, report)
+    earlier = evaluations_by_wave(wave.organization_id, wave, including=False) if actions else []
     view = presenter.organization_view(
         report, wave=release.wave, release=release, organization_name=release.wave.organization.name,
         instruments=service.release_instruments(release), linked=_linked(release, report), language=language,
-        actions=evaluate_actions(release.wave, report),
+        actions=actions, trend_actions=(*earlier, (wave, actions)) if actions else (),
     )  # fmt: skip
     return render_template("reports/_organization.html", view=view, wave=release.wave, release=release)
 
