@@ -207,8 +207,8 @@ class OrganizationReport:
     wave: str
     threshold: int
     comment_threshold: int
-    #: One row per dimension (index = id): ``instrument, name, kind`` ("perception" or
-    #: "mindset"), ``scale_min, scale_max``.
+    #: One row per dimension (index = id): ``instrument, name, kind`` ("perception",
+    #: "mindset" or "calibration", the vignettes of the lead calibration), ``scale_min, scale_max``.
     dimensions: pd.DataFrame
     suppression: anonymity.Suppression
     overview: Overview
@@ -375,6 +375,13 @@ def _earlier_waves(history, teams: pd.DataFrame, threshold: int) -> list[Earlier
 
 def _is_perception(instrument: Instrument) -> bool:
     return any(item.target is not None for item in instrument.items)
+
+
+def _kind(instrument: Instrument) -> str:
+    """``"calibration"`` (judgements of fixed vignettes), ``"perception"`` or ``"mindset"``."""
+    if instrument.vignettes:
+        return "calibration"
+    return "perception" if _is_perception(instrument) else "mindset"
 
 
 # --------------------------------------------------------------------------- one wave
@@ -681,7 +688,7 @@ def _recommendations(gap_table, organization_means, dimension_info, limit_gaps=3
 def _dimension_info(instruments, language: str) -> pd.DataFrame:
     rows = []
     for instrument in instruments:
-        kind = "perception" if _is_perception(instrument) else "mindset"
+        kind = _kind(instrument)
         for dimension_id, items in scored_dimensions(instrument).items():
             scale = instrument.scale_of(items[0])
             rows.append(
@@ -794,7 +801,8 @@ def organization_report(
     instruments : Instrument or sequence of Instrument
         The wave's instruments. One with perception items (``target``) gives the
         perception dimensions (alignment, quadrant, meta-perception, recommendations);
-        the others are mindset instruments (profiles and profile similarity).
+        one with vignettes is the lead calibration (its own section, neither perception
+        nor mindset); the others are mindset instruments (profiles and profile similarity).
     threshold : int
         The wave's anonymity threshold (smallest group shown, at least 1).
     comment_threshold : int
@@ -899,6 +907,9 @@ class _Inputs:
     info: pd.DataFrame
     perception_dims: list
     mindset_dims: list
+    #: The lead calibration's vignette dimensions: neither perception nor mindset, in no
+    #: means, gaps or statement table (their own section and trend line).
+    calibration_dims: list
     #: Shown teams in the order of ``teams``; team -> its chain up the tree; team -> name.
     shown_teams: list
     chains: dict
@@ -945,6 +956,7 @@ def _inputs(responses, teams, instruments, threshold, language, form_items=None)
         info=info,
         perception_dims=[d for d in info.index if info.at[d, "kind"] == "perception"],
         mindset_dims=[d for d in info.index if info.at[d, "kind"] == "mindset"],
+        calibration_dims=[d for d in info.index if info.at[d, "kind"] == "calibration"],
         shown_teams=[t for t in teams.index if t in result.shown],
         chains=chains,
         names=teams["name"].astype(str),
@@ -962,6 +974,7 @@ def _means_section(data: _Inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every shown group's dimension scores with r_wg(j) (``means``), and the r_wg(j) table."""
     rwg = _rwg_table(data.instruments, data.expanded_labels, data.expanded_keyed, data.form_items)
     means = _group_means(data.wave, data.expanded_scores, data.expanded_labels, rwg, data.teams)
+    means = means[~means["dimension"].isin(data.calibration_dims)].reset_index(drop=True)
     return means, rwg
 
 
@@ -978,7 +991,8 @@ def _gaps_section(data: _Inputs) -> pd.DataFrame:
                    "g_ci_low", "g_ci_high", "t", "df", "p"]  # fmt: skip
     gaps = pd.DataFrame(columns=gap_columns)
     if pairs:
-        gaps = perception_gaps(data.expanded_scores, data.expanded_labels, pairs=pairs, min_n=data.threshold)
+        scores = data.expanded_scores.drop(columns=data.calibration_dims, errors="ignore")
+        gaps = perception_gaps(scores, data.expanded_labels, pairs=pairs, min_n=data.threshold)
     _adjust(gaps)
     gaps.insert(2, "name_a", gaps["team_a"].map(data.names))
     gaps.insert(3, "name_b", gaps["team_b"].map(data.names))
@@ -1159,8 +1173,8 @@ def _comparability_section(data: _Inputs) -> pd.DataFrame:
     group = "__function__"
     tables = []
     for instrument in data.instruments:
-        if not instrument.dimensions:
-            continue
+        if not instrument.dimensions or instrument.vignettes:
+            continue  # judgements of fixed vignettes measure no latent trait to compare
         if counts.min() < data.threshold:
             table = pd.DataFrame(
                 {"status": "not tested", "items": [() for _ in instrument.dimensions],
@@ -1181,7 +1195,11 @@ def _heatmap(
     wave: _Wave, instruments, keyed_all, expanded_keyed, expanded_labels, shown_teams, names
 ) -> Heatmap:
     own_items = [
-        item for i in instruments for item in i.items if item.perspective != "meta" and item.id in keyed_all
+        item
+        for i in instruments
+        if not i.vignettes  # the lead calibration's vignettes have their own section
+        for item in i.items
+        if item.perspective != "meta" and item.id in keyed_all
     ]
     item_ids = [item.id for item in own_items]
     dimension_of = pd.Series({item.id: item.dimension for item in own_items}, name="dimension", dtype=object)
@@ -1213,6 +1231,8 @@ def _trend(
             continue  # an organisation below the threshold shows no trend point
         table = _describe(prepared.scores, pd.Series(wave_label, index=prepared.scores.index))
         table = table[table["n"] > 0]  # a dimension the wave did not ask has no trend point there
+        # The lead calibration's judgements have their own trend line (the definition index).
+        table = table[~table["dimension"].isin(info.index[info["kind"] == "calibration"])]
         dimension_rows.append(table.rename(columns={"team": "wave"}))
         if prepared is current:
             point, boot = headline, headline_replicates
@@ -1402,6 +1422,9 @@ def team_report(
     trend_rows.append(current)
     trend_table = pd.concat(trend_rows, ignore_index=True).rename(columns={"team": "wave"})
     trend_table = trend_table[["wave", "dimension", "n", "mean", "sd", "ci_low", "ci_high"]]
+    kinds = organization.dimensions["kind"]
+    calibration = kinds.index[kinds == "calibration"]  # the lead calibration: its own section
+    trend_table = trend_table[~trend_table["dimension"].isin(calibration)].reset_index(drop=True)
     return TeamReport(
         team=team,
         name=name,

@@ -66,7 +66,7 @@ def widest_pair(report: analysis.OrganizationReport):
 
 def perception_dimensions(report: analysis.OrganizationReport) -> list[str]:
     kinds = report.dimensions["kind"] if "kind" in report.dimensions else pd.Series(dtype=str)
-    return [d for d in report.dimensions.index if kinds.get(d) != "mindset"]
+    return [d for d in report.dimensions.index if kinds.get(d) not in ("mindset", "calibration")]
 
 
 def _wave_key(waves: list[str]) -> str:

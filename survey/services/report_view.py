@@ -218,6 +218,15 @@ class Words:
             return self.say("definition.index")
         return self.names.get(code, str(code))
 
+    def on_scale(self, code, dimensions=None) -> str:
+        """A dimension's name with its answer scale, "Lead quality (1–5)", where ``dimensions``
+        (the table's rows; default every dimension of the report) mix scales; else its name."""
+        rows = list(self.scales) if dimensions is None else [d for d in dimensions if d in self.scales]
+        if code not in self.scales or len({self.scales[d] for d in rows}) <= 1:
+            return self.dimension(code)
+        low, high = self.scales[code]
+        return f"{self.dimension(code)} ({self.num(low, 0)}–{self.num(high, 0)})"
+
     def team(self, key) -> Segment:
         """A team's name, linked to its report when it is shown."""
         if key == self.root:

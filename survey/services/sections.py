@@ -126,7 +126,7 @@ def gaps(words: Words, charts: dict) -> Section | None:
         # A sales-marketing gap on a dimension the two read differently is not a plain difference.
         mark = marked(words, r.team_a, r.team_b, r.dimension)
         any_marked = any_marked or bool(mark)
-        dimension = words.dimension(r.dimension)
+        dimension = words.on_scale(r.dimension, shown["dimension"])  # the means' scale where they mix
         means = (
             words.team(r.team_a),
             Segment(f" {words.num(r.mean_a)}"),
@@ -180,7 +180,7 @@ def _means_tables(words: Words) -> list[Table]:
     for part, chunk in enumerate(chunks, start=1):
         rows = []
         for dimension in dimensions:
-            values = [words.dimension(dimension)]
+            values = [words.on_scale(dimension, dimensions)]  # scales named where they mix
             for team in chunk:
                 if (team, dimension) not in indexed.index:
                     values.append("–")

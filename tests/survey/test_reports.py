@@ -73,9 +73,12 @@ def test_html_report_shows_the_analysis_numbers_and_every_chart(client, demo):
             assert PRACTICES["en"][recommendation.cause][0] in html
         assert names[recommendation.dimension] in html
     # Quadrant, gaps, meta-perception, profiles, agreement, and one small chart per trend panel:
-    # the alignment index, the lead-definition index (two of the demo's waves ask it), each dimension.
+    # the alignment index, the lead-definition index (two of the demo's waves ask it), each dimension
+    # but the lead calibration's own (its trend is the lead-definition index).
     assert len(report.trend.definition) == 2
-    panels = 2 + len(report.dimensions)
+    calibration = report.dimensions["kind"] == "calibration"
+    assert calibration.any()
+    panels = 2 + int((~calibration).sum())
     assert html.count("<svg") == 5 + panels
     assert html.count('<div class="panel">') == panels
     assert 'class="heatmap"' in html  # statement by statement, as a table for a few teams
