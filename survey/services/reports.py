@@ -12,9 +12,11 @@ database (shared by all app instances) per release. Files and JSON are made by
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 import analysis
 from instruments import Instrument
@@ -32,6 +34,8 @@ from survey.services.releases import (
     release_inputs,
     release_report,
 )
+
+log = logging.getLogger(__name__)
 
 #: Bumped when the pages made from a release change, so that cached pages are made again.
 PRESENTATION_VERSION = 7
@@ -95,6 +99,28 @@ def cached(wave: Wave, kind: str, language: str, build: Callable[[], bytes], sta
     if payload is not None:
         return payload
     payload = build()
+    _store(wave, kind, language, state, payload)
+    return payload
+
+
+def _store(wave: Wave, kind: str, language: str, state: str, payload: bytes) -> None:
+    """Store a built output, at best: a cache write must never fail the page it was made for.
+
+    A reading request's transaction is deferred on SQLite; when another process holds the
+    write lock past the busy timeout, the write is rolled back to its savepoint (the request's
+    reads stay), a warning is logged, and the output is served uncached, to be stored next time.
+    """
+    try:
+        with db.session.begin_nested():
+            _upsert_cache(wave, kind, language, state, payload)
+    except OperationalError as error:
+        if "locked" not in str(error.orig).lower():
+            raise
+        log.warning("Report cache not written (wave %s, %s, %s): the database is locked", wave.id, kind,
+                    language)  # fmt: skip
+
+
+def _upsert_cache(wave: Wave, kind: str, language: str, state: str, payload: bytes) -> None:
     upsert(
         ReportCache,
         [
@@ -110,7 +136,6 @@ def cached(wave: Wave, kind: str, language: str, build: Callable[[], bytes], sta
         key=["wave_id", "kind", "language"],
         update=["state", "payload", "created_at"],
     )
-    return payload
 
 
 # --- the organisation's waves
