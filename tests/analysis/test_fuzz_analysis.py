@@ -386,6 +386,36 @@ def test_comparability(data):
     outcome(analysis.comparability, frame, SYNTHETIC, "team")
 
 
+#: A group's published summary as it might come: counts, means and SDs of any sign or size.
+cells = st.tuples(
+    st.sampled_from([-1, 0, 1, 2, 3, 12, 40]),
+    st.sampled_from([3.0, 4.5, np.nan, np.inf, -1e300, 1e300]) | st.floats(-10, 10),
+    st.sampled_from([0.0, 1.0, -1.0, np.nan, 1e-300, 1e300]) | st.floats(0, 5),
+)
+
+
+@FAST
+@given(groups=st.lists(cells, min_size=0, max_size=4), weights=st.lists(st.floats(-2, 2), max_size=4),
+       level=st.sampled_from([0.95, 0.0, 1.0, 1.5, np.nan]), extra=st.sampled_from([0.0, -1.0, 0.5, np.inf]),
+       effect=st.sampled_from([0.5, 0.0, -1.0, np.nan, np.inf]), sizes=st.tuples(st.integers(-1, 30),
+       st.integers(-1, 30)), tests=st.integers(-1, 5))  # fmt: skip
+def test_effects(groups, weights, level, extra, effect, sizes, tests):
+    outcome(analysis.pool, groups)
+    outcome(analysis.linear_contrast, groups, weights, level=level, extra_variance=extra)
+    padded = (groups + [(5, 3.0, 1.0)] * 4)[:4]
+    outcome(analysis.difference_in_differences, *padded, level=level, shock_variance=extra)
+    outcome(analysis.difference_in_differences, [padded[0], padded[1]], padded[1], padded[2], [padded[3]])
+    outcome(analysis.team_shock_variance, groups, list(reversed(groups)))
+    outcome(analysis.did_power, effect, *sizes, tests=tests)
+
+
+@FAST
+@given(reliability=st.sampled_from([0.8, 0.0, 1.0, -0.2, 1.5, np.nan, np.inf]) | st.floats(-2, 2),
+       ratio=st.sampled_from([0.5, 2.0, 0.0, -1.0, np.nan, np.inf, 1e-300]) | st.floats(-3, 3))  # fmt: skip
+def test_spearman_brown(reliability, ratio):
+    outcome(analysis.spearman_brown, reliability, ratio)
+
+
 COVERED = {
     *ITEM_FUNCTIONS, "efa", "omega", "parallel_analysis", "careless", "feldt_interval", "rwg", "rwg_j", "awg",
     "ad_index", "icc1", "icc2", "gap", "trend", "perception_gaps", "alignment_index", "alignment_estimate",
@@ -398,6 +428,8 @@ COVERED = {
     # Fuzzed beside their reference tests: tests/analysis/test_interrater.py and test_calibration.py.
     "krippendorff_alpha", "fleiss_kappa", "function_agreement", "vignette_splits", "definition_index",
     "policy_weights", "calibration_summary",
+    "spearman_brown", "pool", "linear_contrast", "difference_in_differences", "team_shock_variance",
+    "did_power",
 }  # fmt: skip
 
 

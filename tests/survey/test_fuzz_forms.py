@@ -250,6 +250,8 @@ def targets(workspace) -> dict[str, Target]:
         "organization": ids_text(workspace, "org_id"),
         "password": st.just("a long enough password"),
     }
+    survey_form = st.sampled_from(["full", "planned_missing:2", "planned_missing:3", "planned_missing:99",
+                                   "planned_missing:", "short", ""]) | st.text(max_size=20)  # fmt: skip
     wave = {
         "name": text_field("Spring"),
         "instruments": st.sampled_from(["alignment@1.0", "mindset@1.0", "alignment@9.9", "alignment"]),
@@ -266,6 +268,7 @@ def targets(workspace) -> dict[str, Target]:
         "positions": st.just("1"),
         "positions-0": st.sampled_from(["1", "2", "3", "0", "x", "²", "99999"]),
         "positions-1": st.sampled_from(["1", "2", ""]),
+        "survey_form": survey_form,
     }
     sign_in = {
         "email": emails,
@@ -323,6 +326,9 @@ def targets(workspace) -> dict[str, Target]:
             "text:company:target:en": text_field("Manufacturer, 50–200 staff", "", "x" * 130),
             "reset": st.sampled_from(["1", ""]),
         }),  # fmt: skip
+        "workspace.survey_form": Target(
+            "consultant", "/waves/{wave_id}/form", action | {"survey_form": survey_form}
+        ),
         "workspace.time_zone": Target("consultant", f"{org}/time-zone", {
             "time_zone": st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Mars/Olympus", "utc"])
             | st.text(max_size=20),
@@ -407,7 +413,7 @@ WORKSPACE_ENDPOINTS = [
     "workspace.new_organization", "workspace.users", "workspace.end_user_sessions",
     "workspace.teams", "workspace.edit_team", "workspace.edit_participant", "workspace.roster_import",
     "workspace.new_wave", "workspace.threshold", "workspace.clone", "workspace.cuts_view",
-    "workspace.reminders", "workspace.links", "workspace.wording",
+    "workspace.reminders", "workspace.links", "workspace.wording", "workspace.survey_form",
     "workspace.open_wave_view", "workspace.close_wave_view", "workspace.release", "workspace.invite",
     "workspace.send", "workspace.remind", "workspace.retry",
     "auth.forgot", "auth.set_password", "clients.people", "clients.branding_page", "clients.logo_upload",

@@ -39,6 +39,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "respond.entry": (PUBLIC, ()),
     "respond.start": (PUBLIC, ()),
     "respond.page": (PUBLIC, ()),
+    "respond.answer": (PUBLIC, ()),  # the invitation link is its credential (test_respond_autosave.py)
     "respond.thanks": (PUBLIC, ()),
     "main.index": (SIGNED_IN, ()),
     "auth.logout": (SIGNED_IN, ()),
@@ -69,6 +70,8 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "workspace.threshold": (MANAGE, WAVE),
     "workspace.reminders": (MANAGE, WAVE),
     "workspace.wording": (MANAGE, WAVE),
+    "workspace.cuts_view": (MANAGE, WAVE),
+    "workspace.survey_form": (MANAGE, WAVE),
     "workspace.invite": (MANAGE, WAVE),
     "workspace.clone": (MANAGE, WAVE),
     "workspace.links": (MANAGE, WAVE),
