@@ -46,3 +46,15 @@ def test_a_consultant_still_sees_the_slug_for_the_command_line(client, auth, mak
     consultant = make_user("c@example.org", role="consultant", organization=organization)
     auth.login(consultant.email)
     assert f"slug {organization.slug} (for the command line)" in text_of(client.get("/"))
+
+
+@pytest.mark.parametrize(("status", "heading"), [("draft", "Before the launch"), ("open", "Checks, preview")])
+def test_only_a_draft_wave_heads_its_checks_as_before_the_launch(
+    client, auth, make_user, make_survey, status, heading
+):
+    setup = make_survey(per_team=2, status=status)
+    consultant = make_user("c@example.org", role="consultant", organization=setup.wave.organization)
+    auth.login(consultant.email)
+    page = text_of(client.get(f"/waves/{setup.wave.id}"))
+    assert heading in page
+    assert ("Before the launch" in page) == (status == "draft")
