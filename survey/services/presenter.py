@@ -108,8 +108,8 @@ def organization_view(
         sections.mindset(words, charts),
         sections.items(words, charts, instruments),
         sections.trend(words, charts, trend_table(words, trend_actions)),
-        *cut_sections(words, getattr(release, "cuts", None)),
         actions_section(words, actions),
+        *cut_sections(words, getattr(release, "cuts", None)),
         sections.comments(words),
         sections.team_links(words),
     )
@@ -175,9 +175,10 @@ def _team_profile(words: Words, report: analysis.TeamReport, charts: dict) -> Se
         )
     rows = tuple(
         cells(
-            words.dimension(r.dimension),
+            words.on_scale(r.dimension, profile["dimension"]),  # the scale named where scales mix
             words.num(r.team_mean) if r.consensus else words.say("consensus.none"),
-            words.interval(r.team_ci_low, r.team_ci_high),
+            # Without consensus the mean is not reported, and neither is its interval.
+            words.interval(r.team_ci_low, r.team_ci_high) if r.consensus else "",
             words.num(r.organization_mean),
             words.num(r.difference, sign=True),
             words.num(r.rwg_j),

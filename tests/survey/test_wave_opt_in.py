@@ -13,10 +13,10 @@ pytestmark = pytest.mark.db
 
 
 def _options(html: str) -> dict[str, bool]:
-    select = html[html.index('name="instruments"') :]
-    select = select[: select.index("</select>")]
-    found = re.finditer(r'<option[^>]*value="([^"]+)"[^>]*>', select)
-    return {match.group(1): "selected" in match.group(0) for match in found}
+    """The instrument checkboxes of the new-wave form: value -> ticked."""
+    boxes = re.finditer(r'<input[^>]*name="instruments"[^>]*>', html)
+    values = ((re.search(r'value="([^"]+)"', box.group(0)), box.group(0)) for box in boxes)
+    return {value.group(1): " checked" in tag for value, tag in values if value}
 
 
 def test_the_form_offers_every_instrument_and_ticks_all_but_the_lead_calibration(
