@@ -8,7 +8,7 @@ import pytest
 from flask import url_for
 
 from survey.extensions import db
-from survey.models import Invitation
+from survey.models import Invitation, Participant
 from survey.services.invitations import export_links
 from tests.factories import PASSWORD
 
@@ -48,6 +48,10 @@ def test_every_workspace_page_fits_a_phone(app, live_server, phone, make_workspa
     workspace = make_workspace(per_team=3)
     wave_id = workspace["own"]["wave_id"]
     export_links(db.session.get(Invitation, 1).wave)  # hands the links out, so the pages show that state
+    # A long address, as real rosters have: headings that name it must wrap.
+    db.session.get(Participant, workspace["own"]["participant_id"]).email = (
+        "demand.generation.operations.01@northwind-demo-company.mindgap.test"
+    )
     db.session.commit()
     page = phone().new_page()
     page.goto(f"{live_server}/auth/login")
