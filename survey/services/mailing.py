@@ -709,10 +709,13 @@ def send_status(wave: Wave, settings: MailSettings | None = None) -> SendStatus:
     return SendStatus(counts, failures, delivery_notice(settings))
 
 
-def send_one(message: EmailMessage, settings: MailSettings) -> None:
-    """Send one message that belongs to no wave (an account link), through the configured backend.
+def send_one(
+    message: EmailMessage, settings: MailSettings, refused: str = "The mail server did not take the message"
+) -> None:
+    """Send one message that belongs to no invitation (an account link, a test), through SMTP.
 
-    Raises :class:`ServiceError` with the reason when the server cannot be reached or refuses it.
+    Raises :class:`ServiceError` with the reason when the server cannot be reached, or with
+    ``refused`` and the server's answer when it does not take the message.
     """
     try:
         smtp = _open_smtp(settings)
@@ -729,7 +732,7 @@ def send_one(message: EmailMessage, settings: MailSettings) -> None:
         except (OSError, smtplib.SMTPException):
             smtp.close()
     if problem:
-        raise ServiceError(f"The mail server did not take the message: {problem}")
+        raise ServiceError(f"{refused}: {problem}")
 
 
 def send_test_message(
@@ -757,22 +760,7 @@ def send_test_message(
     subject = message["Subject"]
     del message["Subject"]
     message["Subject"] = f"[Test] {subject}"
-    try:
-        smtp = _open_smtp(settings)
-    except (OSError, smtplib.SMTPException) as error:
-        where = f"{settings.host}:{settings.port}"
-        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
-    try:
-        problem = _deliver(smtp, message)
-    except _ConnectionLostError as error:
-        problem = f"connection lost: {error}"
-    finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
-    if problem:
-        raise ServiceError(f"The mail server refused the test message: {problem}")
+    send_one(message, settings, refused="The mail server refused the test message")
     audit.record(actor, "wave.test_email", organization=wave.organization,
                  subject=f'wave {wave.id} "{wave.name}"', details={"kind": kind, "language": language},
                  wave=wave)  # fmt: skip
