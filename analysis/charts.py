@@ -613,7 +613,7 @@ def agreement_chart(
     rwg: pd.DataFrame,
     *,
     dimension_names: Mapping | None = None,
-    title: str = "Agreement within teams, r_wg(j), per dimension",
+    title: str = "Agreement within teams, rwg(j), per dimension",
 ) -> Figure:
     """r_wg(j) of every shown team per dimension, with the .70 consensus line.
 
@@ -630,7 +630,7 @@ def agreement_chart(
     figure = _figure(PAGE_WIDTH, 0.24 * max(len(dimensions), 5) + 1.6)
     axes = figure.add_subplot()
     _title(axes, title)
-    axes.set_xlabel("r_wg(j) (1 = full agreement)")
+    axes.set_xlabel("rwg(j) (1 = full agreement)")
     axes.set_ylabel("Dimension")
     axes.set_xlim(-0.02, 1.02)
     line = axes.axvline(CONSENSUS_LINE, color=PALETTE[5], linestyle="--", linewidth=1.2)

@@ -275,7 +275,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.team_mean": "Team mean",
         "col.org_mean": "Organisation mean",
         "col.difference": "Difference",
-        "col.rwg": "Agreement r_wg(j)",
+        "col.rwg": "Agreement rwg(j)",
         "col.other_team": "Other team",
         "col.this_team": "This team",
         "col.other_mean": "Other team",
@@ -286,7 +286,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "(Benjamini–Hochberg, 5 %)"
         ),
         "caption.means": (
-            "Team means per dimension. “No consensus” marks a team whose members do not agree (r_wg(j) "
+            "Team means per dimension. “No consensus” marks a team whose members do not agree (rwg(j) "
             "below .70): its mean would suggest a shared view that is not there."
         ),
         "caption.part": "{caption} ({part} of {parts})",
@@ -327,7 +327,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "title.profiles": "Mindset profiles",
         "title.items": "Statement by statement: each team against the organisation mean",
         "title.items_page": "Statement by statement: each team against the organisation ({page} of {pages})",
-        "title.agreement": "Agreement within teams, r_wg(j), per dimension",
+        "title.agreement": "Agreement within teams, rwg(j), per dimension",
         "title.team_profile": "Mindset profile: {team} and the organisation",
         # figures (text alternatives)
         "figure.quadrant": (
@@ -360,7 +360,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "figure.items.summary": "The largest departures: {items}.",
         "figure.items.item": "{team} on “{text}” ({difference})",
         "figure.agreement": (
-            "How much the members of each team agree, per dimension (r_wg(j), 1 = full agreement); below "
+            "How much the members of each team agree, per dimension (rwg(j), 1 = full agreement); below "
             ".70 a team has no consensus and its mean says little. {summary}"
         ),
         "figure.agreement.summary": "{count} team scores fall below .70.",
