@@ -286,3 +286,12 @@ def test_the_preview_names_the_operator_as_the_welcome_page_does(client, app, au
     app.config["MAIL_FROM"] = "Northwind Consulting <surveys@northwind.example>"
     preview = text_of(client.get(f"/waves/{setup.wave.id}/preview?lang=en"))
     assert "run by Northwind Consulting (surveys@northwind.example)" in preview
+
+
+def test_a_scale_whose_points_show_words_is_announced_by_its_words(client, make_survey):
+    # The lead calibration's three answers carry their labels, not numbers (formats.html).
+    setup = make_survey(instruments=("lead_calibration",))
+    token = setup.token()
+    page = text_of(start(client, token))
+    assert "From here on, choose one of these answers:" in page
+    assert "scale from 1 to 3" not in page
