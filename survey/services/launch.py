@@ -33,8 +33,13 @@ def time_zones() -> tuple[str, ...]:
 
 def zone_of(organization: Organization) -> ZoneInfo:
     """The organisation's time zone (UTC when none or an unknown one is stored)."""
+    return zone_named(organization.time_zone)
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """The time zone of a stored IANA name; UTC for none or an unknown one."""
     try:
-        return ZoneInfo(organization.time_zone or "UTC")
+        return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 

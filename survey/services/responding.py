@@ -389,6 +389,18 @@ def organization_of(wave: LinkWave) -> str:
     return db.session.connection().execute(_ORGANIZATION_OF, {"wave": wave.id}).scalar_one()
 
 
+_TIME_ZONE_OF = (
+    select(Organization.time_zone)
+    .join(Wave, Wave.organization_id == Organization.id)
+    .where(Wave.id == bindparam("wave"))
+)
+
+
+def time_zone_of(wave: LinkWave) -> str | None:
+    """The IANA time zone of ``wave``'s organisation, in which the welcome page gives the deadline."""
+    return db.session.connection().execute(_TIME_ZONE_OF, {"wave": wave.id}).scalar_one()
+
+
 _RESPONSE_OF = select(*_RESPONSE_COLUMNS).where(Response.invitation_id == bindparam("invitation"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -247,6 +248,20 @@ def test_the_closing_date_reads_in_the_respondent_language(make_survey):
     assert readable_date(moment, "en") == "Monday 4 January 2027, 09:30 UTC"
     assert readable_date(moment, "de") == "Montag, 4. Januar 2027, 09:30 Uhr UTC"
     assert readable_date(moment, "xx") == readable_date(moment, "en")
+    # In the organisation's time zone, named.
+    berlin, auckland = ZoneInfo("Europe/Berlin"), ZoneInfo("Pacific/Auckland")
+    assert readable_date(moment, "en", berlin) == "Monday 4 January 2027, 10:30 (Europe/Berlin time)"
+    assert readable_date(moment, "de", berlin) == "Montag, 4. Januar 2027, 10:30 Uhr (Zeitzone Europe/Berlin)"
+    assert readable_date(moment, "en", auckland) == "Monday 4 January 2027, 22:30 (Pacific/Auckland time)"
+
+
+def test_the_welcome_page_gives_the_deadline_in_the_organisation_time_zone(client, make_survey):
+    setup = make_survey(instruments=("alignment",))
+    setup.wave.closes_at = datetime(2027, 1, 4, 23, 30, tzinfo=UTC)
+    setup.wave.organization.time_zone = "Pacific/Auckland"
+    db.session.commit()
+    page = text_of(client.get(f"/s/{setup.token()}"))
+    assert "Tuesday 5 January 2027, 12:30 (Pacific/Auckland time)" in page
 
 
 def test_the_invitation_quotes_the_welcome_page_figure(app, client, make_survey):

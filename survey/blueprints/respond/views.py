@@ -22,6 +22,7 @@ from survey.extensions import csrf, db
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.branding import branding_for_link
 from survey.services.invitations import hash_token
+from survey.services.launch import zone_named
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
     AlreadySubmittedError,
@@ -39,6 +40,7 @@ from survey.services.responding import (
     save_answer,
     start_response,
     stored_on,
+    time_zone_of,
 )
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -124,7 +126,8 @@ def entry(token: str):
     ]
     resumed = resumption(plan, visit.response) if visit.response is not None else None
     operator, contact = _operator()
-    closes = readable_date(visit.wave.closes_at, language) if visit.wave.closes_at else None
+    zone = zone_named(time_zone_of(visit.wave))
+    closes = readable_date(visit.wave.closes_at, language, zone) if visit.wave.closes_at else None
     return _render(
         "respond/welcome.html", language, form=form, plan=plan, wave=visit.wave, token=token,
         introductions=introductions, resumed=resumed, form_token=link_form_token(token),

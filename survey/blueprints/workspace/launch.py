@@ -194,7 +194,8 @@ def _welcome(wave, plan, language: str, t, brand, here: str) -> str:
         token=PREVIEW_LINK, introductions=introductions, resumed=None, form_token=generate_csrf(),
         minutes=expected_minutes(plan, None),
         organization=organization_of(wave), operator=operator, contact=contact,
-        closes=readable_date(wave.closes_at, language) if wave.closes_at else None, brand=brand,
+        closes=readable_date(wave.closes_at, language, zone_of(wave.organization)) if wave.closes_at
+        else None, brand=brand,
         title=" · ".join(instrument.title_in(language) for instrument in plan.instruments),
     )  # fmt: skip
     start = url_for("respond.start", token=PREVIEW_LINK)
