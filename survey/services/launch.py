@@ -6,13 +6,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Invitation, Organization, Participant, User, Wave
 from survey.services import ServiceError, audit
+from survey.services.dates import zone_named
 from survey.services.instruments import instrument_of
 
 #: Names shown for the languages the instruments are written in (their own names).
@@ -34,14 +35,6 @@ def time_zones() -> tuple[str, ...]:
 def zone_of(organization: Organization) -> ZoneInfo:
     """The organisation's time zone (UTC when none or an unknown one is stored)."""
     return zone_named(organization.time_zone)
-
-
-def zone_named(name: str | None) -> ZoneInfo:
-    """The time zone of a stored IANA name; UTC for none or an unknown one."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def set_time_zone(actor: User | None, organization: Organization, name: str) -> None:

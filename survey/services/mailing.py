@@ -56,6 +56,7 @@ from survey.models.types import day_of, now_for
 from survey.services import ServiceError
 from survey.services.addresses import AddressError, Recipient, recipient
 from survey.services.branding import sender_header
+from survey.services.dates import readable_date, zone_named
 from survey.services.invitations import current_link, hand_out, handed_out
 from survey.services.mail_backends import BACKENDS, open_local
 from survey.services.responding import expected_minutes, plan_for
@@ -205,9 +206,12 @@ def compose(
     cannot be sent to. Line breaks and control characters in names become spaces: a header
     holds one line.
     """
-    texts = MESSAGES[language_for(wave, participant)]
+    language = language_for(wave, participant)
+    texts = MESSAGES[language]
     subject, body = texts[kind]
-    closes = texts["closes"][1].format(date=wave.closes_at.strftime("%Y-%m-%d")) if wave.closes_at else ""
+    zone = zone_named(wave.organization.time_zone)
+    closes = readable_date(wave.closes_at, language, zone) if wave.closes_at else ""
+    closes = texts["closes"][1].format(date=closes) if closes else ""
     organization = wave.organization.name
     if link:
         link_text = texts["link"][1].format(link=link)

@@ -280,6 +280,23 @@ def test_the_invitation_quotes_the_welcome_page_figure(app, client, make_survey)
         assert f"It takes about {minutes} minutes." in text_of(client.get(f"/s/{setup.token(function)}"))
 
 
+def test_the_invitation_gives_the_closing_time_as_the_welcome_page_does(app, client, make_survey):
+    from survey.models import Participant
+    from survey.services.mailing import MailSettings, compose
+
+    setup = make_survey(instruments=("alignment",))
+    setup.wave.closes_at = datetime(2027, 1, 4, 23, 30, tzinfo=UTC)
+    setup.wave.organization.time_zone = "Pacific/Auckland"
+    db.session.commit()
+    participant = db.session.scalar(select(Participant).where(Participant.email == "sales1@example.org"))
+    body = compose(
+        setup.wave, participant, "invitation", "https://example.org/s/x", MailSettings.from_config(app.config)
+    )
+    deadline = "Tuesday 5 January 2027, 12:30 (Pacific/Auckland time)"
+    assert f"The survey closes on {deadline}." in body.get_body(("plain",)).get_content()
+    assert deadline in text_of(client.get(f"/s/{setup.token()}"))
+
+
 def test_without_a_sender_name_the_welcome_page_names_mindgap_and_no_placeholder_address(
     client, app, make_survey
 ):

@@ -5,9 +5,9 @@ Instrument texts come from the instrument files; these are the words around them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo
+
+from survey.services.dates import readable_date  # noqa: F401 (the survey pages' dates)
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -132,39 +132,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 #: Month and weekday names for :func:`readable_date`.
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"),
-}  # fmt: skip
-WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-}
-DATE_FORMATS = {
-    "en": "{weekday} {day} {month} {year}, {time} {zone}",
-    "de": "{weekday}, {day}. {month} {year}, {time} Uhr {zone}",
-}
-#: How a time zone other than UTC is named after the time.
-ZONE_FORMATS = {"en": "({zone} time)", "de": "(Zeitzone {zone})"}
-
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
-
-
-def readable_date(moment: datetime, language: str, zone: ZoneInfo | None = None) -> str:
-    """``moment`` (stored in UTC) as people write it, in ``zone`` (default UTC), the zone named.
-
-    E.g. "Friday 18 December 2026, 17:00 UTC" or "…, 18:00 (Europe/Berlin time)".
-    """
-    language = language if language in DATE_FORMATS else "en"
-    zone = zone or ZoneInfo("UTC")
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
-    named = "UTC" if zone.key == "UTC" else ZONE_FORMATS[language].format(zone=zone.key)
-    return DATE_FORMATS[language].format(
-        weekday=WEEKDAYS[language][local.weekday()], day=local.day, month=MONTHS[language][local.month - 1],
-        year=local.year, time=f"{local:%H:%M}", zone=named,
-    )  # fmt: skip
 
 
 def translator(language: str):

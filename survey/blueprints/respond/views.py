@@ -21,8 +21,8 @@ from survey.blueprints.respond.text import LANGUAGE_NAMES, readable_date, survey
 from survey.extensions import csrf, db
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.branding import branding_for_link
+from survey.services.dates import zone_named
 from survey.services.invitations import hash_token
-from survey.services.launch import zone_named
 from survey.services.responding import (
     PREFER_NOT_TO_SAY,
     AlreadySubmittedError,
