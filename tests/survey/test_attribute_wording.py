@@ -267,3 +267,22 @@ def test_the_form_never_fails_and_keeps_only_valid_texts(client, make_survey, co
                     assert not any(ord(c) < 32 or c == "\u202e" for c in text)
 
     never_fails()
+
+
+def test_another_wave_of_the_instrument_keeps_its_words_after_a_reworded_page_was_drawn(client, make_survey):
+    # Pages are drawn once per process and kept: a client's wording must not reach another
+    # wave's respondents through that store.
+    lead = instruments.load("lead_calibration")
+    first = lead.item(lead.pages[0][0])
+    level = first.profile["company"]
+    reworded = _draft(make_survey)
+    set_attribute_wording(reworded.wave, {"company": {level: {"en": SEGMENT}}})
+    open_wave(reworded.wave)
+    db.session.commit()
+    html = start(client, reworded.token("sales")).get_data(as_text=True)
+    assert ("Company", SEGMENT) in _profile(html, first.id)
+
+    plain = make_survey(instruments=("lead_calibration",))
+    html = start(client, plain.token("sales")).get_data(as_text=True)
+    assert ("Company", lead.attribute("company").level(level).label("en")) in _profile(html, first.id)
+    assert SEGMENT not in html

@@ -65,7 +65,7 @@ class DimensionRow(_Model):
     instrument: str
     """``key@version`` of the instrument the dimension belongs to."""
     name: str
-    kind: Literal["perception", "mindset"]
+    kind: Literal["perception", "mindset", "calibration"]
     """``perception`` dimensions feed gaps and alignment; ``mindset`` ones the profiles."""
     scale_min: float
     scale_max: float

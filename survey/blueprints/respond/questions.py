@@ -74,6 +74,14 @@ def introduction_without_promise(text: str) -> str:
     return " ".join(kept)
 
 
+def _attribute_texts(instrument) -> tuple:
+    """The texts of ``instrument``'s vignette attribute levels, as a hashable key (``()``: none)."""
+    return tuple(
+        (attribute.id, tuple((level.id, tuple(sorted(level.text.items()))) for level in attribute.levels))
+        for attribute in instrument.attributes or ()
+    )
+
+
 def question_markup(
     page: SurveyPage, language: str, chosen: Mapping[str, str], failed, t: Callable[..., str]
 ) -> list[Markup]:
@@ -85,9 +93,13 @@ def question_markup(
     macros = None
     markup = []
     instrument = page.instrument.key
+    # A wave may word the attribute levels of vignettes its own way (the instrument's content
+    # hash stays that of the shipped file): the texts are part of the key.
+    wording = _attribute_texts(page.instrument)
     for number, item in page.numbered():
         answer = chosen.get(item.id)
-        key = (instrument, page.instrument.content_hash, item.id, number, language, answer, item.id in failed)
+        key = (instrument, page.instrument.content_hash, wording, item.id, number, language, answer,
+               item.id in failed)  # fmt: skip
         html = RENDERED.get(key)
         if html is None:
             macros = macros or current_app.jinja_env.get_template(FORMATS_TEMPLATE).module
@@ -95,7 +107,7 @@ def question_markup(
             options = getattr(macros, RESPONSE_FORMATS[scale.kind])(item, scale, answer, language,
                                                                     PREFER_NOT_TO_SAY)  # fmt: skip
             draw = getattr(macros, QUESTION_TYPES[question_type(item)])
-            html = draw(item, number, scale, options, key[6], language, t("required"), t("error_item"),
+            html = draw(item, number, scale, options, key[7], language, t("required"), t("error_item"),
                         page.instrument)  # fmt: skip
             assert isinstance(html, Markup), "the formats template must be autoescaped"
             if len(RENDERED) >= MAX_RENDERED:
