@@ -100,8 +100,11 @@ def test_list_flags_an_invalid_file(runner, definitions):
 def test_list_shows_the_shipped_instruments(runner):
     result = runner.invoke(cli, ["list"])
     assert result.exit_code == 0
-    shipped_ids = sorted({path.parent.name for path in DEFINITIONS.glob("*/*.yaml")})
-    assert [line.split()[0] for line in result.output.splitlines()[1:]] == shipped_ids
+    shipped = sorted(
+        (path.parent.name, path.stem) for path in DEFINITIONS.glob("*/*.yaml")
+    )  # one line per version
+    listed = [tuple(line.split()[:2]) for line in result.output.splitlines()[1:]]
+    assert sorted(listed) == shipped
 
 
 TABLE = (
