@@ -8,7 +8,7 @@ PORT ?= 5000
 # The suite in one process per core (at most four), a test file per process at a time.
 PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadfile
 
-.PHONY: run test lint format bench serve clean
+.PHONY: run test lint format bench serve clean messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Mindgap needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -51,6 +51,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/deptry .
+
+## messages: extract the texts people read, update every language's catalogue and compile them
+# A new language: $(BIN)/pybabel init -i survey/translations/messages.pot -d survey/translations -l <code>
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project Mindgap \
+	  --copyright-holder "The Mindgap developers" --msgid-bugs-address "" \
+	  -k translate:2 -k translate_plural:2,3 -k lazy_gettext -k N_ \
+	  -o survey/translations/messages.pot .
+	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations --no-fuzzy-matching \
+	  --ignore-obsolete --width 0
+	$(BIN)/pybabel compile -d survey/translations --statistics
 
 format: $(STAMP)
 	$(BIN)/ruff format .

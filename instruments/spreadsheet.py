@@ -64,7 +64,12 @@ __all__ = [
     "write_table",
 ]
 
-_PREFER_NOT_TO_SAY = {"en": "Prefer not to say", "de": "Keine Angabe"}
+_PREFER_NOT_TO_SAY = {
+    "en": "Prefer not to say",
+    "de": "Keine Angabe",
+    "fr": "Je préfère ne pas répondre",
+    "es": "Prefiero no responder",
+}
 
 #: The scales a table can name in its ``scale`` column: labels per point and language, and the
 #: "prefer not to say" option (identical to the scales of the shipped instruments).
@@ -72,30 +77,75 @@ BUILTIN_SCALES: Mapping[str, Mapping[str, Any]] = {
     "agree5": {
         "kind": "ordinal",
         "labels": {
-            1: {"en": "Strongly disagree", "de": "Stimme überhaupt nicht zu"},
-            2: {"en": "Disagree", "de": "Stimme eher nicht zu"},
-            3: {"en": "Neither agree nor disagree", "de": "Teils, teils"},
-            4: {"en": "Agree", "de": "Stimme eher zu"},
-            5: {"en": "Strongly agree", "de": "Stimme voll und ganz zu"},
+            1: {
+                "en": "Strongly disagree",
+                "de": "Stimme überhaupt nicht zu",
+                "fr": "Pas du tout d'accord",
+                "es": "Totalmente en desacuerdo",
+            },
+            2: {
+                "en": "Disagree",
+                "de": "Stimme eher nicht zu",
+                "fr": "Plutôt pas d'accord",
+                "es": "En desacuerdo",
+            },
+            3: {
+                "en": "Neither agree nor disagree",
+                "de": "Teils, teils",
+                "fr": "Ni d'accord ni pas d'accord",
+                "es": "Ni de acuerdo ni en desacuerdo",
+            },
+            4: {"en": "Agree", "de": "Stimme eher zu", "fr": "Plutôt d'accord", "es": "De acuerdo"},
+            5: {
+                "en": "Strongly agree",
+                "de": "Stimme voll und ganz zu",
+                "fr": "Tout à fait d'accord",
+                "es": "Totalmente de acuerdo",
+            },
         },
         "prefer_not_to_say": _PREFER_NOT_TO_SAY,
     },
     "agree7": {
         "kind": "ordinal",
         "labels": {
-            1: {"en": "Strongly disagree", "de": "Stimme überhaupt nicht zu"},
-            2: {"en": "Disagree", "de": "Stimme nicht zu"},
-            3: {"en": "Somewhat disagree", "de": "Stimme eher nicht zu"},
-            4: {"en": "Neither agree nor disagree", "de": "Teils, teils"},
-            5: {"en": "Somewhat agree", "de": "Stimme eher zu"},
-            6: {"en": "Agree", "de": "Stimme zu"},
-            7: {"en": "Strongly agree", "de": "Stimme voll und ganz zu"},
+            1: {
+                "en": "Strongly disagree",
+                "de": "Stimme überhaupt nicht zu",
+                "fr": "Pas du tout d'accord",
+                "es": "Totalmente en desacuerdo",
+            },
+            2: {"en": "Disagree", "de": "Stimme nicht zu", "fr": "Pas d'accord", "es": "En desacuerdo"},
+            3: {
+                "en": "Somewhat disagree",
+                "de": "Stimme eher nicht zu",
+                "fr": "Plutôt pas d'accord",
+                "es": "Algo en desacuerdo",
+            },
+            4: {
+                "en": "Neither agree nor disagree",
+                "de": "Teils, teils",
+                "fr": "Ni d'accord ni pas d'accord",
+                "es": "Ni de acuerdo ni en desacuerdo",
+            },
+            5: {
+                "en": "Somewhat agree",
+                "de": "Stimme eher zu",
+                "fr": "Plutôt d'accord",
+                "es": "Algo de acuerdo",
+            },
+            6: {"en": "Agree", "de": "Stimme zu", "fr": "D'accord", "es": "De acuerdo"},
+            7: {
+                "en": "Strongly agree",
+                "de": "Stimme voll und ganz zu",
+                "fr": "Tout à fait d'accord",
+                "es": "Totalmente de acuerdo",
+            },
         },
         "prefer_not_to_say": _PREFER_NOT_TO_SAY,
     },
 }
 #: Languages every built-in scale has labels in.
-BUILTIN_LANGUAGES = ("en", "de")
+BUILTIN_LANGUAGES = ("en", "de", "fr", "es")
 
 REQUIRED_COLUMNS = ("item_id", "dimension", "scale", "reverse")
 OPTIONAL_COLUMNS = ("required", "target", "perspective", "mirrors", "audience", "dimension_min_valid")
@@ -278,7 +328,9 @@ def rows_to_yaml(
         "citation": citation,
         "licence": licence,
         "languages": list(languages),
-        "scales": {scale_id: _plain(BUILTIN_SCALES[scale_id]) for scale_id in builder.scales_used},
+        "scales": {
+            scale_id: _scale_in(BUILTIN_SCALES[scale_id], languages) for scale_id in builder.scales_used
+        },
         "dimensions": builder.dimension_entries(),
         "items": builder.entries,
     }
@@ -323,6 +375,21 @@ def _per_language(
     if value is None or isinstance(value, str):
         return _Texts(dict.fromkeys(languages, value or fallback))
     return _Texts({language: value.get(language) or fallback for language in languages})
+
+
+def _scale_in(scale: Mapping[str, Any], languages: Sequence[str]) -> Any:
+    """A built-in scale with its labels in ``languages`` only (the validator refuses others)."""
+
+    def texts(labels: Mapping[str, str]) -> Mapping[str, str]:
+        return {language: labels[language] for language in languages}
+
+    return _plain(
+        {
+            **scale,
+            "labels": {value: texts(labels) for value, labels in scale["labels"].items()},
+            "prefer_not_to_say": texts(scale["prefer_not_to_say"]),
+        }
+    )
 
 
 def _plain(value: Any) -> Any:

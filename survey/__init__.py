@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAIL_FOLDER"] = mail_folder(app.config, app.instance_path)
 
     # models register their tables
-    from survey import cli, errors, extensions, health, jobs, logs, metrics, models, security  # noqa: F401
+    from survey import cli, errors, extensions, health, i18n, jobs, logs, metrics, models, security  # noqa: F401
     from survey.db import configure_engine
 
     logs.init_app(app)  # first: the request id exists before any other hook logs
@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    i18n.install(app)
     cli.init_app(app)
     jobs.queue.init_app(app)
     health.init_app(app)

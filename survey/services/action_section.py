@@ -16,6 +16,7 @@ import math
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import N_, translate
 from survey.models import Action, Wave
 from survey.services.action_effects import Evaluation, actions_to_evaluate
 from survey.services.report_view import Column, Section, Table, Words, cells
@@ -25,64 +26,61 @@ __all__ = ["ANCHOR", "actions_section", "actions_state", "sentence", "trend_rows
 
 ANCHOR = "actions"
 
-#: Message key -> template, per language (English complete; others fall back to it).
+#: Message key -> template, in English; the catalogue translates it.
 MESSAGES = {
-    "en": {
-        "heading": "Did the actions work?",
-        "intro": (
-            "Each action agreed after an earlier wave is measured against its target: how much the "
-            "targeted teams changed on the dimension since that wave, against how much the other teams "
-            "changed in the same time (a difference in differences). Changes are in points of 100 on the "
-            "dimension's scale; intervals are 95 %, and the verdicts allow for the {count} actions "
-            "evaluated together. Only groups shown in both waves' reports are used."
-        ),
-        "caption": "The actions and their effects (points of 100; positive is better)",
-        "col.action": "Action",
-        "col.own": "Targeted teams",
-        "col.others": "Other teams",
-        "col.effect": "Difference",
-        "col.interval": "95 % interval",
-        "col.verdict": "Verdict",
-        "target.teams": "{dimension} in {teams}, since {baseline}",
-        "target.pair": "the gap on {dimension} between {teams}, since {baseline}",
-        "verdict.worked": "It worked",
-        "verdict.worse": "Moved the wrong way",
-        "verdict.others_moved": "The other teams moved as much",
-        "verdict.no_change": "No change beyond chance",
-        "verdict.too_early": "Too early to tell",
-        "verdict.too_few": "Not enough respondents to tell",
-        "say.teams": (
-            "{teams} changed by {own} points and the other teams by {others}: a difference of {effect} "
-            "points (95 % interval {low} to {high})."
-        ),
-        "say.pair": (
-            "The gap closed by {own} points, against {others} between the other teams of the same "
-            "functions: a difference of {effect} points (95 % interval {low} to {high})."
-        ),
-        "say.pair_alone": (
-            "The gap closed by {own} points (95 % interval {low} to {high}); there are no other teams of "
-            "both functions to compare with, and a change that moved both teams alike does not count."
-        ),
-        "why.planned": "The action was still planned when this wave opened.",
-        "why.started_late": "The action was agreed after this wave opened.",
-        "why.targeted": (
-            "A targeted team was too small to be shown in one of the two waves, so its change cannot be "
-            "measured without revealing a group below the threshold."
-        ),
-        "why.comparison": "No other team was shown in both waves to compare with.",
-        "trend.caption": (
-            "The actions over the waves: each action's verdict in each wave that evaluated it (in "
-            "brackets, the difference from the other teams in points of 100)"
-        ),
-        "trend.note": 'Why each verdict, with its interval: "Did the actions work?" in that wave\'s report.',
-        "col.wave": "Wave",
-    }
+    "heading": N_("Did the actions work?"),
+    "intro": N_(
+        "Each action agreed after an earlier wave is measured against its target: how much the "
+        "targeted teams changed on the dimension since that wave, against how much the other teams "
+        "changed in the same time (a difference in differences). Changes are in points of 100 on the "
+        "dimension's scale; intervals are 95 %, and the verdicts allow for the {count} actions "
+        "evaluated together. Only groups shown in both waves' reports are used."
+    ),
+    "caption": N_("The actions and their effects (points of 100; positive is better)"),
+    "col.action": N_("Action"),
+    "col.own": N_("Targeted teams"),
+    "col.others": N_("Other teams"),
+    "col.effect": N_("Difference"),
+    "col.interval": N_("95 % interval"),
+    "col.verdict": N_("Verdict"),
+    "target.teams": N_("{dimension} in {teams}, since {baseline}"),
+    "target.pair": N_("the gap on {dimension} between {teams}, since {baseline}"),
+    "verdict.worked": N_("It worked"),
+    "verdict.worse": N_("Moved the wrong way"),
+    "verdict.others_moved": N_("The other teams moved as much"),
+    "verdict.no_change": N_("No change beyond chance"),
+    "verdict.too_early": N_("Too early to tell"),
+    "verdict.too_few": N_("Not enough respondents to tell"),
+    "say.teams": N_(
+        "{teams} changed by {own} points and the other teams by {others}: a difference of {effect} "
+        "points (95 % interval {low} to {high})."
+    ),
+    "say.pair": N_(
+        "The gap closed by {own} points, against {others} between the other teams of the same "
+        "functions: a difference of {effect} points (95 % interval {low} to {high})."
+    ),
+    "say.pair_alone": N_(
+        "The gap closed by {own} points (95 % interval {low} to {high}); there are no other teams of "
+        "both functions to compare with, and a change that moved both teams alike does not count."
+    ),
+    "why.planned": N_("The action was still planned when this wave opened."),
+    "why.started_late": N_("The action was agreed after this wave opened."),
+    "why.targeted": N_(
+        "A targeted team was too small to be shown in one of the two waves, so its change cannot be "
+        "measured without revealing a group below the threshold."
+    ),
+    "why.comparison": N_("No other team was shown in both waves to compare with."),
+    "trend.caption": N_(
+        "The actions over the waves: each action's verdict in each wave that evaluated it (in "
+        "brackets, the difference from the other teams in points of 100)"
+    ),
+    "trend.note": N_('Why each verdict, with its interval: "Did the actions work?" in that wave\'s report.'),
+    "col.wave": N_("Wave"),
 }
 
 
 def _say(language: str, key: str, **values) -> str:
-    template = MESSAGES.get(language, {}).get(key) or MESSAGES["en"][key]
-    return template.format(**values)
+    return translate(language, MESSAGES[key], **values)
 
 
 def _target(words: Words, action: Action, evaluation: Evaluation) -> str:

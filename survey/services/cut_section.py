@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 import analysis.cuts
+from survey.i18n import N_, translate
 from survey.services.report_view import Column, Section, Table, Words, cells
 from survey.services.wording import Phrase, Segment
 
@@ -24,74 +25,40 @@ COLUMNS = 3
 #: Longest value name kept on one line above its column.
 SHORT_NAME = 14
 
-#: The section's words per language (English is complete; others fall back to it).
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "heading": "By {attribute}",
-        "intro": (
-            "Mean scores of the people of each {attribute}, across the whole organisation{within}, from "
-            "their roster entry when they were invited. A value is shown only for at least {threshold} "
-            "people, and only when no smaller group could be worked out by comparing it with the teams, "
-            "the other values or earlier releases."
-        ),
-        "within": " and within sales and within marketing",
-        "dimension": "Dimension",
-        "people": "People",
-        "caption": "Mean scores by {attribute}",
-        "part": " ({part} of {parts})",
-        "none": "No value of {attribute} can be shown in this release.",
-        "not_shown": "Not shown: {cells}.",
-        "not_recorded": "not recorded",
-        "sales": "sales",
-        "marketing": "marketing",
-        "below": "fewer than {threshold} people",
-        "uncheckable": "too many overlapping groups to check that nobody's answers could be worked out",
-        "complementary": (
-            "it could be worked out from other results shown (teams, other values or earlier releases)"
-        ),
-        "refused": (
-            "The results are not cut by {attribute}: it has {count} different values, more than the "
-            "{most} a cut may have. Import it in bands (for example 0–1, 1–3 and 3+ years)."
-        ),
-    },
-    "de": {
-        "heading": "Nach {attribute}",
-        "intro": (
-            "Mittelwerte der Personen je {attribute}, über die ganze Organisation{within}, nach ihrem "
-            "Eintrag in der Teilnehmerliste bei der Einladung. Ein Wert wird nur für mindestens {threshold} "
-            "Personen gezeigt und nur, wenn sich durch Vergleich mit den Teams, den anderen Werten oder "
-            "früheren Veröffentlichungen keine kleinere Gruppe errechnen lässt."
-        ),
-        "within": " sowie innerhalb von Vertrieb und Marketing",
-        "dimension": "Dimension",
-        "people": "Personen",
-        "caption": "Mittelwerte nach {attribute}",
-        "part": " ({part} von {parts})",
-        "none": "Kein Wert von {attribute} kann in dieser Veröffentlichung gezeigt werden.",
-        "not_shown": "Nicht gezeigt: {cells}.",
-        "not_recorded": "nicht erfasst",
-        "sales": "Vertrieb",
-        "marketing": "Marketing",
-        "below": "weniger als {threshold} Personen",
-        "uncheckable": (
-            "zu viele überlappende Gruppen, um zu prüfen, dass sich niemandes Antworten errechnen lassen"
-        ),
-        "complementary": (
-            "er ließe sich aus anderen gezeigten Ergebnissen errechnen (Teams, andere Werte oder frühere "
-            "Veröffentlichungen)"
-        ),
-        "refused": (
-            "Die Ergebnisse werden nicht nach {attribute} aufgeteilt: es hat {count} verschiedene Werte, "
-            "mehr als die {most}, die eine Aufteilung haben darf. Importieren Sie es in Stufen (etwa 0–1, "
-            "1–3 und 3+ Jahre)."
-        ),
-    },
+#: The section's words by key, in English; the catalogue translates them.
+TEXT: dict[str, str] = {
+    "heading": N_("By {attribute}"),
+    "intro": N_(
+        "Mean scores of the people of each {attribute}, across the whole organisation{within}, from "
+        "their roster entry when they were invited. A value is shown only for at least {threshold} "
+        "people, and only when no smaller group could be worked out by comparing it with the teams, "
+        "the other values or earlier releases."
+    ),
+    "within": N_(" and within sales and within marketing"),
+    "dimension": N_("Dimension"),
+    "people": N_("People"),
+    "caption": N_("Mean scores by {attribute}"),
+    "part": N_(" ({part} of {parts})"),
+    "none": N_("No value of {attribute} can be shown in this release."),
+    "not_shown": N_("Not shown: {cells}."),
+    "not_recorded": N_("not recorded"),
+    "sales": N_("sales"),
+    "marketing": N_("marketing"),
+    "below": N_("fewer than {threshold} people"),
+    "uncheckable": N_("too many overlapping groups to check that nobody's answers could be worked out"),
+    "complementary": N_(
+        "it could be worked out from other results shown (teams, other values or earlier releases)"
+    ),
+    "refused": N_(
+        "The results are not cut by {attribute}: it has {count} different values, more than the "
+        "{most} a cut may have. Import it in bands (for example 0–1, 1–3 and 3+ years)."
+    ),
 }
 
 
 def text(language: str, key: str, **values) -> str:
     """The section's message ``key`` in ``language`` (English where it has none), fields filled."""
-    return (TEXT.get(language) or TEXT["en"]).get(key, TEXT["en"][key]).format(**values)
+    return translate(language, TEXT[key], **values)
 
 
 def _cell_name(cell: dict, language: str = "en") -> str:

@@ -50,6 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
 from survey.extensions import db
+from survey.i18n import LANGUAGES, N_, short_date, translate
 from survey.metrics import count_email
 from survey.models import EmailSend, Invitation, Participant, Team, Wave, utcnow
 from survey.models.types import day_of, now_for
@@ -67,56 +68,37 @@ SMTP_TIMEOUT_SECONDS = 30
 #: How often one run connects again after the server dropped the connection.
 MAX_RECONNECTS = 3
 
-#: Subject and body per language and kind. Fields: {organization}, {wave}, {link}, {closes},
-#: {minutes} (the expected time for the recipient's team, as the welcome page says it).
-MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {
-        "invitation": (
-            "{organization}: your invitation to the {wave} survey",
+#: Subject and body per kind, in English; the catalogue translates them. Fields: {organization},
+#: {wave}, {link}, {closes}, {minutes} (the expected time for the recipient's team, as the
+#: welcome page says it).
+MESSAGES: dict[str, tuple[str, str]] = {
+    "invitation": (
+        N_("{organization}: your invitation to the {wave} survey"),
+        N_(
             "Hello,\n\n{organization} asks you to take part in the {wave} survey on how sales and "
             "marketing work together. It takes about {minutes} minutes; you can stop and come back later.\n\n"
             "Your answers are confidential: results are shown only for groups, never for one person.\n\n"
-            "{link}{closes}Thank you.\n",
+            "{link}{closes}Thank you.\n"
         ),
-        "reminder": (
-            "Reminder: the {wave} survey of {organization}",
+    ),
+    "reminder": (
+        N_("Reminder: the {wave} survey of {organization}"),
+        N_(
             "Hello,\n\nthis is a reminder of the {wave} survey of {organization}. If you have started, "
             "the link takes you back to where you stopped.\n\n"
-            "{link}{closes}Thank you.\n",
+            "{link}{closes}Thank you.\n"
         ),
-        "closes": ("", "The survey closes on {date}.\n\n"),
-        "link": ("", "Your personal link (please do not forward it):\n{link}\n\n"),
-        "link_given": (
-            "",
+    ),
+    "closes": ("", N_("The survey closes on {date}.\n\n")),
+    "link": ("", N_("Your personal link (please do not forward it):\n{link}\n\n")),
+    "link_given": (
+        "",
+        N_(
             "Please use the personal link you were given{when}; it still works. If you cannot find it, "
-            "ask {organization} for a new one.\n\n",
+            "ask {organization} for a new one.\n\n"
         ),
-        "when": ("", " on {date}"),
-    },
-    "de": {
-        "invitation": (
-            "{organization}: Ihre Einladung zur Umfrage {wave}",
-            "Guten Tag,\n\n{organization} bittet Sie, an der Umfrage {wave} zur Zusammenarbeit von "
-            "Vertrieb und Marketing teilzunehmen. Sie dauert etwa {minutes} Minuten; Sie können jederzeit "
-            "unterbrechen und später weitermachen.\n\n"
-            "Ihre Antworten sind vertraulich: Ergebnisse werden nur für Gruppen gezeigt, nie für "
-            "einzelne Personen.\n\n{link}{closes}Vielen Dank.\n",
-        ),
-        "reminder": (
-            "Erinnerung: Umfrage {wave} von {organization}",
-            "Guten Tag,\n\nwir erinnern Sie an die Umfrage {wave} von {organization}. Wenn Sie schon "
-            "begonnen haben, führt der Link Sie dorthin zurück, wo Sie aufgehört haben.\n\n"
-            "{link}{closes}Vielen Dank.\n",
-        ),
-        "closes": ("", "Die Umfrage endet am {date}.\n\n"),
-        "link": ("", "Ihr persönlicher Link (bitte nicht weitergeben):\n{link}\n\n"),
-        "link_given": (
-            "",
-            "Bitte verwenden Sie den persönlichen Link, den Sie{when} erhalten haben; er funktioniert "
-            "weiterhin. Falls Sie ihn nicht finden, bitten Sie {organization} um einen neuen.\n\n",
-        ),
-        "when": ("", " am {date}"),
-    },
+    ),
+    "when": ("", N_(" on {date}")),
 }
 
 
@@ -182,10 +164,10 @@ class SendReport:
 
 
 def language_for(wave: Wave, participant: Participant) -> str:
-    """The participant's ``language`` attribute if we have text for it, else the wave's first."""
-    offered = [code for code in (wave.languages or []) if code in MESSAGES] or ["en"]
+    """The participant's ``language`` attribute if the wave offers it, else the wave's first language."""
+    offered = [code for code in (wave.languages or []) if code in LANGUAGES] or ["en"]
     wanted = str((participant.attributes or {}).get("language", "")).lower()
-    return wanted if wanted in offered or (not wave.languages and wanted in MESSAGES) else offered[0]
+    return wanted if wanted in offered or (not wave.languages and wanted in LANGUAGES) else offered[0]
 
 
 def compose(
@@ -207,17 +189,20 @@ def compose(
     holds one line.
     """
     language = language_for(wave, participant)
-    texts = MESSAGES[language]
-    subject, body = texts[kind]
+    subject, body = (translate(language, text) for text in MESSAGES[kind])
+
+    def part(key: str, **values) -> str:
+        return translate(language, MESSAGES[key][1], **values)
+
     zone = zone_named(wave.organization.time_zone)
     closes = readable_date(wave.closes_at, language, zone) if wave.closes_at else ""
-    closes = texts["closes"][1].format(date=closes) if closes else ""
+    closes = part("closes", date=closes) if closes else ""
     organization = wave.organization.name
     if link:
-        link_text = texts["link"][1].format(link=link)
+        link_text = part("link", link=link)
     else:
-        when = texts["when"][1].format(date=f"{given_on:%Y-%m-%d}") if given_on else ""
-        link_text = texts["link_given"][1].format(when=when, organization=organization)
+        when = part("when", date=short_date(given_on, language, zone)) if given_on else ""
+        link_text = part("link_given", when=when, organization=organization)
     fields = {"organization": organization, "wave": wave.name, "link": link_text, "closes": closes,
               "minutes": expected_minutes(plan_for(wave, participant.team.function))}  # fmt: skip
     to = recipient(participant.email or "")
@@ -739,9 +724,7 @@ def send_one(
         raise ServiceError(f"{refused}: {problem}")
 
 
-def send_test_message(
-    wave: Wave, actor, kind: str, language: str, link: str, settings: MailSettings
-) -> str:
+def send_test_message(wave: Wave, actor, kind: str, language: str, link: str, settings: MailSettings) -> str:
     """Send the wave's ``kind`` message in ``language`` to ``actor`` (its link: ``link``); audited.
 
     The message is the one respondents get, composed and sent as theirs are, with "[Test]"
@@ -752,7 +735,7 @@ def send_test_message(
 
     if kind not in ("invitation", "reminder"):
         raise ServiceError("Choose the invitation or the reminder.")
-    if language not in MESSAGES:
+    if language not in LANGUAGES:
         raise ServiceError("There is no e-mail text in that language.")
     # A respondent of a sales team as far as the message goes (its length estimate, say); never stored.
     stand_in = Participant(email=actor.email, display_name="", attributes={"language": language},

@@ -213,14 +213,14 @@ def test_values_outside_the_named_columns_are_reported(tmp_path):
 
 def test_header_errors(tmp_path):
     table = write_csv(
-        tmp_path / "bad.csv", "item_id,dimenson,scale,text_fr,dimension_name_en,colour", "a,b,c,d,e,f"
+        tmp_path / "bad.csv", "item_id,dimenson,scale,text_it,dimension_name_en,colour", "a,b,c,d,e,f"
     )
     assert import_errors(table) == [
         "row 1: unknown column 'dimenson'; did you mean 'dimension'?",
         "row 1: unknown column 'colour'",
         "row 1: missing column 'dimension'",
         "row 1: missing column 'reverse'",
-        "row 1: column 'text_fr': the built-in scales have labels in en, de only",
+        "row 1: column 'text_it': the built-in scales have labels in en, de, fr, es only",
         "row 1: column 'dimension_name_en' has no matching text_en column",
     ]
 

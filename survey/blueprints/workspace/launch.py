@@ -28,6 +28,7 @@ from survey.blueprints.respond.text import readable_date, survey_operator, trans
 from survey.blueprints.workspace.forms import ActionForm, ReopenForm, TimeZoneForm
 from survey.blueprints.workspace.views import bp
 from survey.extensions import db
+from survey.i18n import LANGUAGES
 from survey.models import Invitation, Participant, Team, WaveMember
 from survey.services import ServiceError, access, audit
 from survey.services.branding import branding_for_link
@@ -50,7 +51,7 @@ from survey.services.launch import (
     to_utc,
     zone_of,
 )
-from survey.services.mailing import MESSAGES, MailSettings, send_test_message
+from survey.services.mailing import MailSettings, send_test_message
 from survey.services.responding import expected_minutes, organization_of, plan_for, progress
 from survey.services.waves import reopen_blocker, reopen_wave
 
@@ -99,7 +100,7 @@ def launch_context(wave) -> dict:
     return {
         "checklist": launch_checklist(wave) if wave.status == "draft" else [],
         "preview_languages": [(code, language_name(code)) for code in plan_languages],
-        "mail_languages": [(code, language_name(code)) for code in plan_languages if code in MESSAGES],
+        "mail_languages": [(code, language_name(code)) for code in plan_languages if code in LANGUAGES],
         "reopen_form": ReopenForm(),
         "reopen_blocker": reopen_blocker(wave) if wave.status == "closed" else "",
         "zone": zone_of(wave.organization),
