@@ -222,3 +222,19 @@ def test_upgrade_leaves_existing_links_without_a_nonce(migrated_app):
     assert "link_nonce" not in columns
     with db.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT token_hash FROM invitation")) == "1" * 64
+
+
+def test_upgrade_gives_existing_users_the_browser_language(migrated_app):
+    """Users made before the language choice follow the browser (NULL); the way down drops the column."""
+    upgrade(revision="a7c2e4f6b813")
+    with db.engine.begin() as connection:
+        insert(connection, "user", id=1, email="a@example.com", password_hash="x", role="admin", active=True,
+               created_at="2026-12-01 09:00:00")  # fmt: skip
+    upgrade(revision="b8d3f5a7c924")
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text('SELECT language FROM "user"')) is None
+    downgrade(revision="a7c2e4f6b813")
+    columns = {column["name"] for column in sa.inspect(db.engine).get_columns("user")}
+    assert "language" not in columns
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text('SELECT email FROM "user"')) == "a@example.com"
