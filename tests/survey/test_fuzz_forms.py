@@ -31,6 +31,7 @@ from wtforms.fields.core import UnboundField
 from survey.blueprints.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     SetPasswordForm,
 )
@@ -295,6 +296,7 @@ def targets(workspace) -> dict[str, Target]:
         "auth.login": Target(None, "/auth/login", sign_in, fresh_client=True),
         "auth.logout": Target("manager", "/auth/logout", action, fresh_client=True),
         "auth.password": Target("manager", "/auth/password", change),
+        "auth.account": Target("manager", "/auth/account", {"language": text_field("", "en", "de", "es")}),
         "workspace.new_organization": Target("admin", "/orgs/new", organization),
         "workspace.users": Target("admin", "/users", user),
         "workspace.end_user_sessions": Target("admin", "/users/{user_id}/end-sessions", action),
@@ -409,7 +411,7 @@ WAVE_ACTIONS = {
 }
 #: The forms of :func:`targets`, one test each.
 WORKSPACE_ENDPOINTS = [
-    "auth.login", "auth.logout", "auth.password",
+    "auth.login", "auth.logout", "auth.password", "auth.account",
     "workspace.new_organization", "workspace.users", "workspace.end_user_sessions",
     "workspace.teams", "workspace.edit_team", "workspace.edit_participant", "workspace.roster_import",
     "workspace.new_wave", "workspace.threshold", "workspace.clone", "workspace.cuts_view",
@@ -444,6 +446,7 @@ def test_the_form_classes_match_the_fuzzed_fields(make_workspace, quick_hashes):
     classes = {
         "auth.login": LoginForm,
         "auth.password": ChangePasswordForm,
+        "auth.account": LanguageForm,
         "workspace.new_organization": workspace_forms.OrganizationForm,
         "workspace.users": workspace_forms.UserForm,
         "workspace.teams": workspace_forms.TeamForm,

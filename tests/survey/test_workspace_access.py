@@ -44,6 +44,7 @@ ACCESS_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "main.index": (SIGNED_IN, ()),
     "auth.logout": (SIGNED_IN, ()),
     "auth.password": (SIGNED_IN, ()),
+    "auth.account": (SIGNED_IN, ()),
     "workspace.new_organization": (CREATE, ()),
     "workspace.users": (ADMIN, ()),
     "workspace.end_user_sessions": (ADMIN, ("user_id",)),

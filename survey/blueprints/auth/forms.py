@@ -1,36 +1,55 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from survey.i18n import LANGUAGE_NAMES, lazy_gettext
 from survey.services.users import MIN_PASSWORD_LENGTH
+
+#: The account page's language choice: "" follows the browser, else a shipped language by its own name.
+BROWSER_LANGUAGE = ""
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(lazy_gettext("Keep me signed in on this device"))
+
+
+def _new_password_field() -> PasswordField:
+    return PasswordField(
+        lazy_gettext("New password (at least {count} characters)", count=MIN_PASSWORD_LENGTH),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+    )
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
+        lazy_gettext("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=lazy_gettext("The passwords differ."))],
+    )
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
-    new = PasswordField(
-        f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-    )
-    confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new", message="The passwords differ.")]
-    )
+    current = PasswordField(lazy_gettext("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new = _new_password_field()
+    confirm = _confirm_field()
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
 
 
 class SetPasswordForm(FlaskForm):
-    new = PasswordField(
-        f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-    )
-    confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new", message="The passwords differ.")]
+    new = _new_password_field()
+    confirm = _confirm_field()
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=[
+            SelectChoice(BROWSER_LANGUAGE, lazy_gettext("Same as my browser")),
+            *(SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()),
+        ],
     )

@@ -1,4 +1,4 @@
-"""Signing in and out, and changing one's password."""
+"""Signing in and out, one's account: password and language."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from survey.blueprints.auth import throttle
-from survey.blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from survey.blueprints.auth.forms import (
+    BROWSER_LANGUAGE,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from survey.extensions import db, login_manager
+from survey.i18n import _, lazy_gettext, ngettext
 from survey.models import User
-from survey.services import ServiceError
+from survey.services import ServiceError, audit
 from survey.services.accounts import (
     WrongPasswordError,
     change_password,
@@ -55,6 +63,7 @@ def _duration(name: str) -> timedelta:
 
 
 def _too_many(template: str, form, message: str, wait: int):
+    """``message`` is already in the reader's language, with ``{wait}`` left to fill."""
     flash(message.format(wait=wait), "error")
     return render_template(template, form=form), 429, {"Retry-After": str(wait)}
 
@@ -69,7 +78,7 @@ def login():
     if form.validate_on_submit():
         wait = throttle.retry_after("signin")
         if wait:
-            message = "Too many failed sign-ins from your network address. Try again in {wait} seconds."
+            message = _("Too many failed sign-ins from your network address. Try again in {wait} seconds.")
             return _too_many("auth/login.html", form, message, wait)
         attempt = sign_in(
             form.email.data,
@@ -81,14 +90,14 @@ def login():
         db.session.commit()
         if attempt.wait:
             # Counted per typed address, so this too reads the same with or without an account.
-            message = "Too many failed sign-ins with this address. Try again in {wait} seconds."
+            message = _("Too many failed sign-ins with this address. Try again in {wait} seconds.")
             return _too_many("auth/login.html", form, message, attempt.wait)
         if attempt.user is not None:
             login_user(attempt.user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         throttle.count_failure("signin")
         # One message for an unknown address and a wrong password: no account probing.
-        flash("That e-mail address and password do not match an account.", "error")
+        flash(_("That e-mail address and password do not match an account."), "error")
         status = 401
     elif form.is_submitted():
         status = 400
@@ -102,8 +111,29 @@ def logout():
     end_session(current_user.session_token)
     db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """One's account: who one is, the language of the workspace pages, a way to the password change."""
+    form = LanguageForm(language=current_user.language or BROWSER_LANGUAGE)
+    status = 200
+    if form.validate_on_submit():
+        chosen = form.language.data or None
+        if chosen != current_user.language:
+            audit.record(current_user, "user.language_changed", subject=current_user.email,
+                         details={"language": chosen or "browser"})  # fmt: skip
+            current_user.language = chosen
+            db.session.commit()
+        # Said in the language just chosen (the user's preference, else the browser's).
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("auth.account"))
+    if form.is_submitted():
+        status = 400
+    return render_template("auth/account.html", form=form), status
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -115,7 +145,7 @@ def password():
     if form.validate_on_submit():
         wait = throttle.retry_after("password", current_user.id)
         if wait:
-            message = "Too many wrong current passwords. Try again in {wait} seconds."
+            message = _("Too many wrong current passwords. Try again in {wait} seconds.")
             return _too_many("auth/password.html", form, message, wait)
         try:
             ended = change_password(current_user, form.current.data, form.new.data)
@@ -127,14 +157,18 @@ def password():
             status = 400
         else:
             db.session.commit()
-            elsewhere = f" You are signed out on {ended} other sign-in(s)." if ended else ""
-            flash("Your password is changed." + elsewhere, "success")
+            if ended:
+                flash(ngettext("Your password is changed. You are signed out on {count} other sign-in.",
+                               "Your password is changed. You are signed out on {count} other sign-ins.",
+                               ended), "success")  # fmt: skip
+            else:
+                flash(_("Your password is changed."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), status
 
 
 #: The one answer to every "forgot password" request, whether or not the address has an account.
-RESET_ANSWER = (
+RESET_ANSWER = lazy_gettext(
     "If an account has this address, a link to set a new password is on its way; it works for one hour. "
     "Nothing arrived? Check the address, and your spam folder."
 )
@@ -149,12 +183,12 @@ def forgot():
     if form.validate_on_submit():
         wait = throttle.retry_after("reset")
         if wait:
-            return _too_many("auth/forgot.html", form, "Too many requests from your network address. "
-                             "Try again in {wait} seconds.", wait)  # fmt: skip
+            message = _("Too many requests from your network address. Try again in {wait} seconds.")
+            return _too_many("auth/forgot.html", form, message, wait)
         throttle.count_failure("reset")
         outgoing = request_password_reset(form.email.data)
         db.session.commit()
-        flash(RESET_ANSWER, "info")
+        flash(str(RESET_ANSWER), "info")
         response = redirect(url_for("auth.forgot"))
         if outgoing is not None:
             # Sent once the answer has gone out, so its timing does not tell which addresses have
@@ -195,7 +229,7 @@ def set_password(token: str):
             status = 400
         else:
             login_user(user)
-            flash("Your password is set; you are signed in.", "success")
+            flash(_("Your password is set; you are signed in."), "success")
             return redirect(url_for("main.index"))
     elif form.is_submitted():
         status = 400
