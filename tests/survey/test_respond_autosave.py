@@ -202,7 +202,7 @@ def test_welcome_page_names_organisation_deadline_operator_and_promises_once(cli
     organization = setup.wave.organization.name
     assert f"{organization} asks you to take part." in page
     assert "It takes about 18 minutes." in page
-    assert "Please answer by Friday 14 March 2031, 17:00 UTC." in page
+    assert "Please answer by Friday, 14 March 2031, 17:00 UTC." in page
     assert f"run by Northwind Consulting (surveys@northwind.example) for {organization}" in page
     assert page.lower().count("confidential") == 1  # the heading; the introductions no longer repeat it
     german = text_of(client.get(f"/s/{setup.token()}?lang=de"))
@@ -245,14 +245,14 @@ def test_the_closing_date_reads_in_the_respondent_language(make_survey):
     from survey.blueprints.respond.text import readable_date
 
     moment = datetime(2027, 1, 4, 9, 30, tzinfo=UTC) + timedelta(days=0)
-    assert readable_date(moment, "en") == "Monday 4 January 2027, 09:30 UTC"
+    assert readable_date(moment, "en") == "Monday, 4 January 2027, 09:30 UTC"
     assert readable_date(moment, "de") == "Montag, 4. Januar 2027, 09:30 Uhr UTC"
     assert readable_date(moment, "xx") == readable_date(moment, "en")
     # In the organisation's time zone, named.
     berlin, auckland = ZoneInfo("Europe/Berlin"), ZoneInfo("Pacific/Auckland")
-    assert readable_date(moment, "en", berlin) == "Monday 4 January 2027, 10:30 (Europe/Berlin time)"
+    assert readable_date(moment, "en", berlin) == "Monday, 4 January 2027, 10:30 (Europe/Berlin time)"
     assert readable_date(moment, "de", berlin) == "Montag, 4. Januar 2027, 10:30 Uhr (Zeitzone Europe/Berlin)"
-    assert readable_date(moment, "en", auckland) == "Monday 4 January 2027, 22:30 (Pacific/Auckland time)"
+    assert readable_date(moment, "en", auckland) == "Monday, 4 January 2027, 22:30 (Pacific/Auckland time)"
 
 
 def test_the_welcome_page_gives_the_deadline_in_the_organisation_time_zone(client, make_survey):
@@ -261,7 +261,7 @@ def test_the_welcome_page_gives_the_deadline_in_the_organisation_time_zone(clien
     setup.wave.organization.time_zone = "Pacific/Auckland"
     db.session.commit()
     page = text_of(client.get(f"/s/{setup.token()}"))
-    assert "Tuesday 5 January 2027, 12:30 (Pacific/Auckland time)" in page
+    assert "Tuesday, 5 January 2027, 12:30 (Pacific/Auckland time)" in page
 
 
 def test_the_invitation_quotes_the_welcome_page_figure(app, client, make_survey):
@@ -292,7 +292,7 @@ def test_the_invitation_gives_the_closing_time_as_the_welcome_page_does(app, cli
     body = compose(
         setup.wave, participant, "invitation", "https://example.org/s/x", MailSettings.from_config(app.config)
     )
-    deadline = "Tuesday 5 January 2027, 12:30 (Pacific/Auckland time)"
+    deadline = "Tuesday, 5 January 2027, 12:30 (Pacific/Auckland time)"
     assert f"The survey closes on {deadline}." in body.get_body(("plain",)).get_content()
     assert deadline in text_of(client.get(f"/s/{setup.token()}"))
 

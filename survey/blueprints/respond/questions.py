@@ -25,6 +25,7 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from survey.i18n import lazy_gettext
 from survey.services.responding import PREFER_NOT_TO_SAY, SurveyPage
 
 #: Scale kind -> macro in ``templates/respond/formats.html``.
@@ -50,7 +51,7 @@ def question_type(item) -> str:
 
 
 class LanguageForm(FlaskForm):
-    language = RadioField("Language", validators=[Optional()])
+    language = RadioField(lazy_gettext("Language"), validators=[Optional()])
 
     class Meta:
         # The welcome page's form carries the link-bound token instead (survey.security).

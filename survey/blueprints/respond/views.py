@@ -3,6 +3,12 @@
 The token in the URL is the respondent's only credential; it is looked up by its hash
 and never appears in logs of ours, referrers or caches. Each request reads what it needs
 in one query (:func:`~survey.services.responding.open_link`) and writes in bulk.
+
+Everything a respondent reads is in their survey language: as soon as a view knows it (the
+response's language, else the one chosen or the browser's among those offered) it makes it
+the request's language (:func:`~survey.i18n.use_language`), so the layout around the page,
+the errors the services raise and the page itself all speak it. Pages without a survey
+language (an unknown link, a refused form) take the browser's among the shipped languages.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from survey.blueprints.respond.questions import (
 )
 from survey.blueprints.respond.text import LANGUAGE_NAMES, readable_date, survey_operator, translator
 from survey.extensions import csrf, db
+from survey.i18n import LANGUAGES, current_language, use_language
 from survey.security import count_unknown_link, link_form_token, valid_link_form_token
 from survey.services.branding import branding_for_link
 from survey.services.dates import zone_named
@@ -50,7 +57,6 @@ csrf.exempt(bp)
 
 #: Form fields that are not answers.
 CONTROL_FIELDS = {"csrf_token", "action", "shown_at"}
-UI_LANGUAGES = ("en", "de")
 
 
 @bp.before_request
@@ -61,7 +67,7 @@ def check_form_token():
     token = (request.view_args or {}).get("token", "")
     if valid_link_form_token(token, request.form.get("csrf_token", "")):
         return None
-    language = _browser_language(UI_LANGUAGES)
+    language = _speak(_browser_language(LANGUAGES))
     t = translator(language)
     return _render("respond/message.html", language, 400, title=t("bad_request_title"),
                    message=t("form_expired"), hint=t("bad_request_hint"))  # fmt: skip
@@ -83,11 +89,21 @@ def private_headers(response):
 
 
 def _browser_language(offered) -> str:
+    """The browser's best language among ``offered`` ("fr-CH" finds "fr"), else the first offered."""
     offered = list(offered)
     return request.accept_languages.best_match(offered) or offered[0]
 
 
+def _speak(language: str) -> str:
+    """Make ``language`` the request's language (the catalogue's, or English where it has none
+    yet: the instrument's texts are still shown in ``language``); returns ``language``."""
+    use_language(language)
+    return language
+
+
 def _render(template: str, language: str, status: int = 200, **context):
+    """Render a respondent's page in ``language``: its own texts (``t``) and the layout's."""
+    _speak(language)
     context.setdefault("brand", g.get("brand"))  # the client's branding, read with the link
     body = render_template(template, t=translator(language), page_language=language, **context)
     return body, status
@@ -106,7 +122,14 @@ def _visit(token: str) -> Visit:
 
 
 def _language(visit: Visit, plan) -> str:
-    return visit.response.locale if visit.response else _browser_language(plan.languages)
+    """The survey language of ``visit`` (its response's, else the browser's among those offered),
+    made the request's language."""
+    return _speak(visit.response.locale if visit.response else _browser_language(plan.languages))
+
+
+def _submitted_language(visit: Visit) -> str:
+    """The language of a visit whose answers are in (an anonymous response is no longer linked)."""
+    return _speak(visit.response.locale if visit.response else _browser_language(LANGUAGES))
 
 
 @bp.route("/<token>", methods=["GET"])
@@ -117,7 +140,7 @@ def entry(token: str):
     plan = plan_for(visit.wave, visit.function, visit.response)
     language = _language(visit, plan)
     if request.args.get("lang") in plan.languages:
-        language = request.args["lang"]
+        language = _speak(request.args["lang"])
     form = LanguageForm(data={"language": language})
     form.language.choices = language_choices(plan.languages, LANGUAGE_NAMES)
     introductions = [
@@ -158,6 +181,8 @@ def start(token: str):
         return redirect(url_for("respond.thanks", token=token))
     plan = plan_for(visit.wave, visit.function, visit.response)
     language = request.form.get("language") or _browser_language(plan.languages)
+    # A language the survey does not offer is refused; the refusal is in one it offers.
+    _speak(language if language in plan.languages else _browser_language(plan.languages))
     try:
         response = start_response(visit, language, plan)
     except InvalidSubmissionError as error:
@@ -184,16 +209,17 @@ def page(token: str, number: int):
         # A repeated submit (double click, browser retry, second tab) lands where the first did;
         # any other change after submission is refused.
         if posting and request.form.get("action") != "submit":
-            return _already_submitted(visit.response.locale if visit.response else "en", token)
+            return _already_submitted(_submitted_language(visit), token)
         if posting:
             return _thanks(token, visit)
         return redirect(url_for("respond.thanks", token=token))
     if visit.response is None:
         return redirect(url_for("respond.entry", token=token))
-    plan = plan_for(visit.wave, visit.function, visit.response)
+    response = visit.response
+    _speak(response.locale)  # the errors of the save, too
+    plan = plan_for(visit.wave, visit.function, response)
     if not 1 <= number <= plan.page_count:
         abort(404)
-    response = visit.response
     if not posting:
         return _show_page(token, plan, response, number)
 
@@ -219,9 +245,10 @@ def answer(token: str, number: int):
     """
     visit = _visit(token)
     if visit.done:
-        return _already_submitted(visit.response.locale if visit.response else "en", token)
+        return _already_submitted(_submitted_language(visit), token)
     if visit.response is None:
         abort(404)
+    _speak(visit.response.locale)
     plan = plan_for(visit.wave, visit.function, visit.response)
     if not 1 <= number <= plan.page_count:
         abort(404)
@@ -269,18 +296,19 @@ def _show_page(token: str, plan, response, number: int, missing=(), resumed=None
 
 
 def _thanks(token: str, visit: Visit):
-    language = visit.response.locale if visit.response else _browser_language(UI_LANGUAGES)
+    language = _submitted_language(visit)
     threshold = visit.wave.anonymity_threshold
     db.session.commit()
     return _render("respond/thanks.html", language, threshold=threshold,
                    page_url=url_for("respond.thanks", token=token))  # fmt: skip
 
 
-def _bad_request(message: str, language: str):
+def _bad_request(detail: str, language: str):
+    """The 400 page: what the form sent that no survey page sends (``detail``, already translated)."""
     db.session.rollback()
     t = translator(language)
     return _render("respond/message.html", language, 400, title=t("bad_request_title"),
-                   message=f"{t('bad_request')} {message}", hint=t("bad_request_hint"))  # fmt: skip
+                   message=t("bad_request"), detail=detail, hint=t("bad_request_hint"))  # fmt: skip
 
 
 def _already_submitted(language: str, token: str | None = None):
@@ -292,14 +320,15 @@ def _already_submitted(language: str, token: str | None = None):
 
 @bp.errorhandler(AlreadySubmittedError)
 def already_submitted(error):
-    return _already_submitted("en")
+    """Submitted by another request meanwhile: in the language the view chose, else the browser's."""
+    return _already_submitted(current_language())
 
 
 @bp.errorhandler(LinkError)
 def link_problem(problem: LinkError):
     """Unknown, withdrawn, closed or not yet open: say so in the browser's language."""
     db.session.rollback()
-    language = _browser_language(UI_LANGUAGES)
+    language = _browser_language(LANGUAGES)
     t = translator(language)
     return _render("respond/link_problem.html", language, problem.status, title=t(f"{problem.reason}_title"),
                    message=t(problem.reason))  # fmt: skip
