@@ -3,11 +3,70 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from survey.extensions import db
+from survey.i18n import N_, _
 from survey.security import redact_tokens
+
+#: The heading and text of each error page, in the reader's language, where the code that
+#: raised the error gave no words of its own (Werkzeug's defaults are English, and technical).
+PAGES = {
+    400: (
+        N_("The request could not be read"),
+        N_("Something in what your browser sent is not valid here. Go back, reload the page and try again."),
+    ),
+    401: (N_("Please sign in"), N_("This page is for signed-in users. Sign in and try again.")),
+    403: (N_("Not allowed"), N_("Your account may not open this page or do this.")),
+    404: (
+        N_("Page not found"),
+        N_(
+            "There is no page at this address, or it is not yours to see. Check the address, or start again "
+            "from the start page."
+        ),
+    ),
+    405: (N_("Not possible here"), N_("This address does not accept that kind of request.")),
+    413: (
+        N_("Too large"),
+        N_("What you sent is larger than Mindgap accepts. Send a smaller file, or split it in parts."),
+    ),
+    429: (
+        N_("Too many requests"),
+        N_("Too many requests came from your address. Wait a minute and try again."),
+    ),
+    500: (
+        N_("Something went wrong"),
+        N_(
+            "Mindgap could not finish this request, and nothing half-done was kept. Please try again; if it "
+            "happens again, tell your administrator."
+        ),
+    ),
+    503: (
+        N_("Unavailable for a moment"),
+        N_("Mindgap cannot answer just now. Please try again in a few seconds."),
+    ),
+}
+#: A form sent with a missing, expired or foreign anti-forgery token (Flask-WTF's CSRF check).
+EXPIRED_FORM = (
+    N_("This form is no longer valid"),
+    N_(
+        "Your session changed after the page was opened (you signed in or out, or the browser cleared its "
+        "cookies), so the form was not accepted. Reload the page and send the form again."
+    ),
+)
+
+
+def page_texts(error: HTTPException) -> tuple[str, str]:
+    """The heading and the text of ``error``'s page, in the current language."""
+    if isinstance(error, CSRFError):
+        title, text = EXPIRED_FORM
+        return _(title), _(text)
+    title, text = PAGES.get(error.code or 500, PAGES[500 if (error.code or 500) >= 500 else 400])
+    # A description the raising code chose is already in the reader's language (it used _()).
+    own = error.description and error.description != type(error).description
+    return _(title), (error.description if own else _(text))
 
 
 def wants_json() -> bool:
@@ -19,7 +78,8 @@ def _render(error: HTTPException):
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if wants_json():
         return jsonify(error=error.name, message=error.description, status=error.code), error.code, headers
-    return render_template("errors/error.html", error=error), error.code, headers
+    title, text = page_texts(error)
+    return render_template("errors/error.html", error=error, title=title, text=text), error.code, headers
 
 
 def init_app(app: Flask) -> None:
@@ -54,8 +114,8 @@ def init_app(app: Flask) -> None:
         path = redact_tokens(request.path)
         app.logger.warning("Database unavailable on %s %s: %s", request.method, path, error)
         return _render(ServiceUnavailable(
-            "Mindgap cannot reach its database for a moment. Nothing you sent was lost or half-saved: "
-            "please try again in a few seconds.",
+            _("Mindgap cannot reach its database for a moment. Nothing you sent was lost or half-saved: "
+              "please try again in a few seconds."),
             retry_after=int(app.config.get("RETRY_AFTER_SECONDS", 5)),
         ))  # fmt: skip
 

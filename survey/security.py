@@ -18,6 +18,8 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from survey.i18n import _
+
 #: No inline or third-party scripts anywhere; charts are inline SVG, which carries its own
 #: <style> element, hence 'unsafe-inline' for styles only.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -55,7 +57,7 @@ def refuse_nul_bytes():
     """No honest form sends NUL; PostgreSQL cannot even store it. Refuse it before any query."""
     values = [*request.args.values(), *request.form.values(), *(request.view_args or {}).values()]
     if any("\x00" in value for value in values if isinstance(value, str)):
-        abort(400, description="The request contains a NUL character, which is never valid input.")
+        abort(400, description=_("The request contains a NUL character, which is never valid input."))
 
 
 def security_headers(response):
@@ -169,13 +171,15 @@ def count_unknown_link() -> None:
     try:
         if limiter.hit(item, *key):
             return
-        reset, _ = limiter.get_window_stats(item, *key)
+        reset, _remaining = limiter.get_window_stats(item, *key)
     except Exception:  # noqa: BLE001 - any storage failure: fail open, say so in the log
         current_app.logger.warning("Rate-limit storage unreachable; unknown survey links are not limited",
                                    exc_info=True)  # fmt: skip
         return
     raise TooManyRequests(
-        "Too many unknown survey links were tried from your address. Check that the link is complete "
-        "as your invitation gives it, or wait a minute and try again.",
+        _(
+            "Too many unknown survey links were tried from your address. Check that the link is complete "
+            "as your invitation gives it, or wait a minute and try again."
+        ),
         retry_after=max(1, math.ceil(reset - time.time())),
     )

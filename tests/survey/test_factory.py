@@ -93,7 +93,7 @@ def test_health(client):
 def test_unknown_page_is_a_clear_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
-    assert b"Not Found" in response.data
+    assert b"Page not found" in response.data
     api = client.get("/api/v1/nothing")
     assert api.status_code == 404
     assert api.get_json()["status"] == 404
