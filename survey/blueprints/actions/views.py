@@ -13,7 +13,9 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from survey.blueprints.actions.forms import ActionForm, UpdateForm
+from survey.blueprints.main.views import day
 from survey.extensions import db
+from survey.i18n import _, current_language
 from survey.models import Team, Wave
 from survey.services import ServiceError, access, actions
 from survey.services.action_effects import history
@@ -87,6 +89,7 @@ def index(org_id: int):
         names=_dimension_names(organization),
         labels=actions.STATUS_LABELS,
         is_overdue=actions.is_overdue,
+        day=day,
         csv_url=url_for("actions.index", org_id=org_id, format="csv", **request.args.to_dict()),
     )
 
@@ -108,7 +111,8 @@ def _starting_points(wave: Wave | None, names: dict) -> list[tuple[str, dict]]:
             if row.team_a == root or row.team_b == root:
                 continue
             dimension = names.get(row.dimension, row.dimension)
-            label = f"Gap on {dimension}: {teams.get(row.team_a)} and {teams.get(row.team_b)}"
+            label = _("Gap on {dimension}: {team_a} and {team_b}", dimension=dimension,
+                      team_a=teams.get(row.team_a), team_b=teams.get(row.team_b))  # fmt: skip
             points.append(
                 (
                     label,
@@ -122,12 +126,13 @@ def _starting_points(wave: Wave | None, names: dict) -> list[tuple[str, dict]]:
             )
     for recommendation in report.recommendations:
         name = names.get(recommendation.dimension, recommendation.dimension)
-        kind = (
-            "both functions rate it low" if recommendation.basis == "level" else "sales and marketing differ"
-        )
+        if recommendation.basis == "level":
+            label = _("Recommendation on {dimension} (both functions rate it low)", dimension=name)
+        else:
+            label = _("Recommendation on {dimension} (sales and marketing differ)", dimension=name)
         points.append(
             (
-                f"Recommendation on {name} ({kind})",
+                label,
                 {"dimension": recommendation.dimension, "target": "teams", "source": "recommendation"},
             )
         )
@@ -138,11 +143,11 @@ def _fill_choices(form: ActionForm, organization, waves: list[Wave], wave: Wave 
     names = actions.dimensions_of(wave) if wave is not None else {}
     form.wave.choices = [SelectChoice(w.id, w.name) for w in waves]
     ordered = sorted(names.items(), key=lambda item: item[1])
-    form.dimension.choices = [SelectChoice("", "choose…")] + [
+    form.dimension.choices = [SelectChoice("", _("choose…"))] + [
         SelectChoice(code, name) for code, name in ordered
     ]
     form.teams.choices = [SelectChoice(team.id, team.name) for team in _teams(organization)]
-    form.owner.choices = [SelectChoice(0, "a named person (below)")] + [
+    form.owner.choices = [SelectChoice(0, _("a named person (below)"))] + [
         SelectChoice(u.id, u.email) for u in actions.owners_of(organization)
     ]
     return names
@@ -171,7 +176,7 @@ def new(org_id: int):
     organization = _organization(org_id)
     waves = _released_waves(organization)
     if not waves:
-        flash("Actions answer a wave's results: publish a wave's results first.", "error")
+        flash(_("Actions answer a wave's results: publish a wave's results first."), "error")
         return redirect(url_for("actions.index", org_id=org_id))
     form = ActionForm()
     wave_id = form.wave.data if request.method == "POST" else _arg_int("wave")
@@ -193,7 +198,7 @@ def new(org_id: int):
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(error)]
         else:
-            flash(f"Added the action “{action.title}”.", "success")
+            flash(_("Added the action “{title}”.", title=action.title), "success")
             return redirect(url_for("actions.show", org_id=org_id, action_id=action.id))
     return render_template(
         "actions/form.html",
@@ -229,7 +234,8 @@ def show(org_id: int, action_id: int):
         labels=actions.STATUS_LABELS,
         overdue=actions.is_overdue(action),
         history=history(action),
-        evaluation_text=lambda evaluation: sentence("en", action, evaluation),
+        evaluation_text=lambda evaluation: sentence(current_language(), action, evaluation),
+        day=day,
     )
 
 
@@ -240,10 +246,8 @@ def add_update(org_id: int, action_id: int):
     action = _action(org_id, action_id)
     form = UpdateForm()
     if not form.validate_on_submit():
-        flash(
-            "The update could not be read: " + " ".join(e for errors in form.errors.values() for e in errors),
-            "error",
-        )
+        problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        flash(_("The update could not be read: {problems}", problems=problems), "error")
         return show(org_id, action_id)
     try:
         actions.add_update(current_user, action, form.text.data or "", form.status.data or None)
@@ -252,7 +256,7 @@ def add_update(org_id: int, action_id: int):
         db.session.rollback()
         flash(str(error), "error")
         return show(org_id, action_id)
-    flash("Update added.", "success")
+    flash(_("Update added."), "success")
     return redirect(url_for("actions.show", org_id=org_id, action_id=action_id))
 
 
@@ -285,7 +289,7 @@ def edit(org_id: int, action_id: int):
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(error)]
         else:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("actions.show", org_id=org_id, action_id=action_id))
     return render_template(
         "actions/form.html", organization=organization, form=form, wave=wave, action=action, starts=[]
