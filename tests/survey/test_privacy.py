@@ -119,7 +119,7 @@ def test_the_erase_page_says_what_happens_and_asks_for_confirmation(app, client,
     client.post("/auth/login", data={"email": "c@example.org", "password": "correct horse battery"})
     path = f"/orgs/{organization.id}/roster/{ann.id}/erase"
     page = client.get(path).get_data(as_text=True)
-    assert "1 response(s)" in page
+    assert "1 response with its answers" in page
     assert "will be withdrawn" in page
     unconfirmed = client.post(path, data={})
     assert unconfirmed.status_code == 200

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from survey.i18n import lazy_gettext
 from survey.services.branding import MAX_SENDER_NAME
 from survey.services.privacy import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 
@@ -13,12 +14,12 @@ class ActionForm(FlaskForm):
 
 
 class AddPersonForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=320)])
+    email = EmailField(lazy_gettext("E-mail address"), validators=[DataRequired(), Length(max=320)])
     role = SelectField(
-        "Role",
+        lazy_gettext("Role"),
         choices=[
-            SelectChoice("manager", "Manager: reads results"),
-            SelectChoice("consultant", "Consultant: runs the diagnostics"),
+            SelectChoice("manager", lazy_gettext("Manager: reads results")),
+            SelectChoice("consultant", lazy_gettext("Consultant: runs the diagnostics")),
         ],
         validators=[InputRequired()],
         default="manager",
@@ -27,25 +28,33 @@ class AddPersonForm(FlaskForm):
 
 class BrandingForm(FlaskForm):
     accent_colour = StringField(
-        "Accent colour (#rrggbb; empty: Mindgap's blue)", validators=[Optional(), Length(max=20)]
+        lazy_gettext("Accent colour (#rrggbb; empty: Mindgap's blue)"),
+        validators=[Optional(), Length(max=20)],
     )
     sender_name = StringField(
-        "Sender name of invitations (empty: the workspace's)",
+        lazy_gettext("Sender name of invitations (empty: the workspace's)"),
         validators=[Optional(), Length(max=MAX_SENDER_NAME)],
     )
 
 
 class LogoForm(FlaskForm):
-    file = FileField("Logo (PNG or JPEG, at most 512 kB and 2000 pixels a side)", validators=[FileRequired()])
+    file = FileField(
+        lazy_gettext("Logo (PNG or JPEG, at most 512 kB and 2000 pixels a side)"), validators=[FileRequired()]
+    )
 
 
 class RetentionForm(FlaskForm):
     days = IntegerField(
-        f"Delete raw answers this many days after a wave closes ({MIN_RETENTION_DAYS}–{MAX_RETENTION_DAYS}; "
-        "empty: keep them)",
+        lazy_gettext(
+            "Delete raw answers this many days after a wave closes ({least}–{most}; empty: keep them)",
+            least=MIN_RETENTION_DAYS,
+            most=MAX_RETENTION_DAYS,
+        ),
         validators=[Optional(), NumberRange(min=MIN_RETENTION_DAYS, max=MAX_RETENTION_DAYS)],
     )
 
 
 class EraseForm(FlaskForm):
-    confirm = BooleanField("I understand that this cannot be undone", validators=[DataRequired()])
+    confirm = BooleanField(
+        lazy_gettext("I understand that this cannot be undone"), validators=[DataRequired()]
+    )

@@ -22,6 +22,7 @@ from survey.blueprints.clients.forms import (
     RetentionForm,
 )
 from survey.extensions import db
+from survey.i18n import _, ngettext
 from survey.models import Organization
 from survey.services import ServiceError, access, branding, privacy
 from survey.services.console import client_rows
@@ -67,15 +68,18 @@ def people(org_id: int):
             _failed(error)
             status = 400
         else:
-            flash(f"{outgoing.to} has access as {form.role.data}.", "success")
+            if form.role.data == "consultant":
+                flash(_("{address} has access as consultant.", address=outgoing.to), "success")
+            else:
+                flash(_("{address} has access as manager.", address=outgoing.to), "success")
             try:
                 settings = MailSettings.from_config(current_app.config)
                 send_one(outgoing.compose(settings, organization), settings)
             except ServiceError as error:
-                flash(f"The e-mail to {outgoing.to} was not sent ({error}). Add them again to send a new "
-                      "link.", "error")  # fmt: skip
+                flash(_("The e-mail to {address} was not sent ({error}). Add them again to send a new link.",
+                        address=outgoing.to, error=error), "error")  # fmt: skip
             else:
-                flash("An e-mail tells them how to sign in.", "info")
+                flash(_("An e-mail tells them how to sign in."), "info")
             return redirect(url_for("clients.people", org_id=org_id))
     return render_template(
         "clients/people.html", organization=organization, form=form, members=members_of(organization)
@@ -102,7 +106,7 @@ def branding_page(org_id: int):
             form.accent_colour.errors = [*form.accent_colour.errors, str(error)]
             status = 400
         else:
-            flash("Saved the branding.", "success")
+            flash(_("Saved the branding."), "success")
             return redirect(url_for("clients.branding_page", org_id=org_id))
     elif not form.is_submitted():
         form.accent_colour.data = organization.accent_colour or ""
@@ -135,7 +139,7 @@ def logo_upload(org_id: int):
             logo_form.file.errors = [*logo_form.file.errors, str(error)]
             status = 400
         else:
-            flash("Saved the logo.", "success")
+            flash(_("Saved the logo."), "success")
             return redirect(url_for("clients.branding_page", org_id=org_id))
     form = BrandingForm(formdata=None, data={"accent_colour": organization.accent_colour or "",
                                              "sender_name": organization.sender_name or ""})  # fmt: skip
@@ -148,13 +152,13 @@ def logo_remove(org_id: int):
     """Remove the client's logo."""
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
     elif organization.logo_digest is None:
-        flash("There is no logo to remove.", "error")
+        flash(_("There is no logo to remove."), "error")
     else:
         branding.remove_logo(current_user, organization)
         db.session.commit()
-        flash("Removed the logo.", "success")
+        flash(_("Removed the logo."), "success")
     return redirect(url_for("clients.branding_page", org_id=org_id))
 
 
@@ -190,8 +194,12 @@ def privacy_page(org_id: int):
             status = 400
         else:
             days = organization.retention_days
-            flash(f"Raw answers are now deleted {days} days after a wave closes." if days else
-                  "Raw answers are now kept until deleted by hand.", "success")  # fmt: skip
+            if days:
+                flash(ngettext("Raw answers are now deleted {count} day after a wave closes.",
+                               "Raw answers are now deleted {count} days after a wave closes.", days),
+                      "success")  # fmt: skip
+            else:
+                flash(_("Raw answers are now kept until deleted by hand."), "success")
             return redirect(url_for("clients.privacy_page", org_id=org_id))
     elif not form.is_submitted():
         form.days.data = organization.retention_days
@@ -211,7 +219,7 @@ def erase(org_id: int, participant_id: int):
     form = EraseForm()
     status = 200
     if form.validate_on_submit():
-        label = participant.display_name or participant.email or f"person {participant.id}"
+        label = participant.display_name or participant.email or _("person {number}", number=participant.id)
         try:
             result = privacy.erase_participant(current_user, participant)
             db.session.commit()
@@ -219,12 +227,17 @@ def erase(org_id: int, participant_id: int):
             _failed(error)
             status = 400
         else:
-            withdrawn = ""
+            flash(_("Erased {person}: {invitations}, {emails} and {responses}.", person=label,
+                    invitations=ngettext("{count} invitation", "{count} invitations", result.invitations),
+                    emails=ngettext("{count} e-mail record", "{count} e-mail records", result.emails),
+                    responses=ngettext("{count} response", "{count} responses", result.responses)),
+                  "success")  # fmt: skip
             if result.withdrawn_releases:
-                withdrawn = (f" {len(result.withdrawn_releases)} published release(s) were withdrawn: "
-                             "without this person a group would fall below the threshold.")  # fmt: skip
-            flash(f"Erased {label}: {result.invitations} invitation(s), {result.emails} e-mail record(s) and "
-                  f"{result.responses} response(s).{withdrawn}", "success")  # fmt: skip
+                flash(ngettext("{count} published release was withdrawn: without this person a group "
+                               "would fall below the threshold.",
+                               "{count} published releases were withdrawn: without this person a group "
+                               "would fall below the threshold.", len(result.withdrawn_releases)),
+                      "info")  # fmt: skip
             return redirect(url_for("clients.privacy_page", org_id=org_id))
     return render_template(
         "clients/erase.html", organization=organization, participant=participant, form=form,
@@ -239,7 +252,7 @@ def export(org_id: int, participant_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     participant = access.participant_in(organization, participant_id)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(url_for("clients.privacy_page", org_id=org_id))
     data = privacy.export_person(current_user, participant)
     db.session.commit()
