@@ -19,6 +19,14 @@ charts read in greyscale print. The diverging heatmap uses ``PuOr``, which stays
 for red-green deficiencies, is centred on the organisation's mean with
 :class:`~matplotlib.colors.TwoSlopeNorm`, and with few teams prints the difference on the
 cells that stand out.
+
+Language. Every title, axis label, legend entry and note is written in English inside
+``_("…")``, where ``_`` is the function's ``gettext`` keyword: the caller passes the
+translation of the reader's language (``survey.services.figures`` passes the product's
+catalogue), the default draws the English texts as written. Variable parts are
+``{placeholders}`` filled after translation. A ``number`` keyword, ``number(value, digits)
+-> str``, writes the numbers a chart prints (tick labels, differences on cells) with the
+language's separators; without it matplotlib's own tick labels are drawn.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -36,12 +44,14 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
 __all__ = [
     "FONT_FAMILY",
     "MARKERS",
     "PALETTE",
     "agreement_chart",
+    "english",
     "figure_to_png",
     "figure_to_svg",
     "font_path",
@@ -70,6 +80,16 @@ FONT_FAMILY = "DejaVu Sans"
 PAGE_WIDTH = 7.0
 #: Rows of one heatmap figure at most (items and dimension headings): about one A4 page.
 HEATMAP_PAGE_ROWS = 26
+
+#: A translation: an English message -> the message in the reader's language.
+Gettext = Callable[[str], str]
+#: A number formatter: ``(value, digits) -> text`` with the reader's separators.
+Number = Callable[[float, int], str]
+
+
+def english(message: str) -> str:
+    """The default ``gettext`` of every chart: the message as written, in English."""
+    return message
 
 
 def font_path(bold: bool = False, italic: bool = False) -> Path:
@@ -109,10 +129,34 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(min(width, PAGE_WIDTH), height), layout="constrained")
 
 
-def _finish(figure: Figure) -> Figure:
-    """Every text of the figure in :data:`FONT_FAMILY`, ticks created later included."""
+def _decimals(values) -> int:
+    """The fewest decimals (up to 4) that write every one of ``values`` exactly."""
+    finite = [float(v) for v in values if np.isfinite(v)]
+    for digits in range(5):
+        if all(abs(round(v, digits) - v) <= 1e-9 * max(1.0, abs(v)) for v in finite):
+            return digits
+    return 4
+
+
+def _number_ticks(axis, number: Number) -> None:
+    """``axis``'s numeric tick labels written by ``number`` (labels set as text stay as they are)."""
+    if not isinstance(axis.get_major_formatter(), ScalarFormatter):
+        return
+
+    def label(value, _position):
+        return number(value, _decimals(axis.get_majorticklocs()))
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def _finish(figure: Figure, number: Number | None = None) -> Figure:
+    """Every text of the figure in :data:`FONT_FAMILY`, ticks created later included; numeric
+    tick labels written by ``number`` when one is given."""
     for axes in figure.axes:
         axes.tick_params(which="both", labelfontfamily=FONT_FAMILY)
+        if number is not None:
+            _number_ticks(axes.xaxis, number)
+            _number_ticks(axes.yaxis, number)
     for text in figure.findobj(Text):
         text.set_fontfamily(FONT_FAMILY)
     return figure
@@ -144,6 +188,13 @@ def _title(target, text: str, width: int = 72, **options) -> None:
         target.set_title(wrapped, fontsize=options.pop("fontsize", 10.5), **options)
 
 
+def _written(number: Number | None, value, digits: int) -> str:
+    """``value`` with ``digits`` decimals, by ``number`` if given (a real minus sign either way)."""
+    if number is not None:
+        return number(value, digits)
+    return f"{value:.{digits}f}".replace("-", "\u2212")
+
+
 def _empty(axes, message: str) -> None:
     axes.text(0.5, 0.5, literal(message), ha="center", va="center", transform=axes.transAxes)
 
@@ -166,7 +217,9 @@ def quadrant_chart(
     midpoint: float,
     headline=None,
     label_count: int = 5,
-    title: str = "Alignment quadrant: level of the ratings against the gap between teams",
+    title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """Pairs of teams placed by level (how good both think things are) and alignment.
 
@@ -183,23 +236,27 @@ def quadrant_chart(
         The sales-marketing headline, drawn as a larger marker with its interval.
     label_count : int
         How many of the least aligned pairs are numbered and named.
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
     figure = _figure(PAGE_WIDTH, 5.6)
     axes = figure.add_subplot()
-    _title(axes, title)
-    axes.set_xlabel("Level: mean rating of both teams (higher = better)")
-    axes.set_ylabel("Alignment index (100 = no difference)")
+    _title(axes, _("Alignment quadrant: level of the ratings against the gap between teams")
+           if title is None else title)  # fmt: skip
+    axes.set_xlabel(_("Level: mean rating of both teams (higher = better)"))
+    axes.set_ylabel(_("Alignment index (100 = no difference)"))
     pairs = pairs.dropna(subset=["alignment", "level"]) if not pairs.empty else pairs
     if pairs.empty and headline is None:
-        _empty(axes, "No pair of teams can be shown")
-        return _finish(figure)
+        _empty(axes, _("No pair of teams can be shown"))
+        return _finish(figure, number)
     handles, labels = [], []
     if not pairs.empty:
         handles.append(axes.scatter(
             pairs["level"], pairs["alignment"], s=22, color=PALETTE[0], marker="o", alpha=0.75,
             edgecolors="white", linewidths=0.4,
         ))  # fmt: skip
-        labels.append("pair of teams")
+        labels.append(_("pair of teams"))
     values = [*pairs["alignment"]] if not pairs.empty else []
     if headline is not None and np.isfinite(headline.alignment):
         # The interval as given, widened to reach the estimate should it not contain it.
@@ -210,7 +267,7 @@ def quadrant_chart(
             [headline.level], [headline.alignment], s=110, color=PALETTE[5], marker="D", edgecolors="black",
             zorder=3,
         ))  # fmt: skip
-        labels.append("sales vs marketing, with its 95 % interval")
+        labels.append(_("sales vs marketing, with its 95 % interval"))
         values += [low, headline.alignment]
     bottom = min(values) if values else 50.0
     bottom = 0.0 if bottom < 40 else 10 * math.floor((bottom - 6) / 10)
@@ -226,25 +283,26 @@ def quadrant_chart(
     if np.isfinite(midpoint):
         axes.set_xlim(midpoint - reach, midpoint + reach)
     for x, y, text, align in (
-        (0.99, 104, "aligned, positive", "right"),
-        (0.01, 104, "aligned, critical", "left"),
-        (0.99, bottom - 3.2, "apart, positive", "right"),
-        (0.01, bottom - 3.2, "apart, critical", "left"),
+        (0.99, 104, _("aligned, positive"), "right"),
+        (0.01, 104, _("aligned, critical"), "left"),
+        (0.99, bottom - 3.2, _("apart, positive"), "right"),
+        (0.01, bottom - 3.2, _("apart, critical"), "left"),
     ):
         axes.text(x, y, text, transform=axes.get_yaxis_transform(), ha=align, va="center", fontsize=8,
                   color="dimgrey", style="italic", zorder=5)  # fmt: skip
     if label_count and not pairs.empty:
         least = pairs.nsmallest(label_count, "alignment")
-        for number, row in enumerate(least.itertuples(index=False), start=1):
+        for position, row in enumerate(least.itertuples(index=False), start=1):
             axes.annotate(
-                str(number), (row.level, row.alignment), textcoords="offset points", xytext=(5, 4),
+                str(position), (row.level, row.alignment), textcoords="offset points", xytext=(5, 4),
                 fontsize=8, fontweight="bold", zorder=6,
             )  # fmt: skip
             handles.append(Line2D([], [], linestyle="none"))
-            labels.append(_wrap(f"{number}  {row.name_a} – {row.name_b} ({row.alignment:.0f})", 60))
+            value = _written(number, row.alignment, 0)
+            labels.append(_wrap(f"{position}  {row.name_a} – {row.name_b} ({value})", 60))
     _legend(figure, handles, labels, loc="outside lower center", ncols=1 if len(labels) < 4 else 2,
             handlelength=1.2, handletextpad=0.4)  # fmt: skip
-    return _finish(figure)
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- gaps
@@ -259,6 +317,8 @@ def gap_forest_chart(
     dimension_names: Mapping | None = None,
     dimensions: Sequence[str] | None = None,
     title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """Two groups' means with 95 % CIs per dimension, and Hedges' g with its CI.
 
@@ -277,7 +337,10 @@ def gap_forest_chart(
         Dimension id -> name for the labels.
     dimensions : sequence of str, optional
         Dimensions to show, top to bottom (default: those of the pair, in table order).
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
     forward = gaps[(gaps["team_a"] == team_a) & (gaps["team_b"] == team_b)]
     backward = gaps[(gaps["team_a"] == team_b) & (gaps["team_b"] == team_a)]
     table, sign = forward.set_index("dimension"), 1.0
@@ -288,15 +351,16 @@ def gap_forest_chart(
     left, right = figure.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
     team_names = dict(zip(means["team"], means["name"], strict=False))
     name_a, name_b = str(team_names.get(team_a, team_a)), str(team_names.get(team_b, team_b))
-    _title(figure, title or f"Perception gaps: {name_a} and {name_b}")
-    left.set_title("Team means, 95 % CI", fontsize=9)
-    right.set_title("Gap (Hedges' g), 95 % CI", fontsize=9)
-    left.set_xlabel("Mean rating")
-    left.set_ylabel("Dimension")
-    right.set_xlabel(_wrap(f"g: {name_a} minus {name_b}", 30, 3), fontsize=8)
+    _title(figure, title or _("Perception gaps: {team_a} and {team_b}").format(team_a=name_a, team_b=name_b))
+    left.set_title(_("Team means, 95 % CI"), fontsize=9)
+    right.set_title(_("Gap (Hedges' g), 95 % CI"), fontsize=9)
+    left.set_xlabel(_("Mean rating"))
+    left.set_ylabel(_("Dimension"))
+    right.set_xlabel(_wrap(_("g: {team_a} minus {team_b}").format(team_a=name_a, team_b=name_b), 30, 3),
+                     fontsize=8)  # fmt: skip
     if not dimensions:
-        _empty(left, "This pair cannot be shown")
-        return _finish(figure)
+        _empty(left, _("This pair cannot be shown"))
+        return _finish(figure, number)
     positions = np.arange(len(dimensions))[::-1].astype(float)
     indexed = means.set_index(["team", "dimension"])
     handles, labels = [], []
@@ -316,7 +380,7 @@ def gap_forest_chart(
     handles.append(
         Line2D([], [], marker="o", linestyle="none", markerfacecolor="white", markeredgecolor="grey")
     )
-    labels.append("hollow: the team does not agree internally")
+    labels.append(_("hollow: the team does not agree internally"))
     rows = table.reindex(dimensions)
     g = sign * rows["g"].to_numpy(dtype=float)
     low, high = rows["g_ci_low"].to_numpy(dtype=float), rows["g_ci_high"].to_numpy(dtype=float)
@@ -328,25 +392,18 @@ def gap_forest_chart(
     )
     square = {"marker": "s", "s": 30, "zorder": 3}
     handles.append(right.scatter(g[significant], positions[significant], color="black", **square))
-    labels.append("significant gap (*, adjusted p < .05)")
+    labels.append(_("significant gap (*, adjusted p < .05)"))
     handles.append(right.scatter(
         g[~significant], positions[~significant], facecolors="white", edgecolors="black", **square
     ))  # fmt: skip
-    labels.append("could be chance")
+    labels.append(_("could be chance"))
     for x, y in zip(high[significant], positions[significant], strict=True):
         right.annotate("*", (x, y), textcoords="offset points", xytext=(4, -4), fontsize=11)
     right.axvline(0, color="grey", linewidth=1)
     right.margins(x=0.15)
     left.set_yticks(positions, [_wrap(name, 28) for name in _names(dimension_names, dimensions)], fontsize=8)
     _legend(figure, handles, labels, loc="outside lower center", ncols=2)
-    return _finish(figure)
-
-
-_RATING_STYLE = {
-    "self": ("How the team rates itself", 0),
-    "other": ("How the other team rates it", 1),
-    "expected": ("How it expects to be rated", 2),
-}
+    return _finish(figure, number)
 
 
 def meta_perception_chart(
@@ -355,6 +412,8 @@ def meta_perception_chart(
     dimension_names: Mapping | None = None,
     target_names: Mapping | None = None,
     title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """Self, other and expected ratings for each target function and paired dimension.
 
@@ -367,16 +426,19 @@ def meta_perception_chart(
         Dimension id -> name.
     target_names : Mapping, optional
         Function code (``"sales"``, ``"marketing"``) -> the name to show.
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
     perception = meta[meta["comparison"] == "perception"] if not meta.empty else meta
     figure = _figure(PAGE_WIDTH, 0.42 * max(len(perception), 4) + 1.9)
     axes = figure.add_subplot()
-    _title(axes, title or "How each function sees itself, the other, and what it expects")
-    axes.set_xlabel("Mean rating")
-    axes.set_ylabel("Function rated and dimension")
+    _title(axes, title or _("How each function sees itself, the other, and what it expects"))
+    axes.set_xlabel(_("Mean rating"))
+    axes.set_ylabel(_("Function rated and dimension"))
     if meta.empty:
-        _empty(axes, "No meta-perception items, or too few respondents")
-        return _finish(figure)
+        _empty(axes, _("No meta-perception items, or too few respondents"))
+        return _finish(figure, number)
     perception = perception.set_index(["target", "dimension"])
     expected = meta[meta["comparison"] == "meta_accuracy"].set_index(["target", "dimension"])
     keys = list(perception.index)
@@ -391,22 +453,30 @@ def meta_perception_chart(
         finite = column[np.isfinite(column)]
         if len(finite):
             axes.plot([finite.min(), finite.max()], [y, y], color="lightgrey", linewidth=3, zorder=1)
+    ratings = {
+        "self": (_("How the team rates itself"), 0),
+        "other": (_("How the other team rates it"), 1),
+        "expected": (_("How it expects to be rated"), 2),
+    }
     handles, labels = [], []
-    for rating, (label, position) in _RATING_STYLE.items():
+    for rating, (label, position) in ratings.items():
         style = _style(position)
         handles.append(axes.scatter(
             values[rating], positions, color=style["color"], marker=style["marker"], s=50, zorder=2,
             edgecolors="black", linewidths=0.5,
         ))  # fmt: skip
         labels.append(label)
-    names, targets = _mapping(dimension_names), _mapping(target_names)
-    axes.set_yticks(
-        positions,
-        [_wrap(f"{targets.get(t, str(t).capitalize())}: {names.get(d, d)}", 36) for t, d in keys],
-        fontsize=8,
-    )
+    names = _mapping(dimension_names)
+    targets = {"sales": _("Sales"), "marketing": _("Marketing"), **_mapping(target_names)}
+    rows = [
+        _("{function}: {dimension}").format(
+            function=targets.get(t, str(t).capitalize()), dimension=names.get(d, d)
+        )
+        for t, d in keys
+    ]
+    axes.set_yticks(positions, [_wrap(row, 36) for row in rows], fontsize=8)
     _legend(figure, handles, labels, loc="outside lower center", ncols=3)
-    return _finish(figure)
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- profiles
@@ -418,10 +488,12 @@ def profile_chart(
     team_names: Mapping | None = None,
     dimension_names: Mapping | None = None,
     organization: pd.Series | None = None,
-    organization_label: str = "Organisation",
+    organization_label: str | None = None,
     kind: str = "parallel",
     scale: tuple[float, float] | None = None,
-    title: str = "Mindset profiles",
+    title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """Teams' mean mindset profiles as parallel coordinates (default) or a radar chart.
 
@@ -434,12 +506,15 @@ def profile_chart(
         Labels for teams and dimensions.
     organization : Series, optional
         The organisation's profile, drawn as a thick grey reference line.
-    organization_label : str
-        Its name in the legend.
+    organization_label : str, optional
+        Its name in the legend (default: "Organisation").
     kind : {"parallel", "radar"}
     scale : (low, high), optional
         Limits of the value axis (e.g. the answer scale).
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
     if kind not in ("parallel", "radar"):
         raise ValueError(f"kind must be 'parallel' or 'radar'; got {kind!r}")
     entries = len(profiles) + (organization is not None)
@@ -452,20 +527,20 @@ def profile_chart(
         angles = np.linspace(0, 2 * np.pi, len(dimensions), endpoint=False)
         closed = np.r_[angles, angles[:1]]
         axes.set_xticks(angles, labels, fontsize=8)
-        axes.set_xlabel("Dimension (around the circle)")
-        axes.set_ylabel("Mean score", labelpad=28)
+        axes.set_xlabel(_("Dimension (around the circle)"))
+        axes.set_ylabel(_("Mean score"), labelpad=28)
     else:
         axes = figure.add_subplot()
         angles = np.arange(len(dimensions))
         closed = angles
         axes.set_xticks(angles, labels, fontsize=7.5, rotation=30, ha="right", rotation_mode="anchor")
-        axes.set_xlabel("Mindset dimension")
-        axes.set_ylabel("Mean score")
+        axes.set_xlabel(_("Mindset dimension"))
+        axes.set_ylabel(_("Mean score"))
         axes.grid(axis="x", color="lightgrey")
-    _title(axes, title, 60)
+    _title(axes, _("Mindset profiles") if title is None else title, 60)
     if profiles.empty or not dimensions:
-        _empty(axes, "No team can be shown")
-        return _finish(figure)
+        _empty(axes, _("No team can be shown"))
+        return _finish(figure, number)
 
     def close(values):
         values = np.asarray(values, dtype=float)
@@ -476,14 +551,14 @@ def profile_chart(
         handles += axes.plot(
             closed, close(organization.reindex(dimensions)), color="grey", linewidth=4, alpha=0.5
         )
-        names.append(organization_label)
+        names.append(_("Organisation") if organization_label is None else organization_label)
     for position, (team, row) in enumerate(profiles.iterrows()):
         handles += axes.plot(closed, close(row.to_numpy()), markersize=5, **_style(position))
         names.append(_wrap(_names(team_names, [team])[0], 26))
     if scale is not None:
         axes.set_ylim(*scale)
     _legend(figure, handles, names, loc="outside right upper", ncols=legend_columns)
-    return _finish(figure)
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- heatmap
@@ -507,7 +582,9 @@ def heatmap_chart(
     item_text: Mapping | None = None,
     dimension_names: Mapping | None = None,
     dimensions: Sequence[str] | None = None,
-    title: str = "Item ratings: each team against the organisation mean",
+    title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """Item x team heatmap of the difference from the organisation's item mean.
 
@@ -532,7 +609,12 @@ def heatmap_chart(
         Dimension id -> name.
     dimensions : sequence of str, optional
         The dimensions to draw, in order (default: all, in the instrument's order).
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
+    if title is None:
+        title = _("Item ratings: each team against the organisation mean")
     means, organization = heatmap.means, heatmap.organization
     groups = heatmap_rows(heatmap, dimensions)
     texts, names = _mapping(item_text), _mapping(dimension_names)
@@ -555,8 +637,8 @@ def heatmap_chart(
                             (PAGE_WIDTH - label_width - 0.1) / PAGE_WIDTH, body / height))  # fmt: skip
     figure.suptitle(_wrap(title, 80, 2), fontsize=10.5, y=1 - 0.08 / height, va="top")
     if means.empty or not rows:
-        _empty(axes, "No team can be shown")
-        return _finish(figure)
+        _empty(axes, _("No team can be shown"))
+        return _finish(figure, number)
     matrix = np.full((len(rows), len(teams)), np.nan)
     centred = means.sub(organization.reindex(means.columns), axis=1)
     for position, (_label, item) in enumerate(rows):
@@ -595,15 +677,15 @@ def heatmap_chart(
         for (y, x), value in np.ndenumerate(matrix):
             if np.isfinite(value) and abs(value) >= marked:
                 colour = "white" if abs(value) > 0.6 * limit else "black"
-                axes.text(x, y, f"{value:+.1f}".replace("-", "\u2212"), ha="center", va="center",
-                          fontsize=5.5, color=colour)  # fmt: skip
+                text = ("+" if value > 0 else "") + _written(number, value, 1)
+                axes.text(x, y, text, ha="center", va="center", fontsize=5.5, color=colour)
     bar_axes = figure.add_axes((0.55, 0.58 / height, 0.4, 0.1 / height))
     bar = figure.colorbar(image, cax=bar_axes, orientation="horizontal")
     bar.set_label(
-        "Difference from the organisation mean\n(scale points; purple = more favourable)", fontsize=7
+        _("Difference from the organisation mean\n(scale points; purple = more favourable)"), fontsize=7
     )
     bar.ax.tick_params(labelsize=7)
-    return _finish(figure)
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -613,7 +695,9 @@ def agreement_chart(
     rwg: pd.DataFrame,
     *,
     dimension_names: Mapping | None = None,
-    title: str = "Agreement within teams, rwg(j), per dimension",
+    title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """r_wg(j) of every shown team per dimension, with the .70 consensus line.
 
@@ -625,18 +709,22 @@ def agreement_chart(
     ----------
     rwg : DataFrame
         ``OrganizationReport.agreement.rwg_j`` (``team, dimension, rwg_j``).
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
     dimensions = list(dict.fromkeys(rwg["dimension"])) if not rwg.empty else []
     figure = _figure(PAGE_WIDTH, 0.24 * max(len(dimensions), 5) + 1.6)
     axes = figure.add_subplot()
-    _title(axes, title)
-    axes.set_xlabel("rwg(j) (1 = full agreement)")
-    axes.set_ylabel("Dimension")
+    _title(axes, _("Agreement within teams, rwg(j), per dimension") if title is None else title)
+    axes.set_xlabel(_("rwg(j) (1 = full agreement)"))
+    axes.set_ylabel(_("Dimension"))
     axes.set_xlim(-0.02, 1.02)
     line = axes.axvline(CONSENSUS_LINE, color=PALETTE[5], linestyle="--", linewidth=1.2)
     if not dimensions:
-        _empty(axes, "No team can be shown")
-        return _finish(figure)
+        _empty(axes, _("No team can be shown"))
+        return _finish(figure, number)
+    team, outside, median = _("team"), _("team without consensus"), _("median team")
     rng = np.random.default_rng(0)  # fixed spread: the same data draws the same chart
     positions = np.arange(len(dimensions))[::-1].astype(float)
     handles = {}
@@ -645,18 +733,17 @@ def agreement_chart(
         values = values[np.isfinite(values)]
         spread = rng.uniform(-0.22, 0.22, len(values))
         below = values < CONSENSUS_LINE
-        handles["team"] = axes.scatter(values[~below], y + spread[~below], s=14, color=PALETTE[0], marker="o")
-        handles["team without consensus"] = axes.scatter(
-            values[below], y + spread[below], s=20, color=PALETTE[5], marker="x"
-        )
+        handles[team] = axes.scatter(values[~below], y + spread[~below], s=14, color=PALETTE[0], marker="o")
+        handles[outside] = axes.scatter(values[below], y + spread[below], s=20, color=PALETTE[5], marker="x")
         if len(values):
-            handles["median team"] = axes.plot(
+            handles[median] = axes.plot(
                 [np.median(values)] * 2, [y - 0.35, y + 0.35], color="black", linewidth=2
             )[0]
-    handles["consensus line (.70)"] = line
+    handles[_("consensus line (.70)")] = line
     axes.set_yticks(positions, [_wrap(n, 34) for n in _names(dimension_names, dimensions)], fontsize=8)
-    _legend(figure, list(handles.values()), list(handles), loc="outside lower center", ncols=4)
-    return _finish(figure)
+    _legend(figure, list(handles.values()), [literal(label) for label in handles], loc="outside lower center",
+            ncols=4)  # fmt: skip
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- trend
@@ -668,11 +755,7 @@ def _trend_tables(trend):
     return trend.dimensions, trend.alignment, trend.latest_change
 
 
-#: The default title of the trend's lead-definition panel.
-DEFINITION_LABEL = "Lead-definition index"
-
-
-def _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label=DEFINITION_LABEL):
+def _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label):
     """(title, x, value, low, high, significant) per panel: the alignment index, the lead-definition
     index (where waves ask the lead calibration), then each dimension."""
     table, alignment, latest = _trend_tables(trend)
@@ -734,8 +817,10 @@ def trend_panels(
     dimension_names: Mapping | None = None,
     scales: Mapping | None = None,
     dimensions: Sequence[str] | None = None,
-    alignment_label: str = "Sales-marketing alignment index",
-    definition_label: str = DEFINITION_LABEL,
+    alignment_label: str | None = None,
+    definition_label: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> list[Figure]:
     """The trend as small multiples, one small Figure per panel, to be laid out by the page.
 
@@ -756,7 +841,14 @@ def trend_panels(
         Dimension id -> (scale minimum, scale maximum); dimensions without one are left out.
     dimensions : sequence of str, optional
         Dimensions to draw (default: all, in table order).
+    alignment_label, definition_label : str, optional
+        The titles of the alignment and lead-definition panels (default: their names).
+    gettext, number : callable, optional
+        The reader's language (see the module's description).
     """
+    _ = gettext
+    alignment_label = _("Sales-marketing alignment index") if alignment_label is None else alignment_label
+    definition_label = _("Lead-definition index") if definition_label is None else definition_label
     waves, panels = _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label)
     figures = []
     for position, panel in enumerate(panels):
@@ -767,7 +859,7 @@ def trend_panels(
             (0.36 / width, 0.28 / height, (width - 0.46) / width, (height - 0.72) / height)
         )
         _draw_panel(axes, panel, len(waves), position)
-        figures.append(_finish(figure))
+        figures.append(_finish(figure, number))
     return figures
 
 
@@ -778,17 +870,23 @@ def trend_chart(
     scales: Mapping | None = None,
     dimensions: Sequence[str] | None = None,
     columns: int = 4,
-    alignment_label: str = "Sales-marketing alignment index",
-    title: str = "Trend over waves (0-100: percent of the maximum score)",
+    alignment_label: str | None = None,
+    definition_label: str | None = None,
+    title: str | None = None,
+    gettext: Gettext = english,
+    number: Number | None = None,
 ) -> Figure:
     """The panels of :func:`trend_panels` in one Figure, ``columns`` to a row, with a wave key."""
-    waves, panels = _panels(trend, dimension_names, scales, dimensions, alignment_label)
+    _ = gettext
+    alignment_label = _("Sales-marketing alignment index") if alignment_label is None else alignment_label
+    definition_label = _("Lead-definition index") if definition_label is None else definition_label
+    waves, panels = _panels(trend, dimension_names, scales, dimensions, alignment_label, definition_label)
     rows = max(1, math.ceil(len(panels) / columns))
     figure = _figure(PAGE_WIDTH, 1.7 * rows + 1.2)
-    _title(figure, title)
+    _title(figure, _("Trend over waves (0-100: percent of the maximum score)") if title is None else title)
     if not panels:
-        _empty(figure.add_subplot(), "No wave can be shown")
-        return _finish(figure)
+        _empty(figure.add_subplot(), _("No wave can be shown"))
+        return _finish(figure, number)
     grid = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
     for position, axes in enumerate(grid.ravel()):
         if position < len(panels):
@@ -796,8 +894,8 @@ def trend_chart(
         else:
             axes.set_visible(False)
     key = "   ".join(f"{number} = {wave}" for number, wave in enumerate(waves, start=1))
-    figure.supxlabel(_wrap("Waves: " + key, 110, 3), fontsize=8)
-    return _finish(figure)
+    figure.supxlabel(_wrap(_("Waves: {key}").format(key=key), 110, 3), fontsize=8)
+    return _finish(figure, number)
 
 
 # --------------------------------------------------------------------------- output

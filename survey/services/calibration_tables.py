@@ -9,6 +9,11 @@ every wave in the trend (:attr:`analysis.TrendSection.definition`). Columns that
 names ``_a`` and ``_b`` are named after the two functions (``share_sales``,
 ``share_marketing``). Below the threshold the tables have their columns and no rows, as the
 section shows no number then; a wave without the calibration has none of them.
+
+The tables' and columns' names are codes, the same in every language (the CSV file and
+scripts rely on them); :data:`SHEET_NAMES` and :data:`COLUMN_NAMES` hold their names in
+words, which the Excel workbook shows in the reader's language
+(:func:`survey.services.exports.results_xlsx`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from __future__ import annotations
 import pandas as pd
 
 import analysis
+from survey.i18n import N_
 
-__all__ = ["TABLES", "calibration_tables"]
+__all__ = ["COLUMN_NAMES", "SHEET_NAMES", "TABLES", "calibration_tables"]
 
 #: The tables' names, in the order of the results files.
 TABLES = (
@@ -52,6 +58,64 @@ _VIGNETTES = ["vignette", "split", "n_a", "n_b", "mean_a", "mean_b", "difference
               "agree_b", "agree_between"]  # fmt: skip
 _DEFINITION = ["attribute", "level"]
 _TREND = ["wave", "index", "ci_low", "ci_high", "n_sales", "n_marketing"]
+
+#: Each table's name in words (an Excel sheet's name: at most 31 characters in English).
+SHEET_NAMES = {
+    "lead_definition_index": N_("Lead-definition index"),
+    "lead_attribute_weights": N_("Weights of the lead attributes"),
+    "lead_level_weights": N_("Weights of the levels"),
+    "lead_agreement": N_("Agreement on the leads"),
+    "lead_vignettes": N_("Lead profiles"),
+    "lead_definition": N_("Draft lead definition"),
+    "lead_definition_trend": N_("Lead-definition index by wave"),
+}
+#: Column headings in words, by table and column; a column ``…_sales`` or ``…_marketing`` is
+#: headed by its stem's heading and the function (:func:`survey.services.exports.results_xlsx`).
+COLUMN_NAMES = {
+    "lead_definition_index": {
+        "index": N_("Lead-definition index"),
+        "confidence": N_("Confidence"),
+        "n_vignettes": N_("Lead profiles"),
+    },
+    "lead_attribute_weights": {
+        "attribute": N_("Attribute"),
+        "importance": N_("Importance"),
+        "share": N_("Share of the decision"),
+        "df_num": N_("df (numerator)"),
+        "df_denom": N_("df (denominator)"),
+        "status": N_("Status"),
+        "weighs_more": N_("Weighs more for"),
+        "favoured_level": N_("Favoured level"),
+    },
+    "lead_level_weights": {
+        "attribute": N_("Attribute"),
+        "level": N_("Level"),
+        "weight": N_("Weight"),
+        "se": N_("Standard error"),
+        "difference": N_("Difference"),
+    },
+    "lead_agreement": {
+        "group": N_("Group"),
+        "alpha": N_("Krippendorff's alpha"),
+        "kappa": N_("Fleiss' kappa"),
+        "raters": N_("Raters"),
+        "units": N_("Lead profiles rated"),
+    },
+    "lead_vignettes": {
+        "vignette": N_("Lead profile"),
+        "split": N_("Splits the functions"),
+        "mean": N_("Mean"),
+        "difference": N_("Difference"),
+        "ready": N_("Share judging it ready for sales"),
+        "ready_difference": N_("Share judging it ready for sales, difference"),
+        "ready_low": N_("Share judging it ready for sales, lower 95 % limit"),
+        "ready_high": N_("Share judging it ready for sales, upper 95 % limit"),
+        "agree": N_("Share of pairs who agree"),
+        "agree_between": N_("Share of pairs who agree, between the functions"),
+    },
+    "lead_definition": {"attribute": N_("Attribute"), "level": N_("Level")},
+    "lead_definition_trend": {"index": N_("Lead-definition index")},
+}
 
 
 def _named(frame: pd.DataFrame, pair: tuple[str, str]) -> pd.DataFrame:

@@ -6,6 +6,11 @@ per page of statements), passes the names readers know (dimension names, item te
 the report's language, team names), turns the Figures into SVG and writes the sentence
 that says what a chart shows, for the figure's caption and for screen readers (the SVG
 itself is hidden from them).
+
+Every chart speaks the report's language: its titles, labels and legends are translated
+by the product's catalogue (the ``gettext`` keyword of :mod:`analysis.charts`), its
+numbers written with the language's separators (``number``), and the sentences that say
+what it shows are messages of :mod:`survey.services.wording`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pandas as pd
 
 import analysis
 from instruments import Instrument
+from survey.i18n import translate
 from survey.services.wording import join, number, say
 
 #: Most teams drawn in a profile chart (its palette has eight colours and markers).
@@ -35,6 +41,14 @@ class Chart:
     description: str
     #: ``"panels"`` for small multiples laid out by the page, else ``""``.
     layout: str = ""
+
+
+def chart_language(language: str) -> dict:
+    """The keywords that make an :mod:`analysis.charts` chart speak ``language``."""
+    return {
+        "gettext": lambda message: translate(language, message),
+        "number": lambda value, digits: number(value, digits, language),
+    }
 
 
 def _svg(figure) -> str:
@@ -87,7 +101,7 @@ def organization_charts(
     if len(pairs) or alignment.headline is not None:
         least = pairs.nsmallest(5, "alignment") if len(pairs) else pairs
         listed = [
-            f"{n} {row.name_a} – {row.name_b} ({row.alignment:.0f})"
+            f"{n} {row.name_a} – {row.name_b} ({number(row.alignment, 0, language)})"
             for n, row in enumerate(least.itertuples(index=False), start=1)
         ]
         description = say(language, "figure.quadrant", pairs="; ".join(listed) or "–")
@@ -101,7 +115,11 @@ def organization_charts(
                 high=number(head.ci_high, 0, language),
             )
         figure = charts.quadrant_chart(
-            pairs, midpoint=alignment.level_midpoint, headline=head, title=say(language, "title.quadrant")
+            pairs,
+            midpoint=alignment.level_midpoint,
+            headline=head,
+            title=say(language, "title.quadrant"),
+            **chart_language(language),
         )
         result["quadrant"] = Chart((_svg(figure),), description)
 
@@ -121,6 +139,7 @@ def organization_charts(
             dimension_names=names,
             dimensions=perception or None,
             title=title,
+            **chart_language(language),
         )
         rows = report.gaps[
             ((report.gaps["team_a"] == pair[0]) & (report.gaps["team_b"] == pair[1]))
@@ -149,7 +168,11 @@ def organization_charts(
     if len(meta):
         targets = {"sales": say(language, "function.sales"), "marketing": say(language, "function.marketing")}
         figure = charts.meta_perception_chart(
-            meta, dimension_names=names, target_names=targets, title=say(language, "title.meta")
+            meta,
+            dimension_names=names,
+            target_names=targets,
+            title=say(language, "title.meta"),
+            **chart_language(language),
         )
         spread = meta.assign(size=meta["g"].abs()).sort_values("size", ascending=False, kind="stable")
         summary = ""
@@ -170,7 +193,10 @@ def organization_charts(
         result["heatmap"] = _heatmap(report, names, instruments, language)
     if len(report.agreement.rwg_j):
         figure = charts.agreement_chart(
-            report.agreement.rwg_j, dimension_names=names, title=say(language, "title.agreement")
+            report.agreement.rwg_j,
+            dimension_names=names,
+            title=say(language, "title.agreement"),
+            **chart_language(language),
         )
         below = int((report.agreement.rwg_j["rwg_j"] < charts.CONSENSUS_LINE).sum())
         description = say(
@@ -187,6 +213,7 @@ def organization_charts(
             scales=scales_of(report),
             alignment_label=say(language, "alignment.index"),
             definition_label=say(language, "definition.index"),
+            **chart_language(language),
         )
         definition = getattr(trend, "definition", None)
         asked = definition is not None and len(definition) > 0
@@ -222,6 +249,7 @@ def _profiles(report, names, team_names, language) -> Chart:
         organization_label=say(language, "organization"),
         scale=scale,
         title=say(language, "title.profiles"),
+        **chart_language(language),
     )
     more = (
         say(language, "figure.profiles.more", shown=len(profiles), total=total)
@@ -251,7 +279,12 @@ def _heatmap(report, names, instruments, language) -> Chart:
         if len(pages) > 1:
             title = say(language, "title.items_page", page=position, pages=len(pages))
         figure = charts.heatmap_chart(
-            heatmap, item_text=texts, dimension_names=names, dimensions=dimensions, title=title
+            heatmap,
+            item_text=texts,
+            dimension_names=names,
+            dimensions=dimensions,
+            title=title,
+            **chart_language(language),
         )
         svgs.append(_svg(figure))
     return Chart(tuple(svgs), _heatmap_description(report, texts, language))
@@ -380,11 +413,14 @@ def team_charts(
             organization_label=say(language, "organization"),
             scale=(min(a for a, _ in ends), max(b for _, b in ends)) if ends else None,
             title=say(language, "title.team_profile", team=report.name),
+            **chart_language(language),
         )
         result["profile"] = Chart((_svg(figure),), say(language, "figure.team_profile", team=report.name))
     waves = list(dict.fromkeys(report.trend["wave"])) if len(report.trend) else []
     if len(waves) > 1:
-        panels = charts.trend_panels(report.trend, dimension_names=names, scales=scales_of(organization))
+        panels = charts.trend_panels(
+            report.trend, dimension_names=names, scales=scales_of(organization), **chart_language(language)
+        )
         description = say(language, "figure.team_trend", team=report.name, waves=_wave_key(waves))
         result["trend"] = Chart(tuple(_svg(panel) for panel in panels), description, layout="panels")
     return result
