@@ -27,6 +27,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import N_, _, translate
 from survey.models import Action, ActionTeam, ActionUpdate, Membership, Organization, User, Wave, utcnow
 from survey.models.action import ACTION_SOURCES, ACTION_STATUSES, ACTION_TARGETS, OPEN_STATUSES
 from survey.services import ServiceError, access, audit
@@ -37,7 +38,12 @@ from survey.services.mailing import MailSettings, _open_smtp
 from survey.services.releases import latest_release, release_report
 
 #: Words for the statuses, as the pages and exports show them.
-STATUS_LABELS = {"planned": "Planned", "in_progress": "In progress", "done": "Done", "dropped": "Dropped"}
+STATUS_LABELS = {
+    "planned": N_("Planned"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done"),
+    "dropped": N_("Dropped"),
+}
 #: Days before the due date on which the owner is reminded.
 REMIND_DAYS_BEFORE = 3
 MAX_TITLE = 200
@@ -65,11 +71,11 @@ def action_for(user: User, action_id: int) -> Action:
     """The action if ``user`` may see its organisation (else :class:`access.NotFoundError`)."""
     action = db.session.get(Action, action_id)
     if action is None:
-        raise access.NotFoundError("No such action.")
+        raise access.NotFoundError(_("No such action."))
     try:
         access.organization_for(user, action.organization_id)
     except access.NotFoundError:
-        raise access.NotFoundError("No such action.") from None
+        raise access.NotFoundError(_("No such action.")) from None
     return action
 
 
@@ -105,45 +111,50 @@ def owners_of(organization: Organization) -> list[User]:
 def _checked(organization: Organization, wave: Wave | None, fields: ActionFields) -> ActionFields:
     title = " ".join((fields.title or "").split())
     if not title:
-        raise ServiceError("Give the action a title.")
+        raise ServiceError(_("Give the action a title."))
     if len(title) > MAX_TITLE:
-        raise ServiceError(f"The title is longer than {MAX_TITLE} characters.")
+        raise ServiceError(_("The title is longer than {max_title} characters.", max_title=MAX_TITLE))
     if fields.target not in ACTION_TARGETS:
-        raise ServiceError("Choose what the action targets: teams, or the gap between two teams.")
+        raise ServiceError(_("Choose what the action targets: teams, or the gap between two teams."))
     if fields.status not in ACTION_STATUSES:
-        raise ServiceError(f"The status must be one of: {', '.join(STATUS_LABELS.values())}.")
+        raise ServiceError(
+            _(
+                "The status must be one of: {statuses}.",
+                statuses=", ".join(_(label) for label in STATUS_LABELS.values()),
+            )
+        )
     if fields.source not in ACTION_SOURCES:
-        raise ServiceError("Unknown starting point for the action.")
+        raise ServiceError(_("Unknown starting point for the action."))
     if wave is not None and wave.organization_id != organization.id:
-        raise access.NotFoundError("No such wave.")
+        raise access.NotFoundError(_("No such wave."))
     dimensions = dimensions_of(wave)
     if wave is not None and not dimensions:
-        raise ServiceError(f"The wave {wave.name!r} has no published results yet to act on.")
+        raise ServiceError(_("The wave '{wave}' has no published results yet to act on.", wave=wave.name))
     if dimensions and fields.dimension not in dimensions:
-        raise ServiceError("Choose the dimension the action means to move.")
+        raise ServiceError(_("Choose the dimension the action means to move."))
     if not dimensions and not fields.dimension:
-        raise ServiceError("Choose the dimension the action means to move.")
+        raise ServiceError(_("Choose the dimension the action means to move."))
     team_ids = tuple(dict.fromkeys(int(t) for t in fields.team_ids))
     for team_id in team_ids:
         access.team_in(organization, team_id)
     if fields.target == "pair" and len(team_ids) != 2:
-        raise ServiceError("A gap is between two teams: choose exactly two.")
+        raise ServiceError(_("A gap is between two teams: choose exactly two."))
     if fields.target == "teams" and not team_ids:
-        raise ServiceError("Choose at least one team the action is for.")
+        raise ServiceError(_("Choose at least one team the action is for."))
     owner_name = " ".join((fields.owner_name or "").split())[:200]
     owner_email = (fields.owner_email or "").strip().lower()
     if fields.owner_id:
         if fields.owner_id not in {user.id for user in owners_of(organization)}:
-            raise ServiceError("The owner must be a member of this organisation, or a named person.")
+            raise ServiceError(_("The owner must be a member of this organisation, or a named person."))
         owner_name, owner_email = "", ""
     elif not owner_name:
-        raise ServiceError("Name the action's owner: a user of this organisation or a person.")
+        raise ServiceError(_("Name the action's owner: a user of this organisation or a person."))
     problem = address_problem(owner_email) if owner_email else ""
     if problem:
-        raise ServiceError(f"The owner's e-mail address is not valid: {problem}.")
+        raise ServiceError(_("The owner's e-mail address is not valid: {problem}.", problem=problem))
     notes = (fields.notes or "").strip()
     if len(notes) > MAX_NOTES:
-        raise ServiceError(f"The notes are longer than {MAX_NOTES} characters.")
+        raise ServiceError(_("The notes are longer than {max_notes} characters.", max_notes=MAX_NOTES))
     return ActionFields(
         title, fields.dimension, fields.target, team_ids, fields.owner_id or None, owner_name,
         owner_email, fields.due_on, fields.status, notes, fields.source,
@@ -219,11 +230,16 @@ def add_update(user: User | None, action: Action, text: str, status: str | None 
     if status in ("", None) or status == action.status:
         status = None
     elif status not in ACTION_STATUSES:
-        raise ServiceError(f"The status must be one of: {', '.join(STATUS_LABELS.values())}.")
+        raise ServiceError(
+            _(
+                "The status must be one of: {statuses}.",
+                statuses=", ".join(_(label) for label in STATUS_LABELS.values()),
+            )
+        )
     if not text and status is None:
-        raise ServiceError("Write what happened, or change the status.")
+        raise ServiceError(_("Write what happened, or change the status."))
     if len(text) > MAX_NOTES:
-        raise ServiceError(f"The update is longer than {MAX_NOTES} characters.")
+        raise ServiceError(_("The update is longer than {max_notes} characters.", max_notes=MAX_NOTES))
     update = ActionUpdate(user_id=user.id if user else None, author=_author(user), text=text, status=status)
     action.updates.append(update)
     if status is not None:
@@ -349,22 +365,38 @@ def _address(action: Action) -> str:
 
 
 def _message(action: Action, kind: str, settings: MailSettings, base_url: str) -> EmailMessage:
+    language = getattr(action.owner, "language", None) or "en"
     due = f"{action.due_on:%Y-%m-%d}"
     zone = zone_of(action.organization).key.replace("_", " ")
+    organization = action.organization.name
     if kind == "due":
-        subject = f"Due on {due}: {action.title}"
-        opening = f"The action you own for {action.organization.name} is due on {due} ({zone} time)."
+        subject = translate(language, "Due on {due}: {title}", due=due, title=action.title)
+        opening = translate(
+            language,
+            "The action you own for {organization} is due on {due} ({zone} time).",
+            organization=organization,
+            due=due,
+            zone=zone,
+        )
     else:
-        subject = f"Overdue since {due}: {action.title}"
-        opening = (
-            f"The action you own for {action.organization.name} was due on {due} ({zone} time) and is "
-            "still open."
+        subject = translate(language, "Overdue since {due}: {title}", due=due, title=action.title)
+        opening = translate(
+            language,
+            "The action you own for {organization} was due on {due} ({zone} time) and is still open.",
+            organization=organization,
+            due=due,
+            zone=zone,
         )
     link = f"{base_url.rstrip('/')}/orgs/{action.organization_id}/actions/{action.id}"
-    body = (
-        f"Hello,\n\n{opening}\n\n{action.title}\nStatus: {STATUS_LABELS[action.status]}\n\n"
-        f"Record what has happened, or change its status or due date, here:\n{link}\n\n"
-        "The next survey wave will show whether it moved the gap.\n"
+    body = translate(
+        language,
+        "Hello,\n\n{opening}\n\n{title}\nStatus: {status}\n\n"
+        "Record what has happened, or change its status or due date, here:\n{link}\n\n"
+        "The next survey wave will show whether it moved the gap.\n",
+        opening=opening,
+        title=action.title,
+        status=translate(language, STATUS_LABELS[action.status]),
+        link=link,
     )
     to = recipient(_address(action))
     message = EmailMessage()

@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from survey.extensions import db
+from survey.i18n import N_, _, translate, translate_plural
 from survey.models import MEMBERSHIP_ROLES, AccountToken, Membership, Organization, User, utcnow
 from survey.models.user import UserSession
 from survey.services import ServiceError, access, audit
@@ -41,27 +42,41 @@ RESET_LIFETIME = timedelta(hours=1)
 RESETS_PER_HOUR = 3
 TOKEN_BYTES = 32
 
-#: Subject and body of each account message. Fields: {organization}, {link}, {days}, {hours}, {role}.
+#: Subject and body of each account message (catalogue messages, translated into the recipient's
+#: language when composed). Fields: {organization}, {link}, {days}, {hours}, {role}.
 ACCOUNT_MESSAGES = {
     "invite": (
-        "{organization}: you are invited to the Mindgap workspace",
-        "Hello,\n\nyou are invited to the Mindgap workspace of {organization} as a {role}: you will see "
-        "its survey results and how they change from one round to the next.\n\n"
-        "Set your password with this link (it works once, for {days} days):\n{link}\n\n"
-        "If you did not expect this message, ignore it; nothing happens without the link.\n",
+        N_("{organization}: you are invited to the Mindgap workspace"),
+        N_(
+            "Hello,\n\nyou are invited to the Mindgap workspace of {organization} as a {role}: you will see "
+            "its survey results and how they change from one round to the next.\n\n"
+            "Set your password with this link (it works once, for {days} days):\n{link}\n\n"
+            "If you did not expect this message, ignore it; nothing happens without the link.\n"
+        ),
     ),
     "added": (
-        "{organization}: you have access in Mindgap",
-        "Hello,\n\nyou now have access to {organization} in the Mindgap workspace, as a {role}. Sign in "
-        "as usual:\n{link}\n",
+        N_("{organization}: you have access in Mindgap"),
+        N_(
+            "Hello,\n\nyou now have access to {organization} in the Mindgap workspace, as a {role}. Sign in "
+            "as usual:\n{link}\n"
+        ),
     ),
     "reset": (
-        "Your Mindgap password",
-        "Hello,\n\nsomeone asked to set a new password for the Mindgap account of this address. "
-        "If it was you, use this link (it works once, for {hours}):\n{link}\n\n"
-        "If it was not you, ignore this message: your password stays as it is.\n",
+        N_("Your Mindgap password"),
+        N_(
+            "Hello,\n\nsomeone asked to set a new password for the Mindgap account of this address. "
+            "If it was you, use this link (it works once, for {hours}):\n{link}\n\n"
+            "If it was not you, ignore this message: your password stays as it is.\n"
+        ),
     ),
 }
+#: The roles as the account messages name them.
+ROLE_NAMES = {"consultant": N_("consultant"), "manager": N_("manager"), "admin": N_("admin")}
+
+
+def language_of(user: User | None) -> str:
+    """The language ``user`` reads their account messages in (English until they choose one)."""
+    return getattr(user, "language", None) or "en"
 
 
 def token_hash(token: str) -> str:
@@ -83,17 +98,22 @@ class Outgoing:
     to: str
     kind: str
     fields: dict
+    #: The recipient's language (:func:`language_of`).
+    language: str = "en"
 
     def compose(self, settings: MailSettings, organization: Organization | None = None) -> EmailMessage:
         """The message, from ``organization``'s sender name when it has one."""
         subject, body = ACCOUNT_MESSAGES[self.kind]
+        fields = dict(self.fields)
+        if "role" in fields:
+            fields["role"] = translate(self.language, ROLE_NAMES.get(fields["role"], fields["role"]))
         to = recipient(self.to)
         message = EmailMessage()
-        message["Subject"] = " ".join(subject.format(**self.fields).split())
+        message["Subject"] = " ".join(translate(self.language, subject, **fields).split())
         message["From"] = sender_header(settings.sender, organization)
         message["To"] = Address("", to.username, to.domain)
         message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
-        message.set_content(body.format(**self.fields))
+        message.set_content(translate(self.language, body, **fields))
         return message
 
 
@@ -147,14 +167,16 @@ def add_person(
     are. Audited as ``member.invited`` or ``member.added``.
     """
     if not access.can(actor, organization, access.MANAGE):
-        raise access.ForbiddenError("Only those who manage this organisation may add people to it.")
+        raise access.ForbiddenError(_("Only those who manage this organisation may add people to it."))
     if role not in MEMBERSHIP_ROLES:
-        raise ServiceError(f"Choose a role: {' or '.join(MEMBERSHIP_ROLES)}.")
+        raise ServiceError(_("Choose a role: {choices}.", choices=" or ".join(MEMBERSHIP_ROLES)))
     email = normalise_email(email)
     try:
         recipient(email)
     except AddressError as error:
-        raise ServiceError(f"No e-mail can be sent to {email}: {error}") from error
+        raise ServiceError(
+            _("No e-mail can be sent to {email}: {error}", email=email, error=error)
+        ) from error
     now = now or utcnow()
     user = db.session.scalar(select(User).where(User.email == email))
     fields = {
@@ -172,7 +194,7 @@ def add_person(
         audit.record(
             actor, "member.invited", organization=organization, subject=email, details={"role": role}
         )
-        return Outgoing(email, "invite", {**fields, "link": set_password_link(token)})
+        return Outgoing(email, "invite", {**fields, "link": set_password_link(token)}, language_of(user))
     membership = db.session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.organization_id == organization.id)
     )
@@ -181,13 +203,20 @@ def add_person(
         token = _issue(user, "invite", INVITE_LIFETIME, actor, now)
         audit.record(actor, "member.invited", organization=organization, subject=email,
                      details={"role": role, "again": True})  # fmt: skip
-        return Outgoing(email, "invite", {**fields, "link": set_password_link(token)})
+        return Outgoing(email, "invite", {**fields, "link": set_password_link(token)}, language_of(user))
     if membership is not None:
-        raise ServiceError(f"{email} already has access to {organization.name} (as {membership.role}).")
+        raise ServiceError(
+            _(
+                "{email} already has access to {organization} (as {role}).",
+                email=email,
+                organization=organization.name,
+                role=membership.role,
+            )
+        )
     if not user.is_admin:
         db.session.add(Membership(user=user, organization=organization, role=role))
     audit.record(actor, "member.added", organization=organization, subject=email, details={"role": role})
-    return Outgoing(email, "added", {**fields, "link": _link("/auth/login")})
+    return Outgoing(email, "added", {**fields, "link": _link("/auth/login")}, language_of(user))
 
 
 def members_of(organization: Organization) -> list[tuple[User, str, bool]]:
@@ -223,8 +252,13 @@ def request_password_reset(email: str, *, now: datetime | None = None) -> Outgoi
     token = _issue(user, "reset", RESET_LIFETIME, None, now)
     audit.record(user, "user.password_reset_requested", subject=user.email)
     hours = max(1, int(RESET_LIFETIME.total_seconds() // 3600))
-    lasts = "one hour" if hours == 1 else f"{hours} hours"
-    return Outgoing(user.email, "reset", {"link": set_password_link(token), "hours": lasts})
+    language = language_of(user)
+    lasts = (
+        translate(language, "one hour")
+        if hours == 1
+        else translate_plural(language, "{count} hour", "{count} hours", hours)
+    )
+    return Outgoing(user.email, "reset", {"link": set_password_link(token), "hours": lasts}, language)
 
 
 def valid_link(token: str, *, now: datetime | None = None) -> AccountToken | None:
@@ -255,7 +289,7 @@ def set_password_with_link(token: str, password: str, *, now: datetime | None = 
     now = now or utcnow()
     link = valid_link(token, now=now)
     if link is None:
-        raise LinkUnusableError("This link does not work any more: it was used, replaced or has expired.")
+        raise LinkUnusableError(_("This link does not work any more: it was used, replaced or has expired."))
     check_password_strength(password)
     # The conditional update decides between two uses of the same link at the same moment.
     claimed = db.session.execute(
@@ -265,7 +299,7 @@ def set_password_with_link(token: str, password: str, *, now: datetime | None = 
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise LinkUnusableError("This link does not work any more: it was used, replaced or has expired.")
+        raise LinkUnusableError(_("This link does not work any more: it was used, replaced or has expired."))
     user = link.user
     user.set_password(password)
     user.last_login_at = now  # the caller signs them in
