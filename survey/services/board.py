@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from analysis.response_curve import Projection, projected_response_rate
 from survey.extensions import db
+from survey.i18n import _, ngettext
 from survey.models import Invitation, Response, Team, Wave, WaveMember, utcnow
 
 
@@ -139,13 +140,24 @@ def _suppressed(wave: Wave, rows: list[TeamProgress], threshold: int) -> list[Te
     hidden = [row for row in rows if not result.is_shown(row.team_id)]
     if hidden:
         submitted = sum(row.submitted for row in hidden)
-        label = f"{len(hidden)} team(s) not shown separately (small groups)"
+        label = ngettext(
+            "{count} team not shown separately (small groups)",
+            "{count} teams not shown separately (small groups)",
+            len(hidden),
+        )
         if submitted >= threshold:
             shown.append(TeamProgress(None, label, "", sum(r.invited for r in hidden),
                                       sum(r.started for r in hidden), submitted))  # fmt: skip
         else:
             shown.append(
-                TeamProgress(None, f"{label}: fewer than {threshold} responses", "", None, None, None)
+                TeamProgress(
+                    None,
+                    _("{teams}: fewer than {threshold} responses", teams=label, threshold=threshold),
+                    "",
+                    None,
+                    None,
+                    None,
+                )
             )
     return shown
 
@@ -238,14 +250,14 @@ def live_board(wave: Wave, *, now: datetime | None = None) -> Board:
 
 def _projection(wave: Wave, progress: WaveProgress, launched, now) -> tuple[Projection | None, str]:
     if wave.status != "open" or launched is None:
-        return None, "The projection is made while the wave is open."
+        return None, _("The projection is made while the wave is open.")
     if wave.closes_at is None:
-        return None, "No closing time is set, so there is nothing to project to."
+        return None, _("No closing time is set, so there is nothing to project to.")
     if not progress.total.invited:
-        return None, "Nobody is invited yet."
+        return None, _("Nobody is invited yet.")
     elapsed = (now - launched).total_seconds() / 3600
     if elapsed < 1:
-        return None, "The projection starts an hour after the launch."
+        return None, _("The projection starts an hour after the launch.")
     remaining = max((wave.closes_at - now).total_seconds() / 3600, 0.0)
     submitted = db.session.scalars(
         select(Response.submitted_at).where(

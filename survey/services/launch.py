@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 
 from survey.extensions import db
+from survey.i18n import _, ngettext
 from survey.models import Invitation, Organization, Participant, User, Wave
 from survey.services import ServiceError, audit
 from survey.services.dates import zone_named
@@ -45,7 +46,7 @@ def set_time_zone(actor: User | None, organization: Organization, name: str) -> 
     name = (name or "").strip()
     if name not in time_zones():
         raise ServiceError(
-            f"{name[:64]!r} is not a time zone name such as Europe/Berlin or America/New_York."
+            _("'{name}' is not a time zone name such as Europe/Berlin or America/New_York.", name=name[:64])
         )
     if name == organization.time_zone:
         return
@@ -68,11 +69,11 @@ def to_utc(local: datetime | None, zone: ZoneInfo) -> datetime | None:
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
     utc_first, utc_second = first.astimezone(UTC), second.astimezone(UTC)
     if utc_first.astimezone(zone).replace(tzinfo=None) != local:
-        raise ServiceError(f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it. "
-                           "Choose another time.")  # fmt: skip
+        raise ServiceError(_("{time} does not exist in {zone}: the clocks skip it. Choose another time.",
+                             time=f"{local:%Y-%m-%d %H:%M}", zone=zone.key))  # fmt: skip
     if utc_first != utc_second:
-        raise ServiceError(f"{local:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back). "
-                           "Choose another time.")  # fmt: skip
+        raise ServiceError(_("{time} happens twice in {zone} (the clocks go back). Choose another time.",
+                             time=f"{local:%Y-%m-%d %H:%M}", zone=zone.key))  # fmt: skip
     return utc_first
 
 
@@ -112,7 +113,9 @@ def launch_checklist(wave: Wave) -> list[Check]:
     )
     checks: list[Check] = []
     if not active:
-        checks.append(Check("problem", "The roster has nobody active: import the roster before the launch."))
+        checks.append(
+            Check("problem", _("The roster has nobody active: import the roster before the launch."))
+        )
     else:
         invited = db.session.scalar(
             select(func.count()).select_from(Invitation).where(
@@ -120,14 +123,28 @@ def launch_checklist(wave: Wave) -> list[Check]:
             )
         )  # fmt: skip
         missing = len(active) - invited if invited < len(active) else 0
-        checks.append(Check("ok", f"{len(active)} people are on the roster; {invited} are invited."))
+        on_roster = ngettext(
+            "{count} person is on the roster; {invited} are invited.",
+            "{count} people are on the roster; {invited} are invited.",
+            len(active),
+            invited=invited,
+        )
+        checks.append(Check("ok", on_roster))
         if missing:
-            checks.append(Check("warning", f"{missing} active people on the roster are not invited yet "
-                                           "(“Invite everyone on the roster”)."))  # fmt: skip
+            text = ngettext(
+                "{count} active person on the roster is not invited yet (“Invite everyone on the roster”).",
+                "{count} active people on the roster are not invited yet (“Invite everyone on the roster”).",
+                missing,
+            )
+            checks.append(Check("warning", text))
         no_address = sum(1 for person in active if not person.email)
         if no_address:
-            checks.append(Check("warning", f"{no_address} have no e-mail address: hand them their link from "
-                                           "the links download."))  # fmt: skip
+            text = ngettext(
+                "{count} has no e-mail address: hand them their link from the links download.",
+                "{count} have no e-mail address: hand them their link from the links download.",
+                no_address,
+            )
+            checks.append(Check("warning", text))
     offered: list[str] = []
     for link in wave.instruments:
         for code in instrument_of(link.instrument_version).languages:
@@ -135,31 +152,70 @@ def launch_checklist(wave: Wave) -> list[Check]:
                 offered.append(code)
     languages = [code for code in offered if not wave.languages or code in wave.languages]
     names = ", ".join(language_name(code) for code in languages)
-    checks.append(Check("ok", f"Respondents choose among: {names}."))
+    checks.append(Check("ok", _("Respondents choose among: {names}.", names=names)))
     wanted = Counter(str((p.attributes or {}).get("language", "")).lower() for p in active)
     for code, count in sorted(wanted.items()):
         if code and code not in languages:
-            checks.append(Check("warning", f"{count} people have the language “{language_name(code)}” on the "
-                                           f"roster, which this wave does not offer: they see "
-                                           f"{language_name(languages[0])} first."))  # fmt: skip
+            text = ngettext(
+                "{count} person has the language “{name}” on the roster, which this wave does not "
+                "offer: they see {first} first.",
+                "{count} people have the language “{name}” on the roster, which this wave does not "
+                "offer: they see {first} first.",
+                count,
+                name=language_name(code),
+                first=language_name(languages[0]),
+            )
+            checks.append(Check("warning", text))
     sizes = Counter(person.team_id for person in active)
     teams = {team.id: team for team in organization.teams}
     small = sorted((teams[team_id].name, size) for team_id, size in sizes.items() if size < threshold)
     for name, size in small:
-        text = (
-            f"Team {name} has {size} people on the roster, fewer than the threshold of {threshold}: it can "
-            "never be shown on its own (its answers count in the teams above it and the organisation)."
+        text = ngettext(
+            "Team {name} has {count} person on the roster, fewer than the threshold of {threshold}: it "
+            "can never be shown on its own (its answers count in the teams above it and the organisation).",
+            "Team {name} has {count} people on the roster, fewer than the threshold of {threshold}: it "
+            "can never be shown on its own (its answers count in the teams above it and the organisation).",
+            size,
+            name=name,
+            threshold=threshold,
         )
         checks.append(Check("warning", text))
     for function in ("sales", "marketing"):
         count = sum(size for team_id, size in sizes.items() if teams[team_id].function == function)
         if active and count < threshold:
-            checks.append(Check("problem", f"Only {count} people work in {function} teams: below the "
-                                           f"threshold of {threshold}, no sales–marketing comparison can be "
-                                           "shown."))  # fmt: skip
+            if function == "sales":
+                text = ngettext(
+                    "Only {count} person works in sales teams: below the threshold of {threshold}, no "
+                    "sales–marketing comparison can be shown.",
+                    "Only {count} people work in sales teams: below the threshold of {threshold}, no "
+                    "sales–marketing comparison can be shown.",
+                    count,
+                    threshold=threshold,
+                )
+            else:
+                text = ngettext(
+                    "Only {count} person works in marketing teams: below the threshold of {threshold}, no "
+                    "sales–marketing comparison can be shown.",
+                    "Only {count} people work in marketing teams: below the threshold of {threshold}, no "
+                    "sales–marketing comparison can be shown.",
+                    count,
+                    threshold=threshold,
+                )
+            checks.append(Check("problem", text))
     if active and not small:
-        checks.append(Check("ok", f"Every team has at least {threshold} people (the anonymity threshold)."))
+        checks.append(
+            Check(
+                "ok",
+                _(
+                    "Every team has at least {threshold} people (the anonymity threshold).",
+                    threshold=threshold,
+                ),
+            )
+        )
     if wave.closes_at is None:
-        checks.append(Check("warning", "No closing time: close the wave by hand; automatic reminders and the "
-                                       "board's projection need one."))  # fmt: skip
+        text = _(
+            "No closing time: close the wave by hand; automatic reminders and the board's projection need "
+            "one."
+        )
+        checks.append(Check("warning", text))
     return checks

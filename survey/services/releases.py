@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 import analysis
 import analysis.cuts
 from survey.extensions import db
+from survey.i18n import _, current_language, short_date
 from survey.models import Job, Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
 from survey.services import ServiceError, audit, cuts, form_design
@@ -130,7 +131,7 @@ def release_report(release: Release, language: str = "en") -> analysis.Organizat
     is taken from the stored report instead of being fitted again.
     """
     if release.payload is None:
-        raise ServiceError("This release was withheld; it has no results.")
+        raise ServiceError(_("This release was withheld; it has no results."))
     try:
         stored = pickle.loads(release.payload)  # noqa: S301 - written by this application only
     except Exception:  # noqa: BLE001 - e.g. a newer pandas that cannot read an old pickle
@@ -232,20 +233,23 @@ def _history_of(releases: list[Release]) -> tuple[analysis.EarlierWave, ...]:
 def not_released_text(wave) -> str:
     """Why a wave has no results to show yet, and when it will."""
     if wave.status == "draft":
-        return "This wave has not been opened yet, so it has no results."
+        return _("This wave has not been opened yet, so it has no results.")
     if wave.release_policy == "live" and wave.status == "open":
-        return (
+        return _(
             "No results of this wave have been released yet. While it is open, results are released "
             "in steps, each once enough new people have answered that no one's answers can be worked out "
             "by comparing releases."
         )
     if wave.status == "open":
-        return "Results of this wave are released when it closes" + (
-            f" ({wave.closes_at:%d %B %Y})." if wave.closes_at else "."
-        )
+        if wave.closes_at:
+            return _(
+                "Results of this wave are released when it closes ({date}).",
+                date=short_date(wave.closes_at, current_language()),
+            )
+        return _("Results of this wave are released when it closes.")
     if _release_queued(wave):
-        return "The results of this wave are being prepared; they appear here once the release is made."
-    return "No results of this wave were released: nobody submitted answers, or too few to show any group."
+        return _("The results of this wave are being prepared; they appear here once the release is made.")
+    return _("No results of this wave were released: nobody submitted answers, or too few to show any group.")
 
 
 # --- publishing
@@ -260,10 +264,10 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     Without any submitted response nothing is stored and a withheld, unsaved release says so.
     """
     if wave.status == "draft":
-        raise ServiceError("A draft wave has no results to release; open it first.")
+        raise ServiceError(_("A draft wave has no results to release; open it first."))
     if wave.status == "open" and wave.release_policy == "at_close":
         raise ServiceError(
-            "This wave's results are released when it closes; nobody sees any result while it is open."
+            _("This wave's results are released when it closes; nobody sees any result while it is open.")
         )
     now = day_of(utcnow()) if wave.mode == "anonymous" else utcnow()
     made_by = made_by or (actor.email if actor is not None else audit.CLI_ACTOR)
@@ -288,7 +292,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
     data = inputs.data
     if not len(data.responses):
         # Nothing to release and nothing to record: the wave page says nobody has answered.
-        release.reason = "Nobody has submitted answers yet."
+        release.reason = _("Nobody has submitted answers yet.")
         return release
     else:
         groups = analysis.published_groups(
@@ -326,7 +330,7 @@ def publish(wave: Wave, *, actor: User | None = None, made_by: str = "") -> Rele
             db.session.flush()
     except IntegrityError as error:
         # Another instance published the same step a moment ago: that one stands.
-        raise ServiceError("Another release of this wave was being published at the same time.") from error
+        raise ServiceError(_("Another release of this wave was being published at the same time.")) from error
     audit.record(actor, "results.released", organization=wave.organization, wave=wave,
                  subject=f'wave {wave.id} "{wave.name}"', details={"release": release.number})  # fmt: skip
     return release
@@ -424,51 +428,83 @@ def _differencing_reason(candidate: Release, earlier: list[Release], teams: pd.D
         check = analysis.disclosures(groups, threshold)
         if not check.complete:
             problems.append(
-                "the earlier releases and this one overlap in too many small ways to be checked, "
-                "so nothing new is published"
+                _(
+                    "the earlier releases and this one overlap in too many small ways to be checked, "
+                    "so nothing new is published"
+                )
             )
         for disclosure in check.disclosures[:3]:
             problems.append(_describe(disclosure, kind, threshold, teams))
     if not problems:
         return ""
-    return (
+    return _(
         "Not published: someone holding the results already released and these could work out "
-        + "; and ".join(problems)
-        + ". Results are released again once more people have answered (or when the wave closes)."
+        "{problems}. Results are released again once more people have answered (or when the wave closes).",
+        problems=_("; and ").join(problems),
     )
 
 
 def _describe(disclosure: analysis.Disclosure, kind: str, threshold: int, teams: pd.DataFrame) -> str:
-    what = "the comments" if kind == "comments" else "the answers"
-    plus = [_label(label, teams) for label, weight in disclosure.combination if weight > 0]
-    minus = [_label(label, teams) for label, weight in disclosure.combination if weight < 0]
-    how = f"from {', '.join(dict.fromkeys(plus))}"
+    plus = ", ".join(
+        dict.fromkeys(_label(label, teams) for label, weight in disclosure.combination if weight > 0)
+    )
+    minus = ", ".join(
+        dict.fromkeys(_label(label, teams) for label, weight in disclosure.combination if weight < 0)
+    )
+    if kind == "comments":
+        if minus:
+            return _(
+                "the comments of fewer than {threshold} people (from {plus} minus {minus})",
+                threshold=threshold,
+                plus=plus,
+                minus=minus,
+            )
+        return _(
+            "the comments of fewer than {threshold} people (from {plus})", threshold=threshold, plus=plus
+        )
     if minus:
-        how += f" minus {', '.join(dict.fromkeys(minus))}"
-    return f"{what} of fewer than {threshold} people ({how})"
+        return _(
+            "the answers of fewer than {threshold} people (from {plus} minus {minus})",
+            threshold=threshold,
+            plus=plus,
+            minus=minus,
+        )
+    return _("the answers of fewer than {threshold} people (from {plus})", threshold=threshold, plus=plus)
 
 
 def _label(label, teams: pd.DataFrame) -> str:
     number, name = label
-    where = "these results" if number is None else f"release {number}"
-    kind, _, key = str(name).partition(":")
+    where = _("these results") if number is None else _("release {number}", number=number)
+    kind, _colon, key = str(name).partition(":")
     if kind == "cut":
         attribute, value, function = analysis.cuts.parse_cut_label(str(name))
-        within = "" if function == analysis.cuts.ALL else f" in {function}"
-        group = (
-            f"the people whose {attribute} is {value}{within}"
-            if value is not None
-            else (f"the people with no {attribute} recorded{within}")
-        )
+        if function == analysis.cuts.ALL:
+            if value is not None:
+                group = _("the people whose {attribute} is {value}", attribute=attribute, value=value)
+            else:
+                group = _("the people with no {attribute} recorded", attribute=attribute)
+        elif value is not None:
+            group = _(
+                "the people whose {attribute} is {value} in {function}",
+                attribute=attribute,
+                value=value,
+                function=function,
+            )
+        else:
+            group = _(
+                "the people with no {attribute} recorded in {function}",
+                attribute=attribute,
+                function=function,
+            )
     elif kind == "organization" or (kind == "comments" and key == analysis.anonymity.ORGANIZATION):
-        group = "the whole organisation"
+        group = _("the whole organisation")
     elif kind == "function":
-        group = f"{key} (all teams pooled)"
+        group = _("{function} (all teams pooled)", function=key)
     else:
         team = int(key) if key.lstrip("-").isdigit() else key
-        team_name = str(teams["name"].get(team, "a team"))
-        group = f"the direct members of {team_name}" if kind == "members" else team_name
-    return f"{group} in {where}"
+        team_name = str(teams["name"].get(team, _("a team")))
+        group = _("the direct members of {team}", team=team_name) if kind == "members" else team_name
+    return _("{group} in {release}", group=group, release=where)
 
 
 # --- thresholds
@@ -479,14 +515,22 @@ def change_threshold(wave: Wave, threshold: int, *, actor: User | None = None) -
     from survey.models import MIN_ANONYMITY_THRESHOLD
 
     if threshold < MIN_ANONYMITY_THRESHOLD:
-        raise ServiceError(f"The anonymity threshold cannot be below {MIN_ANONYMITY_THRESHOLD}.")
+        raise ServiceError(
+            _(
+                "The anonymity threshold cannot be below {min_anonymity_threshold}.",
+                min_anonymity_threshold=MIN_ANONYMITY_THRESHOLD,
+            )
+        )
     promised = db.session.scalar(
         select(func.max(Release.threshold)).where(Release.wave_id == wave.id, Release.status == "published")
     )
     if promised is not None and threshold < promised:
         raise ServiceError(
-            f"Results of this wave were released with a threshold of {promised}; it cannot be lowered "
-            "below that (respondents were promised it)."
+            _(
+                "Results of this wave were released with a threshold of {promised}; it cannot be lowered "
+                "below that (respondents were promised it).",
+                promised=promised,
+            )
         )
     before = wave.anonymity_threshold
     wave.anonymity_threshold = threshold

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import (
     MIN_ANONYMITY_THRESHOLD,
     RELEASE_POLICIES,
@@ -57,19 +58,30 @@ def create_wave(
     name = _free_name(organization.id, name)
     if release_policy not in RELEASE_POLICIES:
         raise ServiceError(
-            f"Unknown release policy {release_policy!r}; choose one of {', '.join(RELEASE_POLICIES)}."
+            _(
+                "Unknown release policy '{policy}'; choose one of {choices}.",
+                policy=release_policy,
+                choices=", ".join(RELEASE_POLICIES),
+            )
         )
     if not instrument_refs:
-        raise ServiceError("A wave needs at least one instrument.")
+        raise ServiceError(_("A wave needs at least one instrument."))
     if anonymity_threshold < MIN_ANONYMITY_THRESHOLD:
-        raise ServiceError(f"The anonymity threshold cannot be below {MIN_ANONYMITY_THRESHOLD}.")
+        raise ServiceError(
+            _(
+                "The anonymity threshold cannot be below {min_anonymity_threshold}.",
+                min_anonymity_threshold=MIN_ANONYMITY_THRESHOLD,
+            )
+        )
     if mode not in WAVE_MODES:
-        raise ServiceError(f"Unknown mode {mode!r}; choose one of {', '.join(WAVE_MODES)}.")
+        raise ServiceError(
+            _("Unknown mode '{mode}'; choose one of {choices}.", mode=mode, choices=", ".join(WAVE_MODES))
+        )
     if opens_at and closes_at and closes_at <= opens_at:
-        raise ServiceError("The closing date must come after the opening date.")
+        raise ServiceError(_("The closing date must come after the opening date."))
     versions = [register_instrument_version(ref) for ref in instrument_refs]
     if len({v.id for v in versions}) != len(versions):
-        raise ServiceError("Each instrument can be used only once in a wave.")
+        raise ServiceError(_("Each instrument can be used only once in a wave."))
     seen: dict[str, str] = {}
     offered: set[str] = set()
     for version in versions:
@@ -77,11 +89,18 @@ def create_wave(
         offered.update(instrument.languages)
         for item_id in instrument.item_ids:
             if item_id in seen:
-                raise ServiceError(f"Item id {item_id!r} is in both {seen[item_id]} and {version.key}.")
+                raise ServiceError(
+                    _(
+                        "Item id '{item}' is in both {first} and {second}.",
+                        item=item_id,
+                        first=seen[item_id],
+                        second=version.key,
+                    )
+                )
             seen[item_id] = version.key
     unknown = sorted(set(languages) - offered)
     if unknown:
-        raise ServiceError(f"The instruments have no text in {', '.join(unknown)}.")
+        raise ServiceError(_("The instruments have no text in {languages}.", languages=", ".join(unknown)))
     wave = Wave(
         organization=organization,
         name=name,
@@ -103,22 +122,25 @@ def _free_name(organization_id: int, name: str | None) -> str:
     """``name`` stripped, refused when empty or already used by a wave of the organisation."""
     name = (name or "").strip()
     if not name:
-        raise ServiceError("A wave needs a name.")
+        raise ServiceError(_("A wave needs a name."))
     # The database lower-cases both sides: Python's str.lower folds letters SQLite's lower()
     # leaves alone ("Ⱦ"), and a name the check let through would then break the unique constraint.
     same = (Wave.organization_id == organization_id) & (func.lower(Wave.name) == func.lower(name))
     taken = db.session.scalar(select(Wave.name).where(same))
     if taken is not None:
         raise ServiceError(
-            f"The organisation already has a wave called {taken!r}; wave names tell rounds apart "
-            "in trends and reports, so choose another (e.g. with the month or year)."
+            _(
+                "The organisation already has a wave called '{taken}'; wave names tell rounds apart in "
+                "trends and reports, so choose another (e.g. with the month or year).",
+                taken=taken,
+            )
         )
     return name
 
 
 def open_wave(wave: Wave) -> Wave:
     if wave.status == "closed":
-        raise ServiceError("A closed wave cannot be opened again; clone it for a new round.")
+        raise ServiceError(_("A closed wave cannot be opened again; clone it for a new round."))
     wave.status = "open"
     if wave.opens_at is None:
         wave.opens_at = utcnow()
@@ -133,9 +155,9 @@ def end_wave(wave: Wave) -> Wave:
     for a draft or an already closed wave, so closing twice changes nothing.
     """
     if wave.status == "draft":
-        raise ServiceError("A draft wave was never opened; delete it instead.")
+        raise ServiceError(_("A draft wave was never opened; delete it instead."))
     if wave.status == "closed":
-        raise ServiceError("The wave is closed already.")
+        raise ServiceError(_("The wave is closed already."))
     wave.status = "closed"
     now = utcnow()
     if wave.closes_at is None or wave.closes_at > now:
@@ -192,8 +214,11 @@ def clone_wave(wave: Wave, name: str) -> Wave:
     )
     for link in wave.instruments:
         clone.instruments.append(
-            WaveInstrument(instrument_version_id=link.instrument_version_id, position=link.position,
-                           wording=dict(link.wording or {}))  # the client's wording carries over
+            WaveInstrument(
+                instrument_version_id=link.instrument_version_id,
+                position=link.position,
+                wording=dict(link.wording or {}),
+            )  # the client's wording carries over
         )
     db.session.add(clone)
     db.session.flush()
@@ -221,17 +246,17 @@ def reopen_blocker(wave: Wave) -> str:
     release being prepared blocks it too, since it would publish the results.
     """
     if wave.status != "closed":
-        return "Only a closed wave can be reopened."
+        return _("Only a closed wave can be reopened.")
     published = select(Release.id).where(Release.wave_id == wave.id, Release.status == "published")
     if wave.release_policy == "live" and wave.closes_at is not None:
         published = published.where(Release.created_at >= day_of(wave.closes_at))
     if db.session.scalar(published.limit(1)) is not None:
-        return "Its results are published, so readers were told it is over: clone it for a new round."
+        return _("Its results are published, so readers were told it is over: clone it for a new round.")
     preparing = select(Job.id).where(
         Job.wave_id == wave.id, Job.kind == "release", Job.status.in_(("queued", "running"))
     )
     if db.session.scalar(preparing.limit(1)) is not None:
-        return (
+        return _(
             "Its results are being released right now; once they are published it can no longer be reopened."
         )
     return ""
@@ -245,10 +270,10 @@ def reopen_wave(wave: Wave, actor: User | None, closes_at: datetime | None) -> W
     """
     reason = reopen_blocker(wave)
     if reason:
-        raise ServiceError(f"The wave cannot be reopened. {reason}")
+        raise ServiceError(_("The wave cannot be reopened. {reason}", reason=reason))
     now = utcnow()
     if closes_at is not None and closes_at <= now:
-        raise ServiceError("The new closing time must lie in the future.")
+        raise ServiceError(_("The new closing time must lie in the future."))
     before = wave.closes_at
     wave.status, wave.closes_at = "open", closes_at
     db.session.flush()
