@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import Membership, Organization, Participant, Team, User, Wave
 from survey.services import ServiceError
 
@@ -57,7 +58,7 @@ def can(user: User, organization: Organization, capability: str) -> bool:
 
 def require_admin(user: User) -> None:
     if not user.is_admin:
-        raise ForbiddenError("Only admins may do this.")
+        raise ForbiddenError(_("Only admins may do this."))
 
 
 def may_create_organizations(user: User) -> bool:
@@ -67,7 +68,7 @@ def may_create_organizations(user: User) -> bool:
 
 def require_organization_creator(user: User) -> None:
     if not may_create_organizations(user):
-        raise ForbiddenError("Only admins and consultants may create organisations.")
+        raise ForbiddenError(_("Only admins and consultants may create organisations."))
 
 
 def organization_for(user: User, organization_id: int, capability: str = VIEW) -> Organization:
@@ -76,9 +77,9 @@ def organization_for(user: User, organization_id: int, capability: str = VIEW) -
     organization = db.session.get(Organization, organization_id)
     role = organization_role(user, organization_id) if organization is not None else None
     if organization is None or role is None:
-        raise NotFoundError("No such organisation.")
+        raise NotFoundError(_("No such organisation."))
     if role != "admin" and capability not in ROLE_CAPABILITIES.get(role, frozenset()):
-        raise ForbiddenError("Your role in this organisation does not allow this.")
+        raise ForbiddenError(_("Your role in this organisation does not allow this."))
     return organization
 
 
@@ -92,17 +93,20 @@ def wave_for(user: User, wave_id: int, capability: str = VIEW) -> Wave:
     """
     wave = db.session.get(Wave, wave_id)
     if wave is None:
-        raise NotFoundError("No such wave.")
+        raise NotFoundError(_("No such wave."))
     try:
         organization = organization_for(user, wave.organization_id, capability)
     except NotFoundError:
-        raise NotFoundError("No such wave.") from None
+        raise NotFoundError(_("No such wave.")) from None
     if capability == VIEW and wave.status == "draft":
         if can(user, organization, MANAGE):
             raise NotFoundError(
-                f"The wave {wave.name!r} is a draft: it has no results until it is opened and people answer."
+                _(
+                    "The wave '{wave}' is a draft: it has no results until it is opened and people answer.",
+                    wave=wave.name,
+                )
             )
-        raise NotFoundError("No such wave.")
+        raise NotFoundError(_("No such wave."))
     return wave
 
 
@@ -110,7 +114,7 @@ def team_in(organization: Organization, team_id: int) -> Team:
     """A team of ``organization`` (reached through :func:`organization_for` first)."""
     team = db.session.get(Team, team_id)
     if team is None or team.organization_id != organization.id:
-        raise NotFoundError("No such team.")
+        raise NotFoundError(_("No such team."))
     return team
 
 
@@ -118,5 +122,5 @@ def participant_in(organization: Organization, participant_id: int) -> Participa
     """A roster entry of ``organization`` (reached through :func:`organization_for` first)."""
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.organization_id != organization.id:
-        raise NotFoundError("No such person on the roster.")
+        raise NotFoundError(_("No such person on the roster."))
     return participant

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import ApiToken, LoginFailure, User, utcnow
 from survey.models.user import UserSession
 from survey.services import ServiceError, audit
@@ -183,7 +184,7 @@ def end_sessions(actor: User | None, user: User) -> int:
     Returns how many there were; the audit log records who did it.
     """
     if actor is not None and not actor.is_admin:
-        raise ServiceError("Only an admin can end another user's sign-ins.")
+        raise ServiceError(_("Only an admin can end another user's sign-ins."))
     ended = _end_sessions_of(user)
     audit.record(actor, "user.sessions_ended", subject=user.email, details={"sessions": ended})
     return ended
@@ -212,9 +213,9 @@ def change_password(user: User, current: str, new: str) -> int:
     :class:`ServiceError` for an unacceptable new one; nothing changes then.
     """
     if not user.check_password(current or ""):
-        raise WrongPasswordError("The current password is not right.")
+        raise WrongPasswordError(_("The current password is not right."))
     if new == current:
-        raise ServiceError("The new password must differ from the current one.")
+        raise ServiceError(_("The new password must differ from the current one."))
     check_password_strength(new)
     user.set_password(new)
     ended = _end_sessions_of(user, keep=user.session_token)
@@ -238,7 +239,7 @@ def create_api_token(email: str, label: str = "") -> IssuedApiToken:
     """Create a read-only API token for the user with ``email``; only its hash is stored."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise ServiceError(f"No user with the e-mail address {email}.")
+        raise ServiceError(_("No user with the e-mail address {email}.", email=email))
     token = "mgp_" + secrets.token_urlsafe(API_TOKEN_BYTES)
     api_token = ApiToken(user=user, token_hash=hash_api_token(token), label=(label or "").strip()[:100])
     db.session.add(api_token)

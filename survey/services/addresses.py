@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from survey.i18n import _
 from survey.services import ServiceError
 
 __all__ = ["AddressError", "Recipient", "address_problem", "recipient"]
@@ -72,8 +73,10 @@ def recipient(address: str) -> Recipient:
         )
     except EmailNotValidError as error:
         reason = _reason(error)
-        raise AddressError(f"not a valid e-mail address ({reason}); correct it on the roster") from None
+        raise AddressError(
+            _("not a valid e-mail address ({reason}); correct it on the roster", reason=reason)
+        ) from None
     if valid.ascii_email:
-        username, _, domain = valid.ascii_email.rpartition("@")
+        username, _at, domain = valid.ascii_email.rpartition("@")
         return Recipient(username, domain, smtputf8=False)
     return Recipient(valid.local_part, valid.domain, smtputf8=True)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from instruments import Instrument
+from survey.i18n import _
 from survey.models import User, Wave, WaveInstrument
 from survey.services import ServiceError, audit
 from survey.services.instruments import instrument_of
@@ -108,16 +109,26 @@ def wording_rows(wave: Wave, link: WaveInstrument) -> list:
 
 def _clean(text, where: str) -> str:
     if not isinstance(text, str):
-        raise ServiceError(f"The text of {where} must be text.")
+        raise ServiceError(_("The text of {where} must be text.", where=where))
     text = text.strip()
     if not text:
-        raise ServiceError(f"Every level needs a text: {where} is empty.")
+        raise ServiceError(_("Every level needs a text: {where} is empty.", where=where))
     if len(text) > MAX_LENGTH:
-        raise ServiceError(f"The text of {where} is {len(text)} characters long; at most {MAX_LENGTH} fit.")
+        raise ServiceError(
+            _(
+                "The text of {where} is {length} characters long; at most {limit} fit.",
+                where=where,
+                length=len(text),
+                limit=MAX_LENGTH,
+            )
+        )
     if any(unicodedata.category(c) == "Cc" or c in _BIDI for c in text):
         raise ServiceError(
-            f"The text of {where} contains a line break, tab or other control character; "
-            "write it on one line."
+            _(
+                "The text of {where} contains a line break, tab or other control character; write it on "
+                "one line.",
+                where=where,
+            )
         )
     return text
 
@@ -138,16 +149,18 @@ def set_attribute_wording(
     """
     if not editable(wave):
         raise ServiceError(
-            "The wave is open or closed: its lead profiles are fixed, so that every answer judged the "
-            "same wording. Change the wording in a draft wave (e.g. the next round)."
+            _(
+                "The wave is open or closed: its lead profiles are fixed, so that every answer judged the "
+                "same wording. Change the wording in a draft wave (e.g. the next round)."
+            )
         )
     link = vignette_link(wave)
     if link is None:
-        raise ServiceError("The wave has no lead calibration: there is no attribute wording to change.")
+        raise ServiceError(_("The wave has no lead calibration: there is no attribute wording to change."))
     instrument = instrument_of(link.instrument_version)
     languages = wording_languages(wave, instrument)
     if not isinstance(texts, Mapping):
-        raise ServiceError("The wording must map attribute ids to their levels' texts.")
+        raise ServiceError(_("The wording must map attribute ids to their levels' texts."))
     current = {} if reset else {a: {lv: dict(t) for lv, t in levels.items()}
                                 for a, levels in (link.wording or {}).items()}  # fmt: skip
     for attribute_id, levels in texts.items():
@@ -156,25 +169,45 @@ def set_attribute_wording(
         except KeyError:
             known = ", ".join(a.id for a in instrument.attributes)
             raise ServiceError(
-                f"Unknown attribute {str(attribute_id)[:40]!r}; the attributes are {known}."
+                _(
+                    "Unknown attribute '{attribute}'; the attributes are {known}.",
+                    attribute=str(attribute_id)[:40],
+                    known=known,
+                )
             ) from None
         if not isinstance(levels, Mapping):
-            raise ServiceError(f"The wording of {attribute.id} must map its level ids to texts.")
+            raise ServiceError(
+                _("The wording of {attribute} must map its level ids to texts.", attribute=attribute.id)
+            )
         for level_id, by_language in levels.items():
             try:
                 level = attribute.level(str(level_id))
             except KeyError:
                 known = ", ".join(lv.id for lv in attribute.levels)
                 raise ServiceError(
-                    f"Unknown level {str(level_id)[:40]!r} of {attribute.id}; its levels are {known}."
+                    _(
+                        "Unknown level '{level}' of {attribute}; its levels are {known}.",
+                        level=str(level_id)[:40],
+                        attribute=attribute.id,
+                        known=known,
+                    )
                 ) from None
             if not isinstance(by_language, Mapping):
-                raise ServiceError(f"The wording of {attribute.id}.{level.id} must map languages to texts.")
+                raise ServiceError(
+                    _(
+                        "The wording of {attribute}.{level} must map languages to texts.",
+                        attribute=attribute.id,
+                        level=level.id,
+                    )
+                )
             for language, text in by_language.items():
                 if language not in languages:
                     raise ServiceError(
-                        f"The wave is not offered in {str(language)[:20]!r}; "
-                        f"its languages are {', '.join(languages)}."
+                        _(
+                            "The wave is not offered in '{code}'; its languages are {languages}.",
+                            code=str(language)[:20],
+                            languages=", ".join(languages),
+                        )
                     )
                 where = f"{attribute.label('en')} – {level.id} ({language})"
                 clean = _clean(text, where)
@@ -196,8 +229,14 @@ def set_attribute_wording(
                 text = level.label(language).casefold()
                 if text in seen:
                     raise ServiceError(
-                        f"Two levels of {attribute.label(language)} would read the same in {language} "
-                        f"({seen[text]} and {level.id}): each level needs its own text."
+                        _(
+                            "Two levels of {attribute} would read the same in {code} ({first} and "
+                            "{second}): each level needs its own text.",
+                            attribute=attribute.label(language),
+                            code=language,
+                            first=seen[text],
+                            second=level.id,
+                        )
                     )
                 seen[text] = level.id
     before = link.wording or {}

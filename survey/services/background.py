@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from survey.extensions import db
+from survey.i18n import N_, _, ngettext
 from survey.models import EmailSend, Invitation, Job, Release, User, Wave, utcnow
 from survey.services import ServiceError, audit
 from survey.services.mailing import (
@@ -69,7 +70,7 @@ def request_mail(wave: Wave, what: str, actor: User | None) -> list[Job]:
     :class:`ServiceError` when the wave is not open or a new reminder round is too soon.
     """
     if wave.status != "open":
-        raise ServiceError("E-mails go out only while the wave is open; open it first.")
+        raise ServiceError(_("E-mails go out only while the wave is open; open it first."))
     running = unfinished_for(wave, what)
     if running:
         return running
@@ -83,7 +84,7 @@ def _rounds(wave: Wave, what: str) -> list[tuple[str, int]]:
     if what == "reminder":
         return [("reminder", next_reminder_round(wave))]
     if what == "retry":
-        number, _ = latest_reminder_round(wave)
+        number, _started = latest_reminder_round(wave)
         return [("invitation", 0)] + ([("reminder", number)] if number else [])
     raise ValueError(f"what must be 'invitation', 'reminder', 'retry' or 'release', not {what!r}")
 
@@ -169,14 +170,14 @@ def run(
         )
         if release is not None and release.status == "published":
             prebuild(job.wave, release)
-        _finish(job, job.summary or "Report files built.")
+        _finish(job, job.summary or _("Report files built."))
         return False
     except MailServerError as error:
         db.session.rollback()
         job = db.session.get(Job, job_id)
         job.error = str(error)
         if last_attempt:
-            _finish(job, f"{error} Nothing more was sent.", status="failed")
+            _finish(job, _("{error} Nothing more was sent.", error=error), status="failed")
             db.session.commit()
             return False
         job.status = "queued"  # the queue's retry takes it again
@@ -247,10 +248,14 @@ def _run_mail(job: Job, settings: MailSettings, *, batch: int, resumed: bool) ->
         job.status, job.heartbeat_at = "queued", utcnow()
         return True
     if job.failed:
-        job.error = f"{job.failed} message(s) failed; the wave page lists why."
-    parts = [f"{job.sent} sent"] + [f"{job.failed} failed"] * bool(job.failed)
-    parts += [f"{report.no_address} without an e-mail address"] * bool(report.no_address)
-    parts += [f"{report.unknown} of unknown outcome, not retried"] * bool(report.unknown)
+        job.error = ngettext(
+            "{count} message failed; the wave page lists why.",
+            "{count} messages failed; the wave page lists why.",
+            job.failed,
+        )
+    parts = [_("{count} sent", count=job.sent)] + [_("{count} failed", count=job.failed)] * bool(job.failed)
+    parts += [_("{count} without an e-mail address", count=report.no_address)] * bool(report.no_address)
+    parts += [_("{count} of unknown outcome, not retried", count=report.unknown)] * bool(report.unknown)
     _finish(job, ", ".join(parts) + ".")
     audit.record(job.created_by, MAIL_EVENTS[kind], organization=wave.organization, subject=_label(wave),
                  details={"round": number, "sent": job.sent, "failed": job.failed, "job": job.id},
@@ -461,7 +466,7 @@ def close_due(now: datetime | None = None) -> list[Job]:
 
 
 #: Why reminder days are refused for a wave without a closing time.
-NEEDS_CLOSE = "Automatic reminders count days before the close: give the wave a closing time."
+NEEDS_CLOSE = N_("Automatic reminders count days before the close: give the wave a closing time.")
 #: Reminder days allowed: whole days before the close, and how many a wave may have.
 REMINDER_DAYS_RANGE = (1, 60)
 MAX_REMINDER_DAYS = 5
@@ -482,14 +487,25 @@ def parse_reminder_days(text: str | None) -> list[int]:
             continue
         if not (part.isascii() and part.isdigit()) or not low <= int(part) <= high:
             raise ServiceError(
-                f"Reminder days are whole numbers of days before the close, {low} to {high}, separated by "
-                f"commas (e.g. 3, 1); {part[:20]!r} is not one."
+                _(
+                    "Reminder days are whole numbers of days before the close, {low} to {high}, separated "
+                    "by commas (e.g. 3, 1); '{part}' is not one.",
+                    low=low,
+                    high=high,
+                    part=part[:20],
+                )
             )
         if int(part) in days:
-            raise ServiceError(f"Reminder days are each given once; {int(part)} is given twice.")
+            raise ServiceError(_("Reminder days are each given once; {day} is given twice.", day=int(part)))
         days.append(int(part))
     if len(days) > MAX_REMINDER_DAYS:
-        raise ServiceError(f"At most {MAX_REMINDER_DAYS} reminder days per wave; {len(days)} were given.")
+        raise ServiceError(
+            _(
+                "At most {limit} reminder days per wave; {count} were given.",
+                limit=MAX_REMINDER_DAYS,
+                count=len(days),
+            )
+        )
     return sorted(days, reverse=True)
 
 
@@ -505,7 +521,7 @@ def next_reminder(wave: Wave, now: datetime | None = None) -> datetime | None:
 def set_reminder_days(wave: Wave, days: list[int], actor: User | None = None) -> Wave:
     """Send a reminder round by itself ``days`` days before ``wave`` closes (``[]``: never)."""
     if days and wave.closes_at is None:
-        raise ServiceError(NEEDS_CLOSE)
+        raise ServiceError(_(NEEDS_CLOSE))
     wave.reminder_days = list(days)
     audit.record(actor, "wave.reminders_scheduled", organization=wave.organization, subject=_label(wave),
                  details={"days": list(days)}, wave=wave)  # fmt: skip
@@ -529,7 +545,7 @@ def reminders_due(now: datetime | None = None) -> list[Job]:
         if not passed:
             continue
         latest_mark = max(passed)
-        _, started = latest_reminder_round(wave)
+        _number, started = latest_reminder_round(wave)
         if started is not None and started >= latest_mark:
             continue  # a round went out since (by hand or by an earlier check)
         done = db.session.scalar(

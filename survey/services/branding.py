@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import _, format_number
 from survey.models import Organization, User, Wave
 from survey.services import ServiceError, audit
 
@@ -122,7 +123,7 @@ def parse_colour(text: str) -> tuple[int, int, int]:
     match = _HEX.match((text or "").strip())
     if not match:
         raise ServiceError(
-            f"{(text or '').strip()[:20]!r} is not a colour: write it as #rrggbb, e.g. #1f5fae."
+            _("'{text}' is not a colour: write it as #rrggbb, e.g. #1f5fae.", text=(text or "").strip()[:20])
         )
     digits = match.group(1)
     if len(digits) == 3:
@@ -161,7 +162,7 @@ WHITE = (255, 255, 255)
 def darker_passing(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     """The lightest shade of ``rgb`` (its channels scaled down together) that reaches 4.5:1 on white."""
     low, high = 0.0, 1.0  # scale factors: 0 is black (passes), 1 the colour itself
-    for _ in range(30):
+    for _step in range(30):
         middle = (low + high) / 2
         shade = tuple(round(v * middle) for v in rgb)
         if contrast_ratio(shade, WHITE) >= MIN_CONTRAST:
@@ -192,9 +193,16 @@ def set_accent_colour(actor: User | None, organization: Organization, text: str)
     if ratio < MIN_CONTRAST:
         suggestion = darker_passing(rgb)
         raise ServiceError(
-            f"{_hex(rgb)} on white has a contrast of {ratio:.1f}:1; text needs at least {MIN_CONTRAST}:1 "
-            f"to be readable (WCAG AA). The nearest darker shade that passes is {_hex(suggestion)} "
-            f"({contrast_ratio(suggestion, WHITE):.1f}:1)."
+            _(
+                "{colour} on white has a contrast of {ratio}:1; text needs at least {minimum}:1 "
+                "to be readable (WCAG AA). The nearest darker shade that passes is {suggestion} "
+                "({suggestion_ratio}:1).",
+                colour=_hex(rgb),
+                ratio=format_number(ratio, 1),
+                minimum=format_number(MIN_CONTRAST, 1),
+                suggestion=_hex(suggestion),
+                suggestion_ratio=format_number(contrast_ratio(suggestion, WHITE), 1),
+            )
         )
     organization.accent_colour = _hex(rgb)
     audit.record(
@@ -214,7 +222,13 @@ def set_sender_name(actor: User | None, organization: Organization, text: str) -
     """Set the display name invitations come from (one line, at most :data:`MAX_SENDER_NAME`)."""
     name = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in (text or "")).split())
     if len(name) > MAX_SENDER_NAME:
-        raise ServiceError(f"The sender name is {len(name)} characters long; at most {MAX_SENDER_NAME} fit.")
+        raise ServiceError(
+            _(
+                "The sender name is {length} characters long; at most {limit} fit.",
+                length=len(name),
+                limit=MAX_SENDER_NAME,
+            )
+        )
     organization.sender_name = name or None
     audit.record(
         actor,
@@ -250,7 +264,7 @@ def image_size(data: bytes) -> tuple[str, int, int]:
     if data.startswith(_PNG_SIGNATURE):
         # The first chunk must be IHDR: length 13, then width and height as big-endian integers.
         if len(data) < 33 or data[12:16] != b"IHDR":
-            raise ServiceError("The PNG file is damaged (no image header).")
+            raise ServiceError(_("The PNG file is damaged (no image header)."))
         width, height = struct.unpack(">II", data[16:24])
         return "image/png", width, height
     if data.startswith(b"\xff\xd8"):
@@ -269,23 +283,32 @@ def image_size(data: bytes) -> tuple[str, int, int]:
             if length < 2:
                 break
             position += 2 + length
-        raise ServiceError("The JPEG file is damaged (no image size found).")
-    raise ServiceError("A logo must be a PNG or JPEG image (SVG, GIF and other formats are not accepted).")
+        raise ServiceError(_("The JPEG file is damaged (no image size found)."))
+    raise ServiceError(_("A logo must be a PNG or JPEG image (SVG, GIF and other formats are not accepted)."))
 
 
 def set_logo(actor: User | None, organization: Organization, data: bytes) -> str:
     """Check and store ``data`` as the organisation's logo; returns its digest."""
     if not data:
-        raise ServiceError("The file is empty.")
+        raise ServiceError(_("The file is empty."))
     if len(data) > MAX_LOGO_BYTES:
         raise ServiceError(
-            f"The logo is {len(data) / 1024:.0f} kB; at most {MAX_LOGO_BYTES // 1024} kB are accepted."
+            _(
+                "The logo is {size} kB; at most {limit} kB are accepted.",
+                size=format_number(len(data) / 1024, 0),
+                limit=MAX_LOGO_BYTES // 1024,
+            )
         )
     kind, width, height = image_size(data)
     if not (MIN_LOGO_SIDE <= width <= MAX_LOGO_SIDE and MIN_LOGO_SIDE <= height <= MAX_LOGO_SIDE):
         raise ServiceError(
-            f"The logo is {width} × {height} pixels; each side must be "
-            f"{MIN_LOGO_SIDE} to {MAX_LOGO_SIDE} pixels."
+            _(
+                "The logo is {width} × {height} pixels; each side must be {minimum} to {maximum} pixels.",
+                width=width,
+                height=height,
+                minimum=MIN_LOGO_SIDE,
+                maximum=MAX_LOGO_SIDE,
+            )
         )
     organization.logo = data
     organization.logo_type = kind

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 import analysis.cuts
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import Invitation, Participant, Release, Response, User, Wave, WaveMember
 from survey.services import ServiceError, audit
 
@@ -84,23 +85,32 @@ def choose(wave: Wave, attributes: list[str], by_function: bool, *, actor: User 
     names = list(dict.fromkeys(str(a).strip() for a in attributes if str(a).strip()))
     if wave.mode == "anonymous":
         raise ServiceError(
-            "An anonymous wave keeps no link between answers and the roster, so its results cannot be "
-            "cut by roster attributes."
+            _(
+                "An anonymous wave keeps no link between answers and the roster, so its results cannot be "
+                "cut by roster attributes."
+            )
         )
     if frozen(wave):
         raise ServiceError(
-            "Results of this wave have been released; the attributes they are cut by can no longer change."
+            _("Results of this wave have been released; the attributes they are cut by can no longer change.")
         )
     if len(names) > MAX_ATTRIBUTES:
-        raise ServiceError(f"Choose at most {MAX_ATTRIBUTES} attributes to cut the results by.")
+        raise ServiceError(
+            _("Choose at most {limit} attributes to cut the results by.", limit=MAX_ATTRIBUTES)
+        )
     counts = available(wave)
     for name in names:
         if name not in counts:
-            raise ServiceError(f"The roster has no attribute called “{name[:MAX_NAME]}”.")
+            raise ServiceError(_("The roster has no attribute called “{name}”.", name=name[:MAX_NAME]))
         if counts[name] > MAX_VALUES:
             raise ServiceError(
-                f"“{name}” has {counts[name]} different values; results can be cut only by an attribute "
-                f"with at most {MAX_VALUES} (import it in bands, such as 0–1 years, 1–3 years, 3+ years)."
+                _(
+                    "“{name}” has {count} different values; results can be cut only by an attribute with "
+                    "at most {limit} (import it in bands, such as 0–1 years, 1–3 years, 3+ years).",
+                    name=name,
+                    count=counts[name],
+                    limit=MAX_VALUES,
+                )
             )
     before = wave.cuts
     wave.cuts = {"attributes": names, "by_function": bool(by_function and names)} if names else None

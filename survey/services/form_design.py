@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from instruments import Instrument, Item
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import Team, User, Wave
 from survey.models.wave import WAVE_FORMS
 from survey.services import ServiceError, audit
@@ -217,19 +218,29 @@ def set_form(wave: Wave, form: str, items: int | None, actor: User | None) -> bo
     for an open or closed wave or an unknown choice; writes an audit record on a change.
     """
     if form not in WAVE_FORMS:
-        raise ServiceError(f"Unknown form {form!r}; choose one of {', '.join(WAVE_FORMS)}.")
+        raise ServiceError(
+            _("Unknown form '{form}'; choose one of {choices}.", form=form, choices=", ".join(WAVE_FORMS))
+        )
     if form == PLANNED_MISSING:
         if items not in FORM_ITEM_CHOICES:
             choices = " or ".join(map(str, FORM_ITEM_CHOICES))
-            raise ServiceError(f"A shorter form asks {choices} statements of each dimension; got {items!r}.")
+            raise ServiceError(
+                _(
+                    "A shorter form asks {choices} statements of each dimension; got '{items}'.",
+                    choices=choices,
+                    items=items,
+                )
+            )
     else:
         items = None
     if (wave.form, wave.form_items) == (form, items):
         return False
     if wave.status != "draft":
         raise ServiceError(
-            "The form cannot change once the wave has opened: respondents have already been asked "
-            "their statements. Clone the wave for a round with another form."
+            _(
+                "The form cannot change once the wave has opened: respondents have already been asked "
+                "their statements. Clone the wave for a round with another form."
+            )
         )
     wave.form, wave.form_items = form, items
     wave.form_secret = secrets.token_hex(16) if form == PLANNED_MISSING else None

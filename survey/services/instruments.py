@@ -9,6 +9,7 @@ from sqlalchemy import select
 import instruments
 from instruments import Instrument, InstrumentError
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import InstrumentVersion
 from survey.services import ServiceError
 
@@ -20,7 +21,7 @@ def register_instrument_version(reference: str) -> InstrumentVersion:
     the shipped file may not change: a changed file is refused with a message that asks
     the author to publish a new version, and waves keep using the stored text.
     """
-    instrument_id, _, version = reference.partition("@")
+    instrument_id, _at, version = reference.partition("@")
     try:
         text = instruments.read_definition(instrument_id, version or None)
         instrument = instruments.loads(text, source=reference)
@@ -42,8 +43,12 @@ def register_instrument_version(reference: str) -> InstrumentVersion:
         db.session.flush()
     elif stored.content_hash != instrument.content_hash:
         raise ServiceError(
-            f"The file of {instrument.key} changed after a wave used it. Used versions are immutable: "
-            f"publish the change as a new version (e.g. {instrument.id}@<next version>) instead."
+            _(
+                "The file of {instrument} changed after a wave used it. Used versions are immutable: "
+                "publish the change as a new version (e.g. {instrument_id}@<next version>) instead.",
+                instrument=instrument.key,
+                instrument_id=instrument.id,
+            )
         )
     return stored
 

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import N_, _
 from survey.models import Invitation, Participant, Team, Wave, WaveMember
 from survey.models.types import now_for
 from survey.services import ServiceError
@@ -145,7 +146,7 @@ def reissue(invitation: Invitation) -> IssuedInvitation:
 def invite_roster(wave: Wave) -> list[IssuedInvitation]:
     """Invite every active roster entry of the wave's organisation not invited yet."""
     if wave.status == "closed":
-        raise ServiceError("The wave is closed; clone it to invite people to a new round.")
+        raise ServiceError(_("The wave is closed; clone it to invite people to a new round."))
     participants = db.session.scalars(
         select(Participant)
         .where(Participant.organization_id == wave.organization_id, Participant.active.is_(True))
@@ -155,7 +156,11 @@ def invite_roster(wave: Wave) -> list[IssuedInvitation]:
 
 
 #: How the links export names the way a link was handed out (``Invitation.handed_out_via``).
-HANDED_OUT_BY = {"email": "by e-mail", "download": "in a links download", "page": "on the wave page"}
+HANDED_OUT_BY = {
+    "email": N_("by e-mail"),
+    "download": N_("in a links download"),
+    "page": N_("on the wave page"),
+}
 
 
 def hand_out(invitation: Invitation, via: str) -> str:
@@ -188,9 +193,10 @@ def handed_out(invitation: Invitation) -> bool:
 
 def handed_out_text(invitation: Invitation) -> str:
     """How and when the current link was handed out, e.g. ``by e-mail on 2026-12-07``."""
-    how = HANDED_OUT_BY.get(invitation.handed_out_via or "", "")
-    when = f" on {invitation.handed_out_at:%Y-%m-%d}" if invitation.handed_out_at else ""
-    return f"{how}{when}"
+    how = _(HANDED_OUT_BY.get(invitation.handed_out_via or "", ""))
+    if invitation.handed_out_at is None:
+        return how
+    return _("{how} on {date}", how=how, date=f"{invitation.handed_out_at:%Y-%m-%d}").strip()
 
 
 @dataclass(frozen=True)
@@ -236,16 +242,20 @@ def export_links(wave: Wave, *, replace: bool = False) -> list[LinkRow]:
     for invitation, participant, team_name in _open_invitations(wave):
         email, name = participant.email or "", participant.display_name or ""
         if invitation.used_at is not None:
-            lines.append(LinkRow(email, name, team_name, "submitted", ""))
+            lines.append(LinkRow(email, name, team_name, _("submitted"), ""))
         elif replace:
-            status = "new link (replaces the earlier one)" if handed_out(invitation) else "new link"
+            status = _("new link (replaces the earlier one)") if handed_out(invitation) else _("new link")
             lines.append(LinkRow(email, name, team_name, status, replace_link(invitation, "download").link))
         elif current_link(invitation) is not None or not handed_out(invitation):
             given = handed_out(invitation)
-            status = f"same link as handed out {handed_out_text(invitation)}" if given else "new link"
+            status = (
+                _("same link as handed out {how}", how=handed_out_text(invitation))
+                if given
+                else _("new link")
+            )
             lines.append(LinkRow(email, name, team_name, status, hand_out(invitation, "download")))
         else:
-            status = f"handed out {handed_out_text(invitation)}; re-issue it to get a new link"
+            status = _("handed out {how}; re-issue it to get a new link", how=handed_out_text(invitation))
             lines.append(LinkRow(email, name, team_name, status, ""))
     db.session.flush()
     return lines
@@ -255,7 +265,7 @@ def lost_links(wave: Wave) -> int:
     """How many handed-out links the export cannot give again (not derivable; re-issue them)."""
     return sum(
         1
-        for invitation, _, _ in _open_invitations(wave)
+        for invitation, _participant, _team in _open_invitations(wave)
         if invitation.used_at is None and handed_out(invitation) and current_link(invitation) is None
     )
 
@@ -264,7 +274,7 @@ def replaceable_links(wave: Wave) -> int:
     """How many handed-out links re-issuing everyone's would break (not submitted, not revoked)."""
     return sum(
         1
-        for invitation, _, _ in _open_invitations(wave)
+        for invitation, _participant, _team in _open_invitations(wave)
         if invitation.used_at is None and handed_out(invitation)
     )
 
@@ -276,11 +286,11 @@ def reissue_link(invitation: Invitation) -> IssuedInvitation:
     nowhere).
     """
     if invitation.wave.status == "closed":
-        raise ServiceError("The wave is closed: a new link would not open the survey.")
+        raise ServiceError(_("The wave is closed: a new link would not open the survey."))
     if invitation.used_at is not None:
-        raise ServiceError("This person has submitted: there is nothing left to answer.")
+        raise ServiceError(_("This person has submitted: there is nothing left to answer."))
     if invitation.revoked_at is not None:
-        raise ServiceError("This invitation was withdrawn.")
+        raise ServiceError(_("This invitation was withdrawn."))
     return replace_link(invitation, "page")
 
 

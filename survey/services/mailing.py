@@ -50,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
 from survey.extensions import db
-from survey.i18n import LANGUAGES, N_, short_date, translate
+from survey.i18n import LANGUAGES, N_, _, ngettext, short_date, translate
 from survey.metrics import count_email
 from survey.models import EmailSend, Invitation, Participant, Team, Wave, utcnow
 from survey.models.types import day_of, now_for
@@ -151,15 +151,15 @@ class SendReport:
     remaining: int = 0
 
     def summary(self) -> str:
-        parts = [f"{len(self.sent)} sent"]
+        parts = [_("{count} sent", count=len(self.sent))]
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
+            parts.append(_("{count} failed", count=len(self.failed)))
         if self.not_attempted:
-            parts.append(f"{self.not_attempted} not attempted (server unreachable)")
+            parts.append(_("{count} not attempted (server unreachable)", count=self.not_attempted))
         if self.no_address:
-            parts.append(f"{self.no_address} without an e-mail address")
+            parts.append(_("{count} without an e-mail address", count=self.no_address))
         if self.unknown:
-            parts.append(f"{self.unknown} of unknown outcome, not retried")
+            parts.append(_("{count} of unknown outcome, not retried", count=self.unknown))
         return ", ".join(parts) + "."
 
 
@@ -351,7 +351,7 @@ def send_round(
     ``sending``. ``checkpoint`` commits, as in :func:`send_invitations`.
     """
     if wave.status != "open":
-        raise ServiceError("E-mails go out only while the wave is open; open it first.")
+        raise ServiceError(_("E-mails go out only while the wave is open; open it first."))
     owed, no_address, unknown = _pending(wave, kind, round_number, reclaim)
     report = SendReport(no_address=no_address, unknown=unknown)
     if limit is not None and len(owed) > limit:
@@ -364,7 +364,9 @@ def send_round(
     except (OSError, smtplib.SMTPException) as error:
         report.not_attempted = len(owed)
         where = f"{settings.host}:{settings.port}"
-        raise MailServerError(f"Cannot reach the mail server {where}: {error}", report) from error
+        raise MailServerError(
+            _("Cannot reach the mail server {where}: {error}", where=where, error=error), report
+        ) from error
     reconnects = 0
     try:
         for position, invitation in enumerate(owed):
@@ -473,10 +475,11 @@ def _unsendable(address: str, smtp: smtplib.SMTP, settings: MailSettings) -> str
     except AddressError as error:
         return str(error)
     if to.smtputf8 and not smtp.has_extn("smtputf8"):
-        return (
-            f"the mail server {settings.host}:{settings.port} does not support internationalised "
+        return _(
+            "the mail server {server} does not support internationalised "
             "addresses (SMTPUTF8), which this one is, so nothing was sent to it; give this person "
-            "their link from the links download, or send through a server that supports SMTPUTF8"
+            "their link from the links download, or send through a server that supports SMTPUTF8",
+            server=f"{settings.host}:{settings.port}",
         )
     return ""
 
@@ -496,10 +499,10 @@ def _deliver(smtp: smtplib.SMTP, message: EmailMessage) -> str:
             raise _ConnectionLostError(f"{error.smtp_code} {_text(error.smtp_error)}") from error
         return f"{error.smtp_code} {_text(error.smtp_error)}"
     except smtplib.SMTPNotSupportedError as error:
-        return f"the mail server cannot take this message: {error}"
+        return _("the mail server cannot take this message: {error}", error=error)
     except UnicodeError as error:
         _reset(smtp)
-        return f"the message could not be encoded for the mail server: {error}"
+        return _("the message could not be encoded for the mail server: {error}", error=error)
     except (OSError, smtplib.SMTPException) as error:
         raise _ConnectionLostError(str(error) or type(error).__name__) from error
     return ""
@@ -611,23 +614,30 @@ def next_reminder_round(wave: Wave, *, now=None) -> int:
     if wave.mode == "anonymous" and started is not None and day_of(now) <= started:
         # Anonymous waves keep only the day of a round (see now_for): one round a day.
         raise ServiceError(
-            "Reminders went out today; in an anonymous wave the next round is possible tomorrow "
-            "(UTC). Failed ones can be retried now."
+            _(
+                "Reminders went out today; in an anonymous wave the next round is possible tomorrow "
+                "(UTC). Failed ones can be retried now."
+            )
         )
     if started is not None and now - started < MIN_REMINDER_INTERVAL:
         raise ServiceError(
-            f"Reminders went out at {started:%Y-%m-%d %H:%M} UTC; a new round is possible "
-            f"{MIN_REMINDER_INTERVAL.total_seconds() / 3600:.0f} hours after that; "
-            "failed ones can be retried now."
+            ngettext(
+                "Reminders went out at {time} UTC; a new round is possible {count} hour after that; "
+                "failed ones can be retried now.",
+                "Reminders went out at {time} UTC; a new round is possible {count} hours after that; "
+                "failed ones can be retried now.",
+                round(MIN_REMINDER_INTERVAL.total_seconds() / 3600),
+                time=f"{started:%Y-%m-%d %H:%M}",
+            )
         )
     return number + 1
 
 
 def retry_reminders(wave: Wave, settings: MailSettings, checkpoint: Callable[[], None]) -> SendReport:
     """Resend the latest reminder round to those it failed for or did not reach."""
-    number, _ = latest_reminder_round(wave)
+    number, _started = latest_reminder_round(wave)
     if number == 0:
-        raise ServiceError("No reminders have been sent for this wave yet.")
+        raise ServiceError(_("No reminders have been sent for this wave yet."))
     return send_round(wave, "reminder", number, settings, checkpoint)
 
 
@@ -657,12 +667,13 @@ def delivery_notice(settings: MailSettings) -> str:
             shown = folder.relative_to(Path.cwd())
         except ValueError:
             shown = folder
-        return (
-            f"Invitations and reminders are written to {shown}{os.sep} as .eml files "
-            "(development mail backend): no e-mail leaves this machine."
+        return _(
+            "Invitations and reminders are written to {folder} as .eml files "
+            "(development mail backend): no e-mail leaves this machine.",
+            folder=f"{shown}{os.sep}",
         )
     if settings.backend == "console":
-        return (
+        return _(
             "Invitations and reminders are printed on the console of the process that sends "
             "them, the worker (development mail backend): no e-mail leaves this machine."
         )
@@ -699,29 +710,34 @@ def send_status(wave: Wave, settings: MailSettings | None = None) -> SendStatus:
 
 
 def send_one(
-    message: EmailMessage, settings: MailSettings, refused: str = "The mail server did not take the message"
+    message: EmailMessage,
+    settings: MailSettings,
+    refused: str = N_("The mail server did not take the message: {problem}"),
 ) -> None:
     """Send one message that belongs to no invitation (an account link, a test), through SMTP.
 
     Raises :class:`ServiceError` with the reason when the server cannot be reached, or with
-    ``refused`` and the server's answer when it does not take the message.
+    ``refused`` (a catalogue message with a ``{problem}`` field, for the server's answer) when it
+    does not take the message.
     """
     try:
         smtp = _open_smtp(settings)
     except (OSError, smtplib.SMTPException) as error:
         where = f"{settings.host}:{settings.port}"
-        raise ServiceError(f"Cannot reach the mail server {where}: {error}") from error
+        raise ServiceError(
+            _("Cannot reach the mail server {where}: {error}", where=where, error=error)
+        ) from error
     try:
         problem = _deliver(smtp, message)
     except _ConnectionLostError as error:
-        problem = f"connection lost: {error}"
+        problem = _("connection lost: {error}", error=error)
     finally:
         try:
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
     if problem:
-        raise ServiceError(f"{refused}: {problem}")
+        raise ServiceError(_(refused, problem=problem))
 
 
 def send_test_message(wave: Wave, actor, kind: str, language: str, link: str, settings: MailSettings) -> str:
@@ -734,20 +750,20 @@ def send_test_message(wave: Wave, actor, kind: str, language: str, link: str, se
     from survey.services import audit
 
     if kind not in ("invitation", "reminder"):
-        raise ServiceError("Choose the invitation or the reminder.")
+        raise ServiceError(_("Choose the invitation or the reminder."))
     if language not in LANGUAGES:
-        raise ServiceError("There is no e-mail text in that language.")
+        raise ServiceError(_("There is no e-mail text in that language."))
     # A respondent of a sales team as far as the message goes (its length estimate, say); never stored.
     stand_in = Participant(email=actor.email, display_name="", attributes={"language": language},
                            team=Team(name="", function="sales"))  # fmt: skip
     try:
         message = compose(wave, stand_in, kind, link, settings)
     except AddressError as error:
-        raise ServiceError(f"Your address cannot be sent to: {error}") from error
+        raise ServiceError(_("Your address cannot be sent to: {error}", error=error)) from error
     subject = message["Subject"]
     del message["Subject"]
     message["Subject"] = f"[Test] {subject}"
-    send_one(message, settings, refused="The mail server refused the test message")
+    send_one(message, settings, refused=N_("The mail server refused the test message: {problem}"))
     audit.record(actor, "wave.test_email", organization=wave.organization,
                  subject=f'wave {wave.id} "{wave.name}"', details={"kind": kind, "language": language},
                  wave=wave)  # fmt: skip

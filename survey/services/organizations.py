@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import TEAM_FUNCTIONS, Membership, Organization, Team, User
 from survey.services import ServiceError, access, audit
 
@@ -22,14 +23,17 @@ def create_organization(name: str, slug: str | None = None) -> Organization:
     """Create an organisation; the slug defaults to one made from the name."""
     name = (name or "").strip()
     if not name:
-        raise ServiceError("An organisation needs a name.")
+        raise ServiceError(_("An organisation needs a name."))
     slug = (slug or slugify(name)).strip().lower()
     if not SLUG_PATTERN.match(slug):
         raise ServiceError(
-            f"{slug!r} is not a valid slug: use lower-case letters, digits and hyphens (at most 64)."
+            _(
+                "'{slug}' is not a valid slug: use lower-case letters, digits and hyphens (at most 64).",
+                slug=slug,
+            )
         )
     if db.session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
-        raise ServiceError(f"The slug {slug!r} is taken.")
+        raise ServiceError(_("The slug '{slug}' is taken.", slug=slug))
     organization = Organization(name=name, slug=slug)
     db.session.add(organization)
     db.session.flush()
@@ -55,16 +59,24 @@ def create_team(organization: Organization, name: str, function: str, parent: Te
     """Add a team (sales, marketing or other) to ``organization``."""
     name = (name or "").strip()
     if not name:
-        raise ServiceError("A team needs a name.")
+        raise ServiceError(_("A team needs a name."))
     if function not in TEAM_FUNCTIONS:
-        raise ServiceError(f"Unknown team function {function!r}; choose one of {', '.join(TEAM_FUNCTIONS)}.")
+        raise ServiceError(
+            _(
+                "Unknown team function '{function}'; choose one of {choices}.",
+                function=function,
+                choices=", ".join(TEAM_FUNCTIONS),
+            )
+        )
     if parent is not None and parent.organization_id != organization.id:
-        raise ServiceError("A parent team must belong to the same organisation.")
+        raise ServiceError(_("A parent team must belong to the same organisation."))
     exists = db.session.scalar(
         select(Team.id).where(Team.organization_id == organization.id, Team.name == name)
     )
     if exists is not None:
-        raise ServiceError(f"{organization.name} already has a team called {name!r}.")
+        raise ServiceError(
+            _("{organization} already has a team called '{name}'.", organization=organization.name, name=name)
+        )
     team = Team(organization=organization, name=name, function=function, parent=parent)
     db.session.add(team)
     db.session.flush()
@@ -76,7 +88,7 @@ def add_team(
 ) -> Team:
     """:func:`create_team` on behalf of ``actor`` (``None``: the command line), audited."""
     if actor is not None and not access.can(actor, organization, access.MANAGE):
-        raise access.ForbiddenError("Your role in this organisation does not allow this.")
+        raise access.ForbiddenError(_("Your role in this organisation does not allow this."))
     team = create_team(organization, name, function, parent=parent)
     audit.record(actor, "team.created", organization=organization, subject=team.name)
     return team

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import (
     Answer,
     AuditEvent,
@@ -143,9 +144,11 @@ def erase_participant(
     withdrawn = []
     for release in plan.withdraw:
         withdrawn.append((release.wave_id, release.number))
-        release.reason = (
-            f"Release {release.number} was withdrawn on {now:%Y-%m-%d}: a participant's data was erased, "
-            "and without them a group it showed would be smaller than the threshold."
+        release.reason = _(
+            "Release {number} was withdrawn on {date}: a participant's data was erased, "
+            "and without them a group it showed would be smaller than the threshold.",
+            number=release.number,
+            date=f"{now:%Y-%m-%d}",
         )
         release.status, release.number, release.payload, release.groups = "withheld", None, None, {}
         db.session.execute(delete(ReportCache).where(ReportCache.wave_id == release.wave_id))
@@ -196,8 +199,12 @@ def set_retention(actor: User | None, organization: Organization, days: int | No
     """Set how many days after a wave closes its raw answers are kept (``None``: without end)."""
     if days is not None and not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
         raise ServiceError(
-            f"A retention period is {MIN_RETENTION_DAYS} to {MAX_RETENTION_DAYS} days (or none, to keep raw "
-            "answers until they are deleted by hand)."
+            _(
+                "A retention period is {min_retention_days} to {max_retention_days} days (or none, to keep "
+                "raw answers until they are deleted by hand).",
+                min_retention_days=MIN_RETENTION_DAYS,
+                max_retention_days=MAX_RETENTION_DAYS,
+            )
         )
     before = organization.retention_days
     organization.retention_days = days
@@ -374,9 +381,12 @@ def export_person(actor: User | None, participant: Participant, *, now: datetime
         "responses": response_rows,
         "account": _account(participant.email, organization),
         "not_included": [
-            "Answers submitted in anonymous waves: they are linked to nobody, so they cannot be found.",
-            "Invitation links: only a one-way hash of each is stored.",
-            "Published results: statistics of groups at or above the anonymity threshold, not of one person.",
+            _("Answers submitted in anonymous waves: they are linked to nobody, so they cannot be found."),
+            _("Invitation links: only a one-way hash of each is stored."),
+            _(
+                "Published results: statistics of groups at or above the anonymity threshold, not of one "
+                "person."
+            ),
         ],
     }
     audit.record(

@@ -22,6 +22,7 @@ from sqlalchemy import ARRAY, Float, Integer, String, bindparam, case, select, t
 from instruments import Instrument, Item, Prompt, Scale
 from survey.db import dialect_insert, upsert
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import (
     MAX_COMMENT_LENGTH,
     Answer,
@@ -441,10 +442,14 @@ def _create_statement(dialect: str, anonymous: bool):
 def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState:
     """Return the link's response, creating it (once, even under concurrent requests)."""
     if visit.invitation.used_at is not None:
-        raise AlreadySubmittedError("This survey has been submitted.")
+        raise AlreadySubmittedError(_("This survey has been submitted."))
     if locale not in plan.languages:
         raise InvalidSubmissionError(
-            f"Language {locale!r} is not offered; choose one of {', '.join(plan.languages)}."
+            _(
+                "Language '{code}' is not offered; choose one of {choices}.",
+                code=locale,
+                choices=", ".join(plan.languages),
+            )
         )
     existing = visit.response
     mode = visit.wave.mode
@@ -464,7 +469,7 @@ def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState
     row = {"wave_id": visit.invitation.wave_id, "invitation_id": visit.invitation.id,
            "team_id": visit.team_id, "locale": locale, "furthest_page": -1, "started_at": now,
            "updated_at": now}  # fmt: skip
-    for _ in range(RANDOM_ID_ATTEMPTS if anonymous else 1):
+    for _attempt in range(RANDOM_ID_ATTEMPTS if anonymous else 1):
         if anonymous:
             row["id"] = random_response_id()
         created = connection.execute(statement, row).first()
@@ -475,7 +480,7 @@ def start_response(visit: Visit, locale: str, plan: SurveyPlan) -> ResponseState
         existing = _response_of(visit.invitation.id, mode)
         if existing is not None or not anonymous:
             return existing
-    raise ServiceError("No free response id was found; please try again.")
+    raise ServiceError(_("No free response id was found; please try again."))
 
 
 @dataclass(frozen=True)
@@ -498,39 +503,54 @@ def parse_page(page: SurveyPage, form: Mapping[str, list[str]], allowed: set[str
         if name in allowed:
             continue
         if len(values) != 1:
-            raise InvalidSubmissionError(f"Field {name!r} was sent {len(values)} times.")
+            raise InvalidSubmissionError(
+                _("Field '{name}' was sent {count} times.", name=name, count=len(values))
+            )
         value = values[0]
-        kind, _, key = name.partition("-")
+        kind, _dash, key = name.partition("-")
         if kind == "item" and key in items:
             answers[key] = _parse_value(items[key], page.scale(items[key]), value)
         elif kind == "comment" and key in prompts:
             text = value.replace("\r\n", "\n").strip()
             if len(text) > MAX_COMMENT_LENGTH:
                 raise InvalidSubmissionError(
-                    f"The comment {key!r} has {len(text)} characters; at most {MAX_COMMENT_LENGTH} are kept."
+                    _(
+                        "The comment '{key}' has {length} characters; at most {limit} are kept.",
+                        key=key,
+                        length=len(text),
+                        limit=MAX_COMMENT_LENGTH,
+                    )
                 )
             if "\x00" in text:
-                raise InvalidSubmissionError(f"The comment {key!r} contains a NUL character.")
+                raise InvalidSubmissionError(_("The comment '{key}' contains a NUL character.", key=key))
             comments[key] = text
         elif kind == "item":
-            raise InvalidSubmissionError(f"Unknown item {key!r} on this page.")
+            raise InvalidSubmissionError(_("Unknown item '{key}' on this page.", key=key))
         else:
-            raise InvalidSubmissionError(f"Unexpected field {name!r}.")
+            raise InvalidSubmissionError(_("Unexpected field '{name}'.", name=name))
     return PageInput(answers, comments)
 
 
 def _parse_value(item: Item, scale: Scale, raw: str) -> int | None:
     if raw == PREFER_NOT_TO_SAY:
         if not scale.prefer_not_to_say:
-            raise InvalidSubmissionError(f"Item {item.id!r} has no 'prefer not to say' option.")
+            raise InvalidSubmissionError(_("Item '{item}' has no 'prefer not to say' option.", item=item.id))
         return None
     try:
         value = int(raw.strip())
     except ValueError:
-        raise InvalidSubmissionError(f"Item {item.id!r}: {raw[:20]!r} is not a whole number.") from None
+        raise InvalidSubmissionError(
+            _("Item '{item}': '{value}' is not a whole number.", item=item.id, value=raw[:20])
+        ) from None
     if not scale.accepts(value):
         raise InvalidSubmissionError(
-            f"Item {item.id!r}: {value} is not on its scale ({scale.min} to {scale.max})."
+            _(
+                "Item '{item}': {value} is not on its scale ({low} to {high}).",
+                item=item.id,
+                value=value,
+                low=scale.min,
+                high=scale.max,
+            )
         )
     return value
 
@@ -544,7 +564,7 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
     response submitted and raises :class:`AlreadySubmittedError`, storing nothing.
     """
     if response.status != "in_progress":
-        raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
+        raise AlreadySubmittedError(_("This survey has been submitted; answers can no longer change."))
     now = now_for(response.wave_mode)
     if seconds is not None:
         seconds = min(max(seconds, 0.0), MAX_PAGE_SECONDS) if math.isfinite(seconds) else None
@@ -562,7 +582,7 @@ def save_page(response: ResponseState, page: SurveyPage, data: PageInput, second
             if seconds is not None:
                 add_page_time(response.id, page.number, seconds)
     if furthest is None:
-        raise AlreadySubmittedError("This survey has been submitted; answers can no longer change.")
+        raise AlreadySubmittedError(_("This survey has been submitted; answers can no longer change."))
     response.furthest_page = furthest.furthest_page
     _store_comments(response, data, now)
 
@@ -827,7 +847,7 @@ def save_and_continue(visit: Visit, plan: SurveyPlan, number: int, form: Mapping
     page = plan.pages[number - 1]
     action = _single(form, "action") if "action" in form else "next"
     if action not in PAGE_ACTIONS:
-        raise InvalidSubmissionError(f"Unknown action {action[:20]!r}.")
+        raise InvalidSubmissionError(_("Unknown action '{action}'.", action=action[:20]))
     data = parse_page(page, form, allowed)
     _check_asked(data, plan, response)
     seconds = seconds_on_page(_single(form, "shown_at"), now)
@@ -870,7 +890,7 @@ def save_answer(visit: Visit, plan: SurveyPlan, number: int, form: Mapping[str, 
     page = plan.pages[number - 1]
     data = parse_page(page, form, allowed)
     if len(data.answers) != 1 or data.comments:
-        raise InvalidSubmissionError("An answer save carries exactly one answer.")
+        raise InvalidSubmissionError(_("An answer save carries exactly one answer."))
     _check_asked(data, plan, visit.response)
     save_page(visit.response, page, data, None, page.number)
 
@@ -881,13 +901,15 @@ def _check_asked(data: PageInput, plan: SurveyPlan, response: ResponseState) -> 
     asked = {item.id for item in items_for(plan, response)}
     unasked = [item_id for item_id in data.answers if item_id not in asked]
     if unasked:
-        raise InvalidSubmissionError(f"Item {unasked[0]!r} is not asked of you.")
+        raise InvalidSubmissionError(_("Item '{item}' is not asked of you.", item=unasked[0]))
 
 
 def _single(form: Mapping[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     if len(values) != 1:
-        raise InvalidSubmissionError(f"Field {name!r} was sent {len(values)} times.")
+        raise InvalidSubmissionError(
+            _("Field '{name}' was sent {count} times.", name=name, count=len(values))
+        )
     return values[0]
 
 
@@ -904,5 +926,5 @@ def seconds_on_page(sent: str, now: float) -> float | None:
     except ValueError:
         shown = math.nan
     if not math.isfinite(shown):
-        raise InvalidSubmissionError("The page's hidden timestamp is not a time; reload the page.")
+        raise InvalidSubmissionError(_("The page's hidden timestamp is not a time; reload the page."))
     return now - shown

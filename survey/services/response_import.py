@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import Answer, Response, Team, Wave, utcnow
 from survey.models.types import day_of
 from survey.services import ServiceError
@@ -31,18 +32,20 @@ def import_responses(wave: Wave, frame: pd.DataFrame, *, team_column: str = "tea
         for item in instrument.items
     }
     if team_column not in frame.columns:
-        raise ServiceError(f"The table has no {team_column!r} column.")
+        raise ServiceError(_("The table has no '{team_column}' column.", team_column=team_column))
     teams = set(db.session.scalars(db.select(Team.id).where(Team.organization_id == wave.organization_id)))
     unknown_teams = sorted(set(frame[team_column]) - teams, key=str)
     if unknown_teams:
-        raise ServiceError(f"Unknown team ids: {unknown_teams[:5]}.")
+        raise ServiceError(_("Unknown team ids: {teams}.", teams=unknown_teams[:5]))
     items = [column for column in frame.columns if column in scales]
     for item_id in items:
         column = frame[item_id].to_numpy(dtype=float)
         present = column[~np.isnan(column)]
         bad = np.setdiff1d(present, np.array(scales[item_id].values, dtype=float))
         if bad.size:
-            raise ServiceError(f"Item {item_id!r} has values off its scale: {bad[:5].tolist()}.")
+            raise ServiceError(
+                _("Item '{item}' has values off its scale: {values}.", item=item_id, values=bad[:5].tolist())
+            )
     anonymous = wave.mode == "anonymous"
     when = submitted_at or utcnow()
     if anonymous:
@@ -83,7 +86,7 @@ def _free_random_ids(count: int) -> list[int]:
     """``count`` distinct random response ids that no response has yet, in the order drawn."""
     chosen: dict[int, None] = {}
     while len(chosen) < count:
-        drawn = [i for i in dict.fromkeys(random_response_id() for _ in range(count - len(chosen)))
+        drawn = [i for i in dict.fromkeys(random_response_id() for _draw in range(count - len(chosen)))
                  if i not in chosen]  # fmt: skip
         taken = set()
         for start in range(0, len(drawn), 5000):  # IN lists of a bounded size

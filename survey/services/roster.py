@@ -18,10 +18,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 
 from instruments.tables import DEFAULT_LIMITS, TableError, column_letter, read_rows, stray_cells
 from survey.extensions import db
+from survey.i18n import N_, _, current_language, locale_of
 from survey.models import TEAM_FUNCTIONS, Organization, Participant, Team
 from survey.services import ServiceError
 from survey.services.addresses import address_problem
@@ -98,18 +100,23 @@ def read_roster_file(filename: str, data: bytes) -> list[RosterRecord]:
     except TableError as error:
         raise ServiceError(str(error)) from error
     if not rows:
-        raise ServiceError("The file is empty.")
+        raise ServiceError(_("The file is empty."))
     header = [COLUMN_ALIASES.get(cell.lower(), cell.lower()) for cell in rows[0][1]]
     first_column: dict[str, int] = {}
     for index, column in enumerate(header, start=1):
         if column and column in first_column:
             raise ServiceError(
-                f"The column {column!r} appears twice in the header (columns "
-                f"{column_letter(first_column[column])} and {column_letter(index)}); keep one."
+                _(
+                    "The column '{column}' appears twice in the header (columns {first} and {second}); "
+                    "keep one.",
+                    column=column,
+                    first=column_letter(first_column[column]),
+                    second=column_letter(index),
+                )
             )
         first_column.setdefault(column, index)
     if len(rows) == 1:
-        raise ServiceError("The file has a header but no rows below it.")
+        raise ServiceError(_("The file has a header but no rows below it."))
     return [
         RosterRecord(
             number,
@@ -134,7 +141,7 @@ def records_from_payload(text: str) -> list[RosterRecord]:
     Only the shape is checked here (a list of rows of text cells); the rows themselves are
     checked by :func:`preview_roster`, as those of a file are.
     """
-    unreadable = ServiceError("The preview could not be read back; upload the file again.")
+    unreadable = ServiceError(_("The preview could not be read back; upload the file again."))
     try:
         rows = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
@@ -160,10 +167,17 @@ def preview_roster(organization: Organization, records: Sequence[RosterRecord]) 
     """Check ``records`` (from :func:`read_roster_file` or :func:`records_from_payload`) against
     ``organization``; write nothing."""
     if not records:
-        return RosterPreview((), ("The file has no rows below its header.",))
+        return RosterPreview((), (_("The file has no rows below its header."),))
     if len(records) > MAX_ROWS:
         return RosterPreview(
-            (), (f"The roster has {len(records):,} rows; at most {MAX_ROWS:,} can be imported at once.",)
+            (),
+            (
+                _(
+                    "The roster has {count} rows; at most {limit} can be imported at once.",
+                    count=format_decimal(len(records), locale=locale_of(current_language())),
+                    limit=format_decimal(MAX_ROWS, locale=locale_of(current_language())),
+                ),
+            ),
         )
     columns = list(dict.fromkeys(column for record in records for column in record.cells))
     attribute_columns = tuple(c for c in columns if c not in ("email", "name", "team"))
@@ -186,33 +200,46 @@ def preview_roster(organization: Organization, records: Sequence[RosterRecord]) 
         if record.stray:
             letters = ", ".join(record.stray)
             errors.append(
-                f"column {letters} has a value but no heading"
+                _("column {letters} has a value but no heading", letters=letters)
                 if len(record.stray) == 1
-                else f"columns {letters} have values but no heading"
+                else _("columns {letters} have values but no heading", letters=letters)
             )
-        for column, value in (("e-mail address", email), ("team", team_name), ("name", name),
-                              *((f"value of {c}", v) for c, v in attributes.items())):  # fmt: skip
+        for text, column, value in (
+            (N_("the e-mail address contains {character}, which a roster cannot hold"), "", email),
+            (N_("the team contains {character}, which a roster cannot hold"), "", team_name),
+            (N_("the name contains {character}, which a roster cannot hold"), "", name),
+            *(
+                (N_("the value of {column} contains {character}, which a roster cannot hold"), c, v)
+                for c, v in attributes.items()
+            ),
+        ):
             character = _unacceptable_character(value)
             if character:
-                errors.append(f"the {column} contains {character}, which a roster cannot hold")
+                errors.append(_(text, character=character, column=column))
         if not email:
-            errors.append("no e-mail address")
+            errors.append(_("no e-mail address"))
         elif _unacceptable_character(email):
             pass  # reported above
         elif problem := address_problem(email):
-            errors.append(f"{_shown(email)!r} is not a valid e-mail address ({problem})")
+            errors.append(
+                _("'{email}' is not a valid e-mail address ({problem})", email=_shown(email), problem=problem)
+            )
         elif email in first_row_of:
-            errors.append(f"duplicate: {email} is also on row {first_row_of[email]}")
+            errors.append(_("duplicate: {email} is also on row {row}", email=email, row=first_row_of[email]))
         else:
             first_row_of[email] = record.number
         if not team_name:
-            errors.append("no team")
+            errors.append(_("no team"))
         elif team_name.casefold() not in teams:
-            errors.append(f"unknown team {_shown(team_name)!r}")
+            errors.append(_("unknown team '{team}'", team=_shown(team_name)))
         if len(name) > MAX_VALUE_LENGTH:
-            errors.append(f"the name is longer than {MAX_VALUE_LENGTH} characters")
+            errors.append(_("the name is longer than {limit} characters", limit=MAX_VALUE_LENGTH))
         errors.extend(
-            f"the value of {column} is longer than {MAX_VALUE_LENGTH} characters"
+            _(
+                "the value of {column} is longer than {limit} characters",
+                column=column,
+                limit=MAX_VALUE_LENGTH,
+            )
             for column, value in attributes.items()
             if len(value) > MAX_VALUE_LENGTH
         )
@@ -234,17 +261,25 @@ def _column_problems(columns: Sequence[str], attribute_columns: Sequence[str]) -
     problems = []
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
-        problems.append(f"The file has no {' or '.join(missing)} column.")
+        problems.append(_("The file has no {columns} column.", columns=" or ".join(missing)))
     for column in columns:
         if not column.strip() or _unacceptable_character(column) or len(column) > MAX_COLUMN_NAME:
             problems.append(
-                f"The column name {_shown(column[:MAX_COLUMN_NAME])!r} is not usable: a column name has 1 to "
-                f"{MAX_COLUMN_NAME} characters, none of them control characters."
+                _(
+                    "The column name '{column}' is not usable: a column name has 1 to {limit} characters, "
+                    "none of them control characters.",
+                    column=_shown(column[:MAX_COLUMN_NAME]),
+                    limit=MAX_COLUMN_NAME,
+                )
             )
     if len(attribute_columns) > MAX_ATTRIBUTE_COLUMNS:
         problems.append(
-            f"The file has {len(attribute_columns)} attribute columns besides email, name and team; "
-            f"a roster may have at most {MAX_ATTRIBUTE_COLUMNS}."
+            _(
+                "The file has {count} attribute columns besides email, name and team; "
+                "a roster may have at most {limit}.",
+                count=len(attribute_columns),
+                limit=MAX_ATTRIBUTE_COLUMNS,
+            )
         )
     return problems
 
@@ -258,7 +293,7 @@ def _unacceptable_character(value: str) -> str:
     for character in value:
         category = unicodedata.category(character)
         if category in ("Cc", "Cs") or character in "\u2028\u2029":
-            return f"the character U+{ord(character):04X}"
+            return _("the character {code}", code=f"U+{ord(character):04X}")
     return ""
 
 
@@ -278,7 +313,9 @@ class RosterImport:
 def import_roster(organization: Organization, preview: RosterPreview) -> RosterImport:
     """Write a preview's rows; refuse (writing nothing) when it has any error."""
     if not preview.ok:
-        raise ServiceError(f"The roster has {preview.error_count} problems; nothing was imported.")
+        raise ServiceError(
+            _("The roster has {error_count} problems; nothing was imported.", error_count=preview.error_count)
+        )
     teams = {team.name: team for team in _teams(organization)}
     existing = {
         participant.email: participant
@@ -324,15 +361,20 @@ def update_participant(
 ) -> Participant:
     """Change one roster entry; the team must belong to the participant's organisation."""
     if team.organization_id != participant.organization_id:
-        raise ServiceError("The team must belong to the same organisation.")
+        raise ServiceError(_("The team must belong to the same organisation."))
     email = (email or "").strip().lower() or None
     name = (name or "").strip()
-    for what, value in (("e-mail address", email or ""), ("name", name)):
+    for text, value in (
+        (N_("The e-mail address contains {character}, which a roster cannot hold."), email or ""),
+        (N_("The name contains {character}, which a roster cannot hold."), name),
+    ):
         character = _unacceptable_character(value)
         if character:
-            raise ServiceError(f"The {what} contains {character}, which a roster cannot hold.")
+            raise ServiceError(_(text, character=character))
     if email is not None and (problem := address_problem(email)):
-        raise ServiceError(f"{email!r} is not a valid e-mail address ({problem}).")
+        raise ServiceError(
+            _("'{email}' is not a valid e-mail address ({problem}).", email=email, problem=problem)
+        )
     if email is not None and email != participant.email:
         taken = db.session.scalar(
             select(Participant.id).where(
@@ -340,7 +382,7 @@ def update_participant(
             )
         )
         if taken is not None:
-            raise ServiceError(f"{email} is already on the roster.")
+            raise ServiceError(_("{email} is already on the roster.", email=email))
     participant.email = email
     participant.display_name = name[:MAX_VALUE_LENGTH] or None
     participant.team = team
@@ -353,16 +395,22 @@ def update_team(team: Team, *, name: str, function: str, parent: Team | None) ->
     """Rename a team, change its function or parent (within its organisation, without cycles)."""
     name = (name or "").strip()
     if not name:
-        raise ServiceError("A team needs a name.")
+        raise ServiceError(_("A team needs a name."))
     if function not in TEAM_FUNCTIONS:
-        raise ServiceError(f"Unknown team function {function!r}; choose one of {', '.join(TEAM_FUNCTIONS)}.")
+        raise ServiceError(
+            _(
+                "Unknown team function '{function}'; choose one of {choices}.",
+                function=function,
+                choices=", ".join(TEAM_FUNCTIONS),
+            )
+        )
     if parent is not None:
         if parent.organization_id != team.organization_id:
-            raise ServiceError("A parent team must belong to the same organisation.")
+            raise ServiceError(_("A parent team must belong to the same organisation."))
         ancestor: Team | None = parent
         while ancestor is not None:
             if ancestor.id == team.id:
-                raise ServiceError("A team cannot be placed below itself or one of its sub-teams.")
+                raise ServiceError(_("A team cannot be placed below itself or one of its sub-teams."))
             ancestor = ancestor.parent
     clash = db.session.scalar(
         select(Team.id).where(
@@ -370,7 +418,7 @@ def update_team(team: Team, *, name: str, function: str, parent: Team | None) ->
         )
     )
     if clash is not None:
-        raise ServiceError(f"There is already a team called {name!r}.")
+        raise ServiceError(_("There is already a team called '{name}'.", name=name))
     team.name, team.function, team.parent = name, function, parent
     db.session.flush()
     return team

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.i18n import _
 from survey.models import MEMBERSHIP_ROLES, USER_ROLES, Membership, Organization, User
 from survey.models.user import check_no_password
 from survey.services import ServiceError, audit
@@ -19,26 +20,31 @@ MIN_PASSWORD_LENGTH = 10
 def normalise_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_PATTERN.match(email) or len(email) > 320:
-        raise ServiceError(f"{email!r} is not a valid e-mail address.")
+        raise ServiceError(_("'{email}' is not a valid e-mail address.", email=email))
     return email
 
 
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ServiceError(
+            _(
+                "The password must have at least {min_password_length} characters.",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            )
+        )
 
 
 def get_user_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
     if user is None:
-        raise ServiceError(f"No user with the e-mail address {email}.")
+        raise ServiceError(_("No user with the e-mail address {email}.", email=email))
     return user
 
 
 def get_organization_by_slug(slug: str) -> Organization:
     organization = db.session.scalar(select(Organization).where(Organization.slug == slug))
     if organization is None:
-        raise ServiceError(f"No organisation with the slug {slug!r}.")
+        raise ServiceError(_("No organisation with the slug '{slug}'.", slug=slug))
     return organization
 
 
@@ -52,10 +58,12 @@ def create_user(email: str, password: str, role: str, organization: Organization
     """
     email = normalise_email(email)
     if role not in USER_ROLES:
-        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(USER_ROLES)}.")
+        raise ServiceError(
+            _("Unknown role '{role}'; choose one of {choices}.", role=role, choices=", ".join(USER_ROLES))
+        )
     check_password_strength(password)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ServiceError(f"A user with the e-mail address {email} already exists.")
+        raise ServiceError(_("A user with the e-mail address {email} already exists.", email=email))
     user = User(email=email, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -74,9 +82,9 @@ def register_user(
     admins see everything and get none (``organization`` is ignored for them).
     """
     if actor is not None and not actor.is_admin:
-        raise ServiceError("Only admins may create users; consultants invite people to their clients.")
+        raise ServiceError(_("Only admins may create users; consultants invite people to their clients."))
     if role != "admin" and organization is None:
-        raise ServiceError(f"A {role} belongs to an organisation; say which one.")
+        raise ServiceError(_("A {role} belongs to an organisation; say which one.", role=role))
     user = create_user(email, password, role, organization if role != "admin" else None)
     audit.record(actor, "user.created", organization=organization if role != "admin" else None,
                  subject=user.email, details={"role": user.role})  # fmt: skip
@@ -86,10 +94,14 @@ def register_user(
 def add_membership(user: User, organization: Organization, role: str) -> Membership:
     """Give ``user`` a role in ``organization`` (admins are everywhere and get none)."""
     if role == "admin":
-        raise ServiceError("Admins see every organisation; they need no membership.")
+        raise ServiceError(_("Admins see every organisation; they need no membership."))
     if role not in MEMBERSHIP_ROLES:
         raise ServiceError(
-            f"Unknown organisation role {role!r}; choose one of {', '.join(MEMBERSHIP_ROLES)}."
+            _(
+                "Unknown organisation role '{role}'; choose one of {choices}.",
+                role=role,
+                choices=", ".join(MEMBERSHIP_ROLES),
+            )
         )
     membership = Membership(user=user, organization=organization, role=role)
     db.session.add(membership)
