@@ -19,6 +19,7 @@ from survey.services import sections
 from survey.services.action_section import actions_section, trend_table
 from survey.services.comparability_section import comparability_section
 from survey.services.cut_section import cut_sections
+from survey.services.dates import short_date, zone_named
 from survey.services.decision import decision
 from survey.services.figures import organization_charts, team_charts
 from survey.services.lead_section import lead_definition
@@ -30,23 +31,26 @@ from survey.services.wording import Segment
 __all__ = ["organization_view", "team_view"]
 
 
-def _date(value) -> str:
-    return f"{value.day} {value:%B %Y}" if value is not None else ""
-
-
 def _cover(words: Words, wave, release, organization_name: str) -> Cover:
     report = words.report
     overview = report.overview
+    organization = getattr(wave, "organization", None)
+    zone = zone_named(getattr(organization, "time_zone", None))
+
+    def day(value) -> str:
+        """A day as the report's language writes it, in the organisation's time zone."""
+        return short_date(value, words.language, zone) if value is not None else ""
+
     facts = []
     if wave.opens_at and wave.closes_at:
         facts.append(
             (
                 words.say("cover.wave"),
-                words.say("cover.dates", opens=_date(wave.opens_at), closes=_date(wave.closes_at)),
+                words.say("cover.dates", opens=day(wave.opens_at), closes=day(wave.closes_at)),
             )
         )
     elif wave.opens_at:
-        facts.append((words.say("cover.wave"), words.say("cover.opened", opens=_date(wave.opens_at))))
+        facts.append((words.say("cover.wave"), words.say("cover.opened", opens=day(wave.opens_at))))
     if overview.n_submitted is None:
         responses = words.say("cover.too_few", threshold=report.threshold)
     elif np.isfinite(overview.n_invited) and overview.n_invited > 0:
@@ -62,7 +66,7 @@ def _cover(words: Words, wave, release, organization_name: str) -> Cover:
     facts.append(
         (
             words.say("cover.results"),
-            words.say("cover.release", number=release.number, date=_date(release.created_at)),
+            words.say("cover.release", number=release.number, date=day(release.created_at)),
         )
     )
     notes = [words.say("cover.open_wave")] if wave.status == "open" else []

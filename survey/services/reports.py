@@ -38,7 +38,7 @@ from survey.services.releases import (
 log = logging.getLogger(__name__)
 
 #: Bumped when the pages made from a release change, so that cached pages are made again.
-PRESENTATION_VERSION = 9
+PRESENTATION_VERSION = 10
 
 
 def organization_report(release: Release, language: str = "en") -> analysis.OrganizationReport:

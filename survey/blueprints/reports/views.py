@@ -27,18 +27,43 @@ from flask_login import current_user, login_required
 
 from analysis.charts import font_path
 from survey.extensions import db
+from survey.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    current_language,
+    force_language,
+    format_number,
+    format_percentage,
+    translate,
+    use_language,
+)
 from survey.services import access, audit, branding, exports, presenter
 from survey.services import reports as service
 from survey.services.action_effects import evaluate as evaluate_actions
 from survey.services.action_effects import evaluations_by_wave
 from survey.services.action_section import actions_state
 from survey.services.board import wave_progress
+from survey.services.dates import readable_date, zone_named
 from survey.services.releases import not_released_text
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-LANGUAGES = ("en", "de")
 #: ``?paper=`` values of the PDF and their CSS page sizes.
 PAPERS = {"a4": "A4", "letter": "Letter"}
+#: The report's titles, downloads and footer, translated into the report's language where shown.
+TEXT = {
+    "title": N_("Alignment report · {wave}"),
+    "team_title": N_("Team report · {wave}"),
+    "pdf_a4": N_("PDF (A4)"),
+    "pdf_letter": N_("PDF (Letter)"),
+    "results_xlsx": N_("Results (Excel)"),
+    "results_csv": N_("Results (CSV)"),
+    "responses_csv": N_("Anonymised responses (CSV)"),
+    "paper": N_("The PDF comes in A4 (paper=a4) or Letter (paper=letter)."),
+    "no_team": N_("This team was not part of the wave's released results."),
+    "footer": N_("Mindgap alignment report · confidential"),
+    "page_of": N_("Page {page} of {pages}"),
+}
 #: The font files pages load: name -> (bold, italic).
 FONTS = {
     "DejaVuSans.ttf": (False, False),
@@ -56,19 +81,20 @@ def rows_filter(frame):
 
 @bp.app_template_filter("num")
 def number_filter(value, digits: int = 2) -> str:
-    """A number for people: fixed decimals, a dash for missing values."""
+    """A number for people in the page's language: fixed decimals, a dash for missing values."""
     value = exports.plain(value)
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
         return value
-    return f"{value:.{digits}f}"
+    return format_number(value, digits)
 
 
 @bp.app_template_filter("pct")
 def percent_filter(value) -> str:
+    """A share (0–1) as a percentage in the page's language."""
     value = exports.plain(value)
-    return "–" if value is None else f"{100 * value:.0f} %"
+    return "–" if value is None else format_percentage(value)
 
 
 @bp.app_template_global("results_due")
@@ -78,8 +104,18 @@ def results_due(wave) -> str:
 
 
 def _language() -> str:
-    language = request.args.get("lang", "en")
-    return language if language in LANGUAGES else "en"
+    """The report's language: ``?lang=`` if the product ships it, else the reader's language.
+
+    It becomes the language of the whole page (:func:`~survey.i18n.use_language`).
+    """
+    asked = request.args.get("lang", "")
+    return use_language(asked if asked in LANGUAGES else current_language())
+
+
+def _language_links(endpoint: str, language: str, **values) -> list[tuple[str, str, str, bool]]:
+    """The report in each language the product ships: (code, name, url, whether it is this one)."""
+    return [(code, LANGUAGE_NAMES[code], url_for(endpoint, **values, lang=code), code == language)
+            for code in LANGUAGES]  # fmt: skip
 
 
 def _released(wave):
@@ -94,8 +130,13 @@ def _released(wave):
         trend = service.organization_trend(wave.organization)
         db.session.commit()
         latest = trend["latest_wave_id"] if trend["latest_wave_id"] != wave.id else None
+        language = current_language()
+        closes = ""
+        if wave.status == "open" and wave.closes_at:
+            closes = readable_date(wave.closes_at, language, zone_named(wave.organization.time_zone))
         page = render_template("reports/not_released.html", wave=wave, organization=wave.organization,
-                               reason=not_released_text(wave), progress=progress, latest=latest)  # fmt: skip
+                               reason=not_released_text(wave), progress=progress, latest=latest,
+                               closes=closes)  # fmt: skip
         abort(make_response(page, 404))
     return release
 
@@ -117,10 +158,26 @@ def _report_body(release, language: str) -> str:
         instruments=service.release_instruments(release), linked=_linked(release, report), language=language,
         actions=actions, trend_actions=(*earlier, (wave, actions)) if actions else (),
     )  # fmt: skip
-    return render_template("reports/_organization.html", view=view, wave=release.wave, release=release)
+    with force_language(language):
+        return render_template("reports/_organization.html", view=view, wave=release.wave, release=release)
 
 
-def _print_css(paper: str) -> str:
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _footer_css(language: str) -> str:
+    """The PDF's running footer in ``language``: "Page 3 of 12" from the page counters, the title."""
+    page, pages = "\x00page\x00", "\x00pages\x00"
+    parts = translate(language, TEXT["page_of"], page=page, pages=pages).split("\x00")
+    counters = {"page": "counter(page)", "pages": "counter(pages)"}
+    content = " ".join(counters.get(part) or _css_string(part) for part in parts if part)
+    footer = _css_string(translate(language, TEXT["footer"]))
+    return (f"@page {{ @bottom-right {{ content: {content}; }} @bottom-left {{ content: {footer}; }} }}\n"
+            "@page cover { @bottom-right { content: none; } @bottom-left { content: none; } }\n")  # fmt: skip
+
+
+def _print_css(paper: str, language: str = "en") -> str:
     """The stylesheets inlined, so the PDF renderer fetches nothing but the shipped font."""
     with current_app.open_resource("static/mindgap.css", "r") as screen, \
             current_app.open_resource("static/report-print.css", "r") as printed:  # fmt: skip
@@ -131,7 +188,7 @@ def _print_css(paper: str) -> str:
         f'src: url("{font_path(bold, italic).as_uri()}"); }}\n'
         for bold, italic in FONTS.values()
     )
-    return faces + css + f"\n@page {{ size: {PAPERS[paper]}; }}\n"
+    return faces + css + f"\n@page {{ size: {PAPERS[paper]}; }}\n" + _footer_css(language)
 
 
 def _font_fetcher():
@@ -177,16 +234,20 @@ def wave_report(wave_id: int):
     release = _released(wave)
     body = _cached_body(wave, release, language)
     db.session.commit()
+    pdf = "reports.wave_report_pdf"
     downloads = [
-        ("PDF (A4)", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language)),
-        ("PDF (Letter)", url_for("reports.wave_report_pdf", wave_id=wave.id, lang=language, paper="letter")),
-        ("Results (Excel)", url_for("reports.wave_results", wave_id=wave.id, extension="xlsx")),
-        ("Results (CSV)", url_for("reports.wave_results", wave_id=wave.id, extension="csv")),
+        ("pdf_a4", url_for(pdf, wave_id=wave.id, lang=language)),
+        ("pdf_letter", url_for(pdf, wave_id=wave.id, lang=language, paper="letter")),
+        ("results_xlsx", url_for("reports.wave_results", wave_id=wave.id, extension="xlsx")),
+        ("results_csv", url_for("reports.wave_results", wave_id=wave.id, extension="csv")),
     ]
     if access.can(current_user, wave.organization, access.MANAGE):
-        downloads.append(("Anonymised responses (CSV)", url_for("reports.wave_responses", wave_id=wave.id)))
-    return render_template("reports/page.html", title=f"Alignment report · {wave.name}", body=body.decode(),
-                           downloads=downloads, organization=wave.organization, fonts=_fonts(),
+        downloads.append(("responses_csv", url_for("reports.wave_responses", wave_id=wave.id)))
+    downloads = [(translate(language, TEXT[key]), url) for key, url in downloads]
+    return render_template("reports/page.html", title=translate(language, TEXT["title"], wave=wave.name),
+                           body=body.decode(), downloads=downloads, organization=wave.organization,
+                           fonts=_fonts(), languages=_language_links("reports.wave_report", language,
+                                                                     wave_id=wave.id),
                            new_action_url=url_for("actions.new", org_id=wave.organization_id,
                                                   wave=wave.id))  # fmt: skip
 
@@ -199,7 +260,7 @@ def wave_report_pdf(wave_id: int):
     language = _language()
     paper = request.args.get("paper", "a4").lower()
     if paper not in PAPERS:
-        abort(404, description="The PDF comes in A4 (paper=a4) or Letter (paper=letter).")
+        abort(404, description=translate(language, TEXT["paper"]))
     release = _released(wave)
     pdf = _cached_pdf(wave, release, language, paper)
     db.session.commit()
@@ -213,9 +274,11 @@ def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
 
         # The page's report body, from the cache when someone has looked at the page.
         body = _SVG.sub(_svg_as_image, _cached_body(wave, release, language).decode())
-        html = render_template("reports/print.html", title=f"Alignment report · {wave.name}", body=body,
-                               print_css=_print_css(paper), language=language, brand=brand,
-                               logo=branding.logo_data_uri(wave.organization))  # fmt: skip
+        with force_language(language):
+            title = translate(language, TEXT["title"], wave=wave.name)
+            html = render_template("reports/print.html", title=title, body=body, language=language,
+                                   print_css=_print_css(paper, language), brand=brand,
+                                   logo=branding.logo_data_uri(wave.organization))  # fmt: skip
         return HTML(string=html, url_fetcher=_font_fetcher()).write_pdf()
 
     brand = branding.branding_of(wave.organization)
@@ -233,7 +296,8 @@ def _cached_results(wave, release, extension: str) -> bytes:
 
 def prebuild(wave, release) -> None:
     """Build and cache what a release's readers download: the report page body and the A4 PDF
-    in each of the wave's languages, and the results as XLSX and CSV (a background job)."""
+    in each of the wave's languages (other languages are built when first asked for; every
+    cached output is kept per language), and the results as XLSX and CSV (a background job)."""
     for language in [code for code in wave.languages or [] if code in LANGUAGES] or ["en"]:
         _cached_pdf(wave, release, language, "a4")
         db.session.commit()
@@ -277,9 +341,9 @@ def team_report(wave_id: int, team_id: int):
     """One team against the organisation: profile, gaps to each other team, agreement, trend."""
     wave = access.wave_for(current_user, wave_id)
     release = _released(wave)
-    if team_id not in service.release_teams(release):
-        abort(404, description="This team was not part of the wave's released results.")
     language = _language()
+    if team_id not in service.release_teams(release):
+        abort(404, description=translate(language, TEXT["no_team"]))
 
     def build() -> bytes:
         organization = service.organization_report(release, language)
@@ -288,12 +352,15 @@ def team_report(wave_id: int, team_id: int):
             report, organization, organization_name=wave.organization.name, release=release,
             linked=_linked(release, organization), language=language,
         )  # fmt: skip
-        return render_template("reports/_team.html", view=view, wave=wave, release=release).encode()
+        with force_language(language):
+            return render_template("reports/_team.html", view=view, wave=wave, release=release).encode()
 
     body = service.cached(wave, f"team-{team_id}", language, build, service.release_state(release))
     db.session.commit()
-    return render_template("reports/page.html", title=f"Team report · {wave.name}", body=body.decode(),
-                           downloads=[], organization=wave.organization, fonts=_fonts())  # fmt: skip
+    return render_template("reports/page.html", title=translate(language, TEXT["team_title"], wave=wave.name),
+                           body=body.decode(), downloads=[], organization=wave.organization, fonts=_fonts(),
+                           languages=_language_links("reports.team_report", language, wave_id=wave.id,
+                                                     team_id=team_id))  # fmt: skip
 
 
 @bp.route("/fonts/<name>")
