@@ -22,7 +22,7 @@ from sqlalchemy import ARRAY, Float, Integer, String, bindparam, case, select, t
 from instruments import Instrument, Item, Prompt, Scale
 from survey.db import dialect_insert, upsert
 from survey.extensions import db
-from survey.i18n import _
+from survey.i18n import _, ngettext
 from survey.models import (
     MAX_COMMENT_LENGTH,
     Answer,
@@ -764,7 +764,11 @@ def resumption(plan: SurveyPlan, response: ResponseState) -> Resumption:
 
 class IncompleteSubmissionError(ServiceError):
     def __init__(self, missing: list[str], first_page: int):
-        super().__init__(f"{len(missing)} required answers are missing.")
+        super().__init__(
+            ngettext(
+                "{count} required answer is missing.", "{count} required answers are missing.", len(missing)
+            )
+        )
         self.missing = missing
         self.first_page = first_page
 
