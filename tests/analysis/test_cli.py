@@ -173,7 +173,7 @@ def test_file_without_items_exits_2(tmp_path):
     pd.DataFrame({"team": ["a", "b"], "q1": [1, 2]}).to_csv(path, index=False)
     result = invoke(path, "--instrument", "alignment")
     assert result.exit_code == 2
-    assert "no column is an item of alignment@1.0" in result.output
+    assert "no column is an item of alignment@1.1" in result.output
 
 
 def test_value_off_scale_exits_2(export, tmp_path):
@@ -222,7 +222,7 @@ def test_help_is_the_docstring():
 def test_strict_refuses_unknown_columns(export):
     result = invoke(export, "--instrument", "alignment", "--strict")
     assert result.exit_code == 2
-    assert "unknown columns (not items of alignment@1.0, not the team column): respondent_id" in result.output
+    assert "unknown columns (not items of alignment@1.1, not the team column): respondent_id" in result.output
 
 
 # ---------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def test_column_map_names_the_item_of_any_column(export, tmp_path):
     pd.DataFrame({"column": ["Q1[SQ001]"], "item": ["no_such_item"]}).to_csv(wrong, index=False)
     refused = invoke(path, "--instrument", "alignment", "--column-map", wrong)
     assert refused.exit_code == 2
-    assert "the column map names items alignment@1.0 does not have: ['no_such_item']" in refused.output
+    assert "the column map names items alignment@1.1 does not have: ['no_such_item']" in refused.output
 
 
 def test_missing_codes(export, tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+import instruments
 from survey.extensions import db
 from survey.models import InstrumentVersion
 from survey.services import ServiceError
@@ -28,15 +29,16 @@ def own_instrument(tmp_path):
 
 def test_first_use_stores_text_and_hash(app, make_organization):
     organization = make_organization()
+    latest = instruments.load("alignment").key
     create_wave(organization, "One", ["alignment"])
-    create_wave(organization, "Two", ["alignment@1.0"])
+    create_wave(organization, "Two", [latest])
+    create_wave(organization, "Three", ["alignment@1.0"])
     db.session.commit()
-    stored = db.session.scalars(select(InstrumentVersion)).all()
-    assert len(stored) == 1
+    stored = db.session.scalars(select(InstrumentVersion).order_by(InstrumentVersion.id)).all()
+    assert [version.key for version in stored] == [latest, "alignment@1.0"]  # the newest, then the older
     version = stored[0]
-    assert version.key == "alignment@1.0"
     assert len(version.content_hash) == 64
-    assert instrument_of(version).key == "alignment@1.0"
+    assert instrument_of(version).key == latest
     assert "lead_quality" in version.definition
 
 
@@ -69,5 +71,5 @@ def test_wave_rejects_unknown_instruments_and_clashing_items(app, make_organizat
         create_wave(organization, "One", ["alignment", "alignment@1.0"])
     with pytest.raises(ServiceError, match="anonymity threshold cannot be below 3"):
         create_wave(organization, "One", ["alignment"], anonymity_threshold=2)
-    with pytest.raises(ServiceError, match="no text in fr"):
-        create_wave(organization, "One", ["alignment"], languages=["fr"])
+    with pytest.raises(ServiceError, match="no text in it"):
+        create_wave(organization, "One", ["alignment"], languages=["it"])

@@ -65,7 +65,7 @@ def test_waves_create_list_status_and_export(runner, make_survey, tmp_path):
     assert [(w["name"], w["status"]) for w in listed] == [("Wave 1", "open"), ("Round 2", "open")]
     assert listed[1] | {"id": None, "opens_at": None} == {
         "id": None, "name": "Round 2", "status": "open", "mode": "anonymous", "anonymity_threshold": 4,
-        "instruments": ["alignment@1.0", "mindset@1.0"], "languages": [], "opens_at": None,
+        "instruments": ["alignment@1.0", instruments.load("mindset").key], "languages": [], "opens_at": None,
         "closes_at": "2031-05-01T17:00:00+00:00", "previous_wave_id": None, "release_policy": "at_close",
         "form": "full", "form_items": None,
     }  # fmt: skip
