@@ -80,7 +80,7 @@ def create_wave(
     if opens_at and closes_at and closes_at <= opens_at:
         raise ServiceError(_("The closing date must come after the opening date."))
     versions = [register_instrument_version(ref) for ref in instrument_refs]
-    if len({v.id for v in versions}) != len(versions):
+    if len({v.instrument_id for v in versions}) != len(versions):  # one version of each
         raise ServiceError(_("Each instrument can be used only once in a wave."))
     seen: dict[str, str] = {}
     offered: set[str] = set()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+import instruments
 from survey.extensions import db
 from survey.models import ApiToken, AuditEvent, Organization, Participant, Team, Wave, utcnow
 from survey.services.accounts import user_for_api_token
