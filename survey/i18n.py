@@ -50,6 +50,7 @@ __all__ = [
     "readable_date",
     "short_date",
     "translate",
+    "translate_plural",
     "use_language",
 ]
 
@@ -83,7 +84,7 @@ def supported(language: str | None) -> str:
     return code if code in LANGUAGES else "en"
 
 
-def translate(language: str, message: str, **values) -> str:
+def translate(language: str, message: str, /, **values) -> str:
     """``message`` in ``language``, its ``{fields}`` filled from ``values``; ``""`` stays ``""``."""
     if not message:
         return message
@@ -91,13 +92,13 @@ def translate(language: str, message: str, **values) -> str:
     return text.format(**values) if values else text
 
 
-def translate_plural(language: str, singular: str, plural: str, count: int, **values) -> str:
+def translate_plural(language: str, singular: str, plural: str, count: int, /, **values) -> str:
     """The singular or plural form for ``count`` in ``language``; ``{count}`` is filled too."""
     text = catalogue(supported(language)).ngettext(singular, plural, count)
-    return text.format(count=count, **values)
+    return text.format(**{"count": count, **values})
 
 
-def gettext(message: str, **values) -> str:
+def gettext(message: str, /, **values) -> str:
     """``message`` in the current language (:func:`current_language`), its ``{fields}`` filled."""
     return translate(current_language(), message, **values)
 
@@ -105,12 +106,12 @@ def gettext(message: str, **values) -> str:
 _ = gettext
 
 
-def ngettext(singular: str, plural: str, count: int, **values) -> str:
+def ngettext(singular: str, plural: str, count: int, /, **values) -> str:
     """The singular or plural form for ``count`` in the current language."""
     return translate_plural(current_language(), singular, plural, count, **values)
 
 
-def lazy_gettext(message: str, **values) -> LazyProxy:
+def lazy_gettext(message: str, /, **values) -> LazyProxy:
     """A message translated when it is shown (form labels and other module-level texts)."""
     return LazyProxy(gettext, message, enable_cache=False, **values)
 
