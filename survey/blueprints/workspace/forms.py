@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from survey.i18n import _, lazy_gettext
 from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
 from survey.services import ServiceError
 from survey.services.background import NEEDS_CLOSE, parse_reminder_days
@@ -28,19 +29,21 @@ class ActionForm(FlaskForm):
 
 
 #: The forms a wave can use, as posted (``full`` or ``planned_missing:<items>``) and labelled.
-FORM_CHOICES = [SelectChoice("full", "full: every respondent answers every statement")] + [
+FORM_CHOICES = [SelectChoice("full", lazy_gettext("full: every respondent answers every statement"))] + [
     SelectChoice(
         f"planned_missing:{items}",
-        f"shorter: each respondent answers {items} random statements of each dimension",
+        lazy_gettext(
+            "shorter: each respondent answers {items} random statements of each dimension", items=items
+        ),
     )
     for items in FORM_ITEM_CHOICES
 ]
-FORM_LABEL = "Form"
+FORM_LABEL = lazy_gettext("Form")
 
 
 def parse_form_choice(value: str) -> tuple[str, int | None]:
     """``"full"`` -> ("full", None); ``"planned_missing:2"`` -> ("planned_missing", 2)."""
-    form, _, items = (value or "").partition(":")
+    form, _colon, items = (value or "").partition(":")
     return form, int(items) if items.isdigit() else None
 
 
@@ -49,7 +52,7 @@ class FormChoiceForm(FlaskForm):
 
 
 #: The label of the reminder days, on the new wave form and the wave page.
-REMINDER_DAYS_LABEL = "Automatic reminders (days before the close, e.g. 3, 1; empty for none)"
+REMINDER_DAYS_LABEL = lazy_gettext("Automatic reminders (days before the close, e.g. 3, 1; empty for none)")
 
 
 def _reminder_days(form, field) -> None:
@@ -60,36 +63,55 @@ def _reminder_days(form, field) -> None:
         raise ValidationError(str(error)) from error
     closes = getattr(form, "closes_at", None)
     if days and closes is not None and closes.data is None:
-        raise ValidationError(NEEDS_CLOSE)
+        raise ValidationError(_(str(NEEDS_CLOSE)))
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
-        "Slug (optional: lower-case letters, digits and hyphens)", validators=[Optional(), Length(max=64)]
+        lazy_gettext("Short name in addresses (optional: lower-case letters, digits and hyphens)"),
+        validators=[Optional(), Length(max=64)],
     )
 
 
+#: The roles a user can be given, as the form lists them.
+ROLE_LABELS = {"admin": lazy_gettext("Admin"), "consultant": lazy_gettext("Consultant"),
+               "manager": lazy_gettext("Manager")}  # fmt: skip
+#: A team's function, as the team form lists it.
+FUNCTION_LABELS = {"sales": lazy_gettext("Sales"), "marketing": lazy_gettext("Marketing"),
+                   "other": lazy_gettext("Other")}  # fmt: skip
+
+
 class UserForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
-    role = SelectField("Role", choices=[SelectChoice(role) for role in USER_ROLES])
-    organization = SelectField("Organisation (consultants and managers)", coerce=int, choices=[])
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
+    role = SelectField(
+        lazy_gettext("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in USER_ROLES]
+    )
+    organization = SelectField(
+        lazy_gettext("Organisation (consultants and managers)"), coerce=int, choices=[]
+    )
     password = PasswordField(
-        f"Initial password (at least {MIN_PASSWORD_LENGTH} characters)",
+        lazy_gettext("Initial password (at least {count} characters)", count=MIN_PASSWORD_LENGTH),
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
     )
 
 
 class TeamForm(FlaskForm):
-    name = StringField("Team name", validators=[DataRequired(), Length(max=200)])
-    function = SelectField("Function", choices=[SelectChoice(function) for function in TEAM_FUNCTIONS])
-    parent = SelectField("Parent team (optional)", coerce=int, choices=[])
+    name = StringField(lazy_gettext("Team name"), validators=[DataRequired(), Length(max=200)])
+    function = SelectField(
+        lazy_gettext("Function"),
+        choices=[SelectChoice(function, FUNCTION_LABELS[function]) for function in TEAM_FUNCTIONS],
+    )
+    parent = SelectField(lazy_gettext("Parent team (optional)"), coerce=int, choices=[])
 
 
 class RosterUploadForm(FlaskForm):
     file = FileField(
-        "Roster file (.csv or .xlsx)",
-        validators=[FileRequired(), FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file.")],
+        lazy_gettext("Roster file (.csv or .xlsx)"),
+        validators=[
+            FileRequired(lazy_gettext("Choose a file.")),
+            FileAllowed(["csv", "xlsx"], lazy_gettext("Upload a .csv or .xlsx file.")),
+        ],
     )
 
 
@@ -99,16 +121,16 @@ class RosterConfirmForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    email = EmailField("E-mail", validators=[Optional(), Length(max=320)])
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    team = SelectField("Team", coerce=int, choices=[])
-    active = BooleanField("Active (invited to new waves)")
+    email = EmailField(lazy_gettext("E-mail"), validators=[Optional(), Length(max=320)])
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=200)])
+    team = SelectField(lazy_gettext("Team"), coerce=int, choices=[])
+    active = BooleanField(lazy_gettext("Active (invited to new waves)"))
 
 
 def _ticked(form, field) -> None:
     """At least one box ticked (no ``required`` on each box, which would ask for all of them)."""
     if not field.data:
-        raise ValidationError("Tick at least one instrument.")
+        raise ValidationError(_("Tick at least one instrument."))
 
 
 class CheckboxesField(SelectMultipleField):
@@ -119,44 +141,50 @@ class CheckboxesField(SelectMultipleField):
 
 
 class WaveForm(FlaskForm):
-    name = StringField("Wave name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(lazy_gettext("Wave name"), validators=[DataRequired(), Length(max=200)])
     #: Ticked instruments; their order comes from ``positions`` (one per choice, same order).
-    instruments = CheckboxesField("Instruments", choices=[], validators=[_ticked])
+    instruments = CheckboxesField(lazy_gettext("Instruments"), choices=[], validators=[_ticked])
     positions = FieldList(
-        SelectField("Position", coerce=int, choices=[], validate_choice=False), min_entries=0
+        SelectField(lazy_gettext("Position"), coerce=int, choices=[], validate_choice=False), min_entries=0
     )
-    languages = CheckboxesField("Languages (none ticked: every language the instruments offer)", choices=[])
-    opens_at = DateTimeLocalField("Opens (optional)", validators=[Optional()])
-    closes_at = DateTimeLocalField("Closes (optional; closed automatically then)", validators=[Optional()])
+    languages = CheckboxesField(
+        lazy_gettext("Languages (none ticked: every language the instruments offer)"), choices=[]
+    )
+    opens_at = DateTimeLocalField(lazy_gettext("Opens (optional)"), validators=[Optional()])
+    closes_at = DateTimeLocalField(
+        lazy_gettext("Closes (optional; closed automatically then)"), validators=[Optional()]
+    )
     reminder_days = StringField(REMINDER_DAYS_LABEL, validators=[Length(max=100), _reminder_days])
     anonymity_threshold = IntegerField(
-        f"Anonymity threshold (smallest group shown, at least {MIN_ANONYMITY_THRESHOLD})",
+        lazy_gettext(
+            "Anonymity threshold (smallest group shown, at least {minimum})", minimum=MIN_ANONYMITY_THRESHOLD
+        ),
         default=5,
         validators=[DataRequired(), NumberRange(min=MIN_ANONYMITY_THRESHOLD, max=1000)],
     )
     mode = SelectField(
-        "Mode",
+        lazy_gettext("Mode"),
         choices=[
             SelectChoice(mode, label)
             for mode, label in zip(
                 WAVE_MODES,
                 (
-                    "confidential: respondents can resume; answers never reported per person",
-                    "anonymous: a submitted response is unlinked from its invitation",
+                    lazy_gettext("confidential: respondents can resume; answers never reported per person"),
+                    lazy_gettext("anonymous: a submitted response is unlinked from its invitation"),
                 ),
                 strict=True,
             )
         ],
     )
     release_policy = SelectField(
-        "When results are released",
+        lazy_gettext("When results are released"),
         choices=[
             SelectChoice(policy, label)
             for policy, label in zip(
                 RELEASE_POLICIES,
                 (
-                    "when the wave closes (recommended)",
-                    "in steps while it is open, each once enough new people have answered",
+                    lazy_gettext("when the wave closes (recommended)"),
+                    lazy_gettext("in steps while it is open, each once enough new people have answered"),
                 ),
                 strict=True,
             )
@@ -164,18 +192,18 @@ class WaveForm(FlaskForm):
         default="at_close",
     )
     survey_form = SelectField(FORM_LABEL, choices=FORM_CHOICES, default="full")
-    open_now = BooleanField("Open the wave right away")
+    open_now = BooleanField(lazy_gettext("Open the wave right away"))
 
 
 class TimeZoneForm(FlaskForm):
     time_zone = SelectField(
-        "Time zone (dates and times in the workspace are shown and typed in it)", choices=[]
+        lazy_gettext("Time zone (dates and times in the workspace are shown and typed in it)"), choices=[]
     )
 
 
 class ReopenForm(FlaskForm):
     closes_at = DateTimeLocalField(
-        "New closing time (optional; empty: close it by hand)", validators=[Optional()]
+        lazy_gettext("New closing time (optional; empty: close it by hand)"), validators=[Optional()]
     )
 
 
@@ -185,10 +213,10 @@ class ReminderForm(FlaskForm):
 
 class ThresholdForm(FlaskForm):
     threshold = IntegerField(
-        "Anonymity threshold",
+        lazy_gettext("Anonymity threshold"),
         validators=[DataRequired(), NumberRange(min=MIN_ANONYMITY_THRESHOLD, max=1000)],
     )
 
 
 class CloneForm(FlaskForm):
-    name = StringField("Name of the next round", validators=[DataRequired(), Length(max=200)])
+    name = StringField(lazy_gettext("Name of the next round"), validators=[DataRequired(), Length(max=200)])

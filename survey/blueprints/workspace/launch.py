@@ -9,7 +9,9 @@ act only on its POST.
 from __future__ import annotations
 
 import time
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -26,9 +28,18 @@ from survey.blueprints.respond.questions import (
 from survey.blueprints.respond.text import LANGUAGE_NAMES as RESPONDENT_LANGUAGE_NAMES
 from survey.blueprints.respond.text import readable_date, survey_operator, translator
 from survey.blueprints.workspace.forms import ActionForm, ReopenForm, TimeZoneForm
-from survey.blueprints.workspace.views import bp
+from survey.blueprints.workspace.views import EXPIRED, bp
 from survey.extensions import db
-from survey.i18n import LANGUAGES
+from survey.i18n import (
+    LANGUAGES,
+    _,
+    current_language,
+    force_language,
+    lazy_gettext,
+    locale_of,
+    ngettext,
+    short_date,
+)
 from survey.models import Invitation, Participant, Team, WaveMember
 from survey.services import ServiceError, access, audit
 from survey.services.branding import branding_for_link
@@ -43,9 +54,9 @@ from survey.services.invitations import (
     replaceable_links,
 )
 from survey.services.launch import (
+    in_zone,
     language_name,
     launch_checklist,
-    local_text,
     set_time_zone,
     time_zones,
     to_utc,
@@ -61,7 +72,7 @@ def _label(wave) -> str:
 
 
 def _expired(wave_id: int):
-    flash("The form expired; please try again.", "error")
+    flash(EXPIRED, "error")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -86,7 +97,14 @@ def time_zone(org_id: int):
             flash(str(error), "error")
             status = 400
         else:
-            flash(f"Times of {organization.name} are now shown in {organization.time_zone}.", "success")
+            flash(
+                _(
+                    "Times of {name} are now shown in {zone}.",
+                    name=organization.name,
+                    zone=organization.time_zone,
+                ),
+                "success",
+            )
             return redirect(url_for("workspace.organization", org_id=org_id))
     return render_template("workspace/time_zone.html", organization=organization, form=form), status
 
@@ -112,8 +130,9 @@ def _languages(wave) -> list[str]:
 
 
 #: The functions a preview can be seen as (each sees the statements its audience is asked).
-PREVIEW_FUNCTIONS = {"sales": "a member of a sales team", "marketing": "a member of a marketing team",
-                     "other": "a member of another team"}  # fmt: skip
+PREVIEW_FUNCTIONS = {"sales": lazy_gettext("a member of a sales team"),
+                     "marketing": lazy_gettext("a member of a marketing team"),
+                     "other": lazy_gettext("a member of another team")}  # fmt: skip
 
 
 def preview_url(wave_id: int, language: str, function: str = "sales", number: int = 1, **options) -> str:
@@ -149,22 +168,23 @@ def preview(wave_id: int):
             language = request.form["language"]  # the welcome page's language choice
         step = {"back": -1, "next": 1}.get(action, 0)
         if action == "submit":
-            flash("In the survey this button submits the answers. The preview stores nothing.", "preview")
+            flash(_("In the survey this button submits the answers. The preview stores nothing."), "preview")
         target = min(max(number + step, 1 if number else 0), plan.page_count)
         return redirect(preview_url(wave_id, language, function, target))
     t = translator(language)
     here = preview_url(wave_id, language, function, number)
     brand = branding_for_link(wave)
-    if number == 0:
-        body = _welcome(wave, plan, language, t, brand, here)
-    else:
-        survey_page = plan.pages[number - 1]
-        body = render_template(
-            "respond/page.html", t=t, page_language=language, page=survey_page, plan=plan, number=number,
-            errors=[], percent=progress(plan, number - 1), comments={}, shown_at=f"{time.time():.3f}",
-            questions=question_markup(survey_page, language, {}, [], t), page_url=here,
-            form_token=generate_csrf(), answer_url="", resumed=None, brand=brand,
-        )  # fmt: skip
+    with force_language(language):  # the respondents' page in their language; the notice in the reader's
+        if number == 0:
+            body = _welcome(wave, plan, language, t, brand, here)
+        else:
+            survey_page = plan.pages[number - 1]
+            body = render_template(
+                "respond/page.html", t=t, page_language=language, page=survey_page, plan=plan, number=number,
+                errors=[], percent=progress(plan, number - 1), comments={}, shown_at=f"{time.time():.3f}",
+                questions=question_markup(survey_page, language, {}, [], t), page_url=here,
+                form_token=generate_csrf(), answer_url="", resumed=None, brand=brand,
+            )  # fmt: skip
     notice = render_template("workspace/_preview_notice.html", wave=wave, plan=plan, number=number,
                              language=language, function=function, functions=PREVIEW_FUNCTIONS,
                              language_name=language_name)  # fmt: skip
@@ -222,8 +242,20 @@ def test_email(wave_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(f"Sent a test {kind} in {language_name(language)} to {address}. Its link opens the preview "
-              "(respondents get their personal link instead).", "success")  # fmt: skip
+        values = {"language_name": language_name(language), "address": address}
+        if kind == "reminder":
+            message = _(
+                "Sent a test reminder in {language_name} to {address}. Its link opens the preview "
+                "(respondents get their personal link instead).",
+                **values,
+            )
+        else:
+            message = _(
+                "Sent a test invitation in {language_name} to {address}. Its link opens the preview "
+                "(respondents get their personal link instead).",
+                **values,
+            )
+        flash(message, "success")  # fmt: skip
     return redirect(url_for("workspace.wave", wave_id=wave_id) + "#launch")
 
 
@@ -263,13 +295,16 @@ def links_page(wave_id: int):
 
 def _state(invitation: Invitation) -> str:
     if invitation.revoked_at is not None:
-        return "withdrawn"
+        return _("withdrawn")
     if invitation.used_at is not None:
-        return "submitted"
+        return _("submitted")
     if handed_out(invitation):
-        lost = "" if current_link(invitation) else "; it cannot be given again, re-issue it"
-        return f"link handed out {handed_out_text(invitation)}{lost}"
-    return "link not handed out yet"
+        if current_link(invitation):
+            return _("link handed out {how}", how=handed_out_text(invitation))
+        return _(
+            "link handed out {how}; it cannot be given again, re-issue it", how=handed_out_text(invitation)
+        )
+    return _("link not handed out yet")
 
 
 def _csv(wave, rows) -> Response:
@@ -288,7 +323,7 @@ def reissue_all(wave_id: int):
     """Confirm, then give everyone who has not submitted a new link (downloaded as CSV)."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if wave.status == "closed":
-        flash("The wave is closed: new links would not open the survey.", "error")
+        flash(_("The wave is closed: new links would not open the survey."), "error")
         return redirect(url_for("workspace.links_page", wave_id=wave_id))
     if request.method == "GET":
         return render_template("workspace/confirm.html", wave=wave, organization=wave.organization,
@@ -305,17 +340,25 @@ def reissue_all(wave_id: int):
 def _reissue_all_text(wave) -> dict:
     count = replaceable_links(wave)
     return {
-        "title": "Re-issue everyone's link?",
+        "title": _("Re-issue everyone's link?"),
         "consequences": [
-            f"{count} link(s) handed out before (by e-mail, a download or on this site) stop working at once."
+            ngettext(
+                "{count} link handed out before (by e-mail, a download or on this site) stops working "
+                "at once.",
+                "{count} links handed out before (by e-mail, a download or on this site) stop working "
+                "at once.",
+                count,
+            )
             if count
-            else "No link has been handed out yet: nothing stops working.",
-            "Everyone who has not submitted gets a new link, in the file you download next; later "
-            "downloads, reminders and e-mails carry the new links.",
-            "Saved answers stay: people continue where they stopped with the new link.",
-            "People who have submitted keep their status and get no link.",
+            else _("No link has been handed out yet: nothing stops working."),
+            _(
+                "Everyone who has not submitted gets a new link, in the file you download next; later "
+                "downloads, reminders and e-mails carry the new links."
+            ),
+            _("Saved answers stay: people continue where they stopped with the new link."),
+            _("People who have submitted keep their status and get no link."),
         ],
-        "button": "Re-issue all links and download them",
+        "button": _("Re-issue all links and download them"),
         "action_url": url_for("workspace.reissue_all", wave_id=wave.id),
         "cancel_url": url_for("workspace.links_page", wave_id=wave.id),
     }
@@ -331,20 +374,20 @@ def reissue_one(wave_id: int, participant_id: int):
     )
     if invitation is None:
         abort(404)
-    who = participant.display_name or participant.email or f"roster entry {participant.id}"
+    who = participant.display_name or participant.email or _("roster entry {id}", id=participant.id)
     if request.method == "GET":
         before = (
-            f"The link handed out {handed_out_text(invitation)} stops working at once."
+            _("The link handed out {how} stops working at once.", how=handed_out_text(invitation))
             if handed_out(invitation)
-            else "Their link has not been handed out yet: nothing stops working."
+            else _("Their link has not been handed out yet: nothing stops working.")
         )
         return render_template(
             "workspace/confirm.html", wave=wave, organization=wave.organization, form=ActionForm(),
-            title=f"Re-issue the link of {who}?",
-            consequences=[before, "The new link is shown on the next page: give it to them yourself (later "
-                          "reminders and downloads carry it too).",
-                          "Their saved answers stay."],
-            button="Re-issue this link", action_url=request.path,
+            title=_("Re-issue the link of {who}?", who=who),
+            consequences=[before, _("The new link is shown on the next page: give it to them yourself (later "
+                                    "reminders and downloads carry it too)."),
+                          _("Their saved answers stay.")],
+            button=_("Re-issue this link"), action_url=request.path,
             cancel_url=url_for("workspace.links_page", wave_id=wave.id),
         )  # fmt: skip
     if not ActionForm().validate_on_submit():
@@ -372,7 +415,7 @@ def confirm_close(wave_id: int):
     """What closing does, with the two ways to close (release now, or later)."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if wave.status != "open":
-        flash("Only an open wave can be closed.", "error")
+        flash(_("Only an open wave can be closed."), "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     return render_template("workspace/close_confirm.html", wave=wave, organization=wave.organization,
                            form=ActionForm())  # fmt: skip
@@ -384,8 +427,8 @@ def reopen(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     form = ReopenForm()
     if not form.validate_on_submit():
-        flash("The closing time is not a date and time; nothing changed." if form.closes_at.errors
-              else "The form expired; please try again.", "error")  # fmt: skip
+        flash(_("The closing time is not a date and time; nothing changed.") if form.closes_at.errors
+              else EXPIRED, "error")  # fmt: skip
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         reopen_wave(wave, current_user, to_utc(form.closes_at.data, zone_of(wave.organization)))
@@ -394,7 +437,7 @@ def reopen(wave_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash("The wave is open again: links handed out before work again.", "success")
+        flash(_("The wave is open again: links handed out before work again."), "success")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -414,10 +457,10 @@ def prepare_wave_form(form, organization) -> None:
         wanted = wanted if wanted in range(1, count + 1) else place + 1
         entry = form.positions.append_entry(wanted)
         entry.choices = [SelectChoice(n, f"{n}.") for n in range(1, count + 1)]
-        entry.label.text = f"Position of {form.instruments.choices[place].label}"
+        entry.label.text = _("Position of {instrument}", instrument=form.instruments.choices[place].label)
     zone = zone_of(organization).key
-    form.opens_at.label.text = f"Opens ({zone} time, optional)"
-    form.closes_at.label.text = f"Closes ({zone} time, optional; closed automatically then)"
+    form.opens_at.label.text = _("Opens ({zone} time, optional)", zone=zone)
+    form.closes_at.label.text = _("Closes ({zone} time, optional; closed automatically then)", zone=zone)
 
 
 def ordered_instruments(form) -> list[str]:
@@ -428,7 +471,7 @@ def ordered_instruments(form) -> list[str]:
         for place, choice in enumerate(form.instruments.choices)
         if choice.value in ticked
     ]
-    return [value for _, _, value in sorted(keyed)]
+    return [value for _position, _place, value in sorted(keyed)]
 
 
 def wave_times(form, organization):
@@ -437,7 +480,35 @@ def wave_times(form, organization):
     return to_utc(form.opens_at.data, zone), to_utc(form.closes_at.data, zone)
 
 
+def _moment(moment, zone, seconds: bool = False) -> str:
+    """``7 December 2026, 14:00 Europe/Berlin`` in the current language; "" for no time."""
+    local = in_zone(moment, zone)
+    if local is None:
+        return ""
+    language = current_language()
+    clock = format_time(local, "HH:mm:ss" if seconds else "HH:mm", locale=locale_of(language))
+    return _("{date}, {time} {zone}", date=short_date(moment, language, zone), time=clock, zone=zone.key)
+
+
 @bp.app_template_filter("org_time")
 def org_time(moment, organization) -> str:
-    """A stored time in the organisation's zone, the zone named (``2026-12-07 14:00 Europe/Berlin``)."""
-    return local_text(moment, zone_of(organization))
+    """A stored time in the organisation's zone, the zone named (``7 December 2026, 14:00 Europe/Berlin``)."""
+    return _moment(moment, zone_of(organization))
+
+
+@bp.app_template_filter("org_day")
+def org_day(moment, organization) -> str:
+    """The day of a stored time in the organisation's zone (``7 December 2026``)."""
+    return short_date(moment, current_language(), zone_of(organization)) if moment else ""
+
+
+@bp.app_template_filter("utc_time")
+def utc_time(moment, seconds: bool = False) -> str:
+    """A stored time in UTC (``7 December 2026, 14:00 UTC``)."""
+    return _moment(moment, ZoneInfo("UTC"), seconds)
+
+
+@bp.app_template_filter("utc_day")
+def utc_day(moment) -> str:
+    """The UTC day of a stored time (``7 December 2026``)."""
+    return short_date(moment, current_language()) if moment else ""

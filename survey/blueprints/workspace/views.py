@@ -7,6 +7,7 @@ capability in one's own organisation 403.
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import (
     Blueprint,
     Response,
@@ -40,6 +41,7 @@ from survey.blueprints.workspace.forms import (
 )
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
+from survey.i18n import N_, _, current_language, lazy_gettext, locale_of, ngettext
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
 from survey.services import ServiceError, access, attribute_wording, audit, background, cuts, reports
 from survey.services.accounts import active_sessions, end_sessions
@@ -99,7 +101,7 @@ def new_organization():
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Created {organization.name}. Add its teams next.", "success")
+            flash(_("Created {name}. Add its teams next.", name=organization.name), "success")
             return redirect(url_for("workspace.teams", org_id=organization.id))
     return render_template("workspace/organization_new.html", form=form)
 
@@ -109,7 +111,7 @@ def users():
     access.require_admin(current_user)
     form = UserForm()
     organizations = organizations_for(current_user)
-    form.organization.choices = [SelectChoice(0, "none (admins)")] + [
+    form.organization.choices = [SelectChoice(0, _("none (admins)"))] + [
         SelectChoice(o.id, o.name) for o in organizations
     ]
     if form.validate_on_submit():
@@ -122,7 +124,10 @@ def users():
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Created {user.role} {user.email}.", "success")
+            flash(
+                _("Created the user {email} ({role}).", email=user.email, role=role_word(user.role)),
+                "success",
+            )
             return redirect(url_for("workspace.users"))
     everyone = db.session.scalars(db.select(User).order_by(User.email)).all()
     return render_template(
@@ -136,11 +141,16 @@ def end_user_sessions(user_id: int):
     access.require_admin(current_user)
     user = db.get_or_404(User, user_id)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.users"))
     ended = end_sessions(current_user, user)
     db.session.commit()
-    flash(f"Ended {ended} sign-in(s) of {user.email}.", "success")
+    flash(
+        ngettext(
+            "Ended {count} sign-in of {email}.", "Ended {count} sign-ins of {email}.", ended, email=user.email
+        ),
+        "success",
+    )
     return redirect(url_for("workspace.users"))
 
 
@@ -177,7 +187,9 @@ def organization(org_id: int):
 def teams(org_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     form = TeamForm()
-    form.parent.choices = [SelectChoice(0, "none")] + [SelectChoice(t.id, t.name) for t in organization.teams]
+    form.parent.choices = [SelectChoice(0, _("none"))] + [
+        SelectChoice(t.id, t.name) for t in organization.teams
+    ]
     if form.validate_on_submit():
         parent = access.team_in(organization, form.parent.data) if form.parent.data else None
         try:
@@ -186,7 +198,7 @@ def teams(org_id: int):
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Added the team {team.name}.", "success")
+            flash(_("Added the team {name}.", name=team.name), "success")
             return redirect(url_for("workspace.teams", org_id=org_id))
     return render_template("workspace/teams.html", organization=organization, form=form)
 
@@ -196,7 +208,7 @@ def edit_team(org_id: int, team_id: int):
     organization = access.organization_for(current_user, org_id, access.MANAGE)
     team = access.team_in(organization, team_id)
     form = TeamForm(obj=None if _posted() else team)
-    form.parent.choices = [SelectChoice(0, "none")] + [
+    form.parent.choices = [SelectChoice(0, _("none"))] + [
         SelectChoice(t.id, t.name) for t in organization.teams if t.id != team.id
     ]
     if not _posted():
@@ -210,7 +222,7 @@ def edit_team(org_id: int, team_id: int):
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Saved the team {team.name}.", "success")
+            flash(_("Saved the team {name}.", name=team.name), "success")
             return redirect(url_for("workspace.teams", org_id=org_id))
     return render_template("workspace/team_edit.html", organization=organization, team=team, form=form)
 
@@ -251,7 +263,14 @@ def roster_import(org_id: int):
             _failed(error)
             return render_template("workspace/roster_preview.html", organization=organization,
                                    preview=preview, form=confirm), 400  # fmt: skip
-        flash(f"Roster imported: {result.added} added, {result.updated} updated.", "success")
+        flash(
+            _(
+                "Roster imported: {added} added, {updated} updated.",
+                added=result.added,
+                updated=result.updated,
+            ),
+            "success",
+        )
         return redirect(url_for("workspace.roster", org_id=org_id))
     if upload.validate_on_submit():
         file = upload.file.data
@@ -290,7 +309,7 @@ def edit_participant(org_id: int, participant_id: int):
         except ServiceError as error:
             _failed(error)
         else:
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("workspace.roster", org_id=org_id))
     return render_template("workspace/participant_edit.html", organization=organization,
                            participant=participant, form=form)  # fmt: skip
@@ -348,7 +367,7 @@ def new_wave(org_id: int):
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Created the wave {wave.name}.", "success")
+            flash(_("Created the wave {name}.", name=wave.name), "success")
             return redirect(url_for("workspace.wave", wave_id=wave.id))
     return render_template("workspace/wave_new.html", organization=organization, form=form)
 
@@ -380,7 +399,7 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         not_released=not_released_text(wave),
         threshold_form=ThresholdForm(threshold=wave.anonymity_threshold),
         action=ActionForm(),
-        clone=CloneForm(name=f"{wave.name} (next round)"),
+        clone=CloneForm(name=_("{name} (next round)", name=wave.name)),
         **launch.launch_context(wave),
         calibration=attribute_wording.vignette_link(wave) is not None,
         form_options=form_options(wave),
@@ -398,7 +417,7 @@ def survey_form(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     form = FormChoiceForm()
     if not form.validate_on_submit():
-        flash("The form expired or the choice is unknown; please try again.", "error")
+        flash(_("The form expired or the choice is unknown; please try again."), "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         changed = set_form(wave, *parse_form_choice(form.survey_form.data), current_user)
@@ -407,14 +426,14 @@ def survey_form(wave_id: int):
         _failed(error)
     else:
         if changed:
-            flash("The wave's form is changed.", "success")
+            flash(_("The wave's form is changed."), "success")
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
 def _wave_action(wave_id: int, action, event: str, done: str):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         action(wave)
@@ -433,7 +452,7 @@ def _wave_action(wave_id: int, action, event: str, done: str):
 
 @bp.route("/waves/<int:wave_id>/open", methods=["POST"])
 def open_wave_view(wave_id: int):
-    return _wave_action(wave_id, open_wave, "wave.opened", "The wave is open: invitation links work now.")
+    return _wave_action(wave_id, open_wave, "wave.opened", _("The wave is open: invitation links work now."))
 
 
 @bp.route("/waves/<int:wave_id>/close", methods=["POST"])
@@ -441,7 +460,7 @@ def close_wave_view(wave_id: int):
     """Close the wave and queue the release of its results (with its files) as a job."""
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     later = request.form.get("release") == "later"  # from the confirmation page: release by hand
     try:
@@ -454,15 +473,17 @@ def close_wave_view(wave_id: int):
     except ServiceError as error:
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    flash("The wave is closed: links no longer work."
-          + (" It can be reopened until its results are released." if later else ""), "success")  # fmt: skip
+    flash(_("The wave is closed: links no longer work. It can be reopened until its results are released.")
+          if later else _("The wave is closed: links no longer work."), "success")  # fmt: skip
     if job is not None:
-        _start([job], RELEASING)
+        _start([job], str(RELEASING))
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
 #: What a queued release job says until it is done.
-RELEASING = "Releasing the results in the background: this page shows the outcome when it is done."
+RELEASING = lazy_gettext(
+    "Releasing the results in the background: this page shows the outcome when it is done."
+)
 
 
 @bp.route("/waves/<int:wave_id>/release", methods=["POST"])
@@ -471,12 +492,12 @@ def release(wave_id: int):
 
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     if not _already(wave, "release"):
         job = background.request_release(wave, current_user)
         db.session.commit()
-        _start([job], RELEASING)
+        _start([job], str(RELEASING))
     return redirect(url_for("workspace.wave", wave_id=wave_id))
 
 
@@ -488,14 +509,52 @@ def _already(wave, what: str) -> bool:
     seen, notice = jobs.worker_seen(), current_app.config["JOBS_WAIT_NOTICE"]
     for job in running:
         if job.kind == "release":
-            flash(f"The release is already being prepared (job {job.id}); this page shows it once made.",
-                  "info")  # fmt: skip
+            flash(
+                _(
+                    "The release is already being prepared (job {job}); this page shows it once made.",
+                    job=job.id,
+                ),
+                "info",
+            )
             continue
         step = background.progress_of(job, worker_seen=seen, wait_notice=notice)
-        what_ = "Invitations" if step.email == "invitation" else f"Reminder round {step.round}"
-        to_go = f", {step.pending} to go" if step.pending is not None else ""
-        flash(f"{what_} already {step.status} (job {job.id}): {step.sent} sent, {step.failed} failed{to_go}; "
-              "nothing new was queued.", "info")  # fmt: skip
+        values = {
+            "job": job.id,
+            "sent": step.sent,
+            "failed": step.failed,
+            "pending": step.pending,
+            "round": step.round,
+            "status": _(JOB_STATUS_WORDS.get(step.status, step.status)),
+        }
+        if step.email == "invitation":
+            message = (
+                _(
+                    "Invitations already {status} (job {job}): {sent} sent, {failed} failed; nothing new was "
+                    "queued.",
+                    **values,
+                )
+                if step.pending is None
+                else _(
+                    "Invitations already {status} (job {job}): {sent} sent, {failed} failed, {pending} to "
+                    "go; nothing new was queued.",
+                    **values,
+                )
+            )
+        else:
+            message = (
+                _(
+                    "Reminder round {round} already {status} (job {job}): {sent} sent, {failed} failed; "
+                    "nothing new was queued.",
+                    **values,
+                )
+                if step.pending is None
+                else _(
+                    "Reminder round {round} already {status} (job {job}): {sent} sent, {failed} failed, "
+                    "{pending} to go; nothing new was queued.",
+                    **values,
+                )
+            )
+        flash(message, "info")  # fmt: skip
     db.session.commit()
     return True
 
@@ -507,7 +566,7 @@ def _start(queued: list, waiting: str) -> None:
     db.session.expire_all()
     for job in queued:
         if job.status in ("done", "failed"):
-            flash(job.summary or "Done.", "error" if job.status == "failed" or job.error else "success")
+            flash(job.summary or _("Done."), "error" if job.status == "failed" or job.error else "success")
         else:
             flash(waiting, "info")
             return
@@ -519,10 +578,13 @@ def threshold(wave_id: int):
     access.wave_for(current_user, wave_id, access.MANAGE)
     form = ThresholdForm()
     if not form.validate_on_submit():
-        flash(f"The threshold must be a whole number of at least {MIN_ANONYMITY_THRESHOLD}.", "error")
+        flash(
+            _("The threshold must be a whole number of at least {minimum}.", minimum=MIN_ANONYMITY_THRESHOLD),
+            "error",
+        )
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     return _wave_action(wave_id, lambda wave: change_threshold(wave, form.threshold.data, actor=current_user),
-                        "", "Saved the anonymity threshold.")  # fmt: skip
+                        "", _("Saved the anonymity threshold."))  # fmt: skip
 
 
 @bp.route("/waves/<int:wave_id>/wording", methods=["GET", "POST"])
@@ -531,13 +593,13 @@ def wording(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     link = attribute_wording.vignette_link(wave)
     if link is None:
-        flash("This wave has no lead calibration: there is no profile wording to change.", "error")
+        flash(_("This wave has no lead calibration: there is no profile wording to change."), "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     form = ActionForm()
     submitted = None
     if _posted():
         if not form.validate_on_submit():
-            flash("The form expired; please try again.", "error")
+            flash(EXPIRED, "error")
             return redirect(url_for("workspace.wording", wave_id=wave_id))
         reset = "reset" in request.form
         submitted = {} if reset else _wording_fields(request.form)
@@ -549,8 +611,9 @@ def wording(wave_id: int):
         except ServiceError as error:
             _failed(error)
         else:
-            flash(f"Saved the profile wording ({changed} text(s) changed)." if changed
-                  else "Nothing changed.", "success")  # fmt: skip
+            flash(ngettext("Saved the profile wording ({count} text changed).",
+                           "Saved the profile wording ({count} texts changed).", changed) if changed
+                  else _("Nothing changed."), "success")  # fmt: skip
             return redirect(url_for("workspace.wording", wave_id=wave_id))
     rows = list(attribute_wording.wording_rows(wave, link))
     status = 400 if submitted is not None else 200
@@ -579,7 +642,7 @@ def cuts_view(wave_id: int):
     status = 200
     if _posted():
         if not form.validate_on_submit():
-            flash("The form expired; please try again.", "error")
+            flash(EXPIRED, "error")
             return redirect(url_for("workspace.cuts_view", wave_id=wave_id))
         try:
             chosen = request.form.getlist("attribute")
@@ -589,7 +652,7 @@ def cuts_view(wave_id: int):
             _failed(error)
             status = 400
         else:
-            flash("Saved the attributes the results are cut by.", "success")
+            flash(_("Saved the attributes the results are cut by."), "success")
             return redirect(url_for("workspace.cuts_view", wave_id=wave_id))
     names, by_function = cuts.chosen(wave)
     return render_template(
@@ -603,7 +666,7 @@ def cuts_view(wave_id: int):
 def invite(wave_id: int):
     def invite_everyone(wave):
         issued = invite_roster(wave)
-        flash(f"{len(issued)} new invitations.", "success")
+        flash(ngettext("{count} new invitation.", "{count} new invitations.", len(issued)), "success")
 
     return _wave_action(wave_id, invite_everyone, "invitations.created", "")
 
@@ -613,7 +676,7 @@ def clone(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     form = CloneForm()
     if not form.validate_on_submit():
-        flash("Give the next round a name.", "error")
+        flash(_("Give the next round a name."), "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     try:
         new = clone_wave(wave, form.name.data)
@@ -623,7 +686,7 @@ def clone(wave_id: int):
     except ServiceError as error:
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    flash(f"Created {new.name} with the same instruments and settings.", "success")
+    flash(_("Created {name} with the same instruments and settings.", name=new.name), "success")
     return redirect(url_for("workspace.wave", wave_id=new.id))
 
 
@@ -631,7 +694,7 @@ def clone(wave_id: int):
 def links(wave_id: int):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     rows = export_links(wave)
     audit.record(current_user, "links.exported", organization=wave.organization, subject=_wave_label(wave),
@@ -650,7 +713,7 @@ def links(wave_id: int):
 def _mail(wave_id: int, what: str):
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(EXPIRED, "error")
         return redirect(url_for("workspace.wave", wave_id=wave_id))
     if wave.status == "open" and _already(wave, what):
         return redirect(url_for("workspace.wave", wave_id=wave_id))
@@ -660,7 +723,7 @@ def _mail(wave_id: int, what: str):
     except ServiceError as error:
         _failed(error)
         return redirect(url_for("workspace.wave", wave_id=wave_id))
-    _start(queued, "Sending in the background: this page shows how far it got.")
+    _start(queued, _("Sending in the background: this page shows how far it got."))
     if request.form.get("back") == "board":  # the live board's reminder button
         return redirect(url_for("workspace.board", wave_id=wave_id))
     return redirect(url_for("workspace.wave", wave_id=wave_id))
@@ -679,11 +742,10 @@ def reminders(wave_id: int):
             db.session.rollback()
             form.days.errors = [*form.days.errors, str(error)]
         else:
-            days = ", ".join(map(str, wave.reminder_days)) or "none"
-            flash(f"Saved the automatic reminders (days before the close: {days}).", "success")
+            days = ", ".join(map(str, wave.reminder_days)) or _("none")
+            flash(_("Saved the automatic reminders (days before the close: {days}).", days=days), "success")
             return redirect(url_for("workspace.wave", wave_id=wave_id))
-    flash("The reminder days were not saved." if form.days.errors else "The form expired; please try again.",
-          "error")  # fmt: skip
+    flash(_("The reminder days were not saved.") if form.days.errors else EXPIRED, "error")
     return _wave_page(wave, form), 400
 
 
@@ -726,13 +788,137 @@ def board_json(wave_id: int):
 
 
 #: A team's function in words, as pages show it (the stored codes are for files and the CLI).
-FUNCTION_WORDS = {"sales": "Sales", "marketing": "Marketing", "other": "Other"}
+FUNCTION_WORDS = {"sales": N_("Sales"), "marketing": N_("Marketing"), "other": N_("Other")}
+#: A wave's status, mode and the other codes the workspace pages show, in words.
+STATUS_WORDS = {"draft": N_("draft"), "open": N_("open"), "closed": N_("closed")}
+MODE_WORDS = {"confidential": N_("confidential"), "anonymous": N_("anonymous")}
+ROLE_WORDS = {"admin": N_("Admin"), "consultant": N_("Consultant"), "manager": N_("Manager")}
+#: How the launch checklist marks a line (``Check.level``).
+CHECK_WORDS = {"ok": N_("OK"), "warning": N_("Note"), "problem": N_("Fix")}
+#: What importing a roster row does (``RosterRow.action``).
+ROSTER_ACTION_WORDS = {"add": N_("add"), "update": N_("update"), "unchanged": N_("unchanged")}
+#: The kinds of e-mail a wave sends.
+MAIL_KIND_WORDS = {"invitation": N_("Invitation"), "reminder": N_("Reminder"), "test": N_("Test e-mail")}
+#: How a background job stands, in the middle of a sentence ("Invitations already queued").
+JOB_STATUS_WORDS = {
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+}
+#: Who made a release, when no person did.
+MADE_BY_WORDS = {"live step": N_("a step while open"), "wave closed": N_("the close")}
+#: The audit log's event codes, in words.
+EVENT_WORDS = {
+    "action.created": N_("Action created"),
+    "action.edited": N_("Action edited"),
+    "action.updated": N_("Action updated"),
+    "branding.changed": N_("Branding changed"),
+    "branding.colour_changed": N_("Brand colour changed"),
+    "branding.logo_changed": N_("Logo changed"),
+    "branding.logo_removed": N_("Logo removed"),
+    "branding.sender_changed": N_("Sender name changed"),
+    "emails.invitations_sent": N_("Invitations sent"),
+    "emails.reminders_sent": N_("Reminders sent"),
+    "invitations.created": N_("People invited"),
+    "link.reissued": N_("Link re-issued"),
+    "links.exported": N_("Links downloaded"),
+    "links.reissued": N_("All links re-issued"),
+    "member.added": N_("Member added"),
+    "member.invited": N_("Member invited"),
+    "organization.created": N_("Organisation created"),
+    "organization.time_zone": N_("Time zone changed"),
+    "organization.time_zone_changed": N_("Time zone changed"),
+    "participant.erased": N_("Personal data erased"),
+    "participant.exported": N_("Personal data exported"),
+    "retention.applied": N_("Retention applied"),
+    "retention.changed": N_("Retention period changed"),
+    "results.released": N_("Results released"),
+    "results.withheld": N_("Release withheld"),
+    "roster.changed": N_("Roster entry changed"),
+    "roster.imported": N_("Roster imported"),
+    "team.changed": N_("Team changed"),
+    "team.created": N_("Team added"),
+    "user.created": N_("User created"),
+    "user.language_changed": N_("Language changed"),
+    "user.password_changed": N_("Password changed"),
+    "user.password_reset": N_("Password reset"),
+    "user.password_reset_requested": N_("Password reset requested"),
+    "user.password_set": N_("Password set"),
+    "user.sessions_ended": N_("Signed out everywhere"),
+    "wave.cloned": N_("Wave cloned"),
+    "wave.closed": N_("Wave closed"),
+    "wave.created": N_("Wave created"),
+    "wave.cuts_changed": N_("Result cuts changed"),
+    "wave.form_set": N_("Survey form chosen"),
+    "wave.opened": N_("Wave opened"),
+    "wave.reminders_scheduled": N_("Automatic reminders set"),
+    "wave.reopened": N_("Wave reopened"),
+    "wave.test_email": N_("Test e-mail sent"),
+    "wave.threshold_changed": N_("Anonymity threshold changed"),
+    "wave.wording_changed": N_("Lead profile wording changed"),
+}
+#: What a form that expired says (a page kept open too long, or a missing CSRF token).
+EXPIRED = lazy_gettext("The form expired; please try again.")
+
+
+def _word(words: dict[str, str], code: str | None) -> str:
+    """The words for ``code`` in the current language; an unknown code as it is, none as empty."""
+    return _(words[code]) if code in words else (code or "")
 
 
 @bp.app_template_filter("function_word")
 def function_word(function: str | None) -> str:
     """``"marketing"`` → ``"Marketing"``; an empty function stays empty."""
-    return FUNCTION_WORDS.get(function or "", function or "")
+    return _word(FUNCTION_WORDS, function)
+
+
+@bp.app_template_filter("status_word")
+def status_word(status: str | None) -> str:
+    return _word(STATUS_WORDS, status)
+
+
+@bp.app_template_filter("mode_word")
+def mode_word(mode: str | None) -> str:
+    return _word(MODE_WORDS, mode)
+
+
+@bp.app_template_filter("role_word")
+def role_word(role: str | None) -> str:
+    return _word(ROLE_WORDS, role)
+
+
+@bp.app_template_filter("check_word")
+def check_word(level: str | None) -> str:
+    return _word(CHECK_WORDS, level)
+
+
+@bp.app_template_filter("roster_action_word")
+def roster_action_word(action: str | None) -> str:
+    return _word(ROSTER_ACTION_WORDS, action)
+
+
+@bp.app_template_filter("mail_kind_word")
+def mail_kind_word(kind: str | None) -> str:
+    return _word(MAIL_KIND_WORDS, kind)
+
+
+@bp.app_template_filter("made_by_word")
+def made_by_word(made_by: str | None) -> str:
+    """The person who made a release (their e-mail) as it is; a release made by the system in words."""
+    return _word(MADE_BY_WORDS, made_by)
+
+
+@bp.app_template_filter("event_word")
+def event_word(action: str | None) -> str:
+    """An audit event's code in words (an unknown code is shown as it is)."""
+    return _word(EVENT_WORDS, action)
+
+
+@bp.app_template_filter("list_words")
+def list_words(values) -> str:
+    """``[3, 1]`` → ``"3 and 1"`` in English, ``"3 und 1"`` in German."""
+    return format_list([str(value) for value in values], locale=locale_of(current_language()))
 
 
 # The launch, links, preview and reopening pages add their routes to this blueprint.
