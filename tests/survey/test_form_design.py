@@ -203,10 +203,10 @@ def test_workspace_form_choice(client, auth, make_survey, make_user):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert (
-        "Respondents answer the <strong>full form</strong>. Expected time at the median: marketing about 18"
+        "Respondents answer the <strong>full form</strong>. Expected time at the median: Marketing about 18"
         in html
     )
-    assert "Shorter form, 2 statements of each dimension: marketing about 8 minutes (40 statements)" in html
+    assert "Shorter form, 2 statements of each dimension: Marketing about 8 minutes (40 statements)" in html
     reply = client.post(f"/waves/{setup.wave.id}/form", data={"survey_form": "planned_missing:2"})
     assert reply.status_code == 302
     db.session.expire_all()

@@ -203,7 +203,7 @@ def test_manager_sees_rates_but_no_roster_and_small_teams_combined(
     page = client.get(url_for("workspace.organization", org_id=workspace["own"]["org_id"])).get_data(
         as_text=True
     )
-    assert "2 team(s) not shown separately (small groups): fewer than 3 responses" in page
+    assert "2 teams not shown separately (small groups): fewer than 3 responses" in page
     assert "own.sales1@x.org" not in page
     assert "Import roster" not in page
 

@@ -148,7 +148,7 @@ def test_web_upload_preview_and_confirm(client, auth, make_user, organization):
     bad = client.post(url, data={"file": (io.BytesIO(BAD_CSV.encode()), "staff.csv")})
     page = bad.get_data(as_text=True)
     assert bad.status_code == 200
-    assert "5 problem(s) found; nothing was saved" in page
+    assert "5 problems found; nothing was saved" in page
     assert "unknown team &#39;Legal&#39;" in page
     assert 'name="payload"' not in page  # no way to confirm a roster with errors
 
