@@ -330,7 +330,7 @@ def _instrument_choices() -> tuple[list[SelectChoice], list[SelectChoice]]:
     refs, languages = [], set()
     for ref in instruments.available():
         instrument = instruments.load(ref.key)
-        title = instrument.title.get("en") or next(iter(instrument.title.values()), ref.id)
+        title = instrument.title_in(current_language()) or ref.id
         refs.append(SelectChoice(ref.key, f"{title} ({ref.key})"))
         languages.update(instrument.languages)
     return refs, [SelectChoice(code) for code in sorted(languages)]
@@ -389,7 +389,7 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         wave=wave,
         organization=wave.organization,
         progress=wave_progress(wave),
-        instruments=instrument_refs(wave),
+        instruments=[_instrument_name(key) for key in instrument_refs(wave)],
         mail=send_status(wave),
         sending=background.mail_progress(wave, worker_seen=seen, wait_notice=notice),
         preparing=background.release_progress(wave, worker_seen=seen, wait_notice=notice),
@@ -405,6 +405,15 @@ def _wave_page(wave, reminder_form: ReminderForm | None = None) -> str:
         form_options=form_options(wave),
         form_choice=FormChoiceForm(survey_form=_form_value(wave)),
     )
+
+
+def _instrument_name(key: str) -> str:
+    """An instrument as the workspace names it: its title in the reader's language, then ``id@version``."""
+    try:
+        title = instruments.load(key).title_in(current_language())
+    except (LookupError, ValueError):  # an instrument file that is gone or changed: its key
+        return key
+    return f"{title} ({key})"
 
 
 def _form_value(wave) -> str:
