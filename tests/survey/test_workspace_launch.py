@@ -156,7 +156,7 @@ def test_the_checklist_warns_per_team_below_the_threshold_and_for_languages(setu
     assert not any("Sales team has" in text for text in warnings)  # 3 people: at the threshold
     assert any("“it”" in text for text in warnings)  # a language the product does not ship
     assert any(level == "ok" and "English" in text for level, text in texts)
-    assert any("1 active people on the roster are not invited yet" in text for text in warnings)
+    assert any("1 active person on the roster is not invited yet" in text for text in warnings)
 
 
 def test_the_preview_shows_the_respondents_page_and_stores_nothing(client, setup):
