@@ -61,7 +61,8 @@ messages: $(STAMP)
 	  -o survey/translations/messages.pot .
 	$(BIN)/pybabel update -i survey/translations/messages.pot -d survey/translations --no-fuzzy-matching \
 	  --ignore-obsolete --width 0
-	$(BIN)/pybabel compile -d survey/translations --statistics
+	$(BIN)/python -c 'from survey.i18n import compile_catalogues; \
+	  [print(f"{k}: {d} of {n} translated") for k, (d, n) in compile_catalogues().items()]'
 
 format: $(STAMP)
 	$(BIN)/ruff format .

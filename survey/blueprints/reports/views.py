@@ -73,6 +73,11 @@ FONTS = {
 }
 
 
+def _text(language: str, key: str, **values) -> str:
+    """The page's message ``key`` in ``language``."""
+    return translate(language, TEXT[key], **values)
+
+
 @bp.app_template_filter("rows")
 def rows_filter(frame):
     """A DataFrame as a list of plain dicts (NaN as None), for templates."""
@@ -169,10 +174,10 @@ def _css_string(text: str) -> str:
 def _footer_css(language: str) -> str:
     """The PDF's running footer in ``language``: "Page 3 of 12" from the page counters, the title."""
     page, pages = "\x00page\x00", "\x00pages\x00"
-    parts = translate(language, TEXT["page_of"], page=page, pages=pages).split("\x00")
+    parts = _text(language, "page_of", page=page, pages=pages).split("\x00")
     counters = {"page": "counter(page)", "pages": "counter(pages)"}
     content = " ".join(counters.get(part) or _css_string(part) for part in parts if part)
-    footer = _css_string(translate(language, TEXT["footer"]))
+    footer = _css_string(_text(language, "footer"))
     return (f"@page {{ @bottom-right {{ content: {content}; }} @bottom-left {{ content: {footer}; }} }}\n"
             "@page cover { @bottom-right { content: none; } @bottom-left { content: none; } }\n")  # fmt: skip
 
@@ -243,8 +248,8 @@ def wave_report(wave_id: int):
     ]
     if access.can(current_user, wave.organization, access.MANAGE):
         downloads.append(("responses_csv", url_for("reports.wave_responses", wave_id=wave.id)))
-    downloads = [(translate(language, TEXT[key]), url) for key, url in downloads]
-    return render_template("reports/page.html", title=translate(language, TEXT["title"], wave=wave.name),
+    downloads = [(_text(language, key), url) for key, url in downloads]
+    return render_template("reports/page.html", title=_text(language, "title", wave=wave.name),
                            body=body.decode(), downloads=downloads, organization=wave.organization,
                            fonts=_fonts(), languages=_language_links("reports.wave_report", language,
                                                                      wave_id=wave.id),
@@ -260,7 +265,7 @@ def wave_report_pdf(wave_id: int):
     language = _language()
     paper = request.args.get("paper", "a4").lower()
     if paper not in PAPERS:
-        abort(404, description=translate(language, TEXT["paper"]))
+        abort(404, description=_text(language, "paper"))
     release = _released(wave)
     pdf = _cached_pdf(wave, release, language, paper)
     db.session.commit()
@@ -275,7 +280,7 @@ def _cached_pdf(wave, release, language: str, paper: str) -> bytes:
         # The page's report body, from the cache when someone has looked at the page.
         body = _SVG.sub(_svg_as_image, _cached_body(wave, release, language).decode())
         with force_language(language):
-            title = translate(language, TEXT["title"], wave=wave.name)
+            title = _text(language, "title", wave=wave.name)
             html = render_template("reports/print.html", title=title, body=body, language=language,
                                    print_css=_print_css(paper, language), brand=brand,
                                    logo=branding.logo_data_uri(wave.organization))  # fmt: skip
@@ -343,7 +348,7 @@ def team_report(wave_id: int, team_id: int):
     release = _released(wave)
     language = _language()
     if team_id not in service.release_teams(release):
-        abort(404, description=translate(language, TEXT["no_team"]))
+        abort(404, description=_text(language, "no_team"))
 
     def build() -> bytes:
         organization = service.organization_report(release, language)
@@ -357,7 +362,7 @@ def team_report(wave_id: int, team_id: int):
 
     body = service.cached(wave, f"team-{team_id}", language, build, service.release_state(release))
     db.session.commit()
-    return render_template("reports/page.html", title=translate(language, TEXT["team_title"], wave=wave.name),
+    return render_template("reports/page.html", title=_text(language, "team_title", wave=wave.name),
                            body=body.decode(), downloads=[], organization=wave.organization, fonts=_fonts(),
                            languages=_language_links("reports.team_report", language, wave_id=wave.id,
                                                      team_id=team_id))  # fmt: skip
