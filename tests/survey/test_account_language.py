@@ -61,3 +61,22 @@ def test_a_language_the_product_does_not_ship_is_refused_and_changes_nothing(cli
     assert user.language == "fr"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.language_changed")) is None
     assert db.session.get(User, user.id).language == "fr"
+
+
+def test_the_forms_own_messages_follow_the_language(client):
+    """WTForms' built-in validator messages come in the reader's language (its own catalogues)."""
+    from wtforms import StringField
+    from wtforms.validators import DataRequired
+
+    from survey.blueprints.forms import Form
+
+    class Probe(Form):
+        name = StringField(validators=[DataRequired()])
+
+    app = client.application
+    for language, expected in [("de", "Dieses Feld wird benötigt."), ("fr", "Ce champ est requis."),
+                               ("en", "This field is required.")]:  # fmt: skip
+        with app.test_request_context("/", method="POST", data={}, headers={"Accept-Language": language}):
+            form = Probe(meta={"csrf": False})
+            assert not form.validate()
+            assert form.name.errors == [expected]

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -11,6 +10,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from survey.blueprints.forms import Form
 from survey.i18n import lazy_gettext
 from survey.models.action import ACTION_STATUSES
 from survey.services.actions import MAX_NOTES, MAX_TITLE, STATUS_LABELS
@@ -29,7 +29,7 @@ def _int_or_none(value):
         return None
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     title = StringField(lazy_gettext("What will be done"), validators=[DataRequired(), Length(max=MAX_TITLE)])
     wave = SelectField(lazy_gettext("Answers the results of"), coerce=_int_or_none, validate_choice=True)
     dimension = SelectField(lazy_gettext("Dimension it should move"), validators=[DataRequired()])
@@ -47,7 +47,7 @@ class ActionForm(FlaskForm):
     source = HiddenField(default="other")
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     text = TextAreaField(lazy_gettext("What happened"), validators=[Optional(), Length(max=MAX_NOTES)])
     status = SelectField(
         lazy_gettext("Status"), choices=[SelectChoice("", lazy_gettext("unchanged")), *STATUS_CHOICES]

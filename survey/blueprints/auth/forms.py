@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from survey.blueprints.forms import Form
 from survey.i18n import LANGUAGE_NAMES, lazy_gettext
 from survey.services.users import MIN_PASSWORD_LENGTH
 
@@ -10,7 +10,7 @@ from survey.services.users import MIN_PASSWORD_LENGTH
 BROWSER_LANGUAGE = ""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField(lazy_gettext("Keep me signed in on this device"))
@@ -30,22 +30,22 @@ def _confirm_field() -> PasswordField:
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current = PasswordField(lazy_gettext("Current password"), validators=[DataRequired(), Length(max=1024)])
     new = _new_password_field()
     confirm = _confirm_field()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     new = _new_password_field()
     confirm = _confirm_field()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(
         lazy_gettext("Language"),
         choices=[

@@ -1,19 +1,19 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from survey.blueprints.forms import Form
 from survey.i18n import lazy_gettext
 from survey.services.branding import MAX_SENDER_NAME
 from survey.services.privacy import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token."""
 
 
-class AddPersonForm(FlaskForm):
+class AddPersonForm(Form):
     email = EmailField(lazy_gettext("E-mail address"), validators=[DataRequired(), Length(max=320)])
     role = SelectField(
         lazy_gettext("Role"),
@@ -26,7 +26,7 @@ class AddPersonForm(FlaskForm):
     )
 
 
-class BrandingForm(FlaskForm):
+class BrandingForm(Form):
     accent_colour = StringField(
         lazy_gettext("Accent colour (#rrggbb; empty: Mindgap's blue)"),
         validators=[Optional(), Length(max=20)],
@@ -37,13 +37,13 @@ class BrandingForm(FlaskForm):
     )
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     file = FileField(
         lazy_gettext("Logo (PNG or JPEG, at most 512 kB and 2000 pixels a side)"), validators=[FileRequired()]
     )
 
 
-class RetentionForm(FlaskForm):
+class RetentionForm(Form):
     days = IntegerField(
         lazy_gettext(
             "Delete raw answers this many days after a wave closes ({least}–{most}; empty: keep them)",
@@ -54,7 +54,7 @@ class RetentionForm(FlaskForm):
     )
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm = BooleanField(
         lazy_gettext("I understand that this cannot be undone"), validators=[DataRequired()]
     )

@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable, Mapping
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from survey.blueprints.forms import Form
 from survey.i18n import lazy_gettext
 from survey.services.responding import PREFER_NOT_TO_SAY, SurveyPage
 
@@ -50,7 +50,7 @@ def question_type(item) -> str:
     return "vignette" if item.is_vignette else "statement"
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = RadioField(lazy_gettext("Language"), validators=[Optional()])
 
     class Meta:

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from survey.blueprints.forms import Form
 from survey.i18n import _, lazy_gettext
 from survey.models import MIN_ANONYMITY_THRESHOLD, RELEASE_POLICIES, TEAM_FUNCTIONS, USER_ROLES, WAVE_MODES
 from survey.services import ServiceError
@@ -24,7 +24,7 @@ from survey.services.form_design import FORM_ITEM_CHOICES
 from survey.services.users import MIN_PASSWORD_LENGTH
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something: only the CSRF token."""
 
 
@@ -47,7 +47,7 @@ def parse_form_choice(value: str) -> tuple[str, int | None]:
     return form, int(items) if items.isdigit() else None
 
 
-class FormChoiceForm(FlaskForm):
+class FormChoiceForm(Form):
     survey_form = SelectField(FORM_LABEL, choices=FORM_CHOICES, default="full")
 
 
@@ -66,7 +66,7 @@ def _reminder_days(form, field) -> None:
         raise ValidationError(_(str(NEEDS_CLOSE)))
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         lazy_gettext("Short name in addresses (optional: lower-case letters, digits and hyphens)"),
@@ -82,7 +82,7 @@ FUNCTION_LABELS = {"sales": lazy_gettext("Sales"), "marketing": lazy_gettext("Ma
                    "other": lazy_gettext("Other")}  # fmt: skip
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Length(max=320)])
     role = SelectField(
         lazy_gettext("Role"), choices=[SelectChoice(role, ROLE_LABELS[role]) for role in USER_ROLES]
@@ -96,7 +96,7 @@ class UserForm(FlaskForm):
     )
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(lazy_gettext("Team name"), validators=[DataRequired(), Length(max=200)])
     function = SelectField(
         lazy_gettext("Function"),
@@ -105,7 +105,7 @@ class TeamForm(FlaskForm):
     parent = SelectField(lazy_gettext("Parent team (optional)"), coerce=int, choices=[])
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     file = FileField(
         lazy_gettext("Roster file (.csv or .xlsx)"),
         validators=[
@@ -115,12 +115,12 @@ class RosterUploadForm(FlaskForm):
     )
 
 
-class RosterConfirmForm(FlaskForm):
+class RosterConfirmForm(Form):
     #: The checked rows as JSON; checked again on confirmation, so tampering gains nothing.
     payload = HiddenField(validators=[DataRequired()])
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     email = EmailField(lazy_gettext("E-mail"), validators=[Optional(), Length(max=320)])
     name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=200)])
     team = SelectField(lazy_gettext("Team"), coerce=int, choices=[])
@@ -140,7 +140,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class WaveForm(FlaskForm):
+class WaveForm(Form):
     name = StringField(lazy_gettext("Wave name"), validators=[DataRequired(), Length(max=200)])
     #: Ticked instruments; their order comes from ``positions`` (one per choice, same order).
     instruments = CheckboxesField(lazy_gettext("Instruments"), choices=[], validators=[_ticked])
@@ -195,28 +195,28 @@ class WaveForm(FlaskForm):
     open_now = BooleanField(lazy_gettext("Open the wave right away"))
 
 
-class TimeZoneForm(FlaskForm):
+class TimeZoneForm(Form):
     time_zone = SelectField(
         lazy_gettext("Time zone (dates and times in the workspace are shown and typed in it)"), choices=[]
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     closes_at = DateTimeLocalField(
         lazy_gettext("New closing time (optional; empty: close it by hand)"), validators=[Optional()]
     )
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(Form):
     days = StringField(REMINDER_DAYS_LABEL, validators=[Length(max=100), _reminder_days])
 
 
-class ThresholdForm(FlaskForm):
+class ThresholdForm(Form):
     threshold = IntegerField(
         lazy_gettext("Anonymity threshold"),
         validators=[DataRequired(), NumberRange(min=MIN_ANONYMITY_THRESHOLD, max=1000)],
     )
 
 
-class CloneForm(FlaskForm):
+class CloneForm(Form):
     name = StringField(lazy_gettext("Name of the next round"), validators=[DataRequired(), Length(max=200)])
