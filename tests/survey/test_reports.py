@@ -70,7 +70,7 @@ def test_html_report_shows_the_analysis_numbers_and_every_chart(client, demo):
     names = report.dimensions["name"]
     for recommendation in report.recommendations:  # worded by the presenter
         if recommendation.basis == "level":  # what everyone rates low, and what to do about it
-            assert PRACTICES["en"][recommendation.cause][0] in html
+            assert PRACTICES[recommendation.cause][0] in html
         assert names[recommendation.dimension] in html
     # Quadrant, gaps, meta-perception, profiles, agreement, and one small chart per trend panel:
     # the alignment index, the lead-definition index (two of the demo's waves ask it), each dimension
