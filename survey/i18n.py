@@ -276,6 +276,18 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> dict[str, tuple[int, i
     return counts
 
 
+def literal(text, language: str | None = None):
+    """``text`` people typed, or written in another language, marked as such for the page.
+
+    Screen readers and translation tools leave it alone (``translate="no"``, ``lang``), and
+    so does the check that pages read wholly in their language.
+    """
+    from markupsafe import Markup, escape
+
+    lang = f' lang="{escape(language)}"' if language else ""
+    return Markup(f'<span translate="no"{lang}>{escape(text)}</span>')  # noqa: S704 (both parts escaped)
+
+
 def install(app) -> None:
     """Give the app's templates ``_``, ``ngettext``, ``{% trans %}`` and the current language."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
@@ -289,4 +301,5 @@ def install(app) -> None:
         language_names=LANGUAGE_NAMES,
         format_number=format_number,
         format_percentage=format_percentage,
+        literal=literal,
     )

@@ -131,7 +131,7 @@ def actions_section(words: Words, evaluations: tuple[Evaluation, ...]) -> Sectio
         action = actions[evaluation.action_id]
         shown = evaluation.evaluated
         title = (
-            Segment(action.title, strong=True),
+            Segment(action.title, strong=True, literal=True),
             Segment("\n"),
             Segment(_target(words, action, evaluation)),
         )
@@ -149,7 +149,10 @@ def actions_section(words: Words, evaluations: tuple[Evaluation, ...]) -> Sectio
         kind = "significant" if evaluation.verdict == "worked" else ""
         rows.append(cells(title, own, others, effect, interval, verdict, kind=kind))
         items.append(
-            (Segment(action.title, strong=True), Segment(": " + sentence(language, action, evaluation)))
+            (
+                Segment(action.title, strong=True, literal=True),
+                Segment(": " + sentence(language, action, evaluation)),
+            )
         )
     columns = (
         Column(_say(language, "col.action")),
@@ -212,8 +215,8 @@ def trend_table(words: Words, by_wave) -> Table | None:
         return None
     body = tuple(
         cells(
-            row["wave"],
-            row["title"],
+            Segment(row["wave"], literal=True),
+            Segment(row["title"], literal=True),
             row["verdict_text"]
             if row["effect"] is None
             else f"{row['verdict_text']} ({words.num(row['effect'], 0, sign=True)})",

@@ -27,7 +27,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 
 from survey.extensions import db
-from survey.i18n import N_, _, translate
+from survey.i18n import N_, _, current_language, translate
 from survey.models import Action, ActionTeam, ActionUpdate, Membership, Organization, User, Wave, utcnow
 from survey.models.action import ACTION_SOURCES, ACTION_STATUSES, ACTION_TARGETS, OPEN_STATUSES
 from survey.services import ServiceError, access, audit
@@ -36,6 +36,7 @@ from survey.services.addresses import AddressError, address_problem, recipient
 from survey.services.launch import zone_of
 from survey.services.mailing import MailSettings, _open_smtp
 from survey.services.releases import latest_release, release_report
+from survey.services.reports import release_instruments
 
 #: Words for the statuses, as the pages and exports show them.
 STATUS_LABELS = {
@@ -83,16 +84,25 @@ def action_for(user: User, action_id: int) -> Action:
 _DIMENSIONS: dict[tuple, dict[str, str]] = {}
 
 
-def dimensions_of(wave: Wave | None) -> dict[str, str]:
-    """Dimension id -> name of the wave's published results (empty before any release)."""
+def dimensions_of(wave: Wave | None, language: str | None = None) -> dict[str, str]:
+    """Dimension id -> name (in ``language``, default the reader's) of the wave's published results.
+
+    Empty before any release.
+    """
     release = latest_release(wave) if wave is not None else None
     if release is None:
         return {}
-    key = (release.id, release.created_at)  # ids of deleted rows can come back in SQLite
+    language = language or current_language()
+    key = (release.id, release.created_at, language)  # ids of deleted rows can come back in SQLite
     if key not in _DIMENSIONS:
         if len(_DIMENSIONS) > 256:
             _DIMENSIONS.clear()
-        _DIMENSIONS[key] = release_report(release).dimensions["name"].astype(str).to_dict()
+        names = release_report(release).dimensions["name"].astype(str).to_dict()
+        for instrument in release_instruments(release):
+            for dimension in instrument.dimensions:
+                if dimension.id in names:
+                    names[dimension.id] = dimension.label(language)
+        _DIMENSIONS[key] = names
     return dict(_DIMENSIONS[key])
 
 

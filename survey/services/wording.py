@@ -30,6 +30,9 @@ class Segment:
     strong: bool = False
     #: A link within the report page (``"#lead-definition"``).
     href: str | None = None
+    #: Text people typed (an action's title, say): shown as typed, marked for translators and
+    #: translation tools to leave alone (``translate="no"``).
+    literal: bool = False
 
 
 Phrase = tuple[Segment, ...]

@@ -55,6 +55,9 @@ class _Visible(HTMLParser):
         self.links: list[str] = []
         self.lang = None
         self._hidden: list[str] = []  # open elements that hide their content from the reading
+        self.literals: list[str] = []  # what people typed, marked translate="no"
+        self.title = ""
+        self._in_title = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -63,6 +66,9 @@ class _Visible(HTMLParser):
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
         void = tag in ("br", "img", "input", "meta", "link", "hr", "source", "wbr", "area", "col")
+        if tag == "title":
+            self._in_title = True
+            return
         hidden = tag in ("script", "style", "template") or attributes.get("translate") == "no"
         if hidden and not void:
             self._hidden.append(tag)
@@ -78,12 +84,27 @@ class _Visible(HTMLParser):
             self.texts.append(attributes["value"])
 
     def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
         if self._hidden and tag == self._hidden[-1]:
             self._hidden.pop()
 
     def handle_data(self, data):
-        if not self._hidden:
+        if self._in_title:
+            self.title += data
+        elif self._hidden:
+            if self._hidden[0] not in ("script", "style", "template") and data.strip():
+                self.literals.append(data.strip())
+        else:
             self.texts.append(data)
+
+    def close(self):
+        """The page title is read too, less what people typed (a title cannot mark it)."""
+        super().close()
+        title = self.title
+        for literal in sorted(self.literals, key=len, reverse=True):
+            title = title.replace(literal, " ")
+        self.texts.append(title)
 
 
 def english_sentences(catalogue) -> list[str]:
@@ -136,6 +157,16 @@ def demo(tmp_path_factory):
                 db.engine.dispose()
 
 
+def _local(links: list[str], here: str) -> list[str]:
+    """The links that stay on the site, as paths with their queries."""
+    found = []
+    for link in links:
+        absolute = urlsplit(urljoin("http://mindgap.test" + here, link))
+        if absolute.netloc in ("mindgap.test", "localhost") and absolute.scheme in ("", "http"):
+            found.append(absolute.path + ("?" + absolute.query if absolute.query else ""))
+    return found
+
+
 def crawl(client, starts: list[str], language: str):
     """(path, status, visible text, lang) of every HTML page reached from ``starts``."""
     seen, queue, pages = set(), list(starts), []
@@ -151,15 +182,16 @@ def crawl(client, starts: list[str], language: str):
         seen.add(key)
         response = client.get(key)
         assert response.status_code < 500, f"{key} answered {response.status_code}"
+        if 300 <= response.status_code < 400:
+            queue.extend(_local([response.headers["Location"]], parts.path))
+            continue
         if not response.content_type.startswith("text/html"):
             continue
         reader = _Visible()
         reader.feed(response.get_data(as_text=True))
+        reader.close()
         pages.append((key, response.status_code, " \n".join(reader.texts), reader.lang))
-        for link in reader.links:
-            absolute = urlsplit(urljoin("http://localhost" + parts.path, link))
-            if absolute.netloc in ("", "localhost") and absolute.scheme in ("", "http"):
-                queue.append(absolute.path + ("?" + absolute.query if absolute.query else ""))
+        queue.extend(_local(reader.links, parts.path))
     return pages
 
 

@@ -148,14 +148,16 @@ def preview(wave_id: int):
 
     The respondents' own templates render it, with the client's branding; nothing is stored
     (the buttons only move between pages), and a notice at the top says it is a preview.
-    Without arguments: the welcome page in the first language, as a member of a sales team.
+    Without arguments: the welcome page in the reader's language (the wave's first if it lacks
+    it), as a member of a sales team.
     """
     wave = access.wave_for(current_user, wave_id, access.MANAGE)
     function = request.args.get("function", "sales")
     if function not in PREVIEW_FUNCTIONS:
         abort(404)
     plan = plan_for(wave, function)
-    language = request.args.get("lang") or plan.languages[0]
+    reader = current_language()  # the reader's own language first, when the wave offers it
+    language = request.args.get("lang") or (reader if reader in plan.languages else plan.languages[0])
     number = request.args.get("page", "0")
     number = int(number) if number.isascii() and number.isdigit() and len(number) < 5 else -1
     if language not in plan.languages or not 0 <= number <= plan.page_count:
