@@ -34,8 +34,19 @@ OPT_IN_INSTRUMENTS = frozenset({"lead_calibration"})
 
 
 def preselected_instruments(keys) -> list[str]:
-    """The instrument keys (``id@version``) the new-wave form ticks: all but the opt-in ones."""
-    return [key for key in keys if key.split("@", 1)[0] not in OPT_IN_INSTRUMENTS]
+    """The instrument keys (``id@version``) the new-wave form ticks: the newest version of each
+    instrument, except the opt-in ones."""
+    keys = list(keys)
+    newest: dict[str, tuple[tuple[int, ...], str]] = {}
+    for key in keys:
+        instrument_id, version = key.split("@", 1) if "@" in key else (key, "")
+        number = tuple(int(part) for part in version.split(".") if part.isdigit())
+        if instrument_id not in newest or number > newest[instrument_id][0]:
+            newest[instrument_id] = (number, key)
+    chosen = {
+        key for instrument_id, (_number, key) in newest.items() if instrument_id not in OPT_IN_INSTRUMENTS
+    }
+    return [key for key in keys if key in chosen]
 
 
 def create_wave(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 
 from sqlalchemy import select
 
@@ -58,7 +59,7 @@ def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, ma
     page.get_by_role("button", name="Sign in").click()
 
     page.get_by_role("link", name="New organisation").first.click()
-    page.get_by_label("Name").fill("Client Co")
+    page.get_by_label("Name", exact=True).fill("Client Co")
     page.get_by_role("button", name="Create organisation").click()
     assert "Created Client Co" in page.locator(".flash").inner_text()
     for name, function in (("Sales", "sales"), ("Marketing", "marketing")):
@@ -80,8 +81,10 @@ def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, ma
     page.get_by_role("link", name="Client Co").click()
     page.get_by_role("link", name="New wave").click()
     page.get_by_label("Wave name").fill("Baseline")
-    page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.0)").check()
-    page.get_by_role("checkbox", name="Mindset profile (mindset@1.0)").uncheck()
+    # The newest version of each instrument comes ticked; the consultant keeps only the alignment one.
+    assert page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.1)").is_checked()
+    assert not page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.0)").is_checked()
+    page.get_by_role("checkbox", name=re.compile(r"^Mindset profile")).and_(page.locator(":checked")).uncheck()
     page.get_by_role("checkbox", name="English").check()
     page.get_by_label("Anonymity threshold").fill("3")
     page.get_by_role("button", name="Create wave").click()
@@ -146,9 +149,9 @@ def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, ma
 
     # The live board shows the submission; the consultant closes the wave.
     page.get_by_role("link", name="Live board").click()
-    assert page.locator(".big-rate").inner_text().startswith("25 %")
+    assert page.locator(".big-rate").inner_text().startswith("25%")
     marketing = page.locator(".board-row", has_text="Marketing").inner_text()
-    assert "50 %: 1 of 2 submitted" in marketing
+    assert "50%: 1 of 2 submitted" in marketing
     page.set_viewport_size({"width": 375, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     shot(page, "board")

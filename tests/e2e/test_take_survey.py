@@ -275,8 +275,9 @@ def test_axe_finds_no_violation_on_any_respondent_page(live_server, browser, mak
     """Welcome, a failed save, each kind of page (both scales, the vignettes, the comments), a
     refused change after submission, the thank-you page and a link problem, in each language the
     instruments offer; none scrolls sideways on the phone."""
-    setup = make_survey(instruments=("alignment", "mindset", "lead_calibration"), per_team=2)
+    setup = make_survey(instruments=("alignment", "mindset", "lead_calibration"), per_team=4)
     plan = setup.plan("sales")
+    assert len(plan.languages) == 4  # English, German, French and Spanish
     violations = []
     for number, language in enumerate(plan.languages, 1):
         link = f"{live_server}/s/{setup.token('sales', number)}"

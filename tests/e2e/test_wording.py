@@ -37,7 +37,7 @@ def test_the_wording_form_fits_a_phone_and_its_words_reach_the_respondent(
     field.fill(SEGMENT)
     with page.expect_navigation():
         page.get_by_role("button", name="Save the wording").click()
-    assert "Saved the profile wording (1 text(s) changed)." in page.inner_text("body")
+    assert "Saved the profile wording (1 text changed)." in page.inner_text("body")
     assert page.locator(f'[id="text:company:{level}:en"]').input_value() == SEGMENT
     db.session.commit()  # a new transaction sees what the server wrote
     assert vignette_link(wave).wording == {"company": {level: {"en": SEGMENT}}}

@@ -30,11 +30,19 @@ def test_the_form_offers_every_instrument_and_ticks_all_but_the_lead_calibration
     shipped = {ref.key for ref in instruments.available()}
     assert set(options) == shipped  # every shipped instrument is offered
     assert options["lead_calibration@1.0"] is False
-    assert options["alignment@1.0"]
-    assert options["mindset@1.0"]
+    assert options["lead_calibration@1.1"] is False
+    assert options["alignment@1.1"]  # the newest version of each, not the older ones
+    assert options["mindset@1.1"]
+    assert options["alignment@1.0"] is False
+    assert options["mindset@1.0"] is False
 
 
 def test_preselected_instruments_leaves_out_the_opt_in_ones_whatever_their_version():
     keys = ["alignment@1.0", "lead_calibration@1.0", "lead_calibration@2.0", "mindset@1.0"]
     assert preselected_instruments(keys) == ["alignment@1.0", "mindset@1.0"]
     assert "lead_calibration" in OPT_IN_INSTRUMENTS
+
+
+def test_preselected_instruments_are_the_newest_version_of_each():
+    keys = ["alignment@1.0", "alignment@1.10", "alignment@1.9", "mindset@1.1", "mindset@1.0"]
+    assert preselected_instruments(keys) == ["alignment@1.10", "mindset@1.1"]
