@@ -82,9 +82,11 @@ def test_consultant_sets_up_runs_and_closes_a_wave(app, live_server, browser, ma
     page.get_by_role("link", name="New wave").click()
     page.get_by_label("Wave name").fill("Baseline")
     # The newest version of each instrument comes ticked; the consultant keeps only the alignment one.
-    assert page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.1)").is_checked()
-    assert not page.get_by_role("checkbox", name="Sales–marketing alignment perceptions (alignment@1.0)").is_checked()
-    page.get_by_role("checkbox", name=re.compile(r"^Mindset profile")).and_(page.locator(":checked")).uncheck()
+    alignment = "Sales–marketing alignment perceptions (alignment@{})"
+    assert page.get_by_role("checkbox", name=alignment.format("1.1")).is_checked()
+    assert not page.get_by_role("checkbox", name=alignment.format("1.0")).is_checked()
+    mindset = page.get_by_role("checkbox", name=re.compile(r"^Mindset profile"))
+    mindset.and_(page.locator(":checked")).uncheck()
     page.get_by_role("checkbox", name="English").check()
     page.get_by_label("Anonymity threshold").fill("3")
     page.get_by_role("button", name="Create wave").click()
