@@ -14,6 +14,8 @@ translation differs from it), and a run of English function words ("the", "and",
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -24,7 +26,7 @@ from sqlalchemy import select
 
 from survey import i18n
 from survey.extensions import db
-from survey.models import Invitation, Wave
+from survey.models import Action, Comment, Invitation, Wave
 from survey.services.demo import DEMO_PASSWORD, load_demo
 from survey.services.invitations import current_link
 from tests.conftest import fresh_database, make_app
@@ -32,12 +34,12 @@ from tests.conftest import fresh_database, make_app
 pytestmark = [pytest.mark.slow, pytest.mark.once]
 
 LANGUAGES = [language for language in i18n.LANGUAGES if language != "en"]
-#: Words of English that are no word of German, French or Spanish.
+#: Words of English that are no word of German, French or Spanish ("Team" is German too).
 ENGLISH = set(
     """
     the and of to is are with your you this that for from have has was were which will not be by at
     it or can who what when their there been would should these those into than then they we our its
-    here how all no yet only each people team teams wave waves survey report results answers sales
+    here how all no yet only each people wave waves survey report results answers sales
     shown show open closed back download sign out save change new edit delete
     """.split()
 )
@@ -216,3 +218,41 @@ def test_every_page_reads_in_the_language(demo, language):
         if left or runs:
             problems.append(f"{path}: {(left + runs)[:3]}")
     assert not problems, f"{len(problems)} of {len(pages)} pages have English: " + "\n".join(problems[:40])
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_report_pdf_reads_in_the_language(demo, language, tmp_path):
+    """The demo's latest report as a PDF: every page in the language, dates and numbers included."""
+    with (i18n.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        sentences = english_sentences(read_po(handle))
+    with demo.app.app_context():
+        wave = db.session.scalar(select(Wave).where(Wave.status == "closed").order_by(Wave.id.desc()))
+        typed = [text for text in db.session.scalars(select(Comment.text)) if text]
+        typed += [title for title in db.session.scalars(select(Action.title))]
+        wave_id = wave.id
+    client = demo.app.test_client()
+    answer = client.post(
+        "/auth/login", data={"email": "manager@demo.mindgap.test", "password": DEMO_PASSWORD}
+    )
+    assert answer.status_code == 302
+    response = client.get(f"/reports/waves/{wave_id}/report.pdf?lang={language}")
+    assert response.status_code == 200
+    assert response.content_type == "application/pdf"
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    for written in sorted(typed, key=len, reverse=True):  # what people wrote stays as they wrote it
+        flat = flat.replace(" ".join(written.split()), " ")
+    left = [sentence for sentence in sentences if sentence in flat]
+    runs = english_runs(flat)
+    assert not left, left[:10]
+    assert not runs, runs[:10]
+    months = {
+        "de": "Dezember|November|Oktober|September|Juni|Juli|März|Mai",
+        "fr": "décembre|novembre|octobre|septembre|juin|juillet|mars|mai",
+        "es": "diciembre|noviembre|octubre|septiembre|junio|julio|marzo|mayo",
+    }[language]
+    assert re.search(months, text), "no date in the language"
+    assert re.search(r"\d,\d", text), "no decimal comma"
