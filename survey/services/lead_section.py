@@ -26,6 +26,18 @@ ANCHOR = "lead-definition"
 LINKED_CAUSES = frozenset({"handover", "lead_quality", "definitions"})
 
 
+def _named(instrument, attribute: str, language: str) -> tuple[Segment]:
+    return (Segment(_inside_a_sentence(_attribute(instrument, attribute, language), language)),)
+
+
+def _inside_a_sentence(name: str, language: str) -> str:
+    """An attribute's name as it reads inside a sentence: German keeps its capital nouns, the
+    other languages lower its first letter unless the word is an abbreviation ("CRM")."""
+    if language == "de" or name[1:2].isupper():
+        return name
+    return name[:1].lower() + name[1:]
+
+
 def _instrument(instruments: tuple[Instrument, ...]) -> Instrument | None:
     return next((instrument for instrument in instruments if instrument.vignettes), None)
 
@@ -99,7 +111,10 @@ def lead_definition(words: Words, instruments: tuple[Instrument, ...]) -> Sectio
     for function, label in zip(summary.pair, (sales, marketing), strict=True):
         more = differing[differing["weighs_more"] == function]
         if len(more):
-            names = [(Segment(_attribute(instrument, a, language).lower()),) for a in more.index]
+            names = [
+                (Segment(_inside_a_sentence(_attribute(instrument, a, language), language)),)
+                for a in more.index
+            ]
             paragraphs.append(words.phrase("lead.differs", function=label, attributes=join(language, names)))
     ordered = attributes.sort_values("share_a", ascending=False, kind="stable")
     rows = tuple(
@@ -158,7 +173,10 @@ def lead_definition(words: Words, instruments: tuple[Instrument, ...]) -> Sectio
     # The draft definition closes the section: its sentence right above its list.
     closing = []
     if len(differing):
-        names = [(Segment(_attribute(instrument, a, language).lower()),) for a in differing.index]
+        names = [
+            (Segment(_inside_a_sentence(_attribute(instrument, a, language), language)),)
+            for a in differing.index
+        ]
         closing.append(words.phrase("lead.to_agree", attributes=join(language, names)))
     if items:
         closing.append(words.phrase("lead.definition", a=sales, b=marketing))
