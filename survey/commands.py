@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from survey import jobs
 from survey.extensions import db
+from survey.i18n import stored_text
 from survey.models import RELEASE_POLICIES, TEAM_FUNCTIONS, Team, Wave
 from survey.models.wave import WAVE_FORMS
 from survey.services import ServiceError, attribute_wording, audit, background
@@ -431,7 +432,7 @@ def releases_create(wave_id: int) -> None:
     except ServiceError as error:
         _fail(error)
     if release.status != "published":
-        click.echo(release.reason, err=True)
+        click.echo(stored_text(release.reason, "en"), err=True)
         raise SystemExit(1)
     click.echo(f"Released the results of wave {wave.id} ({wave.name}): release {release.number}, "
                f"{release.n_responses} responses.")  # fmt: skip
@@ -446,7 +447,8 @@ def releases_list(wave_id: int, as_json: bool) -> None:
     wave = _wave(wave_id)
     records = [
         {"number": r.number, "status": r.status, "date": r.created_at.date().isoformat(),
-         "responses": r.n_responses, "threshold": r.threshold, "made_by": r.made_by, "reason": r.reason}
+         "responses": r.n_responses, "threshold": r.threshold, "made_by": r.made_by,
+         "reason": stored_text(r.reason, "en")}
         for r in releases_of(wave)
     ]  # fmt: skip
     if as_json:

@@ -42,6 +42,7 @@ __all__ = [
     "N_",
     "current_language",
     "force_language",
+    "in_every_language",
     "format_number",
     "format_percentage",
     "gettext",
@@ -49,6 +50,7 @@ __all__ = [
     "ngettext",
     "readable_date",
     "short_date",
+    "stored_text",
     "translate",
     "translate_plural",
     "use_language",
@@ -179,6 +181,37 @@ def force_language(language: str | None) -> Iterator[str]:
         _choose(previous)
 
 
+def in_every_language(build) -> str:
+    """A text stored for later readers: ``build()`` worded in every shipped language (JSON).
+
+    For sentences written once (by the worker, say) and read later by people of any language,
+    such as the reason a release was withheld; :func:`stored_text` reads it back.
+    """
+    import json
+
+    texts = {}
+    for language in LANGUAGES:
+        with force_language(language):
+            texts[language] = build()
+    return json.dumps(texts, ensure_ascii=False)
+
+
+def stored_text(value: str | None, language: str | None = None) -> str:
+    """A text stored by :func:`in_every_language`, in ``language`` (default the reader's); a text
+    stored in one language only (older rows) as it is."""
+    import json
+
+    if not value or not value.startswith("{"):
+        return value or ""
+    try:
+        texts = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(texts, dict):
+        return value
+    return str(texts.get(supported(language or current_language())) or texts.get("en") or "")
+
+
 def locale_of(language: str) -> Locale:
     """The Babel locale that formats numbers and dates in ``language``."""
     return Locale.parse(LOCALES[supported(language)])
@@ -303,3 +336,4 @@ def install(app) -> None:
         format_percentage=format_percentage,
         literal=literal,
     )
+    app.jinja_env.filters["stored_text"] = stored_text

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from survey.extensions import db
-from survey.i18n import _
+from survey.i18n import _, current_language, in_every_language, short_date
 from survey.models import (
     Answer,
     AuditEvent,
@@ -144,11 +144,13 @@ def erase_participant(
     withdrawn = []
     for release in plan.withdraw:
         withdrawn.append((release.wave_id, release.number))
-        release.reason = _(
-            "Release {number} was withdrawn on {date}: a participant's data was erased, "
-            "and without them a group it showed would be smaller than the threshold.",
-            number=release.number,
-            date=f"{now:%Y-%m-%d}",
+        release.reason = in_every_language(
+            lambda number=release.number: _(
+                "Release {number} was withdrawn on {date}: a participant's data was erased, "
+                "and without them a group it showed would be smaller than the threshold.",
+                number=number,
+                date=short_date(now, current_language()),
+            )
         )
         release.status, release.number, release.payload, release.groups = "withheld", None, None, {}
         db.session.execute(delete(ReportCache).where(ReportCache.wave_id == release.wave_id))

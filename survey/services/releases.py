@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 import analysis
 import analysis.cuts
 from survey.extensions import db
-from survey.i18n import _, current_language, short_date
+from survey.i18n import _, current_language, in_every_language, short_date
 from survey.models import Job, Release, Response, Team, User, Wave, utcnow
 from survey.models.types import day_of
 from survey.services import ServiceError, audit, cuts, form_design
@@ -418,30 +418,38 @@ def _plain_groups(groups: dict) -> dict:
 
 
 def _differencing_reason(candidate: Release, earlier: list[Release], teams: pd.DataFrame) -> str:
-    """Why publishing ``candidate`` next to ``earlier`` would expose a small group ("" if it would not)."""
-    problems = []
+    """Why publishing ``candidate`` next to ``earlier`` would expose a small group ("" if it would
+    not), in every shipped language (:func:`~survey.i18n.in_every_language`)."""
+    checks = []
     for kind, threshold in (("figures", candidate.threshold), ("comments", candidate.comment_threshold)):
         groups = {}
         for release in [*earlier, candidate]:  # the candidate has no number yet: "these results"
             for label, members in (release.groups or {}).get(kind, {}).items():
                 groups[(release.number, label)] = members
-        check = analysis.disclosures(groups, threshold)
-        if not check.complete:
-            problems.append(
-                _(
-                    "the earlier releases and this one overlap in too many small ways to be checked, "
-                    "so nothing new is published"
-                )
-            )
-        for disclosure in check.disclosures[:3]:
-            problems.append(_describe(disclosure, kind, threshold, teams))
-    if not problems:
+        checks.append((kind, threshold, analysis.disclosures(groups, threshold)))
+    if all(check.complete and not check.disclosures for _kind, _threshold, check in checks):
         return ""
-    return _(
-        "Not published: someone holding the results already released and these could work out "
-        "{problems}. Results are released again once more people have answered (or when the wave closes).",
-        problems=_("; and ").join(problems),
-    )
+
+    def worded() -> str:
+        problems = []
+        for kind, threshold, check in checks:
+            if not check.complete:
+                problems.append(
+                    _(
+                        "the earlier releases and this one overlap in too many small ways to be checked, "
+                        "so nothing new is published"
+                    )
+                )
+            for disclosure in check.disclosures[:3]:
+                problems.append(_describe(disclosure, kind, threshold, teams))
+        return _(
+            "Not published: someone holding the results already released and these could work out "
+            "{problems}. Results are released again once more people have answered (or when the wave "
+            "closes).",
+            problems=_("; and ").join(problems),
+        )
+
+    return in_every_language(worded)
 
 
 def _describe(disclosure: analysis.Disclosure, kind: str, threshold: int, teams: pd.DataFrame) -> str:

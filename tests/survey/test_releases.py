@@ -19,6 +19,7 @@ from sqlalchemy import select
 import analysis
 import instruments
 from survey.extensions import db
+from survey.i18n import stored_text
 from survey.models import Release, Wave
 from survey.services import ServiceError
 from survey.services.accounts import create_api_token
@@ -135,7 +136,10 @@ def test_a_live_release_steps_forward_once_every_shown_group_has_grown_enough(cl
     withheld = db.session.scalar(
         select(Release).where(Release.wave_id == wave.id, Release.status == "withheld")
     )
-    assert "fewer than 5 people" in withheld.reason
+    assert "fewer than 5 people" in stored_text(withheld.reason, "en")
+    # Written once by whoever made the attempt, read in each reader's language.
+    assert "weniger als 5 Personen" in stored_text(withheld.reason, "de")
+    assert "moins de 5 personnes" in stored_text(withheld.reason, "fr")
     submit(wave, org.north, 2, 6)
     submit(wave, org.marketing, 2, 7)
     submit(wave, org.south, 5, 8)
