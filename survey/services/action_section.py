@@ -96,6 +96,18 @@ def _points(words: Words | str, evaluation: Evaluation, value: float) -> str:
     return number(evaluation.points(value), 0, language, sign=True)
 
 
+def _effect(words: Words | str, evaluation: Evaluation) -> str:
+    """The effect in points as the difference of the two changes as shown (each rounded to a whole
+    point), so that "+18 against −10" reads "+28", never a separately rounded "+29"."""
+    language = words if isinstance(words, str) else words.language
+    if not evaluation.compared:
+        return _points(words, evaluation, evaluation.estimate)
+    own, others = (evaluation.points(v) for v in (evaluation.own_change, evaluation.comparison_change))
+    if not (math.isfinite(own) and math.isfinite(others)):
+        return _points(words, evaluation, evaluation.estimate)
+    return number(round(own) - round(others), 0, language, sign=True)
+
+
 def sentence(language: str, action: Action, evaluation: Evaluation) -> str:
     """The verdict on ``action`` and its numbers, in a sentence or two."""
     words = language
@@ -105,7 +117,7 @@ def sentence(language: str, action: Action, evaluation: Evaluation) -> str:
     values = {
         "own": _points(words, evaluation, evaluation.own_change),
         "others": _points(words, evaluation, evaluation.comparison_change),
-        "effect": _points(words, evaluation, evaluation.estimate),
+        "effect": _effect(words, evaluation),
         "low": _points(words, evaluation, evaluation.ci_low),
         "high": _points(words, evaluation, evaluation.ci_high),
     }
@@ -142,7 +154,7 @@ def actions_section(words: Words, evaluations: tuple[Evaluation, ...]) -> Sectio
             if shown and evaluation.compared
             else dash
         )
-        effect = _points(words, evaluation, evaluation.estimate) if shown else dash
+        effect = _effect(words, evaluation) if shown else dash
         low, high = evaluation.points(evaluation.ci_low), evaluation.points(evaluation.ci_high)
         interval = words.interval(low, high, 0, sign=True) if shown else dash
         verdict = _say(language, f"verdict.{evaluation.verdict}")

@@ -451,3 +451,26 @@ def test_the_action_forms_survive_hostile_posts(client, acme, endpoint):
             assert snapshot() == before, "a refused post changed stored data"
 
     never_fails()
+
+
+def test_the_effect_is_the_difference_of_the_changes_as_shown():
+    """Each change is rounded to a whole point; the effect shown is their difference, not the
+    estimate rounded on its own (17.6 against -10.6 reads +18 against -11: effect +29, not +28)."""
+    from types import SimpleNamespace
+
+    from survey.services.action_effects import Evaluation
+    from survey.services.action_section import sentence
+
+    scale = (1.0, 5.0)  # 4 answer units are 100 points
+    evaluation = Evaluation(
+        action_id=1, verdict="worked", estimate=(17.6 + 10.6) * 0.04, ci_low=0.1, ci_high=1.9,
+        own_change=17.6 * 0.04, comparison_change=-10.6 * 0.04, compared=True, scale=scale,
+    )  # fmt: skip
+    action = SimpleNamespace(
+        target="teams", teams=[SimpleNamespace(team=SimpleNamespace(name="Sales North"))]
+    )
+    text = sentence("en", action, evaluation)
+    assert "+18" in text
+    assert "\u221211" in text
+    assert "+29" in text
+    assert "+28" not in text
