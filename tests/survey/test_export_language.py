@@ -8,13 +8,12 @@ import re
 
 import pandas as pd
 import pytest
-from babel.support import NullTranslations
 
 import instruments
 from analysis.report import organization_report
-from survey import i18n
 from survey.services import exports
 from tests.analysis.test_charts import TEAMS, _simulate
+from tests.catalogues import use_stand_in
 
 #: A few real French headings; every other message gets a stand-in (its vowels changed), as
 #: the catalogue's French is filled in centrally.
@@ -29,22 +28,16 @@ VOWELS = str.maketrans("aeiouAEIOU", "âêîôûÂÊÎÔÛ")
 SYMBOLS = {"n", "d", "g", "t", "df", "p", "F"}
 
 
-class StandInFrench(NullTranslations):
-    def gettext(self, message):
-        if message in FRENCH:
-            return FRENCH[message]
-        parts = re.split(r"(\{[^}]*\})", message)
-        return "".join(part if part.startswith("{") else part.translate(VOWELS) for part in parts)
-
-    def ngettext(self, singular, plural, n):
-        return self.gettext(singular if n == 1 else plural)
+def _stand_in_french(message: str) -> str:
+    if message in FRENCH:
+        return FRENCH[message]
+    parts = re.split(r"(\{[^}]*\})", message)
+    return "".join(part if part.startswith("{") else part.translate(VOWELS) for part in parts)
 
 
 @pytest.fixture
 def french(monkeypatch):
-    monkeypatch.setattr(
-        i18n, "catalogue", lambda language: StandInFrench() if language == "fr" else NullTranslations()
-    )
+    use_stand_in(monkeypatch, ["fr"], _stand_in_french)
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +100,7 @@ def test_the_english_workbook_and_the_csv_file_keep_the_codes(report, french):
 
 
 def test_sheet_names_fit_excel_whatever_the_translation(monkeypatch):
-    class Long(NullTranslations):
-        def gettext(self, message):
-            return "Résultats: [tableau] / détail * très long, vraiment?"
-
-    monkeypatch.setattr(i18n, "catalogue", lambda language: Long())
+    use_stand_in(monkeypatch, ["fr"], lambda message: "Résultats: [tableau] / détail * très long, vraiment?")
     names = exports.sheet_names(list(exports.SHEET_NAMES), "fr")
     assert len(set(name.casefold() for name in names.values())) == len(exports.SHEET_NAMES)
     for name in names.values():

@@ -7,14 +7,13 @@ import html
 import re
 
 import pytest
-from babel.support import NullTranslations
 
 import instruments
 from analysis.report import organization_report
-from survey import i18n
 from survey.services import figures
 from tests.analysis.test_charts import TEAMS, _simulate
 from tests.analysis.test_charts_language import pseudo_german
+from tests.catalogues import use_stand_in
 
 #: Texts of the charts themselves (not of the messages the page already translated).
 CHART_TEXTS = (
@@ -28,14 +27,6 @@ CHART_TEXTS = (
     "How the team rates itself",
     "Level: mean rating",
 )
-
-
-class StandInGerman(NullTranslations):
-    def gettext(self, message):
-        return pseudo_german(message)
-
-    def ngettext(self, singular, plural, n):
-        return pseudo_german(singular if n == 1 else plural)
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +48,7 @@ def test_the_report_s_charts_in_german_draw_no_english_text_of_their_own(report,
     english = _svg_text(figures.organization_charts(report, used, "en"))
     for text in CHART_TEXTS:
         assert text in english, text
-    monkeypatch.setattr(
-        i18n, "catalogue", lambda language: StandInGerman() if language == "de" else NullTranslations()
-    )
+    use_stand_in(monkeypatch, ["de"], pseudo_german)
     charts = figures.organization_charts(report, used, "de")
     german = _svg_text(charts)
     for text in CHART_TEXTS:

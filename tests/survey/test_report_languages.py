@@ -10,14 +10,13 @@ import subprocess
 from types import SimpleNamespace
 
 import pytest
-from babel.support import NullTranslations
 from sqlalchemy import select
 
-import survey.i18n as i18n
 from survey.extensions import db
 from survey.i18n import LANGUAGE_NAMES, LANGUAGES, translate
 from survey.models import ReportCache, Team, Wave
 from survey.services.demo import load_demo
+from tests.catalogues import use_stand_in
 from tests.survey.test_report_presentation import _headings, sign_in, visible_text
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
@@ -31,21 +30,10 @@ def demo(app):
     return SimpleNamespace(wave=waves[2])
 
 
-class Marked(NullTranslations):
-    """A stand-in German catalogue that translates every message into ``⟦message⟧``."""
-
-    def gettext(self, message):
-        return f"⟦{message}⟧"
-
-    def ngettext(self, singular, plural, n):
-        return f"⟦{singular if n == 1 else plural}⟧"
-
-
 @pytest.fixture
 def marked_german(monkeypatch):
     """German through :class:`Marked`: a text of the page without the marks did not pass the catalogue."""
-    real = i18n.catalogue
-    monkeypatch.setattr(i18n, "catalogue", lambda language: Marked() if language == "de" else real(language))
+    use_stand_in(monkeypatch, ["de"])
 
 
 def pdf_text(data: bytes, tmp_path, name: str) -> str:

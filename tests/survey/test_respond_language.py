@@ -12,13 +12,12 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from babel.support import NullTranslations
 from sqlalchemy import select
 
-from survey import i18n
 from survey.blueprints.respond import questions
 from survey.extensions import db
 from survey.models import Participant
+from tests.catalogues import use_stand_in
 from tests.factories import answer_all
 from tests.survey.test_respond import submit_all
 from tests.test_i18n import _ReadText
@@ -33,23 +32,10 @@ ENGLISH = {"the", "your", "you", "to", "and", "of", "is", "are", "this", "please
            "has", "been", "here", "could", "not", "with", "for", "by"}  # fmt: skip
 
 
-class Marking(NullTranslations):
-    """A catalogue that answers every message marked, placeholders kept."""
-
-    def gettext(self, message):
-        return f"⟦{message}⟧"
-
-    def ngettext(self, singular, plural, n):
-        return f"⟦{singular if n == 1 else plural}⟧"
-
-
 @pytest.fixture
 def marked(monkeypatch):
     """French and Spanish through the marking catalogue; no question markup cached from before."""
-    real = i18n.catalogue
-    monkeypatch.setattr(
-        i18n, "catalogue", lambda language: Marking() if language in ("fr", "es") else real(language)
-    )
+    use_stand_in(monkeypatch, ["fr", "es"])
     monkeypatch.setattr(questions, "RENDERED", {})
 
 
