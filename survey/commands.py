@@ -311,7 +311,7 @@ def _release(job, wait: bool) -> None:
     while True:
         db.session.expire_all()
         job = db.session.get(Job, job_id)
-        status, summary = job.status, job.summary
+        status, summary = job.status, stored_text(job.summary, "en")
         waiting = background.release_progress(job.wave, worker_seen=jobs.worker_seen(), wait_notice=notice)
         db.session.commit()
         if status in ("done", "failed"):
@@ -568,7 +568,7 @@ def _follow(wave_id: int, job_id: int) -> bool:
     for address, kind, problem in send_status(wave).failures:
         if kind == job.params["email"]:
             click.echo(f"failed: {address}: {problem}", err=True)
-    click.echo(job.summary)
+    click.echo(stored_text(job.summary, "en"))
     return job.status == "failed" or bool(job.error)
 
 

@@ -209,3 +209,18 @@ def test_the_language_of_a_request_follows_the_view_then_the_user_then_the_brows
         assert i18n.current_language() == "es"
     with app.test_request_context("/", headers={"Accept-Language": "it, pt"}):
         assert i18n.current_language() == "en"
+
+
+def test_a_text_stored_for_later_is_read_in_the_reader_s_language(app):
+    """What the worker writes once (a job's summary, a withheld release's reason) is read in each
+    reader's language; a text stored before in one language only is shown as it is."""
+    stored = i18n.in_every_language(lambda: i18n.gettext("Results released (release {number}).", number=3))
+    assert i18n.stored_text(stored, "en") == "Results released (release 3)."
+    assert i18n.stored_text(stored, "de") == "Ergebnisse freigegeben (Freigabe 3)."
+    assert i18n.stored_text(stored, "es") == "Resultados publicados (publicación 3)."
+    assert i18n.stored_text(stored, "it") == "Results released (release 3)."  # not shipped: English
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert i18n.stored_text(stored) == "Ergebnisse freigegeben (Freigabe 3)."
+    assert i18n.stored_text("Sent 3.") == "Sent 3."
+    assert i18n.stored_text("{not json") == "{not json"
+    assert i18n.stored_text(None) == ""

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from survey.extensions import db
-from survey.i18n import N_, _, ngettext
+from survey.i18n import N_, _, in_every_language, ngettext
 from survey.models import EmailSend, Invitation, Job, Release, User, Wave, utcnow
 from survey.services import ServiceError, audit
 from survey.services.mailing import (
@@ -170,7 +170,7 @@ def run(
         )
         if release is not None and release.status == "published":
             prebuild(job.wave, release)
-        _finish(job, job.summary or _("Report files built."))
+        _finish(job, job.summary or in_every_language(lambda: _("Report files built.")))
         return False
     except MailServerError as error:
         db.session.rollback()
@@ -228,6 +228,8 @@ def _release(job_id: int) -> None:
 
 
 def _finish(job: Job, summary: str, status: str = "done") -> None:
+    """End ``job`` with ``summary`` (a text, or one worded in every language by
+    :func:`~survey.i18n.in_every_language`, as the page reads it back with ``stored_text``)."""
     job.status, job.summary, job.finished_at = status, summary, utcnow()
 
 
@@ -248,15 +250,23 @@ def _run_mail(job: Job, settings: MailSettings, *, batch: int, resumed: bool) ->
         job.status, job.heartbeat_at = "queued", utcnow()
         return True
     if job.failed:
-        job.error = ngettext(
-            "{count} message failed; the wave page lists why.",
-            "{count} messages failed; the wave page lists why.",
-            job.failed,
+        job.error = in_every_language(
+            lambda: ngettext(
+                "{count} message failed; the wave page lists why.",
+                "{count} messages failed; the wave page lists why.",
+                job.failed,
+            )
         )
-    parts = [_("{count} sent", count=job.sent)] + [_("{count} failed", count=job.failed)] * bool(job.failed)
-    parts += [_("{count} without an e-mail address", count=report.no_address)] * bool(report.no_address)
-    parts += [_("{count} of unknown outcome, not retried", count=report.unknown)] * bool(report.unknown)
-    _finish(job, ", ".join(parts) + ".")
+
+    def summary() -> str:
+        parts = [_("{count} sent", count=job.sent)] + [_("{count} failed", count=job.failed)] * bool(
+            job.failed
+        )
+        parts += [_("{count} without an e-mail address", count=report.no_address)] * bool(report.no_address)
+        parts += [_("{count} of unknown outcome, not retried", count=report.unknown)] * bool(report.unknown)
+        return ", ".join(parts) + "."
+
+    _finish(job, in_every_language(summary))
     audit.record(job.created_by, MAIL_EVENTS[kind], organization=wave.organization, subject=_label(wave),
                  details={"round": number, "sent": job.sent, "failed": job.failed, "job": job.id},
                  wave=wave)  # fmt: skip
@@ -275,7 +285,7 @@ def _run_release(job: Job) -> Release | None:
         # Committed with the release itself, so the two never part.
         job.params = {**job.params, "made": made.id}
     if made.status == "published":
-        job.summary = f"Results released (release {made.number})."
+        job.summary = in_every_language(lambda: _("Results released (release {number}).", number=made.number))
     else:
         job.summary = job.error = made.reason
     db.session.commit()

@@ -41,7 +41,7 @@ from survey.blueprints.workspace.forms import (
 )
 from survey.blueprints.workspace.forms import WaveForm as WaveSetupForm
 from survey.extensions import db, login_manager
-from survey.i18n import N_, _, current_language, lazy_gettext, locale_of, ngettext
+from survey.i18n import N_, _, current_language, lazy_gettext, locale_of, ngettext, stored_text
 from survey.models import MIN_ANONYMITY_THRESHOLD, User
 from survey.services import ServiceError, access, attribute_wording, audit, background, cuts, reports
 from survey.services.accounts import active_sessions, end_sessions
@@ -575,7 +575,10 @@ def _start(queued: list, waiting: str) -> None:
     db.session.expire_all()
     for job in queued:
         if job.status in ("done", "failed"):
-            flash(job.summary or _("Done."), "error" if job.status == "failed" or job.error else "success")
+            flash(
+                stored_text(job.summary) or _("Done."),
+                "error" if job.status == "failed" or job.error else "success",
+            )
         else:
             flash(waiting, "info")
             return
