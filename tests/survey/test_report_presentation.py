@@ -146,7 +146,8 @@ def test_the_first_page_names_the_gaps_their_statements_and_who_owns_them(client
         assert "What to do:" in gap
         assert "Who should own it:" in gap
         owners = gap[gap.index("Who should own it:") :]
-        assert len(re.findall(r'<a class="team" translate="no" href="/reports/waves/\d+/teams/\d+\?lang=en">', owners)) == 2
+        team_link = r'<a class="team" translate="no" href="/reports/waves/\d+/teams/\d+\?lang=en">'
+        assert len(re.findall(team_link, owners)) == 2
 
 
 def test_team_names_link_to_team_reports_of_shown_teams_only_and_back(client, demo):
