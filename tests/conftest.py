@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -137,8 +138,17 @@ def runner(app):
     return app.test_cli_runner()
 
 
+#: Test files about presentation only (rendering, languages), left out of the PostgreSQL pass.
+RUN_ONCE = {"test_report_presentation.py", "test_report_languages.py", "test_figure_language.py",
+            "test_export_language.py", "test_respond_language.py", "test_error_pages.py"}  # fmt: skip
+
+
 def pytest_collection_modifyitems(config, items):
     """Mark every test that touches the database, so CI can run them again on PostgreSQL."""
     for item in items:
         if "database_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        # What the browser shows and what a PDF looks like do not depend on the database: the
+        # browser tests and the report's presentation tests run once, on SQLite.
+        if "e2e" in item.keywords or Path(str(item.fspath)).name in RUN_ONCE:
+            item.add_marker(pytest.mark.once)
