@@ -374,29 +374,27 @@ def _address(action: Action) -> str:
     return action.owner_email
 
 
+#: Subject and opening line of an owner's reminder, before the due date and after it.
+REMINDER_TEXTS = {
+    "due": (
+        N_("Due on {due}: {title}"),
+        N_("The action you own for {organization} is due on {due} ({zone} time)."),
+    ),
+    "overdue": (
+        N_("Overdue since {due}: {title}"),
+        N_("The action you own for {organization} was due on {due} ({zone} time) and is still open."),
+    ),
+}
+
+
 def _message(action: Action, kind: str, settings: MailSettings, base_url: str) -> EmailMessage:
     language = getattr(action.owner, "language", None) or "en"
     due = f"{action.due_on:%Y-%m-%d}"
     zone = zone_of(action.organization).key.replace("_", " ")
     organization = action.organization.name
-    if kind == "due":
-        subject = translate(language, "Due on {due}: {title}", due=due, title=action.title)
-        opening = translate(
-            language,
-            "The action you own for {organization} is due on {due} ({zone} time).",
-            organization=organization,
-            due=due,
-            zone=zone,
-        )
-    else:
-        subject = translate(language, "Overdue since {due}: {title}", due=due, title=action.title)
-        opening = translate(
-            language,
-            "The action you own for {organization} was due on {due} ({zone} time) and is still open.",
-            organization=organization,
-            due=due,
-            zone=zone,
-        )
+    subject_text, opening_text = REMINDER_TEXTS["due" if kind == "due" else "overdue"]
+    subject = translate(language, subject_text, due=due, title=action.title)
+    opening = translate(language, opening_text, organization=organization, due=due, zone=zone)
     link = f"{base_url.rstrip('/')}/orgs/{action.organization_id}/actions/{action.id}"
     body = translate(
         language,

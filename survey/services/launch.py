@@ -11,14 +11,11 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.i18n import _, ngettext
+from survey.i18n import LANGUAGE_NAMES, _, ngettext
 from survey.models import Invitation, Organization, Participant, User, Wave
 from survey.services import ServiceError, audit
 from survey.services.dates import zone_named
 from survey.services.instruments import instrument_of
-
-#: Names shown for the languages the instruments are written in (their own names).
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français"}
 
 
 def language_name(code: str) -> str:
