@@ -7,6 +7,7 @@ holds every pair's means and standardised differences, so nothing is recomputed 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -299,7 +300,7 @@ class AlignmentEstimate:
     #: interval and ``alignment`` are built from (mean-biased near 100 and for small gaps).
     positive_part: float
     #: p-value of the test of equal mean profiles (Hotelling's T², or Bonferroni-combined Welch
-    #: tests when T² cannot be computed); ``ci_high`` is 100 whenever it is at least ``1 - confidence``.
+    #: tests when T² cannot be computed), reported beside the interval (it does not set it).
     p_equal_profiles: float
     #: Which test gave ``p_equal_profiles``: ``"hotelling"`` or ``"bonferroni"``.
     profile_test: str
@@ -316,12 +317,17 @@ class AlignmentEstimate:
     above: np.ndarray = field(repr=False, compare=False)
     below: np.ndarray = field(repr=False, compare=False)
     atom: np.ndarray = field(repr=False, compare=False)
+    #: Share (0-1) of the upper tail's alpha / 2 spent at each candidate: 0 at 100, rising to 1
+    #: over the estimate's sampling spread under complete alignment (see :func:`alignment_estimate`).
+    upper_share: np.ndarray = field(repr=False, compare=False)
 
     def __setstate__(self, state: dict) -> None:
         # Estimates pickled in releases before ``positive_part`` existed reported that
-        # statistic as ``alignment``.
+        # statistic as ``alignment``; those before ``upper_share`` split alpha equally.
         state = dict(state)
         state.setdefault("positive_part", state.get("alignment"))
+        if "upper_share" not in state and state.get("candidates") is not None:
+            state["upper_share"] = np.ones_like(np.asarray(state["candidates"], dtype=float))
         self.__dict__.update(state)
 
     def change_since(
@@ -388,7 +394,7 @@ class AlignmentEstimate:
         """The interval at another ``confidence`` level, from the same replicates."""
         confidence = _check_confidence(confidence)
         return _inverted_interval(
-            self.alignment, self.candidates, self.above, self.below, self.atom, confidence
+            self.alignment, self.candidates, self.above, self.below, self.atom, confidence, self.upper_share
         )
 
 
@@ -409,25 +415,26 @@ def _score_table(frame, name: str) -> pd.DataFrame:
     return frame
 
 
-def _corrected_effect(count_a, mean_a, var_a, count_b, mean_b, var_b) -> np.ndarray:
+def _corrected_effect(count_a, mean_a, var_a, count_b, mean_b, var_b, noise=None) -> np.ndarray:
     r"""Positive-part estimate of :math:`|\delta|` per dimension, elementwise over any shape.
 
     Under normality :math:`E[d^2] = \frac{\nu}{\nu - 2}\,(\delta^2 + 1/n_a + 1/n_b)` with
     :math:`\nu = n_a + n_b - 2`, so :math:`\frac{\nu - 2}{\nu} d^2 - 1/n_a - 1/n_b` is unbiased
-    for :math:`\delta^2`; its positive part's square root estimates :math:`|\delta|`.
+    for :math:`\delta^2`; its positive part's square root estimates :math:`|\delta|`. ``noise``
+    replaces :math:`1/n_a + 1/n_b` (the variance of the mean difference in units of the pooled
+    variance) when the sampling is stratified.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         df = count_a + count_b - 2
         pooled = ((count_a - 1) * var_a + (count_b - 1) * var_b) / df
-        d2 = (mean_a - mean_b) ** 2 / pooled
-        squared = (df - 2) / df * d2 - 1 / count_a - 1 / count_b
-    return np.sqrt(np.maximum(squared, 0.0))
+        d = (mean_a - mean_b) / np.sqrt(pooled)
+        return _corrected_effect_of_d(d, df, 1 / count_a + 1 / count_b if noise is None else noise)
 
 
-def _corrected_effect_of_d(d, count_a, count_b) -> np.ndarray:
-    """:func:`_corrected_effect` from Cohen's d and the counts."""
-    df = count_a + count_b - 2
-    squared = (df - 2) / df * d * d - 1 / count_a - 1 / count_b
+def _corrected_effect_of_d(d, df, noise) -> np.ndarray:
+    """:func:`_corrected_effect` from Cohen's d, its degrees of freedom and its noise variance."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        squared = (df - 2) / df * d * d - noise
     return np.sqrt(np.maximum(squared, 0.0))
 
 
@@ -447,9 +454,22 @@ def _weighted_moments(values: np.ndarray, weights: np.ndarray):
     return count, mean, np.maximum(variance, 0.0)
 
 
-def _pooled_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Within-team correlation of the dimensions, both teams pooled (pairwise; NaN = missing)."""
-    centred = np.vstack([np.nan_to_num(v - np.nanmean(v, axis=0)) for v in (a, b)])
+def _group_centred(values: np.ndarray, groups) -> np.ndarray:
+    """``values`` minus their column means within each group (all rows one group when None)."""
+    if groups is None:
+        return values - np.nanmean(values, axis=0)
+    centred = np.empty_like(values)
+    for group in pd.unique(groups):
+        rows = groups == group
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a group with no answer on a column
+            centred[rows] = values[rows] - np.nanmean(values[rows], axis=0)
+    return centred
+
+
+def _pooled_correlation(a: np.ndarray, b: np.ndarray, groups_a=None, groups_b=None) -> np.ndarray:
+    """Within-team correlation of the dimensions, all teams pooled (pairwise; NaN = missing)."""
+    centred = np.nan_to_num(np.vstack([_group_centred(a, groups_a), _group_centred(b, groups_b)]))
     answered = np.vstack([~np.isnan(v) for v in (a, b)]).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         covariance = (centred.T @ centred) / np.maximum(answered.T @ answered, 1.0)
@@ -496,51 +516,60 @@ def _path_grid(direction: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.interp(-targets, -index, scales)
 
 
-def _simulated_estimates(direction, scales, normal, sd, count_a, count_b) -> np.ndarray:
+def _simulated_estimates(direction, scales, normal, sd, df, noise) -> np.ndarray:
     """The corrected index of samples drawn at ``delta = c * direction`` for each multiplier c."""
-    se = np.sqrt(1 / count_a + 1 / count_b)
-    df = count_a + count_b - 2
-    d = (scales[:, None, None] * direction + se * normal) / sd
-    squared = (df - 2) / df * d * d - 1 / count_a - 1 / count_b
-    return _index_of(np.sqrt(np.maximum(squared, 0.0)))
+    d = (scales[:, None, None] * direction + np.sqrt(noise) * normal) / sd
+    return _index_of(_corrected_effect_of_d(d, df, noise))
 
 
 _TIE = 1e-9
 _GRID = 120
 
 
-def _tail_curves(d, count_a, count_b, estimate, correlation, replicates, rng):
+def _tail_curves(d, df, noise, estimate, correlation, replicates, rng):
     """Candidate true indices and, at each, the simulated tail probabilities of the estimate.
 
-    Returns ``(grid, above, below, atom, bootstrap)``: ``above`` is P(estimate >= observed)
-    along the flat path, ``atom`` P(estimate = 100) there, ``below`` P(estimate <= observed)
-    along the path through the corrected estimates, ``bootstrap`` the simulated estimates at
-    the corrected estimates themselves.
+    Returns ``(grid, above, below, atom, upper_share, bootstrap)``: ``above`` is
+    P(estimate >= observed) along the flat path, ``atom`` P(estimate = 100) there, ``below``
+    P(estimate <= observed) along the path through the corrected estimates, ``upper_share``
+    the share of alpha / 2 the upper-tail test spends at each candidate (0 at 100, 1 from
+    ``100 - w`` on, with ``w`` the distance from 100 of the estimate's 5 % quantile under
+    complete alignment), ``bootstrap`` the simulated estimates at the corrected estimates
+    themselves.
     """
-    se = np.sqrt(1 / count_a + 1 / count_b)
+    se = np.sqrt(noise)
     sign = np.where(d < 0, -1.0, 1.0)
-    df = int(round(float(np.mean(count_a + count_b - 2))))
-    normal, sd = _sampling_draws(correlation, df, replicates, rng)
+    normal, sd = _sampling_draws(correlation, int(round(float(np.mean(df)))), replicates, rng)
     lowest = float(_index_of(np.abs(d) + 5 * se))
     grid = np.linspace(100.0, lowest, _GRID)
     flat = sign
-    fitted = sign * np.maximum(_corrected_effect_of_d(d, count_a, count_b), 0.01 * se)
-    flat_draws = _simulated_estimates(flat, _path_grid(flat, grid), normal, sd, count_a, count_b)
+    fitted = sign * np.maximum(_corrected_effect_of_d(d, df, noise), 0.01 * se)
+    flat_draws = _simulated_estimates(flat, _path_grid(flat, grid), normal, sd, df, noise)
     fitted_scales = np.append(_path_grid(fitted, grid), 1.0)
-    fitted_draws = _simulated_estimates(fitted, fitted_scales, normal, sd, count_a, count_b)
+    fitted_draws = _simulated_estimates(fitted, fitted_scales, normal, sd, df, noise)
     above = np.mean(flat_draws >= estimate - _TIE, axis=1)
     atom = np.mean(flat_draws >= 100 - _TIE, axis=1)
     below = np.mean(fitted_draws[:-1] <= estimate + _TIE, axis=1)
-    return grid, above, below, atom, fitted_draws[-1]
+    spread = 100.0 - float(np.quantile(flat_draws[0], 0.05))  # grid[0] is complete alignment
+    upper_share = np.clip((100.0 - grid) / max(spread, 1e-6), 0.0, 1.0)
+    return grid, above, below, atom, upper_share, fitted_draws[-1]
 
 
-def _inverted_interval(estimate, grid, above, below, atom, confidence) -> tuple[float, float]:
+def _inverted_interval(
+    estimate, grid, above, below, atom, confidence, upper_share=None
+) -> tuple[float, float]:
     """The candidate indices that neither tail test rejects, widened to contain ``estimate``."""
-    half = (1 - confidence) / 2
-    # Where the upper-tail test cannot reject (the estimate reaches 100 with probability above
-    # alpha / 2, so no observed value is extreme enough), the lower-tail test gets all of alpha.
-    lower_level = np.where(atom > half, 2 * half, half)
-    margin = np.minimum(above - half, below - lower_level)
+    alpha = 1 - confidence
+    # The upper-tail test spends a share of alpha / 2 that grows from 0 at complete alignment
+    # (no true index lies above 100, so a high estimate speaks for 100, not against it) to all
+    # of it one sampling spread below; the lower-tail test spends the rest of alpha. Where the
+    # estimate reaches 100 more often than the upper level, the upper test cannot reject at
+    # all, and the lower test gets all of alpha.
+    upper_level = alpha / 2 * (np.ones_like(grid) if upper_share is None else upper_share)
+    upper_level = np.where(atom > upper_level, 0.0, upper_level)
+    lower_level = alpha - upper_level
+    upper_margin = np.where(upper_level > 0, above - upper_level, np.inf)
+    margin = np.minimum(upper_margin, below - lower_level)
     accepted = np.flatnonzero(margin > 0)
     if accepted.size == 0:
         return float(estimate), float(estimate)
@@ -574,6 +603,45 @@ def _median_unbiased_point(grid, above, below) -> float:
     return float(grid[before] + share * (grid[after] - grid[before]))
 
 
+def _check_groups(groups, rows: int, name: str):
+    """``groups`` as an array of one label per row, or None."""
+    if groups is None:
+        return None
+    labels = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
+    if labels.ndim != 1 or len(labels) != rows:
+        raise ValueError(f"{name} must hold one team label per row ({rows}); got {len(labels)}")
+    if labels.isna().any():
+        raise ValueError(f"{name} must label every row; {int(labels.isna().sum())} labels are missing")
+    return labels.to_numpy()
+
+
+#: Least within-team share of a side's variance used (teams that answer almost identically
+#: inside but differ from each other would otherwise make the sampling noise vanish).
+_LEAST_WITHIN_SHARE = 0.05
+
+
+def _within_share(values: np.ndarray, groups, variance: np.ndarray) -> np.ndarray:
+    r"""The within-team share of each column's variance, :math:`s^2_W / s^2` (1 when no groups).
+
+    With the team sizes fixed (stratified sampling), the mean of a side with teams :math:`t`
+    has variance :math:`\sum_t (n_t/n)^2 \sigma_t^2 / n_t \approx \sigma_W^2 / n`: the
+    differences between its teams are part of the side, not sampling noise (Cochran, 1977,
+    section 5.3). Pooled within-team variance :math:`s^2_W = \sum_t \sum_i (x_{ti} -
+    \bar x_t)^2 / (n - T)` over teams with answers; a side with fewer than two degrees of
+    freedom within its teams keeps a share of 1.
+    """
+    if groups is None:
+        return np.ones(values.shape[1])
+    centred = _group_centred(values, groups)
+    answered = ~np.isnan(values)
+    teams = np.array([answered[groups == g].any(axis=0) for g in pd.unique(groups)]).sum(axis=0)
+    df = answered.sum(axis=0) - teams
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = np.nansum(centred * centred, axis=0) / df
+        share = np.where((df >= 2) & (variance > 0), within / variance, 1.0)
+    return np.clip(share, _LEAST_WITHIN_SHARE, None)
+
+
 def _equal_profiles_test(a: np.ndarray, b: np.ndarray, welch_p: np.ndarray) -> tuple[float, str]:
     """Hotelling's two-sample T² on complete rows; Bonferroni over Welch tests when it cannot be computed."""
     k = a.shape[1]
@@ -595,7 +663,9 @@ def _equal_profiles_test(a: np.ndarray, b: np.ndarray, welch_p: np.ndarray) -> t
     return float(min(1.0, k * np.nanmin(welch_p))), "bonferroni"
 
 
-def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000, seed=None):
+def alignment_estimate(
+    a, b, *, groups_a=None, groups_b=None, confidence: float = 0.95, replicates: int = 1000, seed=None
+):
     r"""Alignment index of two teams, median-unbiased, with an interval that keeps its estimate.
 
     The test statistic is :func:`alignment_index` with each dimension's standardised
@@ -657,13 +727,25 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
       is the cautious choice); for the lower-tail test, the corrected estimates
       :math:`c\,\widehat{|\delta_k|}\operatorname{sign}(d_k)` scaled to :math:`\theta_0`
       (zeros kept at a hundredth of :math:`\sigma_k` so that the direction exists);
-    * :math:`\theta_0` is kept when :math:`P_{\theta_0}(T^* \ge T) >
-      \alpha/2` and :math:`P_{\theta_0}(T^* \le T) > \alpha_L`, where
-      :math:`\alpha_L = \alpha/2`, except where the estimate reaches 100 with probability
-      above :math:`\alpha/2` at :math:`\theta_0` (near complete alignment): there the
-      upper-tail test can never reject, and :math:`\alpha_L = \alpha` keeps the test's size
-      at :math:`\alpha` (as in unified intervals near a boundary, Feldman & Cousins, 1998).
-      This is what puts 100 in about 95 % of the intervals of aligned teams, not 97.5 %;
+    * :math:`\theta_0` is kept when :math:`P_{\theta_0}(T^* \ge T) > \alpha_U(\theta_0)`
+      and :math:`P_{\theta_0}(T^* \le T) > \alpha - \alpha_U(\theta_0)`: the two tails share
+      :math:`\alpha`, so each candidate's test has size :math:`\alpha` whatever the split.
+      Away from 100 the split is equal, :math:`\alpha_U = \alpha/2`. No true index lies
+      above 100, so near complete alignment a high estimate speaks for the candidate, not
+      against it: :math:`\alpha_U` falls linearly to 0 at :math:`\theta_0 = 100` over
+      :math:`w = 100 - q_{0.05}`, the distance from 100 of the estimate's 5 % quantile under
+      complete alignment, and the lower-tail test gets the rest (a unified interval near a
+      boundary, as Feldman & Cousins, 1998, order theirs). Where the estimate reaches 100
+      with probability above :math:`\alpha_U` the upper-tail test cannot reject at all and
+      the lower-tail test gets all of :math:`\alpha`. This is what puts 100 in about 95 % of
+      the intervals of aligned teams, not 97.5 %, with 6 or 12 dimensions alike;
+    * ``groups_a`` and ``groups_b`` name the teams that a side pools (the report's
+      headline pools each function's teams). Their answering numbers are fixed by the
+      survey, so the side's mean is a stratified mean and the differences between its teams
+      are part of the side, not noise: :math:`\sigma_k^2 = r_{a,k}/n_{a,k} + r_{b,k}/n_{b,k}`
+      with :math:`r` the within-team share of the side's variance (pooled within-team
+      variance over the side's variance; Cochran, 1977, section 5.3), and :math:`R` is the
+      within-team correlation. Without groups :math:`r = 1`;
     * candidates are a grid of 120 indices from 100 down to the index of
       :math:`|d_k| + 5\sigma_k`, the limits interpolated between the last kept and first
       rejected candidate, and finally widened to contain the estimate (a safeguard: the
@@ -687,6 +769,9 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
     a, b : DataFrame
         The two teams' members' dimension scores (rows = members, columns = dimensions);
         NaN marks a missing score. Only dimensions in both tables are used.
+    groups_a, groups_b : array-like or None
+        The team of each row of ``a`` (``b``) when a side pools several teams, one label per
+        row; None (the default) treats the side as one simple random sample.
     confidence : float
         Confidence level of the interval, strictly between 0 and 1.
     replicates : int
@@ -707,10 +792,13 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
     ValueError
         If ``a`` or ``b`` is not a numeric table of finite scores, they share no
         dimension, a team has fewer than 3 scores on a dimension, a dimension has no
-        variance within the teams, or ``confidence``, ``replicates`` or ``seed`` is invalid.
+        variance within the teams, ``groups_a`` or ``groups_b`` does not label every row
+        once, or ``confidence``, ``replicates`` or ``seed`` is invalid.
 
     References
     ----------
+    Cochran, W. G. (1977). *Sampling techniques* (3rd ed.). Wiley.
+
     Feldman, G. J., & Cousins, R. D. (1998). Unified approach to the classical statistical
     analysis of small signals. *Physical Review D, 57*, 3873-3889.
 
@@ -748,6 +836,8 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
         raise ValueError("a and b must share at least one dimension column; they have none in common")
     values_a = a[common].to_numpy(dtype=float)
     values_b = b[common].to_numpy(dtype=float)
+    groups_a = _check_groups(groups_a, len(values_a), "groups_a")
+    groups_b = _check_groups(groups_b, len(values_b), "groups_b")
     ones_a, ones_b = np.ones((1, len(values_a))), np.ones((1, len(values_b)))
     moments_a = tuple(m[0] for m in _weighted_moments(values_a, ones_a))
     moments_b = tuple(m[0] for m in _weighted_moments(values_b, ones_b))
@@ -764,17 +854,23 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
 
     statistics = _gap_arrays(*moments_a, *moments_b)
     uncorrected = float(_index_of(statistics["g"]))
-    estimate = float(_index_of(_corrected_effect(*moments_a, *moments_b)))
     count_a, mean_a, var_a = moments_a
     count_b, mean_b, var_b = moments_b
-    d = (mean_a - mean_b) / np.sqrt(((count_a - 1) * var_a + (count_b - 1) * var_b) / (count_a + count_b - 2))
-    correlation = _pooled_correlation(values_a, values_b)
-    candidates, above, below, atom, boot = _tail_curves(
-        d, count_a, count_b, estimate, correlation, replicates, rng
+    # The variance of each side's mean difference in units of the pooled variance: 1/n per side,
+    # times the within-team share of the side's variance when its teams are strata.
+    share_a = _within_share(values_a, groups_a, var_a)
+    share_b = _within_share(values_b, groups_b, var_b)
+    noise = share_a / count_a + share_b / count_b
+    df = count_a + count_b - 2
+    estimate = float(_index_of(_corrected_effect(*moments_a, *moments_b, noise=noise)))
+    d = (mean_a - mean_b) / np.sqrt(((count_a - 1) * var_a + (count_b - 1) * var_b) / df)
+    correlation = _pooled_correlation(values_a, values_b, groups_a, groups_b)
+    candidates, above, below, atom, upper_share, boot = _tail_curves(
+        d, df, noise, estimate, correlation, replicates, rng
     )
     p_equal, test = _equal_profiles_test(values_a, values_b, statistics["p"])
     point = _median_unbiased_point(candidates, above, below)
-    low, high = _inverted_interval(point, candidates, above, below, atom, confidence)
+    low, high = _inverted_interval(point, candidates, above, below, atom, confidence, upper_share)
     return AlignmentEstimate(
         alignment=point,
         ci_low=low,
@@ -792,4 +888,5 @@ def alignment_estimate(a, b, *, confidence: float = 0.95, replicates: int = 1000
         above=above,
         below=below,
         atom=atom,
+        upper_share=upper_share,
     )

@@ -406,3 +406,92 @@ def test_an_estimate_pickled_before_positive_part_existed_still_loads():
     loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
     assert loaded.positive_part == estimate.alignment
     assert "positive_part" in repr(loaded)
+
+
+def test_upper_tail_test_spends_nothing_at_complete_alignment():
+    from analysis.alignment import _inverted_interval
+
+    grid = np.linspace(100, 80, 21)
+    above = np.linspace(1.0, 0.0, 21)
+    below = np.full(21, 0.04)  # between alpha / 2 and alpha
+    atom = np.zeros(21)  # the estimate never reaches 100 (many dimensions)
+    share = np.clip((100 - grid) / 5, 0, 1)  # the upper test gets its alpha / 2 from 95 down
+    # At 100 the lower-tail test works at alpha and rejects; from 95 down at alpha / 2 and keeps.
+    low, high = _inverted_interval(90.0, grid, above, below, atom, 0.95, share)
+    assert 95 <= high < 100
+    # Splitting alpha equally everywhere keeps 100 (the rule before the ramp, 97.5 % for 100).
+    assert _inverted_interval(90.0, grid, above, below, atom, 0.95)[1] == 100
+
+
+def test_aligned_teams_with_many_dimensions_lose_100_when_the_lower_tail_is_below_alpha():
+    # 12 dimensions: the positive-part index is almost never exactly 100, so the upper-tail
+    # rule alone could not move alpha to the lower tail; the ramp at 100 does.
+    checked = 0
+    for seed in range(200):
+        a, b = _aligned_teams(seed, n_a=20, n_b=40, dimensions=12)
+        result = analysis.alignment_estimate(a, b, replicates=400, seed=seed)
+        assert result.upper_share[0] == 0
+        assert result.upper_share[-1] == 1
+        if result.atom[0] < 0.025 and 0.025 < result.below[0] < 0.05:
+            assert result.ci_high < 100
+            checked += 1
+            if checked == 2:
+                break
+    assert checked == 2
+
+
+def _two_team_side(seed, gap):
+    """A side pooling two teams ``gap`` SDs apart on every dimension, and a single team."""
+    rng = np.random.default_rng(seed)
+    columns = [f"d{k}" for k in range(6)]
+    first = rng.normal(size=(20, 6))
+    second = rng.normal(size=(20, 6)) + gap
+    side = pd.DataFrame(np.vstack([first, second]), columns=columns)
+    other = pd.DataFrame(rng.normal(size=(40, 6)) + gap / 2 + 0.4, columns=columns)
+    return side, other, np.array(["North"] * 20 + ["South"] * 20)
+
+
+def test_teams_pooled_by_a_side_are_strata():
+    side, other, teams = _two_team_side(4, gap=1.5)
+    simple = analysis.alignment_estimate(side, other, replicates=400, seed=2)
+    strata = analysis.alignment_estimate(side, other, groups_a=teams, replicates=400, seed=2)
+    # The teams' difference is part of the side, so its mean is known better than 1/n says:
+    # less is subtracted from d^2 and the interval is narrower.
+    assert strata.positive_part < simple.positive_part
+    assert strata.ci_high - strata.ci_low < 0.9 * (simple.ci_high - simple.ci_low)
+    assert strata.uncorrected == simple.uncorrected
+    # One team a side is the simple case, exactly.
+    one = analysis.alignment_estimate(
+        side, other, groups_a=["All"] * 40, groups_b=["All"] * 40, replicates=400, seed=2
+    )
+    assert (one.alignment, one.ci_low, one.ci_high) == (simple.alignment, simple.ci_low, simple.ci_high)
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [(["North"] * 39, r"groups_a must hold one team label per row \(40\); got 39"),
+     (["North"] * 39 + [None], r"groups_a must label every row; 1 labels are missing")],
+)  # fmt: skip
+def test_team_labels_are_checked(groups, message):
+    side, other, _ = _two_team_side(1, gap=0.5)
+    with pytest.raises(ValueError, match=message):
+        analysis.alignment_estimate(side, other, groups_a=groups, replicates=200, seed=1)
+
+
+def test_an_estimate_pickled_before_the_ramp_existed_splits_alpha_equally():
+    import pickle
+
+    side, other, _ = _two_team_side(2, gap=0.0)
+    estimate = analysis.alignment_estimate(side, other, replicates=200, seed=1)
+    state = dict(estimate.__dict__)
+    del state["upper_share"]
+    old = object.__new__(type(estimate))
+    old.__setstate__(state)
+    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
+    assert np.all(loaded.upper_share == 1)
+    from analysis.alignment import _inverted_interval
+
+    expected = _inverted_interval(
+        loaded.alignment, loaded.candidates, loaded.above, loaded.below, loaded.atom, 0.9
+    )
+    assert loaded.interval(0.9) == expected
