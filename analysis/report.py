@@ -597,8 +597,12 @@ def _sales_marketing(scores, functions, dimensions) -> pd.DataFrame:
     return perception_gaps(scores[dimensions], functions, pairs=[("sales", "marketing")], min_n=2)
 
 
-def _headline(scores, functions, dimensions, rng, replicates):
-    """The sales-marketing headline and its :class:`analysis.AlignmentEstimate` (kept for the trend)."""
+def _headline(scores, functions, teams, dimensions, rng, replicates):
+    """The sales-marketing headline and its :class:`analysis.AlignmentEstimate` (kept for the trend).
+
+    Each function pools its teams; the teams are strata (their answering numbers are what they
+    are), so differences between the teams of one function are not sampling noise.
+    """
     table = _sales_marketing(scores, functions, dimensions)
     if table.empty:
         return None, None
@@ -606,10 +610,14 @@ def _headline(scores, functions, dimensions, rng, replicates):
     usable = table.loc[table["g"].notna() & (table["n_a"] >= 3) & (table["n_b"] >= 3), "dimension"]
     if usable.empty:
         return None, None
-    sales = scores.loc[(functions == "sales").to_numpy(), list(usable)]
-    marketing = scores.loc[(functions == "marketing").to_numpy(), list(usable)]
+    in_sales, in_marketing = (functions == "sales").to_numpy(), (functions == "marketing").to_numpy()
+    sales, marketing = scores.loc[in_sales, list(usable)], scores.loc[in_marketing, list(usable)]
+    team_labels = np.asarray(teams, dtype=object)
     try:
-        estimate = alignment_estimate(sales, marketing, replicates=replicates, seed=rng)
+        estimate = alignment_estimate(
+            sales, marketing, groups_a=team_labels[in_sales], groups_b=team_labels[in_marketing],
+            replicates=replicates, seed=rng,
+        )  # fmt: skip
     except ValueError:
         return None, None  # too little variation to resample: no headline rather than a wrong one
     headline = Headline(
@@ -1012,8 +1020,9 @@ def _alignment_section(data: _Inputs, gaps: pd.DataFrame, rng) -> tuple[Alignmen
     midpoint = float(np.mean(midpoints)) if midpoints else float("nan")
     pair_table = _alignment_pairs(gaps, data.perception_dims, midpoint, data.names)
     headline, replicates = _headline(
-        data.pooled_scores, data.pooled_functions, data.perception_dims, rng, BOOTSTRAP_REPLICATES
-    )
+        data.pooled_scores, data.pooled_functions, data.pooled_rows["team"], data.perception_dims, rng,
+        BOOTSTRAP_REPLICATES,
+    )  # fmt: skip
     return AlignmentSection(pairs=pair_table, headline=headline, level_midpoint=midpoint), replicates
 
 
@@ -1237,8 +1246,10 @@ def _trend(
         if prepared is current:
             point, boot = headline, headline_replicates
         else:
-            scores, functions, _ = _pooled(prepared, own_teams.get(wave_label, teams))
-            point, boot = _headline(scores, functions, perception_dims, rng, BOOTSTRAP_REPLICATES)
+            scores, functions, rows = _pooled(prepared, own_teams.get(wave_label, teams))
+            point, boot = _headline(
+                scores, functions, rows["team"], perception_dims, rng, BOOTSTRAP_REPLICATES
+            )
         if point is not None:
             alignment_rows.append(
                 {"wave": wave_label, "alignment": point.alignment, "ci_low": point.ci_low,

@@ -172,13 +172,19 @@ def test_alignment_and_profile_similarity_equal_direct_calls(report, analysed, i
 def test_headline_pools_only_shown_members(report, analysed, instruments_used):
     kept, scores, _ = analysed
     perception = list(analysis.scored_dimensions(instruments_used[0]))
-    sales = scores.loc[_members(kept, "S1", "S2"), perception]
-    marketing = scores.loc[_members(kept, "M1", "M2"), perception]
+    in_sales, in_marketing = _members(kept, "S1", "S2"), _members(kept, "M1", "M2")
+    sales, marketing = scores.loc[in_sales, perception], scores.loc[in_marketing, perception]
     headline = report.alignment.headline
     assert headline.n_sales == len(sales)
-    direct = analysis.alignment_estimate(sales, marketing, replicates=1000, seed=0)
+    # Each function's teams are its strata.
+    direct = analysis.alignment_estimate(
+        sales, marketing, groups_a=kept.loc[in_sales, "team"], groups_b=kept.loc[in_marketing, "team"],
+        replicates=1000, seed=0,
+    )  # fmt: skip
     # The headline is the bias-corrected index (the bootstrap stream differs, the estimate not).
     assert headline.alignment == pytest.approx(direct.alignment, rel=1e-10)
+    simple = analysis.alignment_estimate(sales, marketing, replicates=1000, seed=0)
+    assert headline.alignment != pytest.approx(simple.alignment, rel=1e-6)
     assert headline.alignment > analysis.alignment_index(sales, marketing)
     assert headline.ci_low < headline.alignment <= headline.ci_high
 
