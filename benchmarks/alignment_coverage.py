@@ -5,7 +5,8 @@ For every setting it simulates ``--organisations`` organisations with
 scores (4 items per dimension, correlated dimensions as in the simulator's defaults, no random
 team effect, so that the planted gaps are the only ones), scores them with
 :func:`analysis.score`, pools the respondents by function as the report's headline does and
-computes the report's estimate and interval. Settings:
+computes the report's estimate and interval (each function's teams as strata, as the
+headline has them). Settings:
 
 * one sales and one marketing team, equal and unequal sizes (10 + 10 to 200 + 200, 10 + 60),
   6-12 dimensions, 5- and 7-point scales, gaps planted as a mix from none on the first
@@ -156,7 +157,8 @@ def _organisation(setting: Setting, instrument, seed: int, scale: int = 1):
     )  # fmt: skip
     scores = analysis.score(frame, instrument)
     sales = (frame["function"] == "sales").to_numpy()
-    return scores[sales], scores[~sales]
+    teams = frame["team"].to_numpy()
+    return scores[sales], scores[~sales], teams[sales], teams[~sales]
 
 
 def _truth(setting: Setting, instrument) -> float:
@@ -164,7 +166,7 @@ def _truth(setting: Setting, instrument) -> float:
         return 100.0
     smallest = min(n for _, _, n in setting.teams)
     scale = max(10_000 // smallest, 100_000 // min(setting.per_function()), 1)
-    a, b = _organisation(setting, instrument, seed=2**31 - 1, scale=scale)
+    a, b, _, _ = _organisation(setting, instrument, seed=2**31 - 1, scale=scale)
     n_sales, n_marketing = setting.per_function()
     pooled = (n_sales * a.var(ddof=0) + n_marketing * b.var(ddof=0)) / (n_sales + n_marketing)
     delta = (a.mean() - b.mean()) / np.sqrt(pooled)
@@ -178,8 +180,10 @@ def _run(task):
     for seed in seeds:
         results = []
         for wave, (setting, instrument) in enumerate(zip(settings, instruments, strict=True)):
-            a, b = _organisation(setting, instrument, seed + 1_000_003 * wave)
-            results.append(analysis.alignment_estimate(a, b, replicates=replicates, seed=seed + 7 * wave))
+            a, b, teams_a, teams_b = _organisation(setting, instrument, seed + 1_000_003 * wave)
+            results.append(analysis.alignment_estimate(
+                a, b, groups_a=teams_a, groups_b=teams_b, replicates=replicates, seed=seed + 7 * wave
+            ))  # fmt: skip
         last = results[-1]
         row = [last.alignment, last.positive_part, last.uncorrected, last.ci_low, last.ci_high]
         if len(results) == 2:
