@@ -459,18 +459,18 @@ def _group_centred(values: np.ndarray, groups) -> np.ndarray:
     if groups is None:
         return values - np.nanmean(values, axis=0)
     centred = np.empty_like(values)
-    for group in pd.unique(groups):
-        rows = groups == group
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a group with no answer on a column
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a group with no answer on a column
+        for group in pd.unique(groups):
+            rows = groups == group
             centred[rows] = values[rows] - np.nanmean(values[rows], axis=0)
     return centred
 
 
-def _pooled_correlation(a: np.ndarray, b: np.ndarray, groups_a=None, groups_b=None) -> np.ndarray:
-    """Within-team correlation of the dimensions, all teams pooled (pairwise; NaN = missing)."""
-    centred = np.nan_to_num(np.vstack([_group_centred(a, groups_a), _group_centred(b, groups_b)]))
-    answered = np.vstack([~np.isnan(v) for v in (a, b)]).astype(float)
+def _pooled_correlation(centred_a: np.ndarray, centred_b: np.ndarray) -> np.ndarray:
+    """Within-team correlation of the dimensions from team-centred scores (pairwise; NaN = missing)."""
+    answered = np.vstack([~np.isnan(v) for v in (centred_a, centred_b)]).astype(float)
+    centred = np.nan_to_num(np.vstack([centred_a, centred_b]))
     with np.errstate(divide="ignore", invalid="ignore"):
         covariance = (centred.T @ centred) / np.maximum(answered.T @ answered, 1.0)
     scale = np.sqrt(np.diag(covariance))
@@ -608,7 +608,7 @@ def _check_groups(groups, rows: int, name: str):
     if groups is None:
         return None
     labels = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
-    if labels.ndim != 1 or len(labels) != rows:
+    if len(labels) != rows:
         raise ValueError(f"{name} must hold one team label per row ({rows}); got {len(labels)}")
     if labels.isna().any():
         raise ValueError(f"{name} must label every row; {int(labels.isna().sum())} labels are missing")
@@ -620,7 +620,7 @@ def _check_groups(groups, rows: int, name: str):
 _LEAST_WITHIN_SHARE = 0.05
 
 
-def _within_share(values: np.ndarray, groups, variance: np.ndarray) -> np.ndarray:
+def _within_share(centred: np.ndarray, groups, variance: np.ndarray) -> np.ndarray:
     r"""The within-team share of each column's variance, :math:`s^2_W / s^2` (1 when no groups).
 
     With the team sizes fixed (stratified sampling), the mean of a side with teams :math:`t`
@@ -628,12 +628,12 @@ def _within_share(values: np.ndarray, groups, variance: np.ndarray) -> np.ndarra
     differences between its teams are part of the side, not sampling noise (Cochran, 1977,
     section 5.3). Pooled within-team variance :math:`s^2_W = \sum_t \sum_i (x_{ti} -
     \bar x_t)^2 / (n - T)` over teams with answers; a side with fewer than two degrees of
-    freedom within its teams keeps a share of 1.
+    freedom within its teams keeps a share of 1. ``centred`` holds the scores minus their
+    team's means (:func:`_group_centred`).
     """
     if groups is None:
-        return np.ones(values.shape[1])
-    centred = _group_centred(values, groups)
-    answered = ~np.isnan(values)
+        return np.ones(centred.shape[1])
+    answered = ~np.isnan(centred)
     teams = np.array([answered[groups == g].any(axis=0) for g in pd.unique(groups)]).sum(axis=0)
     df = answered.sum(axis=0) - teams
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -858,13 +858,14 @@ def alignment_estimate(
     count_b, mean_b, var_b = moments_b
     # The variance of each side's mean difference in units of the pooled variance: 1/n per side,
     # times the within-team share of the side's variance when its teams are strata.
-    share_a = _within_share(values_a, groups_a, var_a)
-    share_b = _within_share(values_b, groups_b, var_b)
+    centred_a, centred_b = _group_centred(values_a, groups_a), _group_centred(values_b, groups_b)
+    share_a = _within_share(centred_a, groups_a, var_a)
+    share_b = _within_share(centred_b, groups_b, var_b)
     noise = share_a / count_a + share_b / count_b
     df = count_a + count_b - 2
     estimate = float(_index_of(_corrected_effect(*moments_a, *moments_b, noise=noise)))
     d = (mean_a - mean_b) / np.sqrt(((count_a - 1) * var_a + (count_b - 1) * var_b) / df)
-    correlation = _pooled_correlation(values_a, values_b, groups_a, groups_b)
+    correlation = _pooled_correlation(centred_a, centred_b)
     candidates, above, below, atom, upper_share, boot = _tail_curves(
         d, df, noise, estimate, correlation, replicates, rng
     )

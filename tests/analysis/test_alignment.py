@@ -391,19 +391,24 @@ def test_interval_narrows_with_the_level_and_is_reproducible():
     assert wide[0] <= result.ci_low <= narrow[0] <= result.alignment <= narrow[1] <= result.ci_high <= wide[1]
 
 
-def test_an_estimate_pickled_before_positive_part_existed_still_loads():
+def _pickled_without(estimate, field):
+    """``estimate`` as a release pickled before ``field`` existed would load it."""
     import pickle
 
+    state = dict(estimate.__dict__)
+    del state[field]
+    old = object.__new__(type(estimate))
+    old.__setstate__(state)
+    return pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
+
+
+def test_an_estimate_pickled_before_positive_part_existed_still_loads():
     rng = np.random.default_rng(3)
     columns = ["d1", "d2", "d3", "d4"]
     a = pd.DataFrame(rng.normal(size=(30, 4)), columns=columns)
     b = pd.DataFrame(rng.normal(size=(25, 4)), columns=columns)
     estimate = analysis.alignment_estimate(a, b, replicates=200, seed=1)
-    state = dict(estimate.__dict__)
-    del state["positive_part"]
-    old = object.__new__(type(estimate))
-    old.__setstate__(state)
-    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
+    loaded = _pickled_without(estimate, "positive_part")
     assert loaded.positive_part == estimate.alignment
     assert "positive_part" in repr(loaded)
 
@@ -479,15 +484,9 @@ def test_team_labels_are_checked(groups, message):
 
 
 def test_an_estimate_pickled_before_the_ramp_existed_splits_alpha_equally():
-    import pickle
-
     side, other, _ = _two_team_side(2, gap=0.0)
     estimate = analysis.alignment_estimate(side, other, replicates=200, seed=1)
-    state = dict(estimate.__dict__)
-    del state["upper_share"]
-    old = object.__new__(type(estimate))
-    old.__setstate__(state)
-    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 (our own bytes)
+    loaded = _pickled_without(estimate, "upper_share")
     assert np.all(loaded.upper_share == 1)
     from analysis.alignment import _inverted_interval
 
